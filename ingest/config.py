@@ -1,0 +1,286 @@
+"""Configuration: a TOML file plus environment overrides, validated into frozen models.
+
+`load_config()` is the only entry point. Every key is optional; a bad key stops with one
+`ConfigError` line that names it (never a traceback). Defaults live here, and the shipped
+`newsmarks.toml` documents them (a test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_STORE_URL = "sqlite:///data/newsmarks.db"
+ENV_CONFIG = "NEWSMARKS_CONFIG"
+ENV_DB = "NEWSMARKS_DB"
+ENV_URLS = {
+    "yahoo": "NEWSMARKS_YAHOO_URL",
+    "cbr": "NEWSMARKS_CBR_URL",
+    "gdelt": "NEWSMARKS_GDELT_URL",
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line that names the key."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse '90s', '15m', '1h', '3d' into a timedelta; raise ValueError otherwise."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"expected a duration like '15m', '1h' or '3d', got {text!r}")
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {text!r}")
+    return timedelta(seconds=seconds)
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class StoreConfig(_Model):
+    url: str = DEFAULT_STORE_URL
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r} ({exc})") from None
+        return value
+
+
+class Instrument(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=40)]
+    label: str
+    mark: str | None = None
+    source: str
+    ticker: Annotated[str, Field(min_length=1)]
+    change: Literal["abs", "pct"] = "abs"
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        from ingest.sources import PRICE_SOURCES
+
+        if value not in PRICE_SOURCES:
+            raise ValueError(f"unknown price source {value!r} (known: {', '.join(sorted(PRICE_SOURCES))})")
+        return value
+
+
+class FeedConfig(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    url: Annotated[str, Field(min_length=1)]
+
+    @field_validator("url")
+    @classmethod
+    def _url_or_path(cls, value: str) -> str:
+        if "://" in value:
+            return _check_http_url(value)
+        return value  # a local file path; whether it exists is checked at fetch time
+
+    @property
+    def is_local(self) -> bool:
+        """True when the feed is read from a file rather than fetched over HTTP."""
+        return "://" not in self.url
+
+
+class Topic(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    terms: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class RefreshConfig(_Model):
+    prices: str = "15m"
+    feeds: str = "5m"
+    backfill_since: date = date(2015, 1, 1)
+    overlap: str = "3d"
+    hourly_days: Annotated[int, Field(ge=0, le=730)] = 730
+    lock_wait: str = "30s"
+
+    @field_validator("prices", "feeds", "overlap", "lock_wait")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def prices_every(self) -> timedelta:
+        return parse_duration(self.prices)
+
+    @property
+    def feeds_every(self) -> timedelta:
+        return parse_duration(self.feeds)
+
+    @property
+    def overlap_delta(self) -> timedelta:
+        return parse_duration(self.overlap)
+
+    @property
+    def lock_wait_delta(self) -> timedelta:
+        return parse_duration(self.lock_wait)
+
+
+class HttpConfig(_Model):
+    connect_timeout: Annotated[float, Field(gt=0)] = 10.0
+    read_timeout: Annotated[float, Field(gt=0)] = 30.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+    backoff: Annotated[float, Field(ge=0)] = 2.0
+    backoff_max: Annotated[float, Field(ge=0)] = 60.0
+    max_bytes: Annotated[int, Field(gt=0)] = 20_000_000
+    user_agent: str = "newsmarks/0.1 (+https://github.com/newsmarks/newsmarks)"
+
+
+class ServiceConfig(_Model):
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return _check_http_url(value)
+
+
+class SourcesConfig(_Model):
+    yahoo: ServiceConfig = ServiceConfig(url="https://query2.finance.yahoo.com")
+    cbr: ServiceConfig = ServiceConfig(url="https://www.cbr.ru/scripts")
+    gdelt: ServiceConfig = ServiceConfig(url="https://api.gdeltproject.org/api/v2/doc/doc")
+
+
+def _default_instruments() -> list[Instrument]:
+    return [
+        Instrument(id="usd_rub", label="USD/RUB (Bank of Russia)", mark="$", source="cbr",
+                   ticker="R01235", change="abs"),
+        Instrument(id="eur_rub", label="EUR/RUB (Bank of Russia)", mark="€", source="cbr",
+                   ticker="R01239", change="abs"),
+        Instrument(id="brent", label="Brent crude (ICE futures)", mark="BR", source="yahoo",
+                   ticker="BZ=F", change="pct"),
+        Instrument(id="usd_rub_mkt", label="USD/RUB market (Yahoo)", source="yahoo",
+                   ticker="RUB=X", change="abs"),
+        Instrument(id="eur_rub_mkt", label="EUR/RUB market (Yahoo)", source="yahoo",
+                   ticker="EURRUB=X", change="abs"),
+    ]
+
+
+def _default_feeds() -> list[FeedConfig]:
+    return [
+        FeedConfig(name="TASS", url="https://tass.com/rss/v2.xml"),
+        FeedConfig(name="BBC World", url="https://feeds.bbci.co.uk/news/world/rss.xml"),
+        FeedConfig(name="Al Jazeera", url="https://www.aljazeera.com/xml/rss/all.xml"),
+        FeedConfig(name="The Moscow Times", url="https://www.themoscowtimes.com/rss/news"),
+        FeedConfig(name="Deutsche Welle", url="https://rss.dw.com/rdf/rss-en-all"),
+        FeedConfig(name="Guardian World", url="https://www.theguardian.com/world/rss"),
+    ]
+
+
+def _default_topics() -> list[Topic]:
+    return [
+        Topic(name="Syria", terms=["Syria*", "Damascus", "Assad", "Aleppo", "Idlib"]),
+        Topic(name="Ukraine", terms=["Ukrain*", "Kyiv", "Kiev", "Donbas*", "Zelensk*", "Crimea*"]),
+        Topic(name="Sanctions", terms=["sanction*", "embargo*", "price cap", "asset freeze"]),
+        Topic(name="OPEC", terms=["OPEC*", "oil output", "production cut*", "output cut*"]),
+        Topic(name="Talks", terms=["talks", "negotiat*", "summit", "ceasefire", "truce", "peace deal"]),
+        Topic(name="Energy", terms=["oil", "crude", "Brent", "gas", "pipeline*", "LNG", "refiner*"]),
+        Topic(name="Rouble", terms=["rouble*", "ruble*", "Bank of Russia", "central bank"]),
+    ]
+
+
+class Config(_Model):
+    store: StoreConfig = StoreConfig()
+    refresh: RefreshConfig = RefreshConfig()
+    http: HttpConfig = HttpConfig()
+    sources: SourcesConfig = SourcesConfig()
+    instruments: list[Instrument] = Field(default_factory=_default_instruments)
+    feeds: list[FeedConfig] = Field(default_factory=_default_feeds)
+    topics: list[Topic] = Field(default_factory=_default_topics)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        for field, key in (("instruments", "id"), ("feeds", "name"), ("topics", "name")):
+            seen: set[str] = set()
+            for index, item in enumerate(getattr(self, field)):
+                value = getattr(item, key)
+                if value in seen:
+                    raise ValueError(f"{field}[{index}].{key}: duplicate {value!r}")
+                seen.add(value)
+        return self
+
+    def instrument(self, instrument_id: str) -> Instrument:
+        """The configured instrument with this id; ConfigError names the known ids otherwise."""
+        for item in self.instruments:
+            if item.id == instrument_id:
+                return item
+        known = ", ".join(i.id for i in self.instruments) or "none"
+        raise ConfigError(f"unknown instrument {instrument_id!r} (configured: {known})")
+
+
+def _format_validation_error(exc: ValidationError, origin: str) -> str:
+    err = exc.errors()[0]
+    loc = ""
+    for part in err["loc"]:
+        loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], dict):
+        message = f"{message} (got {err['input']!r})"
+    where = f"{loc}: " if loc else ""
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"config error in {origin}: {where}{message}{more}"
+
+
+def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+    """Load the TOML config at `path` (else $NEWSMARKS_CONFIG, else ./newsmarks.toml if present,
+    else built-in defaults) and apply environment overrides. Raise ConfigError on any problem."""
+    env = dict(os.environ if env is None else env)
+    chosen = path or env.get(ENV_CONFIG)
+    if chosen is None and Path("newsmarks.toml").is_file():
+        chosen = "newsmarks.toml"
+    data: dict = {}
+    origin = "built-in defaults"
+    if chosen is not None:
+        origin = str(chosen)
+        try:
+            with open(chosen, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {chosen}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config error in {chosen}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {chosen}: {exc.strerror}") from None
+    if env.get(ENV_DB):
+        data.setdefault("store", {})
+        if isinstance(data["store"], dict):
+            data["store"]["url"] = env[ENV_DB]
+    for service, variable in ENV_URLS.items():
+        if env.get(variable):
+            sources = data.setdefault("sources", {})
+            if isinstance(sources, dict):
+                sources[service] = {"url": env[variable]}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, origin)) from None

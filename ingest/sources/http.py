@@ -1,0 +1,146 @@
+"""The one place where requests leave newsmarks: timeouts, a byte cap, a User-Agent that names
+us, conditional GET, and bounded retries with exponential backoff (tenacity) for every source.
+
+Sources that cannot use this client's session (yfinance brings its own) still go through
+`HttpClient.retrying()`, so the retry policy is the same everywhere.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from ingest.config import HttpConfig
+from ingest.sources.base import MalformedResponse, PermanentError, RateLimited, TransientError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Response:
+    """A fetched response: status, lower-cased headers and the body (capped)."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+class HttpClient:
+    """A requests session with newsmarks' timeouts, byte cap, retries and User-Agent."""
+
+    def __init__(self, settings: HttpConfig, session: requests.Session | None = None):
+        self.settings = settings
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = settings.user_agent
+
+    def retrying(self, call: Callable[[], T], what: str) -> T:
+        """Run `call`, retrying TransientError up to `retries` times with exponential backoff
+        (honouring a RateLimited.retry_after, capped at `backoff_max`)."""
+        settings = self.settings
+        exponential = wait_exponential_jitter(initial=settings.backoff, max=settings.backoff_max,
+                                              jitter=settings.backoff / 4)
+
+        def wait(state) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            delay = exponential(state)
+            if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                delay = max(delay, min(exc.retry_after, settings.backoff_max))
+            log.info("%s: %s; retry %d in %.1fs", what, exc, state.attempt_number, delay)
+            return delay
+
+        retryer = Retrying(
+            stop=stop_after_attempt(settings.retries + 1),
+            wait=wait,
+            retry=retry_if_exception_type(TransientError),
+            reraise=True,
+        )
+        return retryer(call)
+
+    def get(self, url: str, *, params: dict | None = None, etag: str | None = None,
+            last_modified: str | None = None, what: str | None = None) -> Response:
+        """GET `url` with conditional-GET validators; a 304 comes back as a Response with
+        status 304 and no body. Raise TransientError / PermanentError on failure."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        label = what or url
+        return self.retrying(lambda: self._get_once(url, params, headers, label), label)
+
+    def _get_once(self, url: str, params: dict | None, headers: dict, label: str) -> Response:
+        settings = self.settings
+        try:
+            with self.session.get(url, params=params, headers=headers, stream=True,
+                                  timeout=(settings.connect_timeout, settings.read_timeout)) as resp:
+                status = resp.status_code
+                if status == 429:
+                    raise RateLimited(f"{label}: HTTP 429 Too Many Requests",
+                                      _retry_after_seconds(resp.headers.get("Retry-After")))
+                if status >= 500:
+                    raise TransientError(f"{label}: HTTP {status} {resp.reason or ''}".rstrip())
+                if status >= 400:
+                    raise PermanentError(f"{label}: HTTP {status} {resp.reason or ''}".rstrip())
+                body = b"" if status == 304 else self._read_capped(resp, label)
+                return Response(url=resp.url, status=status,
+                                headers={k.lower(): v for k, v in resp.headers.items()}, content=body)
+        except requests.Timeout as exc:
+            raise TransientError(f"{label}: timed out ({type(exc).__name__})") from exc
+        except requests.ConnectionError as exc:
+            raise TransientError(f"{label}: cannot connect ({_reason(exc)})") from exc
+        except requests.RequestException as exc:
+            raise PermanentError(f"{label}: {exc}") from exc
+
+    def _read_capped(self, resp: requests.Response, label: str) -> bytes:
+        cap = self.settings.max_bytes
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise PermanentError(f"{label}: response of {int(declared)} bytes exceeds the cap of {cap}")
+        chunks, size = [], 0
+        for chunk in resp.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > cap:
+                raise PermanentError(f"{label}: response exceeds the cap of {cap} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Failed to establish a new connection:", "Connection refused", "Name or service"):
+        if marker in text:
+            return text[text.index(marker):].split("'))")[0].strip()
+    return text[:200]
+
+
+def require_body(response: Response, label: str) -> bytes:
+    """The body of a 2xx response, or MalformedResponse when it is empty."""
+    if not response.content.strip():
+        raise MalformedResponse(f"{label}: empty response body")
+    return response.content

@@ -1,0 +1,180 @@
+"""The store: the only place with SQL. `Store.open(url)` creates or migrates the schema and
+returns the one data-access object every command and the dashboard use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from ingest.sources.base import FetchResult, Headline, TickerSnapshot
+from ingest.store import headlines as _headlines
+from ingest.store import prices as _prices
+from ingest.store import runs as _runs
+from ingest.store.engine import make_engine
+from ingest.store.lock import LockBusy, refresh_lock
+from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
+from ingest.store.prices import WriteCounts
+
+__all__ = ["Store", "make_engine", "LockBusy", "SchemaError", "WriteCounts", "SCHEMA_VERSION"]
+
+TagFunction = Callable[[Headline], Iterable[tuple[str, str]]]
+
+
+class Store:
+    """Data access for newsmarks. Every write is one transaction: it lands whole or not at all."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open (creating or migrating) the store at a SQLAlchemy URL."""
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the engine's connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection in a read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection in a write transaction (takes the write lock up front on SQLite)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(newsmarks_write=True)
+            with conn.begin():
+                yield conn
+
+    def refresh_lock(self, wait_seconds: float):
+        """Context manager holding the cross-process refresh lock; raises LockBusy."""
+        return refresh_lock(self.engine, wait_seconds)
+
+    # -- configuration -------------------------------------------------------------------
+    def sync_config(self, config) -> None:
+        """Store the configured instruments and feeds."""
+        with self.writing() as conn:
+            _prices.sync_instruments(conn, config.instruments)
+            _runs.sync_feeds(conn, config.feeds)
+
+    # -- runs ------------------------------------------------------------------------------
+    def start_run(self, job: str, source: str, now: datetime) -> int:
+        """Record that a run started (committed at once, so a crash leaves it visible)."""
+        with self.writing() as conn:
+            return _runs.start_run(conn, job, source, now)
+
+    def finish_run(self, run_id: int, status: str, now: datetime, counts: WriteCounts = WriteCounts(),
+                   error: str | None = None, feed: tuple[str, str] | None = None) -> None:
+        """Record how a run ended without data (errors, skips); `feed` is (name, url)."""
+        with self.writing() as conn:
+            _runs.finish_run(conn, run_id, status, now, counts, error)
+            if feed is not None:
+                _runs.record_feed_fetch(conn, feed[0], feed[1], now, status, error=error)
+
+    def mark_interrupted(self, now: datetime) -> int:
+        """Close runs left 'running' by a dead process (call while holding the refresh lock)."""
+        with self.writing() as conn:
+            return _runs.mark_interrupted(conn, now)
+
+    def commit_result(self, run_id: int, result: FetchResult, now: datetime, *,
+                      tag: TagFunction | None = None, feed: tuple[str, str] | None = None) -> WriteCounts:
+        """Store everything a source unit returned and close its run, in one transaction."""
+        with self.writing() as conn:
+            counts = WriteCounts()
+            for batch in result.prices:
+                counts += _prices.write_bars(conn, batch.instrument_id, batch.interval, batch.source,
+                                             batch.bars, now)
+            if result.headlines:
+                tags = [list(tag(h)) for h in result.headlines] if tag else None
+                counts += _headlines.write_headlines(conn, result.headlines, tags)
+            if result.snapshots:
+                counts += _runs.write_snapshots(conn, result.snapshots)
+            not_modified = result.feed_state is not None and result.feed_state.not_modified
+            status = "not_modified" if not_modified else ("partial" if result.problems else "ok")
+            error = "; ".join(result.problems) or None
+            _runs.finish_run(conn, run_id, status, now, counts, error)
+            if feed is not None:
+                _runs.record_feed_fetch(conn, feed[0], feed[1], now, status, result.feed_state, error)
+            if counts.new or counts.updated:
+                _runs.bump_data_version(conn)
+            return counts
+
+    # -- direct writes (imports) -------------------------------------------------------------
+    def write_bars(self, instrument_id: str, interval: str, source: str, bars: pd.DataFrame,
+                   now: datetime) -> WriteCounts:
+        """Upsert bars of one instrument and interval in one transaction."""
+        with self.writing() as conn:
+            counts = _prices.write_bars(conn, instrument_id, interval, source, bars, now)
+            if counts.new or counts.updated:
+                _runs.bump_data_version(conn)
+            return counts
+
+    def write_headlines(self, headlines: Sequence[Headline], tag: TagFunction | None = None) -> WriteCounts:
+        """Store headlines (with their tags) in one transaction."""
+        with self.writing() as conn:
+            tags = [list(tag(h)) for h in headlines] if tag else None
+            counts = _headlines.write_headlines(conn, headlines, tags)
+            if counts.new or counts.updated:
+                _runs.bump_data_version(conn)
+            return counts
+
+    def write_snapshots(self, snapshots: Sequence[TickerSnapshot]) -> WriteCounts:
+        """Store ticker snapshots in one transaction."""
+        with self.writing() as conn:
+            counts = _runs.write_snapshots(conn, snapshots)
+            if counts.new:
+                _runs.bump_data_version(conn)
+            return counts
+
+    # -- reads -------------------------------------------------------------------------------
+    def last_bar_time(self, instrument_id: str, interval: str) -> datetime | None:
+        with self.reading() as conn:
+            return _prices.last_bar_time(conn, instrument_id, interval)
+
+    def bars(self, instrument_ids: list[str] | None = None, interval: str | None = None,
+             start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+        """Price bars in a range (see ingest.store.prices.read_bars)."""
+        with self.reading() as conn:
+            return _prices.read_bars(conn, instrument_ids, interval, start, end)
+
+    def headlines(self, **filters) -> pd.DataFrame:
+        """Headlines matching filters (see ingest.store.headlines.read_headlines)."""
+        with self.reading() as conn:
+            return _headlines.read_headlines(conn, **filters)
+
+    def feed_validators(self, name: str) -> tuple[str | None, str | None]:
+        with self.reading() as conn:
+            return _runs.feed_validators(conn, name)
+
+    def runs(self, limit: int = 50, source: str | None = None) -> pd.DataFrame:
+        with self.reading() as conn:
+            return _runs.runs(conn, limit, source)
+
+    def latest_runs(self) -> dict[str, dict]:
+        with self.reading() as conn:
+            return _runs.latest_runs(conn)
+
+    def counts(self) -> dict[str, int]:
+        with self.reading() as conn:
+            return _runs.summary_counts(conn)
+
+    def bar_extents(self) -> pd.DataFrame:
+        with self.reading() as conn:
+            return _runs.bar_extents(conn)
+
+    def headline_extents(self) -> pd.DataFrame:
+        with self.reading() as conn:
+            return _runs.headline_extents(conn)
+
+    def data_version(self) -> int:
+        with self.reading() as conn:
+            return _runs.data_version(conn)

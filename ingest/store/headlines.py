@@ -1,0 +1,184 @@
+"""Headlines: idempotent writes keyed by (source, guid), one story across feeds, topic tags,
+full-text search."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, and_, delete, or_, select, text, tuple_, update
+
+from ingest.sources.base import Headline
+from ingest.store import schema
+from ingest.store.dialect import insert_ignore
+from ingest.store.fts import parse_search, to_fts5
+from ingest.store.prices import WriteCounts
+from ingest.store.timecodec import epoch_series, to_epoch
+
+STORY_WINDOW_SECONDS = 2 * 86400
+HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "published", "fetched",
+                    "time_inferred", "story_id"]
+
+
+def normalise_title(title: str) -> str:
+    """Lower-case, accents and punctuation removed, whitespace collapsed: two feeds' copies of
+    one story compare equal."""
+    folded = unicodedata.normalize("NFKD", title.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"\w+", folded))
+
+
+def _chunks(items: Sequence, size: int = 400) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def write_headlines(conn: Connection, headlines: Sequence[Headline],
+                    tags: Sequence[Iterable[tuple[str, str]]] | None = None) -> WriteCounts:
+    """Insert new headlines, update changed ones (title, summary, link, time), link each new one
+    to an earlier copy of the same story, and store its tags. Returns the counts."""
+    table = schema.headlines
+    unique: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(headlines):
+        unique[(item.source, item.guid)] = index  # the last copy in a batch wins
+    order = sorted(unique.values())
+    existing: dict[tuple[str, str], tuple] = {}
+    keys = [(headlines[i].source, headlines[i].guid) for i in order]
+    for chunk in _chunks(keys):
+        for row in conn.execute(select(table.c.id, table.c.source, table.c.guid, table.c.title,
+                                       table.c.summary, table.c.link, table.c.published,
+                                       table.c.time_inferred)
+                                .where(tuple_(table.c.source, table.c.guid).in_(chunk))):
+            existing[(row.source, row.guid)] = row
+    new_rows, new_tags, updated, unchanged = [], [], 0, 0
+    for index in order:
+        item = headlines[index]
+        row = _row(item)
+        old = existing.get((item.source, item.guid))
+        if old is None:
+            new_rows.append(row)
+            new_tags.append(list(tags[index]) if tags is not None else [])
+            continue
+        values = {k: row[k] for k in ("title", "summary", "link", "published", "time_inferred")}
+        if item.time_inferred and not old.time_inferred:
+            values.pop("published")  # never replace a real time by an inferred one
+            values.pop("time_inferred")
+        elif item.time_inferred:
+            values.pop("published")  # an inferred time is the first sighting: keep it
+        if all(getattr(old, k) == v for k, v in values.items()):
+            unchanged += 1
+            continue
+        values["title_norm"] = row["title_norm"]
+        conn.execute(update(table).where(table.c.id == old.id).values(**values))
+        if tags is not None:
+            _replace_tags(conn, old.id, "topic", [t for t in tags[index] if t[0] == "topic"])
+        updated += 1
+    if new_rows:
+        insert_ignore(conn, table, new_rows, ["source", "guid"])
+        _link_stories_and_tag(conn, new_rows, new_tags)
+    return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged)
+
+
+def _row(item: Headline) -> dict:
+    return dict(source=item.source, guid=item.guid, title=item.title, summary=item.summary or "",
+                link=item.link, published=to_epoch(item.published), fetched=to_epoch(item.fetched),
+                time_inferred=bool(item.time_inferred), title_norm=normalise_title(item.title))
+
+
+def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> None:
+    table = schema.headlines
+    ids: dict[tuple[str, str], int] = {}
+    for chunk in _chunks([(r["source"], r["guid"]) for r in rows]):
+        for row in conn.execute(select(table.c.id, table.c.source, table.c.guid)
+                                .where(tuple_(table.c.source, table.c.guid).in_(chunk))):
+            ids[(row.source, row.guid)] = row.id
+    by_title: dict[str, list[tuple[int, int, int | None]]] = {}
+    norms = sorted({r["title_norm"] for r in rows if r["title_norm"]})
+    for chunk in _chunks(norms):
+        for row in conn.execute(select(table.c.id, table.c.title_norm, table.c.published,
+                                       table.c.story_id).where(table.c.title_norm.in_(chunk))):
+            by_title.setdefault(row.title_norm, []).append((row.id, row.published, row.story_id))
+    story_updates = []
+    for row in rows:
+        own_id = ids[(row["source"], row["guid"])]
+        story = own_id
+        candidates = by_title.get(row["title_norm"], []) if row["title_norm"] else []
+        for other_id, published, other_story in sorted(candidates):
+            if other_id < own_id and abs(published - row["published"]) <= STORY_WINDOW_SECONDS:
+                story = other_story or other_id
+                break
+        story_updates.append({"hid": own_id, "sid": story})
+    if story_updates:
+        conn.execute(update(table).where(table.c.id == _bind("hid")).values(story_id=_bind("sid")),
+                     story_updates)
+    tag_rows = [dict(headline_id=ids[(r["source"], r["guid"])], kind=kind, tag=tag)
+                for r, tags in zip(rows, row_tags, strict=True) for kind, tag in tags]
+    insert_ignore(conn, schema.headline_tags, tag_rows, ["headline_id", "kind", "tag"])
+
+
+def _bind(name: str):
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _replace_tags(conn: Connection, headline_id: int, kind: str, tags: list[tuple[str, str]]) -> None:
+    conn.execute(delete(schema.headline_tags).where(and_(schema.headline_tags.c.headline_id == headline_id,
+                                                         schema.headline_tags.c.kind == kind)))
+    insert_ignore(conn, schema.headline_tags,
+                  [dict(headline_id=headline_id, kind=k, tag=t) for k, t in tags],
+                  ["headline_id", "kind", "tag"])
+
+
+def read_headlines(conn: Connection, *, start: datetime | None = None, end: datetime | None = None,
+                   query: str | None = None, sources: list[str] | None = None,
+                   topics: list[str] | None = None, stories_only: bool = False,
+                   limit: int | None = None, newest_first: bool = False) -> pd.DataFrame:
+    """Headlines with their topics (a ';'-joined string), filtered; `published` as UTC times."""
+    table = schema.headlines
+    stmt = select(*[table.c[c] for c in HEADLINE_COLUMNS])
+    if start is not None:
+        stmt = stmt.where(table.c.published >= to_epoch(start))
+    if end is not None:
+        stmt = stmt.where(table.c.published <= to_epoch(end))
+    if sources:
+        stmt = stmt.where(table.c.source.in_(sources))
+    if stories_only:
+        stmt = stmt.where(or_(table.c.story_id.is_(None), table.c.story_id == table.c.id))
+    if topics:
+        tagged = select(schema.headline_tags.c.headline_id).where(
+            schema.headline_tags.c.kind == "topic", schema.headline_tags.c.tag.in_(topics))
+        stmt = stmt.where(table.c.id.in_(tagged))
+    groups = parse_search(query)
+    if groups:
+        if conn.dialect.name != "sqlite":
+            raise NotImplementedError(f"full-text search is not implemented for {conn.dialect.name}")
+        matching = text("SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :match") \
+            .bindparams(match=to_fts5(groups))
+        stmt = stmt.where(table.c.id.in_(matching))
+    order = table.c.published.desc() if newest_first else table.c.published
+    stmt = stmt.order_by(order, table.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    result = conn.execute(stmt)
+    frame = pd.DataFrame(result.all(), columns=HEADLINE_COLUMNS)
+    frame["topics"] = _topics_for(conn, frame["id"].tolist())
+    for column in ("published", "fetched"):
+        frame[column] = epoch_series(frame[column]) if len(frame) else \
+            pd.Series(dtype="datetime64[s, UTC]")
+    frame["time_inferred"] = frame["time_inferred"].astype(bool)
+    return frame
+
+
+def _topics_for(conn: Connection, ids: list[int]) -> list[str]:
+    tags: dict[int, list[str]] = {}
+    tag_table = schema.headline_tags
+    for chunk in _chunks(ids, 900):
+        for row in conn.execute(select(tag_table.c.headline_id, tag_table.c.tag)
+                                .where(tag_table.c.kind == "topic", tag_table.c.headline_id.in_(chunk))
+                                .order_by(tag_table.c.headline_id, tag_table.c.tag)):
+            tags.setdefault(row.headline_id, []).append(row.tag)
+    return [";".join(tags.get(i, [])) for i in ids]

@@ -1,0 +1,65 @@
+"""Schema versions. A new store is created at the latest version; an older store is brought
+forward one migration at a time, each in its own transaction; a store from a newer newsmarks is
+refused rather than touched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from ingest.store import schema
+from ingest.store.fts import create_fts
+
+SCHEMA_VERSION = 1
+
+# version reached -> function that takes a store at version-1 to it. Append, never edit.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+class SchemaError(Exception):
+    """The store's schema cannot be used by this version of newsmarks."""
+
+
+def current_version(conn: Connection) -> int | None:
+    """The stored schema version, or None for an empty database."""
+    if not inspect(conn).has_table("meta"):
+        return None
+    row = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).first()
+    return int(row[0]) if row else None
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    table = schema.meta
+    if conn.execute(select(table.c.key).where(table.c.key == "schema_version")).first():
+        conn.execute(table.update().where(table.c.key == "schema_version").values(value=str(version)))
+    else:
+        conn.execute(table.insert().values(key="schema_version", value=str(version)))
+
+
+def migrate(engine: Engine, migrations: dict[int, Callable[[Connection], None]] | None = None,
+            target: int = SCHEMA_VERSION) -> int:
+    """Create or upgrade the schema to `target`; return the version reached."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    with engine.connect() as conn:
+        conn = conn.execution_options(newsmarks_write=True)
+        with conn.begin():
+            version = current_version(conn)
+            if version is None:
+                schema.metadata.create_all(conn)
+                if conn.dialect.name == "sqlite":
+                    create_fts(conn)
+                _set_version(conn, target)
+                return target
+        if version > target:
+            raise SchemaError(f"the store is at schema version {version}, newer than this newsmarks "
+                              f"understands ({target}); upgrade newsmarks")
+        while version < target:
+            step = migrations.get(version + 1)
+            if step is None:
+                raise SchemaError(f"no migration from schema version {version} to {version + 1}")
+            with conn.begin():
+                step(conn)
+                _set_version(conn, version + 1)
+            version += 1
+    return version

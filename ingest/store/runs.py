@@ -1,0 +1,156 @@
+"""Ingest-run records, feed conditional-GET state, snapshots and the status summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, func, select, update
+
+from ingest.sources.base import FeedState, TickerSnapshot
+from ingest.store import schema
+from ingest.store.dialect import insert_ignore, upsert
+from ingest.store.prices import WriteCounts
+from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
+
+RUN_STATUSES = ("running", "ok", "not_modified", "partial", "error", "skipped", "interrupted")
+
+
+def start_run(conn: Connection, job: str, source: str, now: datetime) -> int:
+    """Record the start of a run; returns its id."""
+    result = conn.execute(schema.ingest_runs.insert().values(
+        job=job, source=source, started=to_epoch(now), status="running",
+        new_rows=0, updated_rows=0, unchanged_rows=0))
+    return int(result.inserted_primary_key[0])
+
+
+def finish_run(conn: Connection, run_id: int, status: str, now: datetime,
+               counts: WriteCounts = WriteCounts(), error: str | None = None) -> None:
+    """Record how a run ended."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == run_id).values(
+        finished=to_epoch(now), status=status, new_rows=counts.new, updated_rows=counts.updated,
+        unchanged_rows=counts.unchanged, error=error))
+
+
+def mark_interrupted(conn: Connection, now: datetime) -> int:
+    """Close runs left 'running' by a process that died; call only while holding the refresh
+    lock (so no live run can be among them). Returns how many were closed."""
+    result = conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.status == "running")
+                          .values(status="interrupted", finished=to_epoch(now),
+                                  error="the process stopped before this run finished"))
+    return result.rowcount or 0
+
+
+def sync_feeds(conn: Connection, feeds) -> None:
+    """Store configured feeds; a changed URL resets the conditional-GET validators."""
+    table = schema.feeds
+    stored = {r.name: r.url for r in conn.execute(select(table.c.name, table.c.url))}
+    for feed in feeds:
+        if feed.name not in stored:
+            conn.execute(table.insert().values(name=feed.name, url=feed.url))
+        elif stored[feed.name] != feed.url:
+            conn.execute(update(table).where(table.c.name == feed.name)
+                         .values(url=feed.url, etag=None, last_modified=None))
+
+
+def feed_validators(conn: Connection, name: str) -> tuple[str | None, str | None]:
+    """The stored ETag and Last-Modified of a feed."""
+    row = conn.execute(select(schema.feeds.c.etag, schema.feeds.c.last_modified)
+                       .where(schema.feeds.c.name == name)).first()
+    return (row.etag, row.last_modified) if row else (None, None)
+
+
+def record_feed_fetch(conn: Connection, name: str, url: str, now: datetime, status: str,
+                      state: FeedState | None = None, error: str | None = None) -> None:
+    """Remember a feed's last fetch; validators only change when the fetch returned new ones."""
+    values = dict(name=name, url=url, last_fetch=to_epoch(now), last_status=status, last_error=error)
+    if state is not None:
+        values["last_http_status"] = state.http_status
+        if not state.not_modified:
+            values["etag"] = state.etag
+            values["last_modified"] = state.last_modified
+    upsert(conn, schema.feeds, [values], ["name"])
+
+
+def write_snapshots(conn: Connection, snapshots: Sequence[TickerSnapshot]) -> WriteCounts:
+    """Insert ticker snapshots, ignoring ones already stored (same source, time and mark)."""
+    table = schema.ticker_snapshots
+    rows = [dict(source=s.source, mark=s.mark, instrument_id=s.instrument_id, value=s.value,
+                 change=s.change, change_pct=s.change_pct, captured_at=to_epoch(s.captured_at),
+                 captured_from=s.captured_from, mark_inferred=s.mark_inferred) for s in snapshots]
+    before = conn.execute(select(func.count()).select_from(table)).scalar()
+    insert_ignore(conn, table, rows, ["source", "captured_at", "mark"])
+    added = conn.execute(select(func.count()).select_from(table)).scalar() - before
+    return WriteCounts(new=added, unchanged=len(rows) - added)
+
+
+def runs(conn: Connection, limit: int = 50, source: str | None = None) -> pd.DataFrame:
+    """The most recent ingest runs, newest first."""
+    table = schema.ingest_runs
+    stmt = select(table).order_by(table.c.id.desc()).limit(limit)
+    if source is not None:
+        stmt = stmt.where(table.c.source == source)
+    result = conn.execute(stmt)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in ("started", "finished"):
+        frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+    return frame
+
+
+def latest_runs(conn: Connection) -> dict[str, dict]:
+    """Per source unit, its latest finished run and its latest error-free run."""
+    table = schema.ingest_runs
+    newest = select(table.c.source, func.max(table.c.id).label("id")).group_by(table.c.source).subquery()
+    rows = conn.execute(select(table).join(newest, table.c.id == newest.c.id)).mappings().all()
+    return {r["source"]: dict(r) for r in rows}
+
+
+def summary_counts(conn: Connection) -> dict[str, int]:
+    """Row counts of the data tables."""
+    return {name: conn.execute(select(func.count()).select_from(t)).scalar()
+            for name, t in (("price_bars", schema.price_bars), ("headlines", schema.headlines),
+                            ("ticker_snapshots", schema.ticker_snapshots))}
+
+
+def bar_extents(conn: Connection) -> pd.DataFrame:
+    """Per instrument and interval: bar count, first and last time."""
+    table = schema.price_bars
+    result = conn.execute(select(table.c.instrument_id, table.c.interval, func.count().label("rows"),
+                                 func.min(table.c.ts).label("first"), func.max(table.c.ts).label("last"))
+                          .group_by(table.c.instrument_id, table.c.interval))
+    frame = pd.DataFrame(result.all(), columns=["instrument_id", "interval", "rows", "first", "last"])
+    for column in ("first", "last"):
+        frame[column] = epoch_series(frame[column]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
+    return frame
+
+
+def headline_extents(conn: Connection) -> pd.DataFrame:
+    """Per headline source: count and newest publication time."""
+    table = schema.headlines
+    result = conn.execute(select(table.c.source, func.count().label("rows"),
+                                 func.max(table.c.published).label("last")).group_by(table.c.source))
+    frame = pd.DataFrame(result.all(), columns=["source", "rows", "last"])
+    frame["last"] = epoch_series(frame["last"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
+    return frame
+
+
+def bump_data_version(conn: Connection) -> None:
+    """Increase the store's data version (what an open dashboard polls for)."""
+    table = schema.meta
+    current = conn.execute(select(table.c.value).where(table.c.key == "data_version")).scalar()
+    if current is None:
+        conn.execute(table.insert().values(key="data_version", value="1"))
+    else:
+        conn.execute(update(table).where(table.c.key == "data_version").values(value=str(int(current) + 1)))
+
+
+def data_version(conn: Connection) -> int:
+    """The store's data version: changes whenever data was added or changed."""
+    value = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "data_version")).scalar()
+    return int(value) if value is not None else 0
+
+
+__all__ = ["from_epoch"]

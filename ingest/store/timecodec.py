@@ -1,0 +1,31 @@
+"""Conversions between the store's integer UTC seconds and timezone-aware times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+
+
+def to_epoch(moment: datetime | pd.Timestamp) -> int:
+    """UTC seconds of an aware time; a naive time is refused (times are UTC inside)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive time {moment!r}: times must carry a zone")
+    return int(moment.timestamp() // 1)
+
+
+def from_epoch(seconds: int | None) -> datetime | None:
+    """An aware UTC datetime from epoch seconds (None stays None)."""
+    return None if seconds is None else datetime.fromtimestamp(int(seconds), UTC)
+
+
+def epoch_series(values: pd.Series) -> pd.Series:
+    """UTC-aware, second-resolution timestamps from a Series of epoch seconds."""
+    return pd.to_datetime(values.astype("int64"), unit="s", utc=True)
+
+
+def series_to_epoch(values: pd.Series) -> pd.Series:
+    """Epoch seconds (int64) from a Series of aware timestamps."""
+    if getattr(values.dt, "tz", None) is None:
+        raise ValueError("naive timestamps: times must carry a zone")
+    return values.dt.tz_convert("UTC").dt.as_unit("s").astype("int64")
