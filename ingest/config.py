@@ -244,7 +244,8 @@ def _format_validation_error(exc: ValidationError, origin: str) -> str:
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key"
-    elif "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], dict):
+    elif "input" in err and err["type"] not in ("missing", "value_error") \
+            and not isinstance(err["input"], dict):
         message = f"{message} (got {err['input']!r})"
     where = f"{loc}: " if loc else ""
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""

@@ -97,6 +97,8 @@ def runs(conn: Connection, limit: int = 50, source: str | None = None) -> pd.Dat
     frame = pd.DataFrame(result.all(), columns=list(result.keys()))
     for column in ("started", "finished"):
         frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+    frame["error"] = pd.Series([e if isinstance(e, str) else None for e in frame["error"]],
+                               index=frame.index, dtype=object)
     return frame
 
 

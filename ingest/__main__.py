@@ -1,0 +1,5 @@
+"""`python -m ingest` is the `newsmarks` command."""
+
+from ingest.cli import main
+
+main()

@@ -1,0 +1,301 @@
+"""The `newsmarks` command line (also `python -m ingest`): thin commands over jobs, store and
+CSV functions. Every failure is one plain line, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import click
+
+from ingest.config import Config, ConfigError, load_config
+from ingest.store import SchemaError, Store
+
+EXIT_ALL_FAILED = 1
+EXIT_SKIPPED = 75  # EX_TEMPFAIL: another refresh held the lock
+
+
+class Context:
+    """Lazily loaded config and store shared by the commands."""
+
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            url = self.config.store.url
+            try:
+                self._store = Store.open(url)
+            except SchemaError as exc:
+                raise click.ClickException(str(exc)) from None
+            except Exception as exc:  # driver errors differ per database; say which store failed
+                raise click.ClickException(f"cannot open the store {url}: {exc}") from None
+        return self._store
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
+                        stream=sys.stderr)
+    for noisy in ("yfinance", "urllib3", "apscheduler.executors", "peewee"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.DEBUG)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="FILE", envvar="NEWSMARKS_CONFIG",
+              help="Config file (TOML). Default: $NEWSMARKS_CONFIG, else ./newsmarks.toml, else built-in.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """newsmarks: rouble rates, Brent and the geopolitical headlines beside them.
+
+    \b
+    Example:
+      newsmarks refresh && newsmarks status
+    """
+    _setup_logging(verbose)
+    ctx.obj = Context(config_path)
+
+
+def _run(ctx: Context, job: str, groups: tuple[str, ...], since: date | None, wait: float | None) -> None:
+    from ingest.jobs import run_job
+
+    store, config = ctx.store, ctx.config
+    progress = None
+    if job == "backfill" and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(desc="backfill", unit="source", file=sys.stderr)
+
+    def show(outcome) -> None:
+        if progress is not None:
+            progress.update(1)
+            progress.write(outcome.line())
+        else:
+            click.echo(outcome.line())
+
+    report = run_job(store, config, job, groups=groups, since=since, lock_wait=wait, on_outcome=show)
+    if progress is not None:
+        progress.close()
+    if report.skipped:
+        click.echo(f"{job} skipped: {report.skipped}", err=True)
+        sys.exit(EXIT_SKIPPED)
+    failed = sum(o.status == "error" for o in report.outcomes)
+    click.echo(f"{job}: {len(report.outcomes)} sources, {failed} failed, {report.counts.new} new rows")
+    if report.all_failed:
+        click.echo(f"{job}: every source failed (is the network reachable?)", err=True)
+        sys.exit(EXIT_ALL_FAILED)
+
+
+_GROUPS = click.Choice(["all", "prices", "feeds"])
+
+
+def _groups(choice: str) -> tuple[str, ...]:
+    return ("prices", "feeds") if choice == "all" else (choice,)
+
+
+@cli.command()
+@click.option("--only", type=_GROUPS, default="all", show_default=True, help="Which sources.")
+@click.option("--wait", type=float, default=None, metavar="SECONDS",
+              help="How long to wait for another refresh to finish (default: [refresh] lock_wait).")
+@pass_context
+def refresh(ctx: Context, only: str, wait: float | None) -> None:
+    """Fetch every source once, incrementally; one line per source.
+
+    Exits 1 only when every source failed, 75 when another refresh held the lock.
+
+    \b
+    Example:
+      newsmarks refresh --only feeds
+    """
+    _run(ctx, "refresh", _groups(only), None, wait)
+
+
+@cli.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Start date (default: [refresh] backfill_since).")
+@click.option("--only", type=_GROUPS, default="all", show_default=True, help="Which sources.")
+@click.option("--wait", type=float, default=None, metavar="SECONDS", help="Lock wait, as for refresh.")
+@pass_context
+def backfill(ctx: Context, since: datetime | None, only: str, wait: float | None) -> None:
+    """Fetch each source as far back as it allows (a feed: what it holds now).
+
+    \b
+    Example:
+      newsmarks backfill --since 2016-01-01
+    """
+    _run(ctx, "backfill", _groups(only), since.date() if since else None, wait)
+
+
+@cli.command()
+@pass_context
+def schedule(ctx: Context) -> None:
+    """Refresh prices and feeds on their configured intervals until Ctrl-C / SIGTERM.
+
+    The first refresh of each runs at once. Run this once per store.
+
+    \b
+    Example:
+      newsmarks schedule
+    """
+    from ingest.scheduler import run_forever
+
+    run_forever(ctx.store, ctx.config)
+
+
+@cli.command()
+@pass_context
+def status(ctx: Context) -> None:
+    """Per source: the last run, its result and error, the newest data point and row counts.
+
+    \b
+    Example:
+      newsmarks status
+    """
+    from ingest.status import status_lines
+
+    for line in status_lines(ctx.store, ctx.config):
+        click.echo(line)
+
+
+def _read_csv_or_fail(reader, path: str, **kwargs):
+    from ingest.csvio import CsvError
+
+    try:
+        return reader(path, **kwargs)
+    except CsvError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _report_skipped(skipped) -> None:
+    for line_number, reason in skipped:
+        click.echo(f"skipped line {line_number}: {reason}", err=True)
+
+
+@cli.command("import-prices")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--instrument", "instrument_id", required=True, help="Configured instrument id.")
+@click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True)
+@click.option("--delimiter", default=None, help="Field delimiter (default: detected).")
+@click.option("--decimal", default=None, help="Decimal separator (default: detected).")
+@click.option("--skip-bad", is_flag=True, help="Skip bad rows and report them instead of failing.")
+@pass_context
+def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, delimiter: str | None,
+                  decimal: str | None, skip_bad: bool) -> None:
+    """Import price bars from a CSV (a date column and a close, optional OHLCV).
+
+    All or nothing: a bad row stops the import with its line number and stores nothing,
+    unless --skip-bad.
+
+    \b
+    Example:
+      newsmarks import-prices ../shared/data/brent-daily.csv --instrument brent
+    """
+    from ingest.csvio import read_prices_csv
+
+    try:
+        ctx.config.instrument(instrument_id)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    imported = _read_csv_or_fail(read_prices_csv, file, delimiter=delimiter, decimal=decimal,
+                                 skip_bad=skip_bad, instrument=instrument_id)
+    _report_skipped(imported.skipped)
+    store = ctx.store
+    store.sync_config(ctx.config)
+    counts = store.write_bars(instrument_id, interval, "import", imported.bars, datetime.now(UTC))
+    click.echo(f"{file}: {counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged bars "
+               f"for {instrument_id} {interval}"
+               + (f"; {len(imported.skipped)} rows skipped" if imported.skipped else ""))
+
+
+@cli.command("import-headlines")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--source", default=None, help="Source name when the file has no source column.")
+@click.option("--skip-bad", is_flag=True, help="Skip bad rows and report them instead of failing.")
+@pass_context
+def import_headlines(ctx: Context, file: str, source: str | None, skip_bad: bool) -> None:
+    """Import headlines from a CSV (a time and a title; optional source, link, summary).
+
+    \b
+    Example:
+      newsmarks import-headlines ../shared/data/world-headlines-rss-2026-05-to-08.csv
+    """
+    from ingest.csvio import read_headlines_csv
+    from ingest.tagging import TopicTagger
+
+    imported = _read_csv_or_fail(read_headlines_csv, file, source=source, skip_bad=skip_bad,
+                                 fetched=datetime.now(UTC))
+    _report_skipped(imported.skipped)
+    counts = ctx.store.write_headlines(imported.headlines, tag=TopicTagger(ctx.config.topics))
+    click.echo(f"{file}: {counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged headlines"
+               + (f"; {len(imported.skipped)} rows skipped" if imported.skipped else ""))
+
+
+def _day(value: datetime | None, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    if value.hour or value.minute or value.second:
+        return value.replace(tzinfo=UTC)
+    return datetime.combine(value.date(), time.max if end else time.min, UTC)
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["prices", "headlines"]))
+@click.option("--instrument", "instrument_ids", multiple=True, help="Instrument id (repeatable).")
+@click.option("--interval", type=click.Choice(["1d", "1h"]), default=None)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="From this UTC date or time.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="To this UTC date (inclusive) or time.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="Output file (default: standard output).")
+@pass_context
+def export(ctx: Context, what: str, instrument_ids: tuple[str, ...], interval: str | None,
+           start: datetime | None, end: datetime | None, output: str) -> None:
+    """Export prices or headlines as CSV (UTF-8; times in UTC).
+
+    Prices: timestamp_utc,instrument,interval,open,high,low,close,volume.
+    Headlines: published_utc,source,title,link,summary,time_inferred,topics.
+
+    \b
+    Example:
+      newsmarks export prices --instrument brent --start 2022-01-01 -o brent.csv
+    """
+    from ingest.csvio import headlines_to_csv, prices_to_csv
+
+    store = ctx.store
+    if what == "prices":
+        frame = store.bars(list(instrument_ids) or None, interval, _day(start), _day(end, end=True))
+        text = prices_to_csv(frame)
+    else:
+        frame = store.headlines(start=_day(start), end=_day(end, end=True))
+        text = headlines_to_csv(frame)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8", newline="")
+        click.echo(f"{len(frame)} rows written to {output}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="newsmarks")

@@ -1,0 +1,135 @@
+"""Jobs: source units -> store. One ingest-run record per unit; one failing unit never stops
+the others; the whole refresh runs under the store's cross-process refresh lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from ingest.config import Config
+from ingest.sources import build_sources
+from ingest.sources.base import FetchPlan, PriceSource, Source, SourceError
+from ingest.store import LockBusy, Store, WriteCounts
+from ingest.tagging import TopicTagger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    """How one source unit did in one run."""
+
+    key: str
+    status: str  # ok | not_modified | partial | error
+    counts: WriteCounts = WriteCounts()
+    error: str | None = None
+
+    def line(self) -> str:
+        """One line for the terminal: key, status, counts or error."""
+        counts = f"{self.counts.new} new, {self.counts.updated} updated, {self.counts.unchanged} unchanged"
+        if self.status == "error":
+            return f"{self.key:<32} error         {self.error}"
+        if self.status == "not_modified":
+            return f"{self.key:<32} not modified  (304, nothing fetched)"
+        detail = f"{counts}; {self.error}" if self.error else counts
+        return f"{self.key:<32} {self.status:<13} {detail}"
+
+
+@dataclass
+class JobReport:
+    """The outcome of a refresh or backfill. `skipped` is set when the lock was busy."""
+
+    job: str
+    outcomes: list[UnitOutcome] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.outcomes) and all(o.status == "error" for o in self.outcomes)
+
+    @property
+    def counts(self) -> WriteCounts:
+        total = WriteCounts()
+        for outcome in self.outcomes:
+            total += outcome.counts
+        return total
+
+
+def utcnow() -> datetime:
+    """The current time, UTC-aware."""
+    return datetime.now(UTC)
+
+
+def plan_for(store: Store, config: Config, unit: Source, job: str, now: datetime,
+             since: date | None = None) -> FetchPlan:
+    """What to ask a unit for: incremental from the last stored bar (minus the overlap) on a
+    refresh, from `since` (else the configured backfill start) on a backfill."""
+    backfill_since = since or config.refresh.backfill_since
+    if isinstance(unit, PriceSource):
+        start = None
+        if job != "backfill":
+            last = store.last_bar_time(unit.instrument.id, unit.interval)
+            if last is not None:
+                start = last - config.refresh.overlap_delta
+        elif since is not None:
+            start = datetime.combine(since, time(0), UTC)
+        return FetchPlan(now=now, backfill_since=backfill_since, since=start)
+    etag, last_modified = (None, None)
+    if job != "backfill":
+        etag, last_modified = store.feed_validators(unit.feed.name)
+    return FetchPlan(now=now, backfill_since=backfill_since, etag=etag, last_modified=last_modified)
+
+
+def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime,
+             tagger: TopicTagger, since: date | None = None) -> UnitOutcome:
+    """Fetch one unit and store what it returned, recording the run either way."""
+    feed = (unit.feed.name, unit.feed.url) if hasattr(unit, "feed") else None
+    run_id = store.start_run(job, unit.key, now)
+    try:
+        plan = plan_for(store, config, unit, job, now, since)
+        result = unit.fetch(plan)
+        counts = store.commit_result(run_id, result, now, tag=tagger, feed=feed)
+    except SourceError as exc:
+        store.finish_run(run_id, "error", now, error=str(exc), feed=feed)
+        return UnitOutcome(unit.key, "error", error=str(exc))
+    except Exception as exc:  # a bug or an unforeseen failure: record it, go on with the others
+        log.exception("%s failed unexpectedly", unit.key)
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        store.finish_run(run_id, "error", now, error=message, feed=feed)
+        return UnitOutcome(unit.key, "error", error=message)
+    not_modified = result.feed_state is not None and result.feed_state.not_modified
+    status = "not_modified" if not_modified else ("partial" if result.problems else "ok")
+    return UnitOutcome(unit.key, status, counts, "; ".join(result.problems) or None)
+
+
+def run_job(store: Store, config: Config, job: str = "refresh", *,
+            groups: tuple[str, ...] = ("prices", "feeds"), since: date | None = None,
+            lock_wait: float | None = None, now: Callable[[], datetime] = utcnow,
+            units: Iterable[Source] | None = None,
+            on_outcome: Callable[[UnitOutcome], None] | None = None,
+            should_stop: Callable[[], bool] = lambda: False) -> JobReport:
+    """Run a refresh or backfill of every configured unit in `groups` under the refresh lock.
+    If another process holds the lock for longer than `lock_wait`, the report says skipped.
+    `should_stop` is checked between units (a clean shutdown finishes the current one only)."""
+    if job not in ("refresh", "backfill"):
+        raise ValueError(f"unknown job {job!r}")
+    wait = config.refresh.lock_wait_delta.total_seconds() if lock_wait is None else lock_wait
+    report = JobReport(job)
+    try:
+        with store.refresh_lock(wait):
+            store.mark_interrupted(now())
+            store.sync_config(config)
+            tagger = TopicTagger(config.topics)
+            for unit in (build_sources(config, groups=groups) if units is None else units):
+                if should_stop():
+                    report.skipped = "stopped before all sources ran"
+                    break
+                outcome = run_unit(store, config, unit, job, now(), tagger, since)
+                report.outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+    except LockBusy as exc:
+        report.skipped = str(exc)
+    return report

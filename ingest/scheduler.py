@@ -1,0 +1,72 @@
+"""Scheduled refresh: prices and feeds on their own intervals (APScheduler), each run logged,
+a clean stop on Ctrl-C / SIGTERM (the unit in progress finishes, the rest wait for next time)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from ingest.config import Config
+from ingest.jobs import JobReport, run_job, utcnow
+from ingest.store import Store
+
+log = logging.getLogger("newsmarks.schedule")
+
+
+def _refresh_group(store: Store, config: Config, group: str, stop: threading.Event,
+                   on_report: Callable[[str, JobReport], None] | None) -> None:
+    log.info("refresh of %s starting", group)
+    report = run_job(store, config, "refresh", groups=(group,), should_stop=stop.is_set,
+                     on_outcome=lambda outcome: log.info("%s", outcome.line()))
+    if report.skipped:
+        log.warning("refresh of %s skipped: %s", group, report.skipped)
+    else:
+        counts = report.counts
+        failed = sum(o.status == "error" for o in report.outcomes)
+        log.info("refresh of %s done: %d sources, %d failed, %d new rows", group,
+                 len(report.outcomes), failed, counts.new)
+    if on_report is not None:
+        on_report(group, report)
+
+
+def make_scheduler(store: Store, config: Config, *, blocking: bool, stop: threading.Event,
+                   on_report: Callable[[str, JobReport], None] | None = None,
+                   run_now: bool = True) -> BaseScheduler:
+    """A scheduler with one job per group ('prices', 'feeds'), each on its configured interval,
+    never overlapping itself; with `run_now` both also run at once."""
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
+    intervals = {"prices": config.refresh.prices_every, "feeds": config.refresh.feeds_every}
+    for group, every in intervals.items():
+        scheduler.add_job(_refresh_group, "interval", args=(store, config, group, stop, on_report),
+                          seconds=every.total_seconds(), id=f"refresh-{group}", name=f"refresh {group}",
+                          max_instances=1, coalesce=True, misfire_grace_time=int(every.total_seconds()),
+                          next_run_time=utcnow() if run_now else None)
+    return scheduler
+
+
+def run_forever(store: Store, config: Config) -> None:
+    """Run the scheduled refresh in the foreground until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    scheduler = make_scheduler(store, config, blocking=True, stop=stop)
+
+    def _terminate(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    log.info("scheduled refresh: prices every %s, feeds every %s (Ctrl-C to stop)",
+             config.refresh.prices, config.refresh.feeds)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("stopping: letting the source in progress finish")
+        stop.set()
+        scheduler.shutdown(wait=True)
+        log.info("stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,102 @@
+"""The job runner's orchestration, with small in-test source units (the real sources run
+against loopback servers in test_refresh_e2e.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ingest.config import Instrument
+from ingest.jobs import UnitOutcome, plan_for, run_job
+from ingest.sources.base import (
+    FetchPlan,
+    FetchResult,
+    PriceBatch,
+    PriceSource,
+    TransientError,
+)
+from ingest.store import WriteCounts
+from tests.conftest import utc
+
+NOW = utc(2022, 3, 10, 12)
+BRENT = Instrument(id="brent", label="Brent", mark="BR", source="yahoo", ticker="BZ=F", change="pct")
+
+
+class ListSource(PriceSource):
+    """Returns the given closes as daily bars from 2022-03-01, and records the plans it got."""
+
+    def __init__(self, instrument, closes=(), error=None):
+        super().__init__(instrument, "1d")
+        self.closes, self.error, self.plans = list(closes), error, []
+
+    def fetch(self, plan: FetchPlan) -> FetchResult:
+        self.plans.append(plan)
+        if self.error is not None:
+            raise self.error
+        frame = pd.DataFrame({"ts": pd.date_range("2022-03-01", periods=len(self.closes), tz="UTC"),
+                              "close": self.closes})
+        for column in ("open", "high", "low", "volume"):
+            frame[column] = float("nan")
+        frame["flag"] = None
+        return FetchResult(prices=[PriceBatch(self.instrument.id, "1d", "test", frame)])
+
+
+def test_one_failing_unit_does_not_stop_the_others(store, make_config):
+    config = make_config()
+    broken = ListSource(BRENT.model_copy(update={"id": "broken"}), error=TransientError("HTTP 500 after 3 tries"))
+    buggy = ListSource(BRENT.model_copy(update={"id": "buggy"}), error=KeyError("close"))
+    good = ListSource(BRENT, closes=[100.0, 101.5])
+    report = run_job(store, config, units=[broken, buggy, good], now=lambda: NOW)
+    assert report.outcomes == [
+        UnitOutcome("yahoo:broken:1d", "error", error="HTTP 500 after 3 tries"),
+        UnitOutcome("yahoo:buggy:1d", "error", error="unexpected KeyError: 'close'"),
+        UnitOutcome("yahoo:brent:1d", "ok", WriteCounts(new=2)),
+    ]
+    assert not report.all_failed
+    runs = store.runs().sort_values("id")
+    assert runs[["source", "status", "new_rows", "error"]].values.tolist() == [
+        ["yahoo:broken:1d", "error", 0, "HTTP 500 after 3 tries"],
+        ["yahoo:buggy:1d", "error", 0, "unexpected KeyError: 'close'"],
+        ["yahoo:brent:1d", "ok", 2, None],
+    ]
+    assert store.bars(["brent"])["close"].tolist() == [100.0, 101.5]
+
+
+def test_all_failed(store, make_config):
+    report = run_job(store, make_config(), units=[ListSource(BRENT, error=TransientError("down"))],
+                     now=lambda: NOW)
+    assert report.all_failed
+
+
+def test_incremental_plan_uses_last_bar_minus_overlap(store, make_config):
+    config = make_config(refresh={"overlap": "2d", "backfill_since": "2016-01-01"})
+    unit = ListSource(BRENT, closes=[1.0, 2.0, 3.0])
+    run_job(store, config, units=[unit], now=lambda: NOW)
+    assert unit.plans[0].since is None and unit.plans[0].backfill_since.isoformat() == "2016-01-01"
+    assert plan_for(store, config, unit, "refresh", NOW).since == utc(2022, 3, 1)
+    assert plan_for(store, config, unit, "backfill", NOW).since is None
+    second = run_job(store, config, units=[unit], now=lambda: NOW)
+    assert second.outcomes[0].counts == WriteCounts(unchanged=3)
+
+
+def test_busy_lock_skips_and_says_so(store, make_config):
+    unit = ListSource(BRENT, closes=[1.0])
+    with store.refresh_lock(1):
+        report = run_job(store, make_config(), units=[unit], lock_wait=0.2, now=lambda: NOW)
+    assert report.skipped.startswith("another refresh is running on ")
+    assert report.outcomes == [] and unit.plans == []
+
+
+def test_runs_left_running_by_a_dead_process_are_marked_interrupted(store, make_config):
+    store.start_run("refresh", "yahoo:brent:1d", utc(2022, 3, 9))
+    run_job(store, make_config(), units=[], now=lambda: NOW)
+    assert store.runs()[["status", "error"]].values.tolist() == [
+        ["interrupted", "the process stopped before this run finished"]]
+
+
+def test_stop_request_is_honoured_between_units(store, make_config):
+    first, second = ListSource(BRENT, closes=[1.0]), ListSource(BRENT.model_copy(update={"id": "x"}), [2.0])
+    calls = iter([False, True])
+    report = run_job(store, make_config(), units=[first, second], now=lambda: NOW,
+                     should_stop=lambda: next(calls))
+    assert [o.key for o in report.outcomes] == ["yahoo:brent:1d"]
+    assert report.skipped == "stopped before all sources ran" and second.plans == []

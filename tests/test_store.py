@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+import time
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from ingest.sources.base import FetchResult, Headline, PriceBatch
+from ingest.store import LockBusy, SchemaError, Store
+from ingest.store.fts import Term, parse_search, to_fts5
+from ingest.store.headlines import normalise_title
+from ingest.store.migrations import SCHEMA_VERSION, migrate
+from tests.conftest import utc
+
+
+def bars(*rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["ts", "open", "high", "low", "close", "volume", "flag"])
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+NOW = utc(2026, 11, 27, 12)
+
+
+def test_write_bars_counts_and_is_idempotent(store):
+    first = bars(("2022-03-01", 1, 2, 0.5, 1.5, 10, None), ("2022-03-02", 1.5, 2.5, 1, 2, None, "ohlc"))
+    counts = store.write_bars("brent", "1d", "yahoo", first, NOW)
+    assert (counts.new, counts.updated, counts.unchanged) == (2, 0, 0)
+    counts = store.write_bars("brent", "1d", "yahoo", first, NOW)
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 2)
+    revised = bars(("2022-03-02", 1.5, 2.5, 1, 2.25, None, None), ("2022-03-03", 2, 3, 2, 3, None, None))
+    counts = store.write_bars("brent", "1d", "yahoo", revised, NOW)
+    assert (counts.new, counts.updated, counts.unchanged) == (1, 1, 0)
+    stored = store.bars(["brent"], "1d")
+    assert stored["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist() == [
+        "2022-03-01T00:00:00Z", "2022-03-02T00:00:00Z", "2022-03-03T00:00:00Z"]
+    assert stored["close"].tolist() == [1.5, 2.25, 3.0]
+    assert stored["flag"].tolist() == [None, None, None]
+    assert math.isnan(stored["volume"].iloc[1]) and stored["volume"].iloc[0] == 10
+    assert store.last_bar_time("brent", "1d") == utc(2022, 3, 3)
+    assert store.last_bar_time("brent", "1h") is None
+
+
+def test_bars_range_and_intervals(store):
+    store.write_bars("brent", "1h", "yahoo", bars(("2022-03-01T10:00Z", 1, 1, 1, 1, 0, None),
+                                                  ("2022-03-01T11:00Z", 1, 1, 1, 2, 0, None)), NOW)
+    store.write_bars("brent", "1d", "yahoo", bars(("2022-03-01", 1, 1, 1, 5, 0, None)), NOW)
+    hourly = store.bars(["brent"], "1h", start=utc(2022, 3, 1, 11), end=utc(2022, 3, 1, 11))
+    assert hourly["close"].tolist() == [2.0]
+    assert store.bars(["usd_rub"]).empty
+
+
+def test_naive_times_are_refused(store):
+    frame = bars(("2022-03-01", 1, 1, 1, 1, 0, None))
+    frame["ts"] = frame["ts"].dt.tz_localize(None)
+    with pytest.raises(ValueError, match="naive"):
+        store.write_bars("brent", "1d", "yahoo", frame, NOW)
+
+
+def headline(source, guid, title, when, summary="", link=None, inferred=False):
+    return Headline(source=source, guid=guid, title=title, published=when, fetched=NOW, summary=summary,
+                    link=link, time_inferred=inferred)
+
+
+def test_headlines_idempotent_updates_and_story_dedup(store):
+    items = [
+        headline("BBC World", "b1", "Syria talks: Lavrov meets Kerry", utc(2016, 1, 20, 10)),
+        headline("Guardian World", "g1", "Syria talks - Lavrov meets Kerry!", utc(2016, 1, 20, 12)),
+        headline("Guardian World", "g2", "Syria talks: Lavrov meets Kerry", utc(2016, 3, 1, 9)),
+    ]
+    counts = store.write_headlines(items)
+    assert (counts.new, counts.updated, counts.unchanged) == (3, 0, 0)
+    assert store.write_headlines(items).unchanged == 3
+    frame = store.headlines()
+    ids = frame["id"].tolist()
+    # the Guardian copy two hours later is the BBC story; the one six weeks later is its own story
+    assert frame["story_id"].tolist() == [ids[0], ids[0], ids[2]]
+    assert store.headlines(stories_only=True)["guid"].tolist() == ["b1", "g2"]
+    changed = headline("BBC World", "b1", "Syria talks: Lavrov meets Kerry in Zurich", utc(2016, 1, 20, 10))
+    counts = store.write_headlines([changed])
+    assert (counts.new, counts.updated) == (0, 1)
+    assert store.headlines(query="Zurich")["guid"].tolist() == ["b1"]
+
+
+def test_inferred_time_never_replaces_a_real_one(store):
+    store.write_headlines([headline("F", "x", "T", utc(2020, 1, 1))])
+    counts = store.write_headlines([headline("F", "x", "T", utc(2020, 5, 5), inferred=True)])
+    assert counts.unchanged == 1
+    assert store.headlines()["published"].tolist() == [pd.Timestamp("2020-01-01", tz="UTC")]
+
+
+def test_full_text_search_syntax(store):
+    store.write_headlines([
+        headline("A", "1", "Lavrov says Syria talks will go on", utc(2016, 1, 1)),
+        headline("A", "2", "Kerry visits Moscow", utc(2016, 1, 2)),
+        headline("A", "3", "OPEC agrees oil output cut", utc(2016, 1, 3)),
+        headline("A", "4", "Output of oil rises", utc(2016, 1, 4)),
+        headline("A", "5", "EU extends sanctions", utc(2016, 1, 5), summary="New sanction list"),
+        headline("A", "6", "Путин и санкции", utc(2016, 1, 6)),
+    ])
+
+    def guids(query):
+        return store.headlines(query=query)["guid"].tolist()
+
+    assert guids("Syria") == ["1"]
+    assert guids("syria") == ["1"]
+    assert guids("Lavrov OR Kerry") == ["1", "2"]
+    assert guids('"oil output"') == ["3"]
+    assert guids("oil output") == ["3", "4"]
+    assert guids("sanction*") == ["5"]
+    assert guids("санкции") == ["6"]
+    assert guids('U.S. "') == []          # odd input is taken literally, never an FTS syntax error
+    assert guids("") == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_parse_search():
+    assert parse_search('Lavrov OR Kerry "oil output" sanction* OR embargo') == [
+        [Term("Lavrov"), Term("Kerry")], [Term("oil output")], [Term("sanction", True), Term("embargo")]]
+    assert to_fts5(parse_search('Lavrov OR Kerry "oil output" sanction*')) == \
+        '("Lavrov" OR "Kerry") AND "oil output" AND "sanction"*'
+    assert parse_search("OR OR") == []
+    assert parse_search("AND") == [[Term("AND")]]
+
+
+def test_normalise_title():
+    assert normalise_title("  Syria talks — Lavrov   meets KERRY! ") == "syria talks lavrov meets kerry"
+    assert normalise_title("Café") == "cafe"
+
+
+def test_tags_and_topic_filter(store):
+    items = [headline("A", "1", "Syria", utc(2016, 1, 1)), headline("A", "2", "Oil", utc(2016, 1, 2))]
+    store.write_headlines(items, tag=lambda h: [("topic", h.title)])
+    assert store.headlines(topics=["Oil"])["guid"].tolist() == ["2"]
+    assert store.headlines()["topics"].tolist() == ["Syria", "Oil"]
+
+
+def test_commit_result_is_all_or_nothing(store):
+    run_id = store.start_run("refresh", "yahoo:brent:1d", NOW)
+    good = PriceBatch("brent", "1d", "yahoo", bars(("2022-03-01", 1, 1, 1, 1, 0, None)))
+    bad = PriceBatch("brent", "1h", "yahoo", bars(("2022-03-01", 1, 1, 1, None, 0, None)))
+    with pytest.raises(ValueError, match="without a close"):
+        store.commit_result(run_id, FetchResult(prices=[good, bad]), NOW)
+    assert store.counts()["price_bars"] == 0
+    assert store.runs()["status"].tolist() == ["running"]
+    assert store.data_version() == 0
+    store.commit_result(run_id, FetchResult(prices=[good]), NOW)
+    assert store.runs()[["status", "new_rows"]].values.tolist() == [["ok", 1]]
+    assert store.data_version() == 1
+
+
+def test_newer_schema_is_refused(store_url):
+    store = Store.open(store_url)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET value = '99' WHERE key = 'schema_version'"))
+    with pytest.raises(SchemaError, match="schema version 99, newer than this newsmarks understands"):
+        Store.open(store_url)
+
+
+def test_migrations_run_in_order_from_an_older_store(store_url):
+    store = Store.open(store_url)
+    steps = []
+
+    def to_next(conn):
+        steps.append("next")
+        conn.execute(text("CREATE TABLE extra (x INTEGER)"))
+
+    assert migrate(store.engine, {SCHEMA_VERSION + 1: to_next}, target=SCHEMA_VERSION + 1) == SCHEMA_VERSION + 1
+    assert migrate(store.engine, {SCHEMA_VERSION + 1: to_next}, target=SCHEMA_VERSION + 1) == SCHEMA_VERSION + 1
+    assert steps == ["next"]
+    with pytest.raises(SchemaError, match=f"no migration from schema version {SCHEMA_VERSION + 1}"):
+        migrate(store.engine, {}, target=SCHEMA_VERSION + 2)
+
+
+def test_refresh_lock_across_processes(store_url, tmp_path):
+    store = Store.open(store_url)
+    holder = textwrap.dedent(f"""
+        import sys, time
+        from ingest.store import Store
+        s = Store.open({store_url!r})
+        with s.refresh_lock(5):
+            print("held", flush=True)
+            time.sleep(3)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(LockBusy, match=r"another refresh is running on .*store.db \(waited 0.3s\)"):
+            with store.refresh_lock(0.3):
+                pass
+        assert time.monotonic() - started < 2
+        proc.kill()  # the OS releases the lock of a killed holder
+        proc.wait()
+        with store.refresh_lock(2):
+            pass
+    finally:
+        proc.kill()
