@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from xml.etree.ElementTree import Element, ParseError
 
@@ -160,7 +160,7 @@ def year_chunks(start: date, end: date) -> list[tuple[date, date]]:
 def _utc_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         raise ValueError(f"expected a timezone-aware datetime, got {moment!r}")
-    return moment.astimezone(timezone.utc).date()
+    return moment.astimezone(UTC).date()
 
 
 # -- the source unit -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import requests
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from ingest.config import HttpConfig
 from ingest.sources.base import MalformedResponse, PermanentError, RateLimited, TransientError
@@ -63,8 +63,8 @@ class HttpClient:
         """Run `call`, retrying TransientError up to `retries` times with exponential backoff
         (honouring a RateLimited.retry_after, capped at `backoff_max`)."""
         settings = self.settings
-        exponential = wait_exponential_jitter(initial=settings.backoff, max=settings.backoff_max,
-                                              jitter=settings.backoff / 4)
+        exponential = wait_exponential(multiplier=settings.backoff, max=settings.backoff_max) \
+            + wait_random(0, settings.backoff / 4)
 
         def wait(state) -> float:
             exc = state.outcome.exception() if state.outcome else None

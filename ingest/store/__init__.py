@@ -17,7 +17,7 @@ from ingest.store import runs as _runs
 from ingest.store.engine import make_engine
 from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
-from ingest.store.prices import WriteCounts
+from ingest.store.prices import NO_ROWS, WriteCounts
 
 __all__ = ["Store", "make_engine", "LockBusy", "SchemaError", "WriteCounts", "SCHEMA_VERSION"]
 
@@ -72,7 +72,7 @@ class Store:
         with self.writing() as conn:
             return _runs.start_run(conn, job, source, now)
 
-    def finish_run(self, run_id: int, status: str, now: datetime, counts: WriteCounts = WriteCounts(),
+    def finish_run(self, run_id: int, status: str, now: datetime, counts: WriteCounts = NO_ROWS,
                    error: str | None = None, feed: tuple[str, str] | None = None) -> None:
         """Record how a run ended without data (errors, skips); `feed` is (name, url)."""
         with self.writing() as conn:

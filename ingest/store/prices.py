@@ -29,6 +29,9 @@ class WriteCounts:
                            self.unchanged + other.unchanged)
 
 
+NO_ROWS = WriteCounts()
+
+
 def sync_instruments(conn: Connection, instruments) -> None:
     """Store the configured instruments (added or changed; removed ones keep their data)."""
     rows = [dict(id=i.id, label=i.label, mark=i.mark, source=i.source, ticker=i.ticker,

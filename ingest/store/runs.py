@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 from ingest.sources.base import FeedState, TickerSnapshot
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore, upsert
-from ingest.store.prices import WriteCounts
+from ingest.store.prices import NO_ROWS, WriteCounts
 from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
 
 RUN_STATUSES = ("running", "ok", "not_modified", "partial", "error", "skipped", "interrupted")
@@ -26,7 +26,7 @@ def start_run(conn: Connection, job: str, source: str, now: datetime) -> int:
 
 
 def finish_run(conn: Connection, run_id: int, status: str, now: datetime,
-               counts: WriteCounts = WriteCounts(), error: str | None = None) -> None:
+               counts: WriteCounts = NO_ROWS, error: str | None = None) -> None:
     """Record how a run ended."""
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}")

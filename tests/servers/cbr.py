@@ -196,6 +196,8 @@ class FakeCbr:
         return f"http://127.0.0.1:{self._server.server_address[1]}/scripts"
 
     def start(self) -> FakeCbr:
+        """Serve on a free loopback port in a background thread."""
+        self._stopping.clear()
         fake = self
 
         class Handler(_Handler):
@@ -205,7 +207,7 @@ class FakeCbr:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-cbr",
-                                        daemon=True)
+                                        kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 

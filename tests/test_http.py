@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from werkzeug import Response as WResponse
+
+from ingest.config import HttpConfig
+from ingest.sources.base import PermanentError, RateLimited, TransientError
+from ingest.sources.http import HttpClient, _retry_after_seconds
+
+
+def client(**overrides) -> HttpClient:
+    settings = dict(retries=2, backoff=0.01, backoff_max=0.05, connect_timeout=1, read_timeout=0.5)
+    settings.update(overrides)
+    return HttpClient(HttpConfig(**settings))
+
+
+def test_get_sends_user_agent_and_conditional_headers(httpserver):
+    httpserver.expect_ordered_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304)
+    response = client().get(httpserver.url_for("/feed"), etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT")
+    assert response.status == 304 and response.not_modified and response.content == b""
+    request, _ = httpserver.log[0]
+    assert request.headers["User-Agent"].startswith("newsmarks/")
+    assert request.headers["If-Modified-Since"] == "Mon, 01 Jan 2024 00:00:00 GMT"
+
+
+def test_retries_5xx_then_succeeds(httpserver):
+    httpserver.expect_ordered_request("/x").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/x").respond_with_data("busy", status=500)
+    httpserver.expect_ordered_request("/x").respond_with_data("ok", headers={"ETag": '"e"'})
+    response = client().get(httpserver.url_for("/x"))
+    assert (response.status, response.content, response.headers["etag"]) == (200, b"ok", '"e"')
+    assert len(httpserver.log) == 3
+
+
+def test_gives_up_after_bounded_retries(httpserver):
+    httpserver.expect_request("/x").respond_with_data("down", status=500)
+    with pytest.raises(TransientError, match=r"^cbr USD: HTTP 500 INTERNAL SERVER ERROR$"):
+        client(retries=1).get(httpserver.url_for("/x"), what="cbr USD")
+    assert len(httpserver.log) == 2
+
+
+def test_429_honours_retry_after_within_the_cap(httpserver):
+    httpserver.expect_ordered_request("/x").respond_with_data("slow down", status=429, headers={"Retry-After": "1"})
+    httpserver.expect_ordered_request("/x").respond_with_data("ok")
+    started = time.monotonic()
+    assert client(backoff_max=0.3).get(httpserver.url_for("/x")).content == b"ok"
+    assert 0.25 <= time.monotonic() - started < 1.0  # waited the cap (0.3 s), not the full second
+
+
+def test_429_every_time_is_rate_limited(httpserver):
+    httpserver.expect_request("/x").respond_with_data("no", status=429)
+    with pytest.raises(RateLimited, match="HTTP 429 Too Many Requests"):
+        client().get(httpserver.url_for("/x"), what="feed:BBC")
+
+
+def test_404_is_permanent_and_not_retried(httpserver):
+    httpserver.expect_request("/x").respond_with_data("gone", status=404)
+    with pytest.raises(PermanentError, match="HTTP 404 NOT FOUND") as info:
+        client().get(httpserver.url_for("/x"))
+    assert not isinstance(info.value, TransientError)
+    assert len(httpserver.log) == 1
+
+
+def test_byte_cap(httpserver):
+    httpserver.expect_request("/big").respond_with_data(b"x" * 5000)
+    with pytest.raises(PermanentError, match="response of 5000 bytes exceeds the cap of 1000"):
+        client(max_bytes=1000).get(httpserver.url_for("/big"))
+
+    def streamed(_request):
+        return WResponse((b"x" * 1000 for _ in range(5)), content_type="text/plain")
+
+    httpserver.expect_request("/stream").respond_with_handler(streamed)
+    with pytest.raises(PermanentError, match="response exceeds the cap of 1000 bytes"):
+        client(max_bytes=1000).get(httpserver.url_for("/stream"))
+
+
+def test_read_timeout_is_transient(httpserver):
+    def slow(_request):
+        time.sleep(1.0)
+        return WResponse("late")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    with pytest.raises(TransientError, match="timed out"):
+        client(retries=0, read_timeout=0.2).get(httpserver.url_for("/slow"))
+
+
+def test_connection_refused_is_transient():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(TransientError, match="cannot connect"):
+        client(retries=1).get(f"http://127.0.0.1:{port}/x", what="feed:x")
+
+
+def test_retry_after_parsing():
+    assert _retry_after_seconds("12") == 12.0
+    assert _retry_after_seconds(None) is None
+    assert _retry_after_seconds("soon") is None
+    assert _retry_after_seconds("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0
