@@ -195,8 +195,10 @@ def _report_skipped(skipped) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--instrument", "instrument_id", required=True, help="Configured instrument id.")
 @click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True)
-@click.option("--delimiter", default=None, help="Field delimiter (default: detected).")
-@click.option("--decimal", default=None, help="Decimal separator (default: detected).")
+@click.option("--delimiter", type=click.Choice([",", ";", "\t", "|"]), default=None,
+              help="Field delimiter (default: detected).")
+@click.option("--decimal", type=click.Choice([".", ","]), default=None,
+              help="Decimal separator (default: detected).")
 @click.option("--skip-bad", is_flag=True, help="Skip bad rows and report them instead of failing.")
 @pass_context
 def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, delimiter: str | None,
@@ -217,7 +219,8 @@ def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, de
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     imported = _read_csv_or_fail(read_prices_csv, file, delimiter=delimiter, decimal=decimal,
-                                 skip_bad=skip_bad, instrument=instrument_id)
+                                 skip_bad=skip_bad, instrument=instrument_id,
+                                 interval=interval)
     _report_skipped(imported.skipped)
     store = ctx.store
     store.sync_config(ctx.config)
@@ -274,7 +277,7 @@ def export(ctx: Context, what: str, instrument_ids: tuple[str, ...], interval: s
     """Export prices or headlines as CSV (UTF-8; times in UTC).
 
     Prices: timestamp_utc,instrument,interval,open,high,low,close,volume.
-    Headlines: published_utc,source,title,link,summary,time_inferred,topics.
+    Headlines: published_utc,source,title,link,summary,time_inferred,topics,guid.
 
     \b
     Example:

@@ -57,20 +57,25 @@ def restore_cell(value: str) -> str:
 
 
 def write_csv(header: list[str], rows) -> str:
-    """CSV text: the csv module's minimal quoting, `\\n` line ends, UTF-8-safe `str`. Fields holding
-    a CR are quoted too (the csv module quotes only the line terminator's characters)."""
-    buffer = io.StringIO()
-    # '\r\n' as terminator makes the writer quote any field with a CR or LF; each record's
-    # terminator is then turned into '\n'.
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    out = []
-    for row in (header, *rows):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(row)
-        out.append(buffer.getvalue()[:-2])
-    out.append("")
-    return "\n".join(out)
+    """CSV text of a header and rows of strings (neutralise text cells first): the csv module's
+    minimal quoting and `\\n` line ends. A field holding a CR is quoted too (with `\\n` as
+    terminator the csv module would leave a lone CR bare)."""
+    out = io.StringIO()
+    plain = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    scratch = io.StringIO()
+    # '\r\n' as terminator makes this writer quote any field with a CR; the terminator is then
+    # turned into '\n'. Used only for the rare rows with a CR.
+    careful = csv.writer(scratch, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    plain.writerow(header)
+    for row in rows:
+        if "\r" not in "".join(row):
+            plain.writerow(row)
+            continue
+        scratch.seek(0)
+        scratch.truncate()
+        careful.writerow(row)
+        out.write(scratch.getvalue()[:-2] + "\n")
+    return out.getvalue()
 
 
 def safe_link(value: str | None) -> str | None:
@@ -217,8 +222,7 @@ def _rfc822(text: str):
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
-        return None, "is not a date or time (expected ISO 8601 like 2022-03-01T12:00:00Z or " \
-                     "RFC 822 like Tue, 01 Mar 2022 12:00:00 GMT)"
+        return None, "is not a date or time (expected ISO 8601 such as 2022-03-01T12:00:00Z, or RFC 822)"
     if moment.tzinfo is None:
         zone = _TRAILING_ZONE.search(text)
         if zone and zone.group(1).upper() not in _RFC822_ZONES:
@@ -236,7 +240,8 @@ def iso_utc(times: pd.Series) -> list[str]:
         return []
     if getattr(times.dt, "tz", None) is None:
         raise ValueError("naive timestamps: times must carry a zone")
-    return times.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    seconds = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[s]")
+    return [f"{text}Z" for text in np.datetime_as_string(seconds, unit="s").tolist()]
 
 
 def format_number(value) -> str:

@@ -1,0 +1,201 @@
+"""Headlines from CSV files, and headlines to CSV (pure, apart from reading the given file).
+
+Read as they are: RSS archives (`pub_date_utc,source,region,title`; `title,pubDate,guid,link,
+description`), the Kaggle r/worldnews file (`Date,News`, older rows wrapped in Python bytes-literal
+syntax `b"…"` / `b'…'`, unwrapped here), and newsmarks' own export
+`published_utc,source,title,link,summary,time_inferred,topics`.
+
+Times: ISO 8601 (`Z`, offsets; naive = UTC) or RFC 822 (`Mon, 07 Mar 2022 12:00:00 GMT`). A date
+alone becomes 00:00 UTC with time_inferred False: the file gives no time within the day, so
+such a headline can only be placed on its day, not at an hour.
+
+Text cells are passed through `restore_cell` (the inverse of the export's formula guard), so
+export → import gives back the same headlines. `topics` is not read: tags are recomputed.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from ingest.csv_safety import (
+    CsvError,
+    column,
+    find_column,
+    iso_utc,
+    neutralise_cell,
+    normalise_name,
+    parse_times,
+    read_records,
+    restore_cell,
+    safe_link,
+    write_csv,
+)
+from ingest.sources.base import Headline
+
+TIME_ALIASES = ("published utc", "pub date utc", "published", "published at", "pubdate", "pub date",
+                "datetime", "date", "time", "timestamp", "updated")
+TITLE_ALIASES = ("title", "headline", "news")
+ALIASES = {
+    "source": ("source", "feed", "publisher"),
+    "link": ("link", "url"),
+    "summary": ("summary", "description"),
+    "time_inferred": ("time inferred",),
+    "guid": ("guid", "id"),
+}
+TRUE = {"true", "1", "yes", "y", "t"}
+FALSE = {"false", "0", "no", "n", "f", ""}
+EXPORT_COLUMNS = ["published_utc", "source", "title", "link", "summary", "time_inferred", "topics", "guid"]
+_BYTES_LITERAL = re.compile(r"""b(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.DOTALL)
+
+
+@dataclass
+class HeadlineImport:
+    """Headlines read from a CSV file (in file order), and (line, reason) of the rows left out
+    with skip_bad=True. `columns`: role → the file's column name used."""
+
+    headlines: list[Headline]
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad: bool = False,
+                       fetched: datetime, delimiter: str | None = None) -> HeadlineImport:
+    """Read headlines from a CSV file; CsvError (naming file, line and problem) when it can't.
+
+    source: for rows without a source cell (else `import:<file name>`). guid: the guid/id cell,
+    else the link, else a stable hash of (source, title, published), so re-importing a file adds
+    nothing. Links other than absolute http(s) URLs are dropped. fetched: the import time (aware).
+    skip_bad: leave out rows with a bad time or a bad time_inferred cell and list them in
+    `.skipped`, instead of raising. Rows with a blank title are always left out (and listed in
+    `.skipped`): there is nothing to import."""
+    if fetched.tzinfo is None:
+        raise ValueError("fetched must be timezone-aware")
+    table = read_records(path, delimiter)
+    name = table.name
+    header = [cell.strip() for cell in table.records[0]]
+    body, lines = table.records[1:], table.lines[1:]
+    roles = _roles(header, name)
+    if not body:
+        raise CsvError(f"{name}: no data rows (columns: {', '.join(header)})")
+    default_source = source or f"import:{name}"
+    times, time_problems = parse_times(column(body, roles["time"]))
+    published = times.dt.to_pydatetime().tolist() if len(times) else []
+    stamps = iso_utc(times.fillna(pd.Timestamp(0, tz="UTC")))
+    texts = {role: [restore_cell(c) if c[:1] == "'" else c for c in column(body, index)]
+             for role, index in roles.items() if role not in ("time", "time_inferred")}
+    no_cells = [""] * len(body)
+    titles, sources = texts["title"], texts.get("source", no_cells)
+    links, guids, summaries = (texts.get(role, no_cells) for role in ("link", "guid", "summary"))
+    flags = column(body, roles["time_inferred"]) if "time_inferred" in roles else None
+    headlines: list[Headline] = []
+    skipped: list[tuple[int, str]] = []
+    width = len(header)
+    for i, record in enumerate(body):
+        title = titles[i]
+        if title[:1] == "b":
+            title = unwrap_bytes_literal(title)
+        if not title.strip():  # nothing to import: left out, and listed, even without skip_bad
+            skipped.append((lines[i], "title is empty"))
+            continue
+        problem = None
+        if time_problems[i] is not None:
+            problem = f"published {time_problems[i]}"
+        elif len(record) > width and "".join(record[width:]).strip():
+            problem = f"has {len(record)} fields, the header has {width}"
+        inferred = False
+        if problem is None and flags is not None:
+            flag = flags[i].strip().lower()
+            if flag not in TRUE and flag not in FALSE:
+                problem = f"time_inferred {flags[i]!r} is not true or false"
+            inferred = flag in TRUE
+        if problem is not None:
+            if not skip_bad:
+                raise CsvError(f"{name} line {lines[i]}: {problem}")
+            skipped.append((lines[i], problem))
+            continue
+        row_source = sources[i].strip() or default_source
+        link = safe_link(links[i]) if links[i] else None
+        guid = guids[i].strip() or link or stable_guid(row_source, title, stamps[i])
+        summary = summaries[i]
+        if summary[:1] == "b":
+            summary = unwrap_bytes_literal(summary)
+        headlines.append(Headline(source=row_source, guid=guid, title=title, published=published[i],
+                                  fetched=fetched, summary=summary, link=link, time_inferred=inferred))
+    return HeadlineImport(headlines, skipped, {role: header[index] for role, index in roles.items()})
+
+
+def _roles(header: list[str], name: str) -> dict[str, int]:
+    roles: dict[str, int] = {}
+    time_index = find_column(header, TIME_ALIASES)
+    if time_index is None:  # any other column whose name starts with 'published'
+        time_index = next((i for i, h in enumerate(header) if normalise_name(h).startswith("published")),
+                          None)
+    if time_index is None:
+        raise CsvError(f"{name}: no time column (looked for {', '.join(TIME_ALIASES)}; "
+                       f"found: {', '.join(header)})")
+    title_index = find_column(header, TITLE_ALIASES)
+    if title_index is None:
+        raise CsvError(f"{name}: no title column (looked for {', '.join(TITLE_ALIASES)}; "
+                       f"found: {', '.join(header)})")
+    roles["time"], roles["title"] = time_index, title_index
+    for role, aliases in ALIASES.items():
+        index = find_column(header, aliases)
+        if index is not None:
+            roles[role] = index
+    return roles
+
+
+def unwrap_bytes_literal(text: str) -> str:
+    """`b"…"` / `b'…'` (a Python bytes literal, as the Kaggle r/worldnews file has) → its text,
+    escapes decoded and the bytes read as UTF-8 (undecodable bytes replaced). Any other text is
+    returned as it is."""
+    if not text.startswith(("b'", 'b"')) or not _BYTES_LITERAL.fullmatch(text):
+        return text
+    inner = text[2:-1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes stay as they are, as in Python
+            if re.search(r"\\[uUN]", inner):  # not escapes in a bytes literal
+                data = ast.literal_eval(text)
+            else:  # same result as literal_eval, several times faster
+                data = inner.encode("utf-8").decode("unicode_escape").encode("latin-1")
+    except (SyntaxError, ValueError, UnicodeError):
+        return text
+    return data.decode("utf-8", errors="replace")
+
+
+def stable_guid(source: str, title: str, published_utc: str) -> str:
+    """A guid for a headline without one: `sha1:` and the SHA-1 of source, title and time."""
+    digest = hashlib.sha1(f"{source}\n{title}\n{published_utc}".encode()).hexdigest()
+    return f"sha1:{digest}"
+
+
+def headlines_to_csv(frame: pd.DataFrame) -> str:
+    """CSV text `published_utc,source,title,link,summary,time_inferred,topics,guid` from a frame
+    like `Store.headlines()` returns (guid last, so that re-importing an export into the same
+    store recognises every headline). Times as `2022-03-07T00:14:42Z`; time_inferred as true/false;
+    text cells formula-neutralised; minimal quoting, `\\n` line ends."""
+    missing = [c for c in ("published", "source", "title") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"headlines frame lacks column(s) {', '.join(missing)}")
+    n = len(frame)
+    stamps = iso_utc(frame["published"])
+
+    def texts(name: str) -> list[str]:
+        if name not in frame.columns:
+            return [""] * n
+        return [neutralise_cell("" if v is None or (isinstance(v, float) and v != v) else str(v))
+                for v in frame[name].tolist()]
+
+    inferred = frame["time_inferred"].tolist() if "time_inferred" in frame.columns else [False] * n
+    columns = [stamps, texts("source"), texts("title"), texts("link"), texts("summary"),
+               ["true" if bool(v) else "false" for v in inferred], texts("topics"), texts("guid")]
+    return write_csv(EXPORT_COLUMNS, zip(*columns, strict=True))
