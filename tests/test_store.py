@@ -200,3 +200,17 @@ def test_refresh_lock_across_processes(store_url, tmp_path):
             pass
     finally:
         proc.kill()
+
+
+def test_restamped_story_keeps_its_first_time_and_latest_title(store):
+    first = headline("BBC", "b/1", "Oil price soars", utc(2022, 3, 7, 8, 15))
+    later = headline("BBC", "b/1", "Oil and gas prices soar", utc(2022, 3, 7, 10, 10))
+    assert store.write_headlines([first, later]).new == 1
+    assert store.headlines()[["title", "published"]].values.tolist() == [
+        ["Oil and gas prices soar", pd.Timestamp("2022-03-07 08:15", tz="UTC")]]
+    counts = store.write_headlines([headline("BBC", "b/1", "Petrol at record", utc(2022, 3, 7, 16, 48))])
+    assert (counts.new, counts.updated) == (0, 1)
+    assert store.headlines()[["title", "published"]].values.tolist() == [
+        ["Petrol at record", pd.Timestamp("2022-03-07 08:15", tz="UTC")]]
+    assert store.headlines(query="soar")["guid"].tolist() == []
+    assert store.headlines(query="petrol")["guid"].tolist() == ["b/1"]

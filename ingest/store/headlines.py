@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
@@ -38,48 +39,57 @@ def _chunks(items: Sequence, size: int = 400) -> Iterable[Sequence]:
 
 def write_headlines(conn: Connection, headlines: Sequence[Headline],
                     tags: Sequence[Iterable[tuple[str, str]]] | None = None) -> WriteCounts:
-    """Insert new headlines, update changed ones (title, summary, link, time), link each new one
-    to an earlier copy of the same story, and store its tags. Returns the counts."""
+    """Insert new headlines, update changed ones (the latest title, summary and link; the
+    earliest time), link each new one to an earlier copy of the same story, and store its tags.
+    Returns the counts."""
     table = schema.headlines
-    unique: dict[tuple[str, str], int] = {}
-    for index, item in enumerate(headlines):
-        unique[(item.source, item.guid)] = index  # the last copy in a batch wins
-    order = sorted(unique.values())
+    batch = _collapse(headlines, tags)
     existing: dict[tuple[str, str], tuple] = {}
-    keys = [(headlines[i].source, headlines[i].guid) for i in order]
-    for chunk in _chunks(keys):
+    for chunk in _chunks(list(batch)):
         for row in conn.execute(select(table.c.id, table.c.source, table.c.guid, table.c.title,
                                        table.c.summary, table.c.link, table.c.published,
                                        table.c.time_inferred)
                                 .where(tuple_(table.c.source, table.c.guid).in_(chunk))):
             existing[(row.source, row.guid)] = row
     new_rows, new_tags, updated, unchanged = [], [], 0, 0
-    for index in order:
-        item = headlines[index]
+    for key, (item, item_tags) in batch.items():
         row = _row(item)
-        old = existing.get((item.source, item.guid))
+        old = existing.get(key)
         if old is None:
             new_rows.append(row)
-            new_tags.append(list(tags[index]) if tags is not None else [])
+            new_tags.append(item_tags)
             continue
         values = {k: row[k] for k in ("title", "summary", "link", "published", "time_inferred")}
-        if item.time_inferred and not old.time_inferred:
-            values.pop("published")  # never replace a real time by an inferred one
-            values.pop("time_inferred")
-        elif item.time_inferred:
-            values.pop("published")  # an inferred time is the first sighting: keep it
+        if item.time_inferred or (not old.time_inferred and old.published <= row["published"]):
+            # keep the first sighting: an inferred time never replaces a real one, and a story
+            # re-stamped by its feed keeps the time it first appeared
+            values["published"], values["time_inferred"] = old.published, old.time_inferred
         if all(getattr(old, k) == v for k, v in values.items()):
             unchanged += 1
             continue
         values["title_norm"] = row["title_norm"]
         conn.execute(update(table).where(table.c.id == old.id).values(**values))
         if tags is not None:
-            _replace_tags(conn, old.id, "topic", [t for t in tags[index] if t[0] == "topic"])
+            _replace_tags(conn, old.id, "topic", [t for t in item_tags if t[0] == "topic"])
         updated += 1
     if new_rows:
         insert_ignore(conn, table, new_rows, ["source", "guid"])
         _link_stories_and_tag(conn, new_rows, new_tags)
     return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged)
+
+
+def _collapse(headlines: Sequence[Headline], tags) -> dict[tuple[str, str], tuple[Headline, list]]:
+    """One entry per (source, guid): the last copy's text and tags, the earliest real time."""
+    batch: dict[tuple[str, str], tuple[Headline, list]] = {}
+    for index, item in enumerate(headlines):
+        key = (item.source, item.guid)
+        item_tags = list(tags[index]) if tags is not None else []
+        earlier = batch.get(key)
+        if earlier is not None and not earlier[0].time_inferred and (
+                item.time_inferred or earlier[0].published < item.published):
+            item = replace(item, published=earlier[0].published, time_inferred=False)
+        batch[key] = (item, item_tags)
+    return batch
 
 
 def _row(item: Headline) -> dict:

@@ -1,0 +1,127 @@
+"""The CLI in-process (click's runner), on real data from ../shared/data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ingest.cli import cli
+from ingest.store import Store
+from tests.conftest import utc
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n[[feeds]]\nname = "local"\n'
+                      f'url = "{tmp_path / "missing.xml"}"\n', encoding="utf-8")
+    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+    invoke.store_url = f"sqlite:///{tmp_path / 's.db'}"
+    return invoke
+
+
+@pytest.mark.parametrize("command", ["refresh", "backfill", "schedule", "status", "import-prices",
+                                     "import-headlines", "export"])
+def test_every_command_has_help_with_an_example(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "  Example:\n    newsmarks " in result.output
+
+
+def test_import_prices_then_again_adds_nothing(run, shared_data):
+    path = str(shared_data / "brent-daily.csv")
+    first = run("import-prices", path, "--instrument", "brent")
+    assert first.exit_code == 0
+    assert first.output == f"{path}: 9958 new, 0 updated, 0 unchanged bars for brent 1d\n"
+    second = run("import-prices", path, "--instrument", "brent")
+    assert second.output == f"{path}: 0 new, 0 updated, 9958 unchanged bars for brent 1d\n"
+
+
+def test_bad_rows_store_nothing_and_name_the_line(run, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("Date,Price\n2022-03-01,100.5\n2022-03-02,abc\n", encoding="utf-8")
+    result = run("import-prices", str(path), "--instrument", "brent")
+    assert result.exit_code == 1
+    assert result.output == "Error: bad.csv line 3: close 'abc' is not a number\n"
+    assert Store.open(run.store_url).counts()["price_bars"] == 0
+    skipped = run("import-prices", str(path), "--instrument", "brent", "--skip-bad")
+    assert skipped.exit_code == 0
+    assert skipped.stderr == "skipped line 3: close 'abc' is not a number\n"
+    assert skipped.stdout == f"{path}: 1 new, 0 updated, 0 unchanged bars for brent 1d; 1 rows skipped\n"
+
+
+def test_unknown_instrument(run, shared_data):
+    result = run("import-prices", str(shared_data / "wti-daily.csv"), "--instrument", "wti")
+    assert result.exit_code == 1
+    assert result.output == ("Error: unknown instrument 'wti' (configured: usd_rub, eur_rub, brent, "
+                             "usd_rub_mkt, eur_rub_mkt)\n")
+
+
+def test_semicolon_decimal_comma_file_imports_as_it_is(run, shared_data):
+    path = str(shared_data / "yahoo" / "USDRUB=X_1d_semicolon-decimalcomma_2016-2026.csv")
+    result = run("import-prices", path, "--instrument", "usd_rub_mkt")
+    assert result.output == f"{path}: 2602 new, 0 updated, 0 unchanged bars for usd_rub_mkt 1d\n"
+    exported = run("export", "prices", "--instrument", "usd_rub_mkt", "--start", "2026-01-16")
+    assert exported.output == (
+        "timestamp_utc,instrument,interval,open,high,low,close,volume\n"
+        "2026-01-16T00:00:00Z,usd_rub_mkt,1d,78.24578094482422,78.2552490234375,77.72673034667969,"
+        "78.2450942993164,0\n"
+        "2026-01-19T00:00:00Z,usd_rub_mkt,1d,77.9000015258789,78.28500366210938,77.4000015258789,"
+        "77.63500213623047,0\n")
+
+
+def test_export_import_round_trip(run, shared_data, tmp_path):
+    run("import-prices", str(shared_data / "yahoo" / "RUB=X_1d_yfinance-history_2003-2024.csv"),
+        "--instrument", "usd_rub_mkt")
+    run("import-headlines", str(shared_data / "bbc-business-rss-2022-2024.csv"))
+    prices, heads = tmp_path / "p.csv", tmp_path / "h.csv"
+    assert run("export", "prices", "-o", str(prices)).stderr == f"5348 rows written to {prices}\n"
+    assert run("export", "headlines", "-o", str(heads)).stderr == f"1996 rows written to {heads}\n"
+    original = Store.open(run.store_url)
+    copy = Store.open(f"sqlite:///{tmp_path / 'copy.db'}")
+    from ingest.csvio import read_headlines_csv, read_prices_csv
+
+    bars = read_prices_csv(prices, instrument="usd_rub_mkt", interval="1d").bars
+    copy.write_bars("usd_rub_mkt", "1d", "import", bars, utc(2026, 1, 1))
+    copy.write_headlines(read_headlines_csv(heads, fetched=utc(2026, 1, 1)).headlines)
+    columns = ["instrument_id", "interval", "ts", "open", "high", "low", "close", "volume", "flag"]
+    assert copy.bars()[columns].equals(original.bars()[columns])
+    head_columns = ["source", "guid", "title", "summary", "link", "published", "time_inferred"]
+    assert copy.headlines()[head_columns].equals(original.headlines()[head_columns])
+    # and importing the export into the store it came from adds nothing
+    again = run("import-headlines", str(heads))
+    assert again.output == f"{heads}: 0 new, 0 updated, 1996 unchanged headlines\n"
+
+
+def test_import_headlines_tags_topics(run, shared_data):
+    result = run("import-headlines", str(shared_data / "bbc-business-rss-2022-2024.csv"))
+    assert result.output.endswith(": 1996 new, 0 updated, 0 unchanged headlines\n")
+    store = Store.open(run.store_url)
+    # BBC retitled this story four times under one guid: the last title, the first time
+    tagged = store.headlines(query='"oil and gas prices soar"', start=utc(2022, 3, 7), end=utc(2022, 3, 8))
+    assert tagged[["title", "published", "topics"]].values.tolist() == [
+        ["Ukraine conflict: Petrol at fresh record as oil and gas prices soar",
+         pd.Timestamp("2022-03-07 08:15:53", tz="UTC"), "Energy;Ukraine"]]
+
+
+def test_bad_config_is_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[refresh]\nprices = 'often'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(bad), "status"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: config error in {bad}: refresh.prices: expected a duration like "
+                             "'15m', '1h' or '3d', got 'often'\n")
+
+
+def test_unopenable_store_is_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[store]\nurl = "sqlite:////proc/nope/x.db"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(bad), "status"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot open the store sqlite:////proc/nope/x.db: ")
+    assert "Traceback" not in result.output
