@@ -1,0 +1,300 @@
+"""Headline feeds (RSS 0.9x/1.0/2.0, Atom): fetch, refuse entity declarations, parse with
+feedparser, clean.
+
+The shell (`FeedSource.fetch`) only moves bytes: over HTTP through the shared client (timeouts,
+byte cap, retries, conditional GET) or from a local file. Everything else is the pure
+`parse_feed(body, headers, source, fetched)`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urljoin
+from xml.sax import SAXParseException
+
+import feedparser
+
+from ingest.clean import entry_time, html_to_text, safe_link
+from ingest.sources.base import (
+    FeedState,
+    FetchPlan,
+    FetchResult,
+    Headline,
+    MalformedResponse,
+    PermanentError,
+    Source,
+)
+
+# Byte-order marks and the first characters '<?' of an XML declaration in encodings that are not
+# ASCII-compatible (XML 1.0, appendix F), as feedparser sniffs them.
+_SNIFF = (
+    (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"),
+    (b"\x4c\x6f\xa7\x94", "cp037"),
+)
+_XML_ENCODING = re.compile(r"""^\ufeff?<\?xml[^>]*?encoding\s*=\s*['"]([^'"]{1,40})['"]""")
+_CHARSET = re.compile(r"""charset\s*=\s*['"]?([^'";\s]{1,40})""", re.IGNORECASE)
+# Encodings in which the characters '<!DOCTYPE' and '<!ENTITY' can only be those ASCII bytes.
+_BYTE_SEARCHABLE = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "cp1252", "cp1251", "koi8-r",
+                              "iso8859-2", "iso8859-15"})
+_DOCTYPE = "<!DOCTYPE"
+_ENTITY = "<!ENTITY"
+_DOCTYPE_RE = re.compile(_DOCTYPE.encode(), re.IGNORECASE)
+_ENTITY_RE = re.compile(_ENTITY.encode(), re.IGNORECASE)
+# feedparser flags these when the HTTP Content-Type and the document disagree about the
+# character set or media type; the document itself parsed fine, so they are not problems.
+_BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """Headlines read from one feed document and the non-fatal problems met on the way."""
+
+    headlines: list[Headline] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class FeedSource(Source):
+    """One configured feed: an http(s) URL or a local file path."""
+
+    group: ClassVar[str] = "feeds"
+
+    def __init__(self, feed, config, client):
+        self.feed = feed
+        self.config = config
+        self.client = client
+        self.key = f"feed:{feed.name}"
+
+    def fetch(self, plan: FetchPlan) -> FetchResult:
+        """Fetch the feed (conditional GET with the plan's validators) and parse it. A 304 gives
+        a result with no headlines and `feed_state.not_modified`."""
+        fetched = _utc(plan.now)
+        label = f"feed {self.feed.name}"
+        if self.feed.is_local:
+            body = _read_local(Path(self.feed.url).expanduser(), self.config.http.max_bytes, label)
+            headers: dict[str, str] = {}
+            state = FeedState(http_status=None)
+        else:
+            response = self.client.get(self.feed.url, etag=plan.etag, last_modified=plan.last_modified,
+                                       what=label)
+            if response.not_modified:
+                return FetchResult(feed_state=FeedState(304, not_modified=True))
+            body = response.content
+            # Relative item links resolve against the URL the feed came from.
+            headers = {**response.headers, "content-location": response.url}
+            state = FeedState(http_status=response.status, etag=response.headers.get("etag"),
+                              last_modified=response.headers.get("last-modified"))
+        parsed = parse_feed(body, headers, self.feed.name, fetched)
+        return FetchResult(headlines=parsed.headlines, feed_state=state, problems=parsed.problems)
+
+
+def _read_local(path: Path, cap: int, label: str) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(cap + 1)
+    except FileNotFoundError:
+        raise PermanentError(f"{label}: file not found: {path}") from None
+    except OSError as exc:
+        raise PermanentError(f"{label}: cannot read {path}: {exc.strerror or exc}") from None
+    if len(body) > cap:
+        raise PermanentError(f"{label}: file {path} exceeds the cap of {cap} bytes")
+    return body
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive time {moment!r}: times must carry a zone")
+    return moment.astimezone(UTC)
+
+
+# -- entity declarations ---------------------------------------------------------------------
+
+def _sniff(body: bytes) -> str | None:
+    for marker, encoding in _SNIFF:
+        if body.startswith(marker):
+            return encoding
+    return None
+
+
+def _candidate_encodings(body: bytes, headers: Mapping[str, str]) -> list[str]:
+    """Every encoding feedparser could decode `body` with (BOM or first bytes, XML declaration,
+    HTTP charset) in which '<!ENTITY' need not appear as those ASCII bytes (UTF-16/32, EBCDIC,
+    UTF-7...). Encodings where it must are covered by searching the raw bytes."""
+    names = []
+    sniffed = _sniff(body)
+    if sniffed:
+        names.append(sniffed)
+    head = body[:512].decode(sniffed or "latin-1", errors="ignore")
+    declared = _XML_ENCODING.match(head)
+    if declared:
+        names.append(declared.group(1))
+    charset = _CHARSET.search(headers.get("content-type", "") or "")
+    if charset:
+        names.append(charset.group(1))
+    found = []
+    for name in names:
+        try:
+            codec = codecs.lookup(name).name
+        except LookupError:
+            continue
+        if codec not in _BYTE_SEARCHABLE and codec not in found:
+            found.append(codec)
+    return found
+
+
+def declares_entities(body: bytes, headers: Mapping[str, str] | None = None) -> bool:
+    """True when the document has a DOCTYPE followed by an `<!ENTITY` declaration, in the raw
+    bytes or in any non-ASCII-compatible encoding it could be read as (UTF-16/32, EBCDIC,
+    UTF-7...). Case is ignored, so this errs on the side of refusing."""
+    doctype = _DOCTYPE_RE.search(body)
+    if doctype and _ENTITY_RE.search(body, doctype.end()):
+        return True
+    for codec in _candidate_encodings(body, headers or {}):
+        text = body.decode(codec, errors="replace").upper()
+        start = text.find(_DOCTYPE)
+        if start >= 0 and text.find(_ENTITY, start) >= 0:
+            return True
+    return False
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetched: datetime) -> ParsedFeed:
+    """Headlines of a feed document. `headers` are the HTTP response headers (lower-case names;
+    they carry the charset, and `content-location` is the base of relative links); `source` is the
+    feed's name; `fetched` (aware) stands in for entries without a usable time. Raise
+    PermanentError for documents that declare XML entities, MalformedResponse when the body holds
+    no feed at all; a partly readable feed gives what parsed plus a problem."""
+    fetched = _utc(fetched)
+    headers = dict(headers or {})
+    # Relative links are resolved here, not by feedparser: given a base URL it joins one onto
+    # every element it reads (about a quarter of its time), while few feeds have relative links.
+    base = headers.pop("content-location", None)
+    label = f"feed {source}"
+    if declares_entities(body, headers):
+        raise PermanentError(f"{label}: feed declares XML entities; refused")
+    if not body.strip():
+        raise MalformedResponse(f"{label}: empty document")
+    # html_to_text reduces HTML to text itself (dropping scripts and styles), so feedparser's own
+    # HTML sanitizer and its resolving of links inside HTML would be wasted work (about a third
+    # of its time).
+    result = feedparser.parse(body, response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=False)
+    entries = result.entries
+    if not result.get("version") and not entries:
+        raise MalformedResponse(f"{label}: no RSS or Atom feed in the document ({_why_not(result, body)})")
+
+    headlines: list[Headline] = []
+    untitled = 0
+    unreadable: list[str] = []
+    for entry in entries:
+        title = html_to_text(entry.get("title"))
+        if not title:
+            untitled += 1
+            continue
+        published, raw = _published(entry)
+        if published is None and raw:
+            unreadable.append(raw)
+        link = _link(entry.get("link"), base)
+        headlines.append(Headline(
+            source=source,
+            guid=_guid(entry, link, title, published),
+            title=title,
+            published=published or fetched,
+            fetched=fetched,
+            summary=html_to_text(entry.get("summary")),
+            link=link,
+            time_inferred=published is None,
+        ))
+
+    problems = []
+    malformed = _bozo_problem(result, body, len(entries))
+    if malformed:
+        problems.append(malformed)
+    if untitled:
+        problems.append(f"{untitled} {_entries(untitled)} without a title skipped")
+    if unreadable:
+        problems.append(f"{len(unreadable)} {_entries(len(unreadable))} with an unreadable date "
+                        f"(e.g. {unreadable[0]!r}); fetch time used")
+    return ParsedFeed(headlines=headlines, problems=problems)
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
+
+
+def _published(entry) -> tuple[datetime | None, str | None]:
+    """The entry's time (published, else updated) and the first raw date string seen.
+    dict.get avoids feedparser's deprecated fallback from 'updated' to 'published'."""
+    first_raw = None
+    for key in ("published", "updated"):
+        raw = dict.get(entry, key)
+        parsed = dict.get(entry, f"{key}_parsed")
+        if not raw and parsed is None:
+            continue
+        first_raw = first_raw or raw
+        moment = entry_time(raw, parsed)
+        if moment is not None:
+            return moment, first_raw
+    return None, first_raw
+
+
+def _link(raw: str | None, base: str | None) -> str | None:
+    """The entry's link when it is http(s); a relative one is resolved against `base` first."""
+    link = safe_link(raw)
+    if link is None and raw and base:
+        link = safe_link(urljoin(base, raw.strip()))
+    return link
+
+
+def _guid(entry, link: str | None, title: str, published: datetime | None) -> str:
+    """The entry's id, else its link, else a hash of its title and (real) time: stable across
+    fetches, so a re-fetched entry updates its stored row instead of adding one."""
+    ident = (dict.get(entry, "id") or "").strip()
+    if ident:
+        return ident
+    if link:
+        return link
+    stamp = published.isoformat() if published else ""
+    return "sha1:" + hashlib.sha1(f"{title}\n{stamp}".encode()).hexdigest()
+
+
+def _line_offset(body: bytes) -> int:
+    """feedparser puts an XML declaration line in front of documents that lack one, so the
+    parser's line numbers are one too high for them."""
+    sniffed = _sniff(body)
+    head = body[:64].decode(sniffed or "latin-1", errors="ignore").lstrip("\ufeff")
+    return 0 if head.startswith("<?xml") else 1
+
+
+def _bozo_problem(result, body: bytes, count: int) -> str | None:
+    if not result.get("bozo"):
+        return None
+    exc = result.get("bozo_exception")
+    if isinstance(exc, _BENIGN_BOZO):
+        return None
+    read = f"{count} {_entries(count)} read"
+    if isinstance(exc, SAXParseException):
+        line = max(1, exc.getLineNumber() - _line_offset(body))
+        return f"malformed XML at line {line}: {exc.getMessage()}; {read}"
+    return f"malformed feed: {exc}; {read}"
+
+
+def _why_not(result, body: bytes) -> str:
+    exc = result.get("bozo_exception")
+    if isinstance(exc, SAXParseException):
+        line = max(1, exc.getLineNumber() - _line_offset(body))
+        return f"not XML: {exc.getMessage()} at line {line}"
+    if exc is not None and not isinstance(exc, _BENIGN_BOZO):
+        return str(exc)
+    return "no rss, feed or rdf:RDF root element"
