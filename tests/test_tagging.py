@@ -4,7 +4,7 @@ import pytest
 
 from ingest.config import Config, Topic
 from ingest.sources.base import Headline
-from ingest.tagging import TopicTagger, term_pattern
+from ingest.tagging import TopicTagger, compile_topic
 from tests.conftest import utc
 
 
@@ -30,4 +30,4 @@ def test_default_topics_on_the_news_page_headline():
 
 def test_term_without_words_is_refused():
     with pytest.raises(ValueError, match="topic term '\\*' has no words"):
-        term_pattern("*")
+        compile_topic("x", ["*"])

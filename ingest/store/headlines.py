@@ -10,16 +10,17 @@ from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, or_, select, text, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, text, update
 
 from ingest.sources.base import Headline
 from ingest.store import schema
-from ingest.store.dialect import insert_ignore
+from ingest.store.dialect import insert_for, insert_ignore
 from ingest.store.fts import parse_search, to_fts5
 from ingest.store.prices import WriteCounts
 from ingest.store.timecodec import epoch_series, to_epoch
 
 STORY_WINDOW_SECONDS = 2 * 86400
+_WORD = re.compile(r"\w+")
 HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "published", "fetched",
                     "time_inferred", "story_id"]
 
@@ -27,9 +28,10 @@ HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "publish
 def normalise_title(title: str) -> str:
     """Lower-case, accents and punctuation removed, whitespace collapsed: two feeds' copies of
     one story compare equal."""
-    folded = unicodedata.normalize("NFKD", title.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"\w+", folded))
+    folded = title.casefold()
+    if not folded.isascii():
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(folded))
 
 
 def _chunks(items: Sequence, size: int = 400) -> Iterable[Sequence]:
@@ -45,12 +47,15 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
     table = schema.headlines
     batch = _collapse(headlines, tags)
     existing: dict[tuple[str, str], tuple] = {}
-    for chunk in _chunks(list(batch)):
-        for row in conn.execute(select(table.c.id, table.c.source, table.c.guid, table.c.title,
-                                       table.c.summary, table.c.link, table.c.published,
-                                       table.c.time_inferred)
-                                .where(tuple_(table.c.source, table.c.guid).in_(chunk))):
-            existing[(row.source, row.guid)] = row
+    by_source: dict[str, list[str]] = {}
+    for source, guid in batch:
+        by_source.setdefault(source, []).append(guid)
+    columns = [table.c[c] for c in ("id", "source", "guid", "title", "summary", "link", "published",
+                                    "time_inferred")]
+    for source, guids in by_source.items():
+        for chunk in _chunks(guids, 900):
+            for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
+                existing[(row.source, row.guid)] = row
     new_rows, new_tags, updated, unchanged = [], [], 0, 0
     for key, (item, item_tags) in batch.items():
         row = _row(item)
@@ -73,7 +78,6 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             _replace_tags(conn, old.id, "topic", [t for t in item_tags if t[0] == "topic"])
         updated += 1
     if new_rows:
-        insert_ignore(conn, table, new_rows, ["source", "guid"])
         _link_stories_and_tag(conn, new_rows, new_tags)
     return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged)
 
@@ -99,40 +103,37 @@ def _row(item: Headline) -> dict:
 
 
 def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> None:
+    """Insert new rows; point each at an earlier copy of its story (same normalised title within
+    STORY_WINDOW_SECONDS) — a NULL story_id means the row is its story's first copy."""
     table = schema.headlines
+    stmt = insert_for(conn, table).on_conflict_do_nothing(index_elements=["source", "guid"]) \
+        .returning(table.c.id, table.c.source, table.c.guid)
     ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks([(r["source"], r["guid"]) for r in rows]):
-        for row in conn.execute(select(table.c.id, table.c.source, table.c.guid)
-                                .where(tuple_(table.c.source, table.c.guid).in_(chunk))):
+    for chunk in _chunks(rows, 2000):
+        for row in conn.execute(stmt, list(chunk)):
             ids[(row.source, row.guid)] = row.id
     by_title: dict[str, list[tuple[int, int, int | None]]] = {}
     norms = sorted({r["title_norm"] for r in rows if r["title_norm"]})
-    for chunk in _chunks(norms):
+    for chunk in _chunks(norms, 900):
         for row in conn.execute(select(table.c.id, table.c.title_norm, table.c.published,
                                        table.c.story_id).where(table.c.title_norm.in_(chunk))):
             by_title.setdefault(row.title_norm, []).append((row.id, row.published, row.story_id))
     story_updates = []
     for row in rows:
+        candidates = by_title.get(row["title_norm"], [])
+        if len(candidates) < 2:
+            continue
         own_id = ids[(row["source"], row["guid"])]
-        story = own_id
-        candidates = by_title.get(row["title_norm"], []) if row["title_norm"] else []
         for other_id, published, other_story in sorted(candidates):
             if other_id < own_id and abs(published - row["published"]) <= STORY_WINDOW_SECONDS:
-                story = other_story or other_id
+                story_updates.append({"hid": own_id, "sid": other_story or other_id})
                 break
-        story_updates.append({"hid": own_id, "sid": story})
     if story_updates:
-        conn.execute(update(table).where(table.c.id == _bind("hid")).values(story_id=_bind("sid")),
+        conn.execute(update(table).where(table.c.id == bindparam("hid")).values(story_id=bindparam("sid")),
                      story_updates)
     tag_rows = [dict(headline_id=ids[(r["source"], r["guid"])], kind=kind, tag=tag)
                 for r, tags in zip(rows, row_tags, strict=True) for kind, tag in tags]
     insert_ignore(conn, schema.headline_tags, tag_rows, ["headline_id", "kind", "tag"])
-
-
-def _bind(name: str):
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _replace_tags(conn: Connection, headline_id: int, kind: str, tags: list[tuple[str, str]]) -> None:
@@ -149,7 +150,8 @@ def read_headlines(conn: Connection, *, start: datetime | None = None, end: date
                    limit: int | None = None, newest_first: bool = False) -> pd.DataFrame:
     """Headlines with their topics (a ';'-joined string), filtered; `published` as UTC times."""
     table = schema.headlines
-    stmt = select(*[table.c[c] for c in HEADLINE_COLUMNS])
+    stmt = select(*[table.c[c] for c in HEADLINE_COLUMNS[:-1]],
+                  func.coalesce(table.c.story_id, table.c.id).label("story_id"))
     if start is not None:
         stmt = stmt.where(table.c.published >= to_epoch(start))
     if end is not None:
@@ -157,7 +159,7 @@ def read_headlines(conn: Connection, *, start: datetime | None = None, end: date
     if sources:
         stmt = stmt.where(table.c.source.in_(sources))
     if stories_only:
-        stmt = stmt.where(or_(table.c.story_id.is_(None), table.c.story_id == table.c.id))
+        stmt = stmt.where(table.c.story_id.is_(None))
     if topics:
         tagged = select(schema.headline_tags.c.headline_id).where(
             schema.headline_tags.c.kind == "topic", schema.headline_tags.c.tag.in_(topics))
