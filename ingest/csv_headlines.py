@@ -28,8 +28,11 @@ import pandas as pd
 from ingest.csv_safety import (
     CsvError,
     column,
+    extra_fields,
     find_column,
+    find_columns,
     iso_utc,
+    missing_column,
     neutralise_cell,
     normalise_name,
     parse_times,
@@ -105,11 +108,7 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
         if not title.strip():  # nothing to import: left out, and listed, even without skip_bad
             skipped.append((lines[i], "title is empty"))
             continue
-        problem = None
-        if time_problems[i] is not None:
-            problem = f"published {time_problems[i]}"
-        elif len(record) > width and "".join(record[width:]).strip():
-            problem = f"has {len(record)} fields, the header has {width}"
+        problem = f"published {time_problems[i]}" if time_problems[i] is not None else extra_fields(record, width)
         inferred = False
         if problem is None and flags is not None:
             flag = flags[i].strip().lower()
@@ -133,24 +132,16 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
 
 
 def _roles(header: list[str], name: str) -> dict[str, int]:
-    roles: dict[str, int] = {}
     time_index = find_column(header, TIME_ALIASES)
     if time_index is None:  # any other column whose name starts with 'published'
         time_index = next((i for i, h in enumerate(header) if normalise_name(h).startswith("published")),
                           None)
     if time_index is None:
-        raise CsvError(f"{name}: no time column (looked for {', '.join(TIME_ALIASES)}; "
-                       f"found: {', '.join(header)})")
+        raise missing_column(name, "time", TIME_ALIASES, header)
     title_index = find_column(header, TITLE_ALIASES)
     if title_index is None:
-        raise CsvError(f"{name}: no title column (looked for {', '.join(TITLE_ALIASES)}; "
-                       f"found: {', '.join(header)})")
-    roles["time"], roles["title"] = time_index, title_index
-    for role, aliases in ALIASES.items():
-        index = find_column(header, aliases)
-        if index is not None:
-            roles[role] = index
-    return roles
+        raise missing_column(name, "title", TITLE_ALIASES, header)
+    return {"time": time_index, "title": title_index, **find_columns(header, ALIASES)}
 
 
 def unwrap_bytes_literal(text: str) -> str:

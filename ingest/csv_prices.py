@@ -22,9 +22,12 @@ from ingest.bar_quality import flag_bars
 from ingest.csv_safety import (
     CsvError,
     column,
+    extra_fields,
     find_column,
+    find_columns,
     format_number,
     iso_utc,
+    missing_column,
     neutralise_cell,
     normalise_name,
     parse_times,
@@ -38,6 +41,7 @@ TIME_ALIASES = ("timestamp utc", "timestamp", "datetime", "date time", "date", "
 CLOSE_ALIASES = ("close", "close/last", "last", "price")
 FALLBACK_CLOSE = ("adj close", "adjusted close")
 VALUE_ALIASES = {"open": ("open",), "high": ("high",), "low": ("low",), "volume": ("volume", "vol", "vol.")}
+SELECTOR_ALIASES = {"instrument": ("instrument", "instrument id"), "interval": ("interval",)}
 MISSING = {"", "nan", "null", "none", "n/a", "na"}
 EXPORT_COLUMNS = ["timestamp_utc", "instrument", "interval", "open", "high", "low", "close", "volume"]
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -89,8 +93,9 @@ def read_prices_csv(path: str | Path, *, delimiter: str | None = None, decimal: 
     problems: dict[int, str] = {}
     width = len(header)
     for i, record in enumerate(body):
-        if len(record) > width and "".join(record[width:]).strip():
-            problems[i] = f"has {len(record)} fields, the header has {width}"
+        problem = extra_fields(record, width)
+        if problem is not None:
+            problems[i] = problem
     raw_times = _time_cells(body, roles)
     times, time_problems = parse_times(raw_times)
     for i, problem in enumerate(time_problems):
@@ -145,8 +150,7 @@ def _roles(header: list[str], name: str, close_column: str | None) -> dict[str, 
     time_index = find_column(header, TIME_ALIASES)
     date_index, clock_index = find_column(header, ("date",)), find_column(header, ("time",))
     if time_index is None:
-        raise CsvError(f"{name}: no date/time column (looked for {', '.join(TIME_ALIASES)}; "
-                       f"found: {', '.join(header)})")
+        raise missing_column(name, "date/time", TIME_ALIASES, header)
     if date_index is not None and clock_index is not None and time_index in (date_index, clock_index):
         roles["date"], roles["clock"] = date_index, clock_index  # separate Date and Time columns
     else:
@@ -160,17 +164,10 @@ def _roles(header: list[str], name: str, close_column: str | None) -> dict[str, 
         if close is None:
             close = find_column(header, FALLBACK_CLOSE)
     if close is None:
-        raise CsvError(f"{name}: no close column (looked for {', '.join(CLOSE_ALIASES + FALLBACK_CLOSE)}; "
-                       f"found: {', '.join(header)})")
+        raise missing_column(name, "close", CLOSE_ALIASES + FALLBACK_CLOSE, header)
     roles["close"] = close
-    for role, aliases in VALUE_ALIASES.items():
-        index = find_column(header, aliases)
-        if index is not None:
-            roles[role] = index
-    for role, aliases in (("instrument", ("instrument", "instrument id")), ("interval", ("interval",))):
-        index = find_column(header, aliases)
-        if index is not None:
-            roles[role] = index
+    roles.update(find_columns(header, VALUE_ALIASES))
+    roles.update(find_columns(header, SELECTOR_ALIASES))
     return roles
 
 

@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -186,6 +187,29 @@ def find_column(header: list[str], aliases: tuple[str, ...]) -> int | None:
     for alias in aliases:
         if alias in names:
             return names.index(alias)
+    return None
+
+
+def find_columns(header: list[str], aliases: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+    """role → index of its column (`find_column` of the role's aliases), for the roles found."""
+    found: dict[str, int] = {}
+    for role, names in aliases.items():
+        index = find_column(header, names)
+        if index is not None:
+            found[role] = index
+    return found
+
+
+def missing_column(name: str, what: str, aliases: tuple[str, ...], header: list[str]) -> CsvError:
+    """The error for a file without a `what` column: names the file, the names looked for and
+    the columns found."""
+    return CsvError(f"{name}: no {what} column (looked for {', '.join(aliases)}; found: {', '.join(header)})")
+
+
+def extra_fields(record: list[str], width: int) -> str | None:
+    """Why a record does not fit a header of `width` columns (non-blank cells beyond it), or None."""
+    if len(record) > width and "".join(record[width:]).strip():
+        return f"has {len(record)} fields, the header has {width}"
     return None
 
 

@@ -8,7 +8,8 @@ from werkzeug import Response as WResponse
 
 from ingest.config import HttpConfig
 from ingest.sources.base import PermanentError, RateLimited, TransientError
-from ingest.sources.http import HttpClient, _retry_after_seconds
+from ingest.sources.http import HttpClient
+from ingest.sources.http import retry_after_seconds as _retry_after_seconds
 
 
 def client(**overrides) -> HttpClient:

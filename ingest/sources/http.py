@@ -38,7 +38,9 @@ class Response:
         return self.status == 304
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header value (delay-seconds or an HTTP date; a past
+    date gives 0.0), or None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
@@ -102,7 +104,7 @@ class HttpClient:
                 status = resp.status_code
                 if status == 429:
                     raise RateLimited(f"{label}: HTTP 429 Too Many Requests",
-                                      _retry_after_seconds(resp.headers.get("Retry-After")))
+                                      retry_after_seconds(resp.headers.get("Retry-After")))
                 if status >= 500:
                     raise TransientError(f"{label}: HTTP {status} {resp.reason or ''}".rstrip())
                 if status >= 400:

@@ -27,9 +27,7 @@ Choices (see also yahoo_session.py for the session and yfinance's process-wide s
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time as _time
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -49,6 +47,7 @@ from ingest.sources.base import (
     TransientError,
     empty_bars,
 )
+from ingest.sources.http import retry_after_seconds
 from ingest.sources.yahoo_session import ChartAnswer, shared_session, yfinance_guard
 
 HOURLY_LIMIT = timedelta(days=730)
@@ -100,18 +99,6 @@ def history_to_bars(frame: pd.DataFrame) -> pd.DataFrame:
     return bars
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - _time.time())
-    except (TypeError, ValueError):
-        return None
-
-
 def _without_query(url: str) -> str:
     return urlsplit(url)._replace(query="", fragment="").geturl()
 
@@ -119,7 +106,7 @@ def _without_query(url: str) -> str:
 def chart_answer_error(label: str, answer: ChartAnswer) -> SourceError | None:
     """The error a chart answer amounts to, or None when it looks like a good answer with bars."""
     if answer.status == 429:
-        return RateLimited(f"{label}: HTTP 429 Too Many Requests", _retry_after(answer.retry_after))
+        return RateLimited(f"{label}: HTTP 429 Too Many Requests", retry_after_seconds(answer.retry_after))
     if answer.status >= 500:
         return TransientError(f"{label}: HTTP {answer.status} from {_without_query(answer.url)}")
     try:

@@ -26,16 +26,14 @@ are queued the server answers from its data. `reset()` clears the script and the
 from __future__ import annotations
 
 import csv
-import threading
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import quoteattr
+
+from tests.servers.loopback import LoopbackServer, Reply, Script, Scripted
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ECB_RUB_CSV = DATA_DIR / "ecb-rub-daily.csv"
@@ -72,15 +70,6 @@ class Rate:
         return (self.value / self.nominal).normalize()
 
 
-@dataclass
-class _Scripted:
-    status: int = 200
-    body: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    stall: float = 0.0
-    normal: bool = False  # answer from the data (after any stall)
-
-
 def load_ecb_rates(path: Path = ECB_RUB_CSV) -> dict[str, dict[date, Rate]]:
     """USD (usd_rub) and EUR (eur_rub) rates from the real ECB-derived CSV, as 4-decimal values."""
     usd: dict[date, Rate] = {}
@@ -96,45 +85,46 @@ def load_ecb_rates(path: Path = ECB_RUB_CSV) -> dict[str, dict[date, Rate]]:
 def dynamic_xml(currency_id: str, first: date, last: date, records: Mapping[date, Rate],
                 vunit_rate: bool = True) -> bytes:
     """An XML_dynamic.asp document in the real format (windows-1251)."""
-    lines = ['<?xml version="1.0" encoding="windows-1251"?>',
-             f'<ValCurs ID={quoteattr(currency_id)} DateRange1="{first:%d.%m.%Y}" '
-             f'DateRange2="{last:%d.%m.%Y}" name="Foreign Currency Market Dynamic">']
-    for day in sorted(records):
-        rate = records[day]
-        extra = f"<VunitRate>{cbr_number(rate.per_unit)}</VunitRate>" if vunit_rate else ""
-        lines.append(f'<Record Date="{day:%d.%m.%Y}" Id={quoteattr(currency_id)}>'
-                     f"<Nominal>{rate.nominal}</Nominal><Value>{cbr_number(rate.value)}</Value>"
-                     f"{extra}</Record>")
-    lines.append("</ValCurs>")
-    return "".join(lines).encode("windows-1251")
+    return _val_curs(
+        f'ID={quoteattr(currency_id)} DateRange1="{first:%d.%m.%Y}" DateRange2="{last:%d.%m.%Y}" '
+        f'name="Foreign Currency Market Dynamic"',
+        [f'<Record Date="{day:%d.%m.%Y}" Id={quoteattr(currency_id)}><Nominal>{records[day].nominal}</Nominal>'
+         f"{_value(records[day], vunit_rate)}</Record>" for day in sorted(records)])
 
 
 def daily_xml(day: date, rates: Mapping[str, Rate], vunit_rate: bool = True) -> bytes:
     """An XML_daily.asp document in the real format (windows-1251, Cyrillic names)."""
-    lines = ['<?xml version="1.0" encoding="windows-1251"?>',
-             f'<ValCurs Date="{day:%d.%m.%Y}" name="Foreign Currency Market">']
+    items = []
     for currency_id in sorted(rates):
-        rate = rates[currency_id]
         num, char, name = CURRENCIES.get(currency_id, ("000", "XXX", "Неизвестная валюта"))
-        extra = f"<VunitRate>{cbr_number(rate.per_unit)}</VunitRate>" if vunit_rate else ""
-        lines.append(f"<Valute ID={quoteattr(currency_id)}><NumCode>{num}</NumCode>"
-                     f"<CharCode>{char}</CharCode><Nominal>{rate.nominal}</Nominal>"
-                     f"<Name>{name}</Name><Value>{cbr_number(rate.value)}</Value>{extra}</Valute>")
-    lines.append("</ValCurs>")
-    return "".join(lines).encode("windows-1251")
+        items.append(f"<Valute ID={quoteattr(currency_id)}><NumCode>{num}</NumCode><CharCode>{char}</CharCode>"
+                     f"<Nominal>{rates[currency_id].nominal}</Nominal><Name>{name}</Name>"
+                     f"{_value(rates[currency_id], vunit_rate)}</Valute>")
+    return _val_curs(f'Date="{day:%d.%m.%Y}" name="Foreign Currency Market"', items)
 
 
-class FakeCbr:
+def _value(rate: Rate, vunit_rate: bool) -> str:
+    """<Value> (and <VunitRate>, roubles per unit) of one rate."""
+    extra = f"<VunitRate>{cbr_number(rate.per_unit)}</VunitRate>" if vunit_rate else ""
+    return f"<Value>{cbr_number(rate.value)}</Value>{extra}"
+
+
+def _val_curs(attributes: str, items: list[str]) -> bytes:
+    """A <ValCurs> document with these attributes and elements, encoded as the service does."""
+    return "".join(['<?xml version="1.0" encoding="windows-1251"?>', f"<ValCurs {attributes}>", *items,
+                    "</ValCurs>"]).encode("windows-1251")
+
+
+class FakeCbr(LoopbackServer):
     """The fake service; `url` is the base to put in `config.sources.cbr.url`."""
 
+    thread_name = "fake-cbr"
+
     def __init__(self, rates: Mapping[str, Mapping[date, Rate]] | None = None):
+        super().__init__()
         self.rates: dict[str, dict[date, Rate]] = {k: dict(v) for k, v in (rates or {}).items()}
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self._script: deque[_Scripted] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._script: Script[Scripted] = Script()
 
     @classmethod
     def with_ecb_data(cls, path: Path = ECB_RUB_CSV) -> FakeCbr:
@@ -156,95 +146,52 @@ class FakeCbr:
 
     def fail_next(self, n: int = 1, status: int = 500, retry_after: str | None = None) -> None:
         """The next `n` requests answer `status` (with a Retry-After header when given)."""
-        headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        self._queue(n, _Scripted(status=status, body=b"error", headers=headers))
+        self._script.add(None, Scripted.failure(status, retry_after), n)
 
     def stall_next(self, n: int = 1, seconds: float = 5.0) -> None:
         """The next `n` requests wait `seconds` before answering (normally) — for timeouts."""
-        self._queue(n, _Scripted(stall=seconds, normal=True))
+        self._script.add(None, Scripted(stall=seconds, normal=True), n)
 
     def pass_next(self, n: int = 1) -> None:
         """The next `n` requests are answered normally: aims a later scripted failure, e.g.
         `pass_next(1); fail_next(3)` fails the second request and its retries."""
-        self._queue(n, _Scripted(normal=True))
+        self._script.add(None, Scripted(normal=True), n)
 
     def serve_next(self, body: bytes, n: int = 1, status: int = 200) -> None:
         """The next `n` requests get this body (e.g. malformed XML)."""
-        self._queue(n, _Scripted(status=status, body=body))
+        self._script.add(None, Scripted(status=status, body=body), n)
 
     def reset(self) -> None:
         """Forget queued behaviours and logged requests."""
+        self._script.clear()
         with self._lock:
-            self._script.clear()
             self.requests.clear()
-
-    def _queue(self, n: int, item: _Scripted) -> None:
-        with self._lock:
-            self._script.extend([item] * n)
 
     @property
     def dynamic_requests(self) -> list[dict[str, str]]:
         """Query parameters of every XML_dynamic.asp request so far, in order."""
-        with self._lock:
-            return [params for path, params in self.requests if path.endswith("/XML_dynamic.asp")]
+        return [params for path, params in self.logged(lambda entry: entry[0].endswith("/XML_dynamic.asp"))]
 
-    # -- lifecycle -------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeCbr is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/scripts"
-
-    def start(self) -> FakeCbr:
-        """Serve on a free loopback port in a background thread."""
-        self._stopping.clear()
-        fake = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.fake = fake
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-cbr",
-                                        kwargs={"poll_interval": 0.02}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeCbr:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return f"{self.base_url}/scripts"
 
     # -- answering -------------------------------------------------------------------------
-    def answer(self, path: str, params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        """Status, headers and body for one request (after logging it and applying the script)."""
-        with self._lock:
-            self.requests.append((path, params))
-            scripted = self._script.popleft() if self._script else None
-        if scripted is not None and scripted.stall:
-            self._stopping.wait(scripted.stall)
-        if scripted is not None and not scripted.normal:
-            return scripted.status, scripted.headers, scripted.body or b""
+    def answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
+        """The reply to one request (logged as (path, query) first; the script applies)."""
+        self.record((path, query))
+        scripted = self.play(self._script.take(None))
+        if scripted is not None:
+            return scripted
         xml_type = {"Content-Type": "application/xml; charset=windows-1251"}
         try:
             if path == "/scripts/XML_dynamic.asp":
-                return 200, xml_type, self._dynamic(params)
+                return Reply(200, xml_type, self._dynamic(query))
             if path == "/scripts/XML_daily.asp":
-                return 200, xml_type, self._daily(params)
-        except ValueError:
-            return 400, {"Content-Type": "text/plain"}, b"Error in parameters"
-        return 404, {"Content-Type": "text/plain"}, b"Not found"
+                return Reply(200, xml_type, self._daily(query))
+        except (KeyError, ValueError):
+            return Reply(400, {"Content-Type": "text/plain"}, b"Error in parameters")
+        return Reply(404, {"Content-Type": "text/plain"}, b"Not found")
 
     def _dynamic(self, params: dict[str, str]) -> bytes:
         first = _request_date(params["date_req1"])
@@ -269,27 +216,3 @@ class FakeCbr:
 def _request_date(text: str) -> date:
     """'01/03/2022' -> date(2022, 3, 1); ValueError otherwise."""
     return datetime.strptime(text, "%d/%m/%Y").date()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeCbr
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        parts = urlsplit(self.path)
-        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        try:
-            status, headers, body = self.fake.answer(parts.path, params)
-        except KeyError:
-            status, headers, body = 400, {"Content-Type": "text/plain"}, b"Error in parameters"
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        pass

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import threading
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
+
+from tests.servers.loopback import LoopbackServer, Reply, Script, Scripted
 
 FEEDS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "feeds"
 REAL_FEEDS = (
@@ -65,31 +64,21 @@ class Request:
     status: int | None = None
 
 
-@dataclass
-class _Scripted:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    stall: float = 0.0
-    normal: bool = False  # answer from the document (after any stall)
-
-
 def content_etag(body: bytes) -> str:
     """A strong ETag derived from the content."""
     return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
 
 
-class FeedServer:
+class FeedServer(LoopbackServer):
     """The server; documents by name, `url_for(name)` their URLs."""
 
+    thread_name = "feed-server"
+
     def __init__(self, directory: Path | None = FEEDS_DIR, names: tuple[str, ...] = REAL_FEEDS):
+        super().__init__()
         self.documents: dict[str, Document] = {}
         self.requests: list[Request] = []
-        self._scripts: dict[str, deque[_Scripted]] = {}
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._scripts: Script[Scripted] = Script()
         if directory is not None:
             for name in names:
                 self.add(name, (directory / name).read_bytes())
@@ -108,111 +97,62 @@ class FeedServer:
 
     def fail_next(self, name: str, n: int = 1, status: int = 500, retry_after: str | None = None) -> None:
         """The next `n` requests for `name` answer `status` (with Retry-After when given)."""
-        headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        self._queue(name, n, _Scripted(status=status, body=b"error", headers=headers))
+        self._scripts.add(name, Scripted.failure(status, retry_after), n)
 
     def stall_next(self, name: str, n: int = 1, seconds: float = 5.0) -> None:
         """The next `n` requests for `name` wait `seconds` before answering normally."""
-        self._queue(name, n, _Scripted(stall=seconds, normal=True))
+        self._scripts.add(name, Scripted(stall=seconds, normal=True), n)
 
     def serve_next(self, name: str, body: bytes, n: int = 1, status: int = 200,
                    headers: dict[str, str] | None = None) -> None:
         """The next `n` requests for `name` get this body and status (no validators)."""
-        self._queue(name, n, _Scripted(status=status, body=body,
-                                       headers=headers or {"Content-Type": RSS_TYPE}))
+        self._scripts.add(name, Scripted(status=status, body=body,
+                                         headers=headers or {"Content-Type": RSS_TYPE}), n)
 
     def pass_next(self, name: str, n: int = 1) -> None:
         """The next `n` requests for `name` are answered normally (aims a later failure)."""
-        self._queue(name, n, _Scripted(normal=True))
+        self._scripts.add(name, Scripted(normal=True), n)
 
     def requests_for(self, name: str) -> list[Request]:
         """The logged requests for one feed, in order."""
-        with self._lock:
-            return [r for r in self.requests if r.name == name]
+        return self.logged(lambda request: request.name == name)
 
     def reset(self) -> None:
         """Forget scripted behaviours and logged requests (documents stay)."""
+        self._scripts.clear()
         with self._lock:
-            self._scripts.clear()
             self.requests.clear()
-
-    def _queue(self, name: str, n: int, item: _Scripted) -> None:
-        with self._lock:
-            self._scripts.setdefault(name, deque()).extend([item] * n)
-
-    # -- lifecycle -------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FeedServer is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def url_for(self, name: str) -> str:
         """The URL of a document (it need not exist: unknown names answer 404)."""
         return f"{self.base_url}/feeds/{quote(name)}"
 
-    def start(self) -> FeedServer:
-        """Serve on a free loopback port in a background thread."""
-        self._stopping.clear()
-
-        class Handler(_Handler):
-            pass
-
-        Handler.owner = self
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="feed-server",
-                                        kwargs={"poll_interval": 0.02}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FeedServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     # -- answering -------------------------------------------------------------------------
-    def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        """Status, headers and body for one GET (logged with the status it gets)."""
+    def answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
+        """The reply to one GET (logged when it arrives, with the status it gets when answered)."""
         name = unquote(path.removeprefix("/feeds/")) if path.startswith("/feeds/") else ""
         request = Request(name=name, path=path, headers=headers)
+        self.record(request)
+        reply = self.play(self._scripts.take(name))
+        if reply is None:
+            with self._lock:
+                document = self.documents.get(name)
+            reply = _serve(document, headers) if document is not None else \
+                Reply(404, {"Content-Type": "text/plain"}, b"Not found")
         with self._lock:
-            self.requests.append(request)
-            script = self._scripts.get(name)
-            scripted = script.popleft() if script else None
-            document = self.documents.get(name)
-        if scripted is not None and scripted.stall:
-            self._stopping.wait(scripted.stall)
-        if scripted is not None and not scripted.normal:
-            status, out, body = scripted.status, dict(scripted.headers), scripted.body
-        elif document is None:
-            status, out, body = 404, {"Content-Type": "text/plain"}, b"Not found"
-        else:
-            status, out, body = _serve(document, headers)
-        with self._lock:
-            request.status = status
-        return status, out, body
+            request.status = reply.status
+        return reply
 
 
-def _serve(document: Document, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+def _serve(document: Document, headers: dict[str, str]) -> Reply:
     out = {"Content-Type": document.content_type}
     if document.etag:
         out["ETag"] = document.etag
     if document.last_modified:
         out["Last-Modified"] = document.last_modified
     if _not_modified(document, headers):
-        return 304, out, b""
-    return 200, out, document.body
+        return Reply(304, out)
+    return Reply(200, out, document.body)
 
 
 def _not_modified(document: Document, headers: dict[str, str]) -> bool:
@@ -230,26 +170,3 @@ def _not_modified(document: Document, headers: dict[str, str]) -> bool:
             return False
         return modified <= since
     return False
-
-
-class _Handler(BaseHTTPRequestHandler):
-    owner: FeedServer
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        path = urlsplit(self.path).path
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, out, body = self.owner.answer(path, headers)
-        try:
-            self.send_response(status)
-            for name, value in out.items():
-                self.send_header(name, value)
-            if status != 304:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if status != 304:
-                self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        pass

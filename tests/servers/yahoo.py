@@ -60,16 +60,14 @@ from __future__ import annotations
 import copy
 import json
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
+
+from tests.servers.loopback import LoopbackServer, Reply, Script
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "yahoo"
 RUB_CSV = DATA_DIR / "RUB=X_1d_yfinance-history_2003-2024.csv"
@@ -83,6 +81,7 @@ DAY = 86400
 HOURLY_LIMIT_DAYS = 730
 RANGES = {"1d": 1, "5d": 5, "1mo": 31, "3mo": 92, "6mo": 183, "1y": 366, "2y": 731, "5y": 1827,
           "10y": 3653, "max": 100 * 366}
+JSON_TYPE = "application/json;charset=utf-8"
 UNKNOWN_SYMBOL = {"code": "Not Found", "description": "No data found, symbol may be delisted"}
 
 
@@ -276,21 +275,22 @@ class _Failure:
     lookups: bool = False
 
 
-@dataclass
-class _Answer:
-    status: int
-    body: bytes
-    content_type: str = "application/json;charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
+def _reply(status: int, body: bytes, content_type: str = JSON_TYPE, headers: dict[str, str] | None = None,
+           delay: float = 0.0) -> Reply:
+    return Reply(status, {"Content-Type": content_type, **(headers or {})}, body, delay)
 
 
-class FakeYahoo:
+class FakeYahoo(LoopbackServer):
     """The fake server. Use as a context manager, or `start()` / `stop()`; `url` is its base URL
     (put it in `sources.yahoo.url`); `requests` is the log; `fail()` injects failures."""
 
+    thread_name = "fake-yahoo"
+    methods = ("GET", "POST")
+    protocol_version = "HTTP/1.1"
+
     def __init__(self, series: list[Series] | None = None, *, now: datetime | None = None,
                  hourly_days: int = 30):
+        super().__init__()
         self.series = {s.symbol: s for s in (series if series is not None else [rub_series(), brent_series()])}
         self.hourly = {symbol: derive_hourly(s, hourly_days) for symbol, s in self.series.items()}
         self.templates = {kind: json.loads(path.read_text())["chart"]["result"][0]["meta"]
@@ -301,44 +301,12 @@ class FakeYahoo:
         self.crumb = secrets.token_urlsafe(8)
         self.cookie_value = "d=AQABBN" + secrets.token_hex(12) + "&S=AQAAA"
         self.requests: list[LoggedRequest] = []
-        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._failures: Script[_Failure] = Script()
 
     # -- control -----------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeYahoo is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeYahoo:
-        """Listen on 127.0.0.1 on a free port, serving from a daemon thread."""
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-yahoo", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (sleeping answers are cut short)."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeYahoo:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return self.base_url
 
     def set_now(self, now: datetime) -> None:
         """Set the server's clock (tz-aware)."""
@@ -351,58 +319,56 @@ class FakeYahoo:
         """Make the next `times` price requests for `symbol` fail with `kind` (see module doc)."""
         if not (isinstance(kind, int) or kind in ("malformed", "empty", "error", "sleep")):
             raise ValueError(f"unknown failure kind {kind!r}")
-        with self._lock:
-            for _ in range(times):
-                self._failures[symbol].append(_Failure(kind, seconds, retry_after, lookups))
+        self._failures.add(symbol, _Failure(kind, seconds, retry_after, lookups), times)
 
     def clear_failures(self) -> None:
-        with self._lock:
-            self._failures.clear()
+        self._failures.clear()
 
     def log(self, kind: str | None = None, symbol: str | None = None) -> list[LoggedRequest]:
         """The logged requests, optionally only of one kind and/or symbol."""
-        with self._lock:
-            return [r for r in self.requests
-                    if (kind is None or r.kind == kind) and (symbol is None or r.symbol == symbol)]
+        return self.logged(lambda r: (kind is None or r.kind == kind) and (symbol is None or r.symbol == symbol))
 
     # -- answers -----------------------------------------------------------------------------
     def _now_epoch(self) -> int:
         return int(self.now.timestamp())
 
     def _take_failure(self, symbol: str, lookup: bool) -> _Failure | None:
-        with self._lock:
-            queue = self._failures.get(symbol)
-            if queue and (not lookup or queue[0].lookups):
-                return queue.popleft()
-        return None
+        return self._failures.take(symbol, when=lambda failure: not lookup or failure.lookups)
 
-    def answer(self, method: str, path: str, query: dict[str, str]) -> tuple[str, str | None, _Answer]:
-        """Kind, symbol and answer for one request (pure apart from the failure queue)."""
+    def answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
+        """The reply to one request, logged with its kind, symbol, status and Cookie header."""
+        kind, symbol, reply = self._route(path, query)
+        self.record(LoggedRequest(method, path, query, kind, symbol, reply.status, headers.get("cookie"),
+                                  time.monotonic()))
+        return reply
+
+    def _route(self, path: str, query: dict[str, str]) -> tuple[str, str | None, Reply]:
+        """Kind, symbol and reply for one request (pure apart from the failure queue)."""
         if path in ("", "/"):
             cookie = f"A3={self.cookie_value}; Max-Age=31557600; Path=/; SameSite=None; HttpOnly"
-            return "cookie", None, _Answer(200, b"<html><body>fc</body></html>", "text/html; charset=utf-8",
-                                           {"Set-Cookie": cookie})
+            return "cookie", None, _reply(200, b"<html><body>fc</body></html>", "text/html; charset=utf-8",
+                                          {"Set-Cookie": cookie})
         if path == "/v1/test/getcrumb":
-            return "crumb", None, _Answer(200, self.crumb.encode(), "text/plain;charset=utf-8")
+            return "crumb", None, _reply(200, self.crumb.encode(), "text/plain;charset=utf-8")
         if path == "/consent":
             form = ('<html><body><form method="post" action="/v2/collectConsent?sessionId=s1">'
                     '<input type="hidden" name="csrfToken" value="t1"/>'
                     '<input type="hidden" name="sessionId" value="s1"/>'
                     '<button name="agree" value="agree">Accept all</button></form></body></html>')
-            return "consent", None, _Answer(200, form.encode(), "text/html; charset=utf-8")
+            return "consent", None, _reply(200, form.encode(), "text/html; charset=utf-8")
         if path in ("/v2/collectConsent", "/copyConsent"):
-            return "consent", None, _Answer(200, b"<html></html>", "text/html; charset=utf-8")
+            return "consent", None, _reply(200, b"<html></html>", "text/html; charset=utf-8")
         if path.startswith("/v10/finance/quoteSummary/") or path == "/v7/finance/quote":
             symbol = path.rsplit("/", 1)[-1] if "quoteSummary" in path else query.get("symbols")
             body = {"quoteSummary": {"result": None, "error": {
                 "code": "Not Found", "description": f"Quote not found for symbol: {symbol}"}}}
-            return "quote", symbol, _Answer(404, json.dumps(body).encode())
+            return "quote", symbol, _reply(404, json.dumps(body).encode())
         if path.startswith("/v8/finance/chart/"):
             symbol = path.removeprefix("/v8/finance/chart/")
             return "chart", symbol, self._chart(symbol, query)
-        return "other", None, _Answer(404, b"Not Found", "text/plain")
+        return "other", None, _reply(404, b"Not Found", "text/plain")
 
-    def _chart(self, symbol: str, query: dict[str, str]) -> _Answer:
+    def _chart(self, symbol: str, query: dict[str, str]) -> Reply:
         failure = self._take_failure(symbol, lookup="period1" not in query)
         delay = 0.0
         if failure is not None:
@@ -411,18 +377,18 @@ class FakeYahoo:
             elif isinstance(failure.kind, int):
                 headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
                 if failure.kind == 429:
-                    return _Answer(429, b"Too Many Requests\r\n", "text/plain;charset=utf-8", headers)
+                    return _reply(429, b"Too Many Requests\r\n", "text/plain;charset=utf-8", headers)
                 page = f"<html><body><h1>{failure.kind} Server Error</h1></body></html>"
-                return _Answer(failure.kind, page.encode(), "text/html; charset=utf-8", headers)
+                return _reply(failure.kind, page.encode(), "text/html; charset=utf-8", headers)
             elif failure.kind == "error":
-                return _Answer(404, json.dumps(chart_error(**UNKNOWN_SYMBOL)).encode())
+                return _reply(404, json.dumps(chart_error(**UNKNOWN_SYMBOL)).encode())
         series = self.series.get(symbol)
         if series is None:
-            return _Answer(404, json.dumps(chart_error(**UNKNOWN_SYMBOL)).encode(), delay=delay)
+            return _reply(404, json.dumps(chart_error(**UNKNOWN_SYMBOL)).encode(), delay=delay)
         interval = query.get("interval", "1d")
         if interval not in ("1d", "1h", "60m"):
             text = f"Invalid input - interval={interval} is not supported."
-            return _Answer(400, json.dumps(chart_error("Bad Request", text)).encode(), delay=delay)
+            return _reply(400, json.dumps(chart_error("Bad Request", text)).encode(), delay=delay)
         now = self._now_epoch()
         range_ = ""
         if "period1" in query:
@@ -431,13 +397,13 @@ class FakeYahoo:
         else:
             range_ = query.get("range", "1mo")
             if range_ not in RANGES:
-                return _Answer(400, json.dumps(chart_error(
+                return _reply(400, json.dumps(chart_error(
                     "Bad Request", f"Invalid input - range={range_} is not supported.")).encode())
             period2, period1 = now, now - RANGES[range_] * DAY
         if interval != "1d" and period1 < now - HOURLY_LIMIT_DAYS * DAY:
             text = (f"{interval} data not available for startTime={period1} and endTime={period2}. "
                     f"The requested range must be within the last {HOURLY_LIMIT_DAYS} days.")
-            return _Answer(422, json.dumps(chart_error("Unprocessable Entity", text)).encode(), delay=delay)
+            return _reply(422, json.dumps(chart_error("Unprocessable Entity", text)).encode(), delay=delay)
         bars = series.daily if interval == "1d" else self.hourly[symbol]
         start = pd.Timestamp(period1, unit="s", tz="UTC")
         end = pd.Timestamp(min(period2, now), unit="s", tz="UTC")
@@ -449,48 +415,7 @@ class FakeYahoo:
                                      granularity, now, range_, period1)).encode()
         if failure is not None and failure.kind == "malformed":
             body = body[: len(body) // 2]
-        return _Answer(200, body, delay=delay)
-
-    def _record(self, entry: LoggedRequest) -> None:
-        with self._lock:
-            self.requests.append(entry)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeYahoo
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else keep-alive answers wait ~40 ms for a delayed ACK
-
-    def log_message(self, format, *args):  # noqa: A002 - quiet
-        pass
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        kind, symbol, answer = self.fake.answer(method, parts.path, query)
-        self.fake._record(LoggedRequest(method, parts.path, query, kind, symbol, answer.status,
-                                        self.headers.get("Cookie"), time.monotonic()))
-        if answer.delay and self.fake._stopping.wait(answer.delay):
-            return
-        try:
-            self.send_response(answer.status)
-            self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(answer.body)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(answer.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (e.g. its read timeout)
-
-    def do_GET(self):  # noqa: N802
-        self._serve("GET")
-
-    def do_POST(self):  # noqa: N802
-        self._serve("POST")
+        return _reply(200, body, delay=delay)
 
 
 def utc(*args: int) -> datetime:
