@@ -54,8 +54,10 @@ def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
                         stream=sys.stderr)
-    for noisy in ("yfinance", "urllib3", "apscheduler.executors", "peewee"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.DEBUG)
+    quiet = {"yfinance": logging.CRITICAL, "urllib3": logging.WARNING, "apscheduler": logging.WARNING,
+             "peewee": logging.WARNING}  # yfinance logs what newsmarks reports itself, per source
+    for name, level in quiet.items():
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else level)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -86,7 +86,7 @@ def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime
              tagger: TopicTagger, since: date | None = None) -> UnitOutcome:
     """Fetch one unit and store what it returned, recording the run either way."""
     feed = (unit.feed.name, unit.feed.url) if hasattr(unit, "feed") else None
-    run_id = store.start_run(job, unit.key, now)
+    run_id = store.start_run(job, unit.key, now, unit.group)
     try:
         plan = plan_for(store, config, unit, job, now, since)
         result = unit.fetch(plan)
@@ -118,8 +118,8 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
     wait = config.refresh.lock_wait_delta.total_seconds() if lock_wait is None else lock_wait
     report = JobReport(job)
     try:
-        with store.refresh_lock(wait):
-            store.mark_interrupted(now())
+        with store.refresh_lock(wait, groups):
+            store.mark_interrupted(now(), groups)
             store.sync_config(config)
             tagger = TopicTagger(config.topics)
             for unit in (build_sources(config, groups=groups) if units is None else units):

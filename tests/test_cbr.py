@@ -187,7 +187,7 @@ def test_full_backfill_of_real_series_is_stored_exactly(cbr, tmp_path):
         (batch,) = result.prices
         assert (batch.instrument_id, batch.interval, batch.source) == (instrument_id, "1d", "cbr")
         assert len(batch.bars) == 4333
-        run_id = store.start_run("prices", unit.key, now)
+        run_id = store.start_run("prices", unit.key, now, "prices")
         counts = store.commit_result(run_id, result, now)
         assert (counts.new, counts.updated) == (4333, 0)
     assert len(cbr.dynamic_requests) == 2 * 18  # one per calendar year 2005..2022, per currency

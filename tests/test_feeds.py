@@ -510,12 +510,12 @@ def test_results_store_and_second_fetch_is_not_modified(server, tmp_path):
     try:
         store.sync_config(config)
         feed = (source.feed.name, source.feed.url)
-        run = store.start_run("feeds", source.key, NOW)
+        run = store.start_run("feeds", source.key, NOW, "feeds")
         counts = store.commit_result(run, source.fetch(plan()), NOW, feed=feed)
         assert (counts.new, counts.updated, counts.unchanged) == (3, 0, 0)
         etag, last_modified = store.feed_validators("BBC World")
         assert (etag, last_modified) == (content_etag((FEEDS_DIR / name).read_bytes()), DEFAULT_LAST_MODIFIED)
-        run = store.start_run("feeds", source.key, NOW)
+        run = store.start_run("feeds", source.key, NOW, "feeds")
         store.commit_result(run, source.fetch(plan(etag, last_modified)), NOW, feed=feed)
         stored = store.headlines()
         assert stored["title"].tolist() == [

@@ -7,7 +7,7 @@ import pytest
 from werkzeug import Response as WResponse
 
 from ingest.config import HttpConfig
-from ingest.sources.base import PermanentError, RateLimited, TransientError
+from ingest.sources.base import PermanentError, RateLimited, TransientError, Unreachable
 from ingest.sources.http import HttpClient
 from ingest.sources.http import retry_after_seconds as _retry_after_seconds
 
@@ -89,12 +89,29 @@ def test_read_timeout_is_transient(httpserver):
         client(retries=0, read_timeout=0.2).get(httpserver.url_for("/slow"))
 
 
-def test_connection_refused_is_transient():
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with pytest.raises(TransientError, match="cannot connect"):
-        client(retries=1).get(f"http://127.0.0.1:{port}/x", what="feed:x")
+        return sock.getsockname()[1]
+
+
+def test_connection_refused_is_unreachable_and_remembered_for_the_run(httpserver):
+    port = free_port()
+    shared = client(retries=2, backoff=0.2, backoff_max=0.2)
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match=r"^feed:x: cannot connect"):
+        shared.get(f"http://127.0.0.1:{port}/x", what="feed:x")
+    assert time.monotonic() - started >= 0.4   # two retries waited for
+    started = time.monotonic()
+    with pytest.raises(Unreachable) as info:
+        shared.get(f"http://127.0.0.1:{port}/y", what="feed:y")
+    assert time.monotonic() - started < 0.1    # not tried again in this run
+    assert str(info.value).startswith(f"feed:y: not tried, 127.0.0.1:{port} was unreachable earlier in this "
+                                      "run (cannot connect")
+    httpserver.expect_request("/z").respond_with_data("ok")
+    assert shared.get(httpserver.url_for("/z")).content == b"ok"   # other hosts are unaffected
+    with pytest.raises(Unreachable, match="cannot connect"):       # a new run tries again
+        client(retries=0).get(f"http://127.0.0.1:{port}/x", what="feed:x")
 
 
 def test_retry_after_parsing():

@@ -82,12 +82,33 @@ def test_busy_lock_skips_and_says_so(store, make_config):
     unit = ListSource(BRENT, closes=[1.0])
     with store.refresh_lock(1):
         report = run_job(store, make_config(), units=[unit], lock_wait=0.2, now=lambda: NOW)
-    assert report.skipped.startswith("another refresh is running on ")
+    assert report.skipped == f"another refresh of feeds is running on {store_path(store)} (waited 0.2s)"
     assert report.outcomes == [] and unit.plans == []
 
 
+def test_prices_and_feeds_lock_separately(store, make_config):
+    unit = ListSource(BRENT, closes=[1.0])
+    with store.refresh_lock(1, ("feeds",)):
+        report = run_job(store, make_config(), groups=("prices",), units=[unit], lock_wait=0.2, now=lambda: NOW)
+        assert report.skipped is None and [o.status for o in report.outcomes] == ["ok"]
+        blocked = run_job(store, make_config(), groups=("feeds",), units=[], lock_wait=0.2, now=lambda: NOW)
+        assert blocked.skipped == f"another refresh of feeds is running on {store_path(store)} (waited 0.2s)"
+
+
+def store_path(store) -> str:
+    from ingest.store.engine import sqlite_path
+
+    return str(sqlite_path(store.engine))
+
+
+def test_interrupted_runs_of_other_groups_are_left_alone(store, make_config):
+    store.start_run("refresh", "feed:x", utc(2022, 3, 9), "feeds")
+    run_job(store, make_config(), groups=("prices",), units=[], now=lambda: NOW)
+    assert store.runs()["status"].tolist() == ["running"]
+
+
 def test_runs_left_running_by_a_dead_process_are_marked_interrupted(store, make_config):
-    store.start_run("refresh", "yahoo:brent:1d", utc(2022, 3, 9))
+    store.start_run("refresh", "yahoo:brent:1d", utc(2022, 3, 9), "prices")
     run_job(store, make_config(), units=[], now=lambda: NOW)
     assert store.runs()[["status", "error"]].values.tolist() == [
         ["interrupted", "the process stopped before this run finished"]]

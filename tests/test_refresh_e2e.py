@@ -173,7 +173,7 @@ def test_two_refreshes_at_once(config, servers, tmp_path, store_url):
         skipped = newsmarks(path, "refresh", "--wait", "0.5")
         out, err = skipped.communicate(timeout=30)
         assert skipped.returncode == 75
-        assert err.startswith("refresh skipped: another refresh is running on ")
+        assert err == f"refresh skipped: another refresh of feeds is running on {tmp_path / 'store.db'} (waited 0.5s)\n"
         assert out == ""
         waiting = newsmarks(path, "refresh", "--wait", "30")
         out, err = waiting.communicate(timeout=60)

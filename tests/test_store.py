@@ -140,7 +140,7 @@ def test_tags_and_topic_filter(store):
 
 
 def test_commit_result_is_all_or_nothing(store):
-    run_id = store.start_run("refresh", "yahoo:brent:1d", NOW)
+    run_id = store.start_run("refresh", "yahoo:brent:1d", NOW, "prices")
     good = PriceBatch("brent", "1d", "yahoo", bars(("2022-03-01", 1, 1, 1, 1, 0, None)))
     bad = PriceBatch("brent", "1h", "yahoo", bars(("2022-03-01", 1, 1, 1, None, 0, None)))
     with pytest.raises(ValueError, match="without a close"):
@@ -190,7 +190,7 @@ def test_refresh_lock_across_processes(store_url, tmp_path):
     try:
         assert proc.stdout.readline().strip() == "held"
         started = time.monotonic()
-        with pytest.raises(LockBusy, match=r"another refresh is running on .*store.db \(waited 0.3s\)"):
+        with pytest.raises(LockBusy, match=r"another refresh of feeds is running on .*store.db \(waited 0.3s\)"):
             with store.refresh_lock(0.3):
                 pass
         assert time.monotonic() - started < 2

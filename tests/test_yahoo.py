@@ -18,6 +18,7 @@ from ingest.sources.base import (
     PermanentError,
     RateLimited,
     TransientError,
+    Unreachable,
 )
 from ingest.sources.http import HttpClient
 from ingest.sources.yahoo import (
@@ -153,7 +154,7 @@ def _yf_errors():
                                                         "no price data found)"),
         (YFTzMissingError("BZ=F"), YahooChartError, "x: Yahoo gave no time zone for the symbol (unknown or delisted?)"),
         (Timeout("slow"), TransientError, "x: timed out (Timeout)"),
-        (ConnectionError("refused"), TransientError, "x: cannot connect (ConnectionError: refused)"),
+        (ConnectionError("refused"), Unreachable, "x: cannot connect (ConnectionError: refused)"),
         (json.JSONDecodeError("Expecting value", "<html>", 0), MalformedResponse,
          "x: unexpected chart answer (JSONDecodeError: Expecting value: line 1 column 1 (char 0))"),
         (YFException("odd"), PermanentError, "x: YFException: odd"),

@@ -34,6 +34,10 @@ class RateLimited(TransientError):
         self.retry_after = retry_after
 
 
+class Unreachable(TransientError):
+    """The host could not be reached at all (no route, DNS failure, connection refused)."""
+
+
 class PermanentError(SourceError):
     """Not worth retrying now: other 4xx, malformed or oversized bodies, refused documents."""
 

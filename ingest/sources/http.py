@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from ingest.config import HttpConfig
-from ingest.sources.base import MalformedResponse, PermanentError, RateLimited, TransientError
+from ingest.sources.base import MalformedResponse, PermanentError, RateLimited, TransientError, Unreachable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,17 +55,26 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class HttpClient:
-    """A requests session with newsmarks' timeouts, byte cap, retries and User-Agent."""
+    """A requests session with newsmarks' timeouts, byte cap, retries and User-Agent.
+
+    One client serves one job run. A host that could not be reached at all after the retries is
+    remembered, and later requests to it in the same run fail at once instead of waiting through
+    the same retries again (with no network, a first refresh says so in seconds, not minutes)."""
 
     def __init__(self, settings: HttpConfig, session: requests.Session | None = None):
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
+        self._unreachable: dict[str, str] = {}
 
-    def retrying(self, call: Callable[[], T], what: str) -> T:
+    def retrying(self, call: Callable[[], T], what: str, host: str | None = None) -> T:
         """Run `call`, retrying TransientError up to `retries` times with exponential backoff
-        (honouring a RateLimited.retry_after, capped at `backoff_max`)."""
+        (honouring a RateLimited.retry_after, capped at `backoff_max`). With `host`, fail at once
+        when that host was unreachable earlier in this run, and remember it when it is now."""
         settings = self.settings
+        if host is not None and host in self._unreachable:
+            raise Unreachable(f"{what}: not tried, {host} was unreachable earlier in this run "
+                              f"({self._unreachable[host]})")
         exponential = wait_exponential(multiplier=settings.backoff, max=settings.backoff_max) \
             + wait_random(0, settings.backoff / 4)
 
@@ -73,16 +83,25 @@ class HttpClient:
             delay = exponential(state)
             if isinstance(exc, RateLimited) and exc.retry_after is not None:
                 delay = max(delay, min(exc.retry_after, settings.backoff_max))
-            log.info("%s: %s; retry %d in %.1fs", what, exc, state.attempt_number, delay)
             return delay
+
+        def before_sleep(state) -> None:
+            log.info("%s; retry %d of %d in %.1fs", state.outcome.exception(), state.attempt_number,
+                     settings.retries, state.upcoming_sleep)
 
         retryer = Retrying(
             stop=stop_after_attempt(settings.retries + 1),
             wait=wait,
+            before_sleep=before_sleep,
             retry=retry_if_exception_type(TransientError),
             reraise=True,
         )
-        return retryer(call)
+        try:
+            return retryer(call)
+        except Unreachable as exc:
+            if host is not None:
+                self._unreachable[host] = str(exc).removeprefix(f"{what}: ")
+            raise
 
     def get(self, url: str, *, params: dict | None = None, etag: str | None = None,
             last_modified: str | None = None, what: str | None = None) -> Response:
@@ -94,7 +113,8 @@ class HttpClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         label = what or url
-        return self.retrying(lambda: self._get_once(url, params, headers, label), label)
+        return self.retrying(lambda: self._get_once(url, params, headers, label), label,
+                             host=urlsplit(url).netloc)
 
     def _get_once(self, url: str, params: dict | None, headers: dict, label: str) -> Response:
         settings = self.settings
@@ -115,7 +135,7 @@ class HttpClient:
         except requests.Timeout as exc:
             raise TransientError(f"{label}: timed out ({type(exc).__name__})") from exc
         except requests.ConnectionError as exc:
-            raise TransientError(f"{label}: cannot connect ({_reason(exc)})") from exc
+            raise Unreachable(f"{label}: cannot connect ({_reason(exc)})") from exc
         except requests.RequestException as exc:
             raise PermanentError(f"{label}: {exc}") from exc
 

@@ -45,6 +45,7 @@ from ingest.sources.base import (
     RateLimited,
     SourceError,
     TransientError,
+    Unreachable,
     empty_bars,
 )
 from ingest.sources.http import retry_after_seconds
@@ -151,7 +152,7 @@ def classify_failure(label: str, exc: BaseException | None, answer: ChartAnswer 
     if isinstance(exc, curl_errors.RequestException) and getattr(exc, "code", 0) == CURL_FILESIZE_EXCEEDED:
         return PermanentError(f"{label}: response exceeds the byte cap")
     if isinstance(exc, curl_errors.ConnectionError):
-        return TransientError(f"{label}: cannot connect ({type(exc).__name__}: {str(exc)[:200]})")
+        return Unreachable(f"{label}: cannot connect ({type(exc).__name__}: {str(exc)[:200]})")
     if answer is not None:
         found = chart_answer_error(label, answer)
         if found is not None:
@@ -199,7 +200,8 @@ class YahooSource(PriceSource):
         label = f"{self.label} {start:%Y-%m-%d %H:%M}..{end:%Y-%m-%d %H:%M} UTC"
         session = shared_session(self.client, self.base_url, self.config.http)
         try:
-            frame = self.client.retrying(lambda: self._history(session, start, end, label), self.label)
+            frame = self.client.retrying(lambda: self._history(session, start, end, label), self.label,
+                                         host=urlsplit(self.base_url).netloc)
         except EmptyResult as exc:
             if type(exc) is EmptyResult and is_recent(plan):
                 return self._result(empty_bars())

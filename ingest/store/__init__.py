@@ -55,9 +55,9 @@ class Store:
             with conn.begin():
                 yield conn
 
-    def refresh_lock(self, wait_seconds: float):
-        """Context manager holding the cross-process refresh lock; raises LockBusy."""
-        return refresh_lock(self.engine, wait_seconds)
+    def refresh_lock(self, wait_seconds: float, groups: tuple[str, ...] = ("prices", "feeds")):
+        """Context manager holding the cross-process refresh locks of `groups`; raises LockBusy."""
+        return refresh_lock(self.engine, wait_seconds, groups)
 
     # -- configuration -------------------------------------------------------------------
     def sync_config(self, config) -> None:
@@ -67,10 +67,11 @@ class Store:
             _runs.sync_feeds(conn, config.feeds)
 
     # -- runs ------------------------------------------------------------------------------
-    def start_run(self, job: str, source: str, now: datetime) -> int:
-        """Record that a run started (committed at once, so a crash leaves it visible)."""
+    def start_run(self, job: str, source: str, now: datetime, group: str) -> int:
+        """Record that a run of a source unit of `group` started (committed at once, so a crash
+        leaves it visible)."""
         with self.writing() as conn:
-            return _runs.start_run(conn, job, source, now)
+            return _runs.start_run(conn, job, source, group, now)
 
     def finish_run(self, run_id: int, status: str, now: datetime, counts: WriteCounts = NO_ROWS,
                    error: str | None = None, feed: tuple[str, str] | None = None) -> None:
@@ -80,10 +81,11 @@ class Store:
             if feed is not None:
                 _runs.record_feed_fetch(conn, feed[0], feed[1], now, status, error=error)
 
-    def mark_interrupted(self, now: datetime) -> int:
-        """Close runs left 'running' by a dead process (call while holding the refresh lock)."""
+    def mark_interrupted(self, now: datetime, groups: tuple[str, ...] = ("prices", "feeds")) -> int:
+        """Close runs of `groups` left 'running' by a dead process (call while holding their
+        refresh locks)."""
         with self.writing() as conn:
-            return _runs.mark_interrupted(conn, now)
+            return _runs.mark_interrupted(conn, groups, now)
 
     def commit_result(self, run_id: int, result: FetchResult, now: datetime, *,
                       tag: TagFunction | None = None, feed: tuple[str, str] | None = None) -> WriteCounts:

@@ -17,10 +17,10 @@ from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
 RUN_STATUSES = ("running", "ok", "not_modified", "partial", "error", "skipped", "interrupted")
 
 
-def start_run(conn: Connection, job: str, source: str, now: datetime) -> int:
-    """Record the start of a run; returns its id."""
+def start_run(conn: Connection, job: str, source: str, group: str, now: datetime) -> int:
+    """Record the start of a run of a source unit of `group` ('prices', 'feeds', ...)."""
     result = conn.execute(schema.ingest_runs.insert().values(
-        job=job, source=source, started=to_epoch(now), status="running",
+        job=job, source=source, source_group=group, started=to_epoch(now), status="running",
         new_rows=0, updated_rows=0, unchanged_rows=0))
     return int(result.inserted_primary_key[0])
 
@@ -35,10 +35,11 @@ def finish_run(conn: Connection, run_id: int, status: str, now: datetime,
         unchanged_rows=counts.unchanged, error=error))
 
 
-def mark_interrupted(conn: Connection, now: datetime) -> int:
-    """Close runs left 'running' by a process that died; call only while holding the refresh
-    lock (so no live run can be among them). Returns how many were closed."""
-    result = conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.status == "running")
+def mark_interrupted(conn: Connection, groups: tuple[str, ...], now: datetime) -> int:
+    """Close runs of `groups` left 'running' by a process that died; call only while holding
+    those groups' refresh locks (so no live run can be among them). Returns how many."""
+    table = schema.ingest_runs
+    result = conn.execute(update(table).where(table.c.status == "running", table.c.source_group.in_(groups))
                           .values(status="interrupted", finished=to_epoch(now),
                                   error="the process stopped before this run finished"))
     return result.rowcount or 0

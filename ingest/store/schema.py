@@ -114,6 +114,7 @@ ingest_runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("job", String(32), nullable=False),
     Column("source", String(200), nullable=False),
+    Column("source_group", String(16), nullable=False),
     Column("started", BigInteger, nullable=False),
     Column("finished", BigInteger),
     Column("status", String(16), nullable=False),

@@ -176,7 +176,7 @@ def one_repeat(config: Config, bodies: list[bytes], workdir: Path, profiler: cPr
                     profiler.enable()
                 with clock.section("total"):
                     with clock.section("store"):
-                        run_id = store.start_run("bench", source.key, NOW)
+                        run_id = store.start_run("bench", source.key, NOW, "feeds")
                     with clock.section("fetch"):
                         result = source.fetch(plan())
                     with clock.section("store"):
@@ -191,7 +191,7 @@ def one_repeat(config: Config, bodies: list[bytes], workdir: Path, profiler: cPr
             for source in sources:
                 with second.section("store"):
                     etag, last_modified = store.feed_validators(source.feed.name)
-                    run_id = store.start_run("bench", source.key, NOW)
+                    run_id = store.start_run("bench", source.key, NOW, "feeds")
                 with second.section("fetch"):
                     result = source.fetch(plan(etag, last_modified))
                 with second.section("store"):
