@@ -200,3 +200,35 @@ def test_every_source_failing_exits_non_zero(tmp_path):
     assert out.splitlines()[1].startswith("feed:missing                     error         ")
     assert out.splitlines()[2] == "refresh: 2 sources, 2 failed, 0 new rows"
     assert err.splitlines()[-1] == "refresh: every source failed (is the network reachable?)"
+
+
+def test_schedule_refreshes_at_once_and_stops_cleanly_on_sigterm(config, servers, tmp_path, store_url):
+    path = write_config(tmp_path, config)
+    proc = newsmarks(path, "schedule")
+    store = Store.open(store_url)
+    try:
+        wait_for(lambda: store.counts()["headlines"] == 15 and len(store.runs()) == 3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    messages = [line.split(" ", 1)[1] for line in err.splitlines()]
+    assert messages[0] == "INFO scheduled refresh: prices every 15m, feeds every 5m (Ctrl-C to stop)"
+    assert "INFO refresh of feeds done: 3 sources, 0 failed, 15 new rows" in messages
+    assert "INFO refresh of prices done: 0 sources, 0 failed, 0 new rows" in messages
+    assert messages[-2:] == ["INFO stopping: letting the source in progress finish", "INFO stopped"]
+
+
+def test_scheduler_jobs_follow_the_config(store, make_config):
+    import threading
+
+    from ingest.scheduler import make_scheduler
+
+    config = make_config(refresh={"prices": "15m", "feeds": "90s"})
+    scheduler = make_scheduler(store, config, blocking=False, stop=threading.Event(), run_now=False)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == ["refresh-feeds", "refresh-prices"]
+    assert jobs["refresh-prices"].trigger.interval.total_seconds() == 900
+    assert jobs["refresh-feeds"].trigger.interval.total_seconds() == 90
+    assert jobs["refresh-feeds"].max_instances == 1 and jobs["refresh-feeds"].coalesce
