@@ -15,11 +15,12 @@ from ingest.store import headlines as _headlines
 from ingest.store import prices as _prices
 from ingest.store import runs as _runs
 from ingest.store.engine import make_engine
+from ingest.store.headlines import HeadlineFilter
 from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
 
-__all__ = ["Store", "make_engine", "LockBusy", "SchemaError", "WriteCounts", "SCHEMA_VERSION"]
+__all__ = ["Store", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts", "SCHEMA_VERSION"]
 
 TagFunction = Callable[[Headline], Iterable[tuple[str, str]]]
 
@@ -148,10 +149,31 @@ class Store:
         with self.reading() as conn:
             return _prices.read_bars(conn, instrument_ids, interval, start, end)
 
-    def headlines(self, **filters) -> pd.DataFrame:
-        """Headlines matching filters (see ingest.store.headlines.read_headlines)."""
+    def headlines(self, *, start: datetime | None = None, end: datetime | None = None,
+                  query: str | None = None, sources: Sequence[str] = (), topics: Sequence[str] = (),
+                  stories_only: bool = False, limit: int | None = None, offset: int = 0,
+                  sort: str = "published", descending: bool = False,
+                  ids: list[int] | None = None) -> pd.DataFrame:
+        """Headlines matching the filters, sorted and paged (see headlines.read_headlines)."""
+        flt = HeadlineFilter(start, end, query, tuple(sources), tuple(topics), stories_only)
         with self.reading() as conn:
-            return _headlines.read_headlines(conn, **filters)
+            return _headlines.read_headlines(conn, flt, limit=limit, offset=offset, sort=sort,
+                                             descending=descending, ids=ids)
+
+    def count_headlines(self, flt: HeadlineFilter | None = None) -> int:
+        """How many headlines match `flt` (all when None)."""
+        with self.reading() as conn:
+            return _headlines.count_headlines(conn, flt or HeadlineFilter())
+
+    def headline_counts(self, flt: HeadlineFilter, bucket_seconds: int) -> pd.DataFrame:
+        """Counts of matching headlines per time bucket (columns bucket, count)."""
+        with self.reading() as conn:
+            return _headlines.headline_counts(conn, flt, bucket_seconds)
+
+    def headline_sources(self) -> list[str]:
+        """Every headline source in the store."""
+        with self.reading() as conn:
+            return _headlines.headline_sources(conn)
 
     def feed_validators(self, name: str) -> tuple[str | None, str | None]:
         with self.reading() as conn:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -144,45 +144,96 @@ def _replace_tags(conn: Connection, headline_id: int, kind: str, tags: list[tupl
                   ["headline_id", "kind", "tag"])
 
 
-def read_headlines(conn: Connection, *, start: datetime | None = None, end: datetime | None = None,
-                   query: str | None = None, sources: list[str] | None = None,
-                   topics: list[str] | None = None, stories_only: bool = False,
-                   limit: int | None = None, newest_first: bool = False) -> pd.DataFrame:
-    """Headlines with their topics (a ';'-joined string), filtered; `published` as UTC times."""
+@dataclass(frozen=True)
+class HeadlineFilter:
+    """Which headlines: a time range (inclusive), a search-box query, sources, topics, and
+    whether to keep only the first copy of each story."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    query: str | None = None
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    stories_only: bool = False
+
+
+SORTABLE = {"published": "published", "source": "source", "title": "title"}
+
+
+def _where(conn: Connection, stmt, flt: HeadlineFilter):
     table = schema.headlines
-    stmt = select(*[table.c[c] for c in HEADLINE_COLUMNS[:-1]],
-                  func.coalesce(table.c.story_id, table.c.id).label("story_id"))
-    if start is not None:
-        stmt = stmt.where(table.c.published >= to_epoch(start))
-    if end is not None:
-        stmt = stmt.where(table.c.published <= to_epoch(end))
-    if sources:
-        stmt = stmt.where(table.c.source.in_(sources))
-    if stories_only:
+    if flt.start is not None:
+        stmt = stmt.where(table.c.published >= to_epoch(flt.start))
+    if flt.end is not None:
+        stmt = stmt.where(table.c.published <= to_epoch(flt.end))
+    if flt.sources:
+        stmt = stmt.where(table.c.source.in_(list(flt.sources)))
+    if flt.stories_only:
         stmt = stmt.where(table.c.story_id.is_(None))
-    if topics:
+    if flt.topics:
         tagged = select(schema.headline_tags.c.headline_id).where(
-            schema.headline_tags.c.kind == "topic", schema.headline_tags.c.tag.in_(topics))
+            schema.headline_tags.c.kind == "topic", schema.headline_tags.c.tag.in_(list(flt.topics)))
         stmt = stmt.where(table.c.id.in_(tagged))
-    groups = parse_search(query)
+    groups = parse_search(flt.query)
     if groups:
         if conn.dialect.name != "sqlite":
             raise NotImplementedError(f"full-text search is not implemented for {conn.dialect.name}")
         matching = text("SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :match") \
             .bindparams(match=to_fts5(groups))
         stmt = stmt.where(table.c.id.in_(matching))
-    order = table.c.published.desc() if newest_first else table.c.published
-    stmt = stmt.order_by(order, table.c.id)
+    return stmt
+
+
+def read_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter(), *, limit: int | None = None,
+                   offset: int = 0, sort: str = "published", descending: bool = False,
+                   ids: list[int] | None = None) -> pd.DataFrame:
+    """Headlines with their topics (a ';'-joined string), filtered, sorted by `sort` (published,
+    source or title; then id) and paged; `published` and `fetched` as UTC times."""
+    if sort not in SORTABLE:
+        raise ValueError(f"cannot sort headlines by {sort!r} (choose from {', '.join(SORTABLE)})")
+    table = schema.headlines
+    stmt = _where(conn, select(*[table.c[c] for c in HEADLINE_COLUMNS[:-1]],
+                               func.coalesce(table.c.story_id, table.c.id).label("story_id")), flt)
+    if ids is not None:
+        stmt = stmt.where(table.c.id.in_(ids))
+    column = table.c[SORTABLE[sort]]
+    stmt = stmt.order_by(column.desc() if descending else column, table.c.id.desc() if descending else table.c.id)
     if limit is not None:
-        stmt = stmt.limit(limit)
+        stmt = stmt.limit(limit).offset(offset)
     result = conn.execute(stmt)
     frame = pd.DataFrame(result.all(), columns=HEADLINE_COLUMNS)
     frame["topics"] = _topics_for(conn, frame["id"].tolist())
-    for column in ("published", "fetched"):
-        frame[column] = epoch_series(frame[column]) if len(frame) else \
-            pd.Series(dtype="datetime64[s, UTC]")
+    for name in ("published", "fetched"):
+        frame[name] = epoch_series(frame[name]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
     frame["time_inferred"] = frame["time_inferred"].astype(bool)
     return frame
+
+
+def count_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter()) -> int:
+    """How many headlines match."""
+    table = schema.headlines
+    return int(conn.execute(_where(conn, select(func.count()).select_from(table), flt)).scalar())
+
+
+def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) -> pd.DataFrame:
+    """Headline counts per time bucket (buckets of `bucket_seconds` from the epoch, UTC):
+    columns bucket (UTC start time) and count; empty buckets are left out."""
+    if bucket_seconds <= 0:
+        raise ValueError(f"bucket_seconds must be positive, got {bucket_seconds}")
+    table = schema.headlines
+    bucket = (table.c.published - table.c.published % bucket_seconds).label("bucket")
+    stmt = _where(conn, select(bucket, func.count().label("count")).select_from(table), flt)
+    result = conn.execute(stmt.group_by(bucket).order_by(bucket))
+    frame = pd.DataFrame(result.all(), columns=["bucket", "count"])
+    frame["bucket"] = epoch_series(frame["bucket"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
+    frame["count"] = frame["count"].astype("int64")
+    return frame
+
+
+def headline_sources(conn: Connection) -> list[str]:
+    """Every headline source in the store, sorted."""
+    table = schema.headlines
+    return [r[0] for r in conn.execute(select(table.c.source).distinct().order_by(table.c.source))]
 
 
 def _topics_for(conn: Connection, ids: list[int]) -> list[str]:
