@@ -301,6 +301,44 @@ def export(ctx: Context, what: str, instrument_ids: tuple[str, ...], interval: s
         click.echo(f"{len(frame)} rows written to {output}", err=True)
 
 
-def main() -> None:
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 exposes the dashboard to the network).")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-refresh", is_flag=True, help="Do not run the scheduled refresh in this process.")
+@click.option("--debug", is_flag=True, help="Dash debug mode (tracebacks in the browser): never in production.")
+@pass_context
+def serve(ctx: Context, host: str, port: int, no_refresh: bool, debug: bool) -> None:
+    """Serve the dashboard, with the scheduled refresh running beside it.
+
+    For a team, use `gunicorn app:server` and one `newsmarks schedule` instead.
+
+    \b
+    Example:
+      newsmarks serve --port 8050
+    """
+    import threading
+
+    from dashboard import create_app
+
+    store, config = ctx.store, ctx.config
+    app = create_app(config, store)
+    stop = threading.Event()
+    scheduler = None
+    if not no_refresh:
+        from ingest.scheduler import make_scheduler
+
+        scheduler = make_scheduler(store, config, blocking=False, stop=stop)
+        scheduler.start()
+    click.echo(f"newsmarks dashboard on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    try:
+        app.run(host=host, port=port, debug=debug, use_reloader=False)
+    finally:
+        if scheduler is not None:
+            stop.set()
+            scheduler.shutdown(wait=True)
+
+
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    cli(prog_name="newsmarks")
+    cli(args=argv, prog_name="newsmarks")

@@ -144,10 +144,10 @@ class Store:
             return _prices.last_bar_time(conn, instrument_id, interval)
 
     def bars(self, instrument_ids: list[str] | None = None, interval: str | None = None,
-             start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+             start: datetime | None = None, end: datetime | None = None, limit: int | None = None) -> pd.DataFrame:
         """Price bars in a range (see ingest.store.prices.read_bars)."""
         with self.reading() as conn:
-            return _prices.read_bars(conn, instrument_ids, interval, start, end)
+            return _prices.read_bars(conn, instrument_ids, interval, start, end, limit)
 
     def headlines(self, *, start: datetime | None = None, end: datetime | None = None,
                   query: str | None = None, sources: Sequence[str] = (), topics: Sequence[str] = (),
@@ -198,6 +198,11 @@ class Store:
     def headline_extents(self) -> pd.DataFrame:
         with self.reading() as conn:
             return _runs.headline_extents(conn)
+
+    def latest_data_time(self) -> datetime | None:
+        """The newest bar or headline time in the store (None when it is empty)."""
+        with self.reading() as conn:
+            return _runs.latest_data_time(conn)
 
     def data_version(self) -> int:
         with self.reading() as conn:

@@ -102,7 +102,7 @@ def last_bar_time(conn: Connection, instrument_id: str, interval: str) -> dateti
 
 
 def read_bars(conn: Connection, instrument_ids: list[str] | None = None, interval: str | None = None,
-              start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+              start: datetime | None = None, end: datetime | None = None, limit: int | None = None) -> pd.DataFrame:
     """Bars as a DataFrame: instrument_id, interval, ts (UTC), open, high, low, close, volume,
     source, flag; ordered by instrument, interval, time. `end` is inclusive."""
     table = schema.price_bars
@@ -117,6 +117,8 @@ def read_bars(conn: Connection, instrument_ids: list[str] | None = None, interva
     if end is not None:
         query = query.where(table.c.ts <= to_epoch(end))
     query = query.order_by(table.c.instrument_id, table.c.interval, table.c.ts)
+    if limit is not None:
+        query = query.limit(limit)
     result = conn.execute(query)
     frame = pd.DataFrame(result.all(), columns=list(result.keys()))
     frame["ts"] = epoch_series(frame["ts"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")

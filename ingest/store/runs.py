@@ -140,6 +140,14 @@ def headline_extents(conn: Connection) -> pd.DataFrame:
     return frame
 
 
+def latest_data_time(conn: Connection) -> datetime | None:
+    """The newest bar or headline time, UTC."""
+    newest_bar = conn.execute(select(func.max(schema.price_bars.c.ts))).scalar()
+    newest_headline = conn.execute(select(func.max(schema.headlines.c.published))).scalar()
+    values = [v for v in (newest_bar, newest_headline) if v is not None]
+    return from_epoch(max(values)) if values else None
+
+
 def bump_data_version(conn: Connection) -> None:
     """Increase the store's data version (what an open dashboard polls for)."""
     table = schema.meta
@@ -155,5 +163,3 @@ def data_version(conn: Connection) -> int:
     value = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "data_version")).scalar()
     return int(value) if value is not None else 0
 
-
-__all__ = ["from_epoch"]

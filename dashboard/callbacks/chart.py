@@ -1,0 +1,110 @@
+"""The main chart: the view state (or a zoom) -> store -> figure, plus the note above it, the
+visible window (for the table and downloads) and the empty state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+from dash import Dash, Input, Output, State, callback_context
+
+from dashboard import ids
+from dashboard.chart_data import MAX_POINTS, load_chart_data
+from dashboard.components import empty_state
+from dashboard.context import DashboardContext
+from dashboard.downsample import downsample_bars
+from dashboard.figures import empty_figure, price_figure
+from dashboard.marks import place_marks
+from dashboard.state import ViewState, display_zone, time_window
+
+
+def zoom_window(relayout: dict | None, zone: str) -> tuple[datetime, datetime] | str | None:
+    """The UTC window of a zoom (x values are wall times in `zone`), 'reset' for a double-click
+    back to the whole view, None when the relayout is not about the x axis."""
+    if not relayout:
+        return None
+    if relayout.get("xaxis.autorange") or relayout.get("autosize"):
+        return "reset"
+    if "xaxis.range[0]" in relayout and "xaxis.range[1]" in relayout:
+        low, high = relayout["xaxis.range[0]"], relayout["xaxis.range[1]"]
+    elif isinstance(relayout.get("xaxis.range"), list) and len(relayout["xaxis.range"]) == 2:
+        low, high = relayout["xaxis.range"]
+    else:
+        return None
+    try:
+        start = pd.Timestamp(low).tz_localize(zone).tz_convert("UTC").to_pydatetime()
+        end = pd.Timestamp(high).tz_localize(zone).tz_convert("UTC").to_pydatetime()
+    except (ValueError, TypeError):
+        return None
+    return (start, end) if start < end else None
+
+
+def _window_dict(start: datetime | None, end: datetime | None, interval: str, zoomed: bool) -> dict:
+    return {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
+            "interval": interval, "zoomed": zoomed}
+
+
+def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | None]:
+    """The (start, end) of a WINDOW store value."""
+    if not data:
+        return None, None
+    parse = (lambda v: datetime.fromisoformat(v).astimezone(UTC) if v else None)
+    return parse(data.get("start")), parse(data.get("end"))
+
+
+def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | None, trigger: str | None,
+               current_window: dict | None, selected: int | None, browser_tz: str | None) -> tuple:
+    """(figure, note, window, empty state) for the view. A zoom re-queries just that range
+    (switching to hourly bars where the store has them); a new view state resets the zoom."""
+    store = ctx.store
+    state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
+    zone = display_zone(state, browser_tz)
+    latest = store.latest_data_time()
+    if latest is None:
+        return (empty_figure("No data yet"), "", _window_dict(None, None, "1d", False),
+                empty_state(store.latest_runs(), ctx.config))
+    start, end = time_window(state, latest)
+    zoomed = False
+    zoom = zoom_window(relayout, zone) if trigger == ids.CHART else None
+    if isinstance(zoom, tuple):
+        (start, end), zoomed = zoom, True
+    elif zoom is None and trigger != ids.STATE and current_window and current_window.get("zoomed"):
+        (start, end), zoomed = window_from_dict(current_window), True
+    data = load_chart_data(store, state, start, end)
+    window = _window_dict(data.start, data.end, data.interval, zoomed)
+    if data.bars.empty and data.total_headlines == 0:
+        return empty_figure("Nothing in this range: widen the range or clear the filters"), "", window, None
+    anchor = state.instruments[0] if state.instruments else None
+    bars = downsample_bars(data.bars, MAX_POINTS)
+    marks = place_marks(data.headlines, data.bars, anchor, state.axis)
+    labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
+    figure = price_figure(bars, marks, data.counts, labels=labels, axis_mode=state.axis, tz=zone,
+                          marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
+                          interval=data.interval)
+    figure.update_layout(uirevision=str(sorted(state.to_dict().items())))
+    return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone), window, None
+
+
+def chart_note(total: int, aggregated: bool, interval: str, zone: str) -> str:
+    """The line above the chart."""
+    bars = "hourly" if interval == "1h" else "daily"
+    if aggregated:
+        return (f"{total:,} headlines in view: too many to mark one by one — the panel below counts them; "
+                f"zoom in to see them. {bars.capitalize()} bars, times in {zone}.")
+    return f"{total:,} headlines in view. {bars.capitalize()} bars, times in {zone}."
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    """Wire the chart."""
+
+    @app.callback(
+        Output(ids.CHART, "figure"), Output(ids.CHART_NOTE, "children"), Output(ids.WINDOW, "data"),
+        Output(ids.EMPTY_STATE, "children"),
+        Input(ids.STATE, "data"), Input(ids.CHART, "relayoutData"), Input(ids.DATA_VERSION, "data"),
+        Input(ids.SELECTED_HEADLINE, "data"), Input(ids.BROWSER_TZ, "data"),
+        State(ids.WINDOW, "data"),
+    )
+    def _chart(state_data, relayout, _version, selected, browser_tz, window):
+        trigger = callback_context.triggered_id if callback_context.triggered else None
+        return chart_view(ctx, state_data, relayout, trigger, window, selected, browser_tz)
+

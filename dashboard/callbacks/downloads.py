@@ -1,0 +1,59 @@
+"""The three CSV downloads: prices of the visible window, the filtered headlines, and the
+headlines with the moves after them."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, callback_context, dcc, no_update
+
+from dashboard import ids
+from dashboard.callbacks.chart import window_from_dict
+from dashboard.callbacks.table import bars_around
+from dashboard.chart_data import headline_filter
+from dashboard.context import DashboardContext
+from dashboard.downloads import download_name, headlines_csv, joined_csv, prices_csv
+from dashboard.moves import moves_after
+from dashboard.state import ViewState, display_zone
+
+EXPORT_LIMIT = 200_000
+
+
+def download(ctx: DashboardContext, kind: str, state_data: dict | None, window: dict | None,
+             browser_tz: str | None) -> dict:
+    """dcc.Download data (bytes, base64) for 'prices', 'headlines' or 'joined'."""
+    state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
+    zone = display_zone(state, browser_tz)
+    start, end = window_from_dict(window)
+    interval = (window or {}).get("interval", "1d")
+    if kind == "prices":
+        bars = ctx.store.bars(list(state.instruments), interval, start, end)
+        labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
+        content = prices_csv(bars, labels, zone)
+    else:
+        flt = headline_filter(state, start, end)
+        frame = ctx.store.headlines(start=start, end=end, query=flt.query, sources=flt.sources,
+                                    topics=flt.topics, stories_only=True, limit=EXPORT_LIMIT)
+        if kind == "headlines":
+            content = headlines_csv(frame, zone)
+        else:
+            moves = moves_after(frame[["id", "published"]],
+                                bars_around(ctx, list(state.instruments), frame["published"]))
+            content = joined_csv(frame, moves, zone)
+    return dcc.send_bytes(content, download_name(kind, start, end))
+
+
+BUTTONS = {ids.DOWNLOAD_PRICES_BUTTON: "prices", ids.DOWNLOAD_HEADLINES_BUTTON: "headlines",
+           ids.DOWNLOAD_JOINED_BUTTON: "joined"}
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    """Wire the download buttons."""
+
+    @app.callback(Output(ids.DOWNLOAD, "data"), *[Input(b, "n_clicks") for b in BUTTONS],
+                  State(ids.STATE, "data"), State(ids.WINDOW, "data"), State(ids.BROWSER_TZ, "data"),
+                  prevent_initial_call=True)
+    def _download(*args):
+        state_data, window, browser_tz = args[-3:]
+        kind = BUTTONS.get(callback_context.triggered_id)
+        if kind is None:
+            return no_update
+        return download(ctx, kind, state_data, window, browser_tz)

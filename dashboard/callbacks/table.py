@@ -1,0 +1,126 @@
+"""The headlines table (server-side paging and sorting), the detail panel, and the highlight
+that links a table row or a clicked mark to the chart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+from dash import Dash, Input, Output, State, callback_context, no_update
+
+from dashboard import ids
+from dashboard.callbacks.chart import window_from_dict
+from dashboard.chart_data import headline_filter
+from dashboard.components import detail_body
+from dashboard.context import DashboardContext
+from dashboard.layout import headlines_table
+from dashboard.moves import moves_after, moves_for_one
+from dashboard.state import ViewState, display_zone
+from ingest.clean import safe_link
+
+SORT_COLUMNS = {"published": "published", "time": "published", "source": "source", "title": "title"}
+HORIZONS = ("1h", "1d")
+MOVE_LOOKAHEAD = timedelta(days=7)  # the longest horizon plus a weekend and holidays
+
+
+def _state(ctx: DashboardContext, state_data: dict | None) -> ViewState:
+    return ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
+
+
+def move_columns(instruments: list[str], labels: dict[str, str]) -> list[dict]:
+    """Column definitions for each shown instrument's moves after the headline."""
+    return [{"field": f"move_{i}_{h}", "headerName": f"{labels.get(i, i)} {h} %", "width": 120,
+             "type": "numericColumn", "valueFormatter": {"function": "params.value == null ? '' : d3.format('+.2f')(params.value)"}}
+            for i in instruments for h in HORIZONS]
+
+
+def bars_around(ctx: DashboardContext, instruments: list[str], times: pd.Series) -> pd.DataFrame:
+    """Bars of both intervals from a little before the first time to a little after the last."""
+    if times.empty or not instruments:
+        return ctx.store.bars([], None)
+    start, end = times.min() - timedelta(days=7), times.max() + MOVE_LOOKAHEAD
+    return ctx.store.bars(instruments, None, start.to_pydatetime(), end.to_pydatetime())
+
+
+def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | None, window: dict | None,
+               browser_tz: str | None) -> dict:
+    """One block of rows for the grid's infinite row model: {'rowData': [...], 'rowCount': n}."""
+    request = request or {}
+    state = _state(ctx, state_data)
+    zone = display_zone(state, browser_tz)
+    start, end = window_from_dict(window)
+    flt = headline_filter(state, start, end)
+    first = max(0, int(request.get("startRow") or 0))
+    last = max(first, int(request.get("endRow") or first + 50))
+    sort_model = request.get("sortModel") or [{"colId": "published", "sort": "desc"}]
+    sort = SORT_COLUMNS.get(sort_model[0].get("colId"), "published")
+    frame = ctx.store.headlines(start=flt.start, end=flt.end, query=flt.query, sources=flt.sources,
+                                topics=flt.topics, stories_only=True, limit=last - first, offset=first,
+                                sort=sort, descending=sort_model[0].get("sort") != "asc")
+    instruments = list(state.instruments)
+    moves = moves_after(frame[["id", "published"]], bars_around(ctx, instruments, frame["published"]))
+    rows = []
+    for record, move in zip(frame.to_dict("records"), moves.to_dict("records"), strict=True):
+        row = {"id": int(record["id"]), "time": record["published"].tz_convert(zone).strftime("%Y-%m-%d %H:%M"),
+               "source": record["source"], "title": record["title"], "topics": record["topics"],
+               "link": safe_link(record["link"]) if isinstance(record["link"], str) else None}
+        for key, value in move.items():
+            if key.startswith("move_"):
+                row[key] = None if pd.isna(value) else round(float(value), 4)
+        rows.append(row)
+    return {"rowData": rows, "rowCount": ctx.store.count_headlines(flt)}
+
+
+def detail_view(ctx: DashboardContext, headline_id: int, state_data: dict | None, browser_tz: str | None) -> list:
+    """The detail panel's contents for one headline."""
+    state = _state(ctx, state_data)
+    frame = ctx.store.headlines(ids=[headline_id])
+    if frame.empty:
+        return ["This headline is no longer in the store."]
+    record = frame.iloc[0].to_dict()
+    instruments = list(state.instruments)
+    moves = moves_for_one(record["published"], bars_around(ctx, instruments, frame["published"]))
+    return detail_body(record, moves, ctx.labels, display_zone(state, browser_tz))
+
+
+def clicked_headline(click: dict | None) -> int | None:
+    """The headline id of a clicked mark (None for a click on a price line or the counts)."""
+    for point in (click or {}).get("points", []):
+        data = point.get("customdata")
+        if isinstance(data, list) and data and isinstance(data[0], int | float):
+            return int(data[0])
+    return None
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    """Wire the table, the detail panel and the highlight."""
+
+    @app.callback(Output(ids.TABLE_CONTAINER, "children"), Output(ids.TABLE_COUNT, "children"),
+                  Input(ids.WINDOW, "data"), State(ids.STATE, "data"))
+    def _remount(window, state_data):
+        state = _state(ctx, state_data)
+        start, end = window_from_dict(window)
+        total = ctx.store.count_headlines(headline_filter(state, start, end))
+        return headlines_table(move_columns(list(state.instruments), ctx.labels)), f"{total:,} headlines"
+
+    @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),
+                  State(ids.STATE, "data"), State(ids.WINDOW, "data"), State(ids.BROWSER_TZ, "data"))
+    def _rows(request, state_data, window, browser_tz):
+        return table_rows(ctx, request, state_data, window, browser_tz)
+
+    @app.callback(Output(ids.DETAIL_PANEL, "is_open"), Output(ids.DETAIL_BODY, "children"),
+                  Output(ids.SELECTED_HEADLINE, "data"),
+                  Input(ids.CHART, "clickData"), State(ids.STATE, "data"), State(ids.BROWSER_TZ, "data"),
+                  prevent_initial_call=True)
+    def _detail(click, state_data, browser_tz):
+        headline_id = clicked_headline(click)
+        if headline_id is None:
+            return no_update, no_update, no_update
+        return True, detail_view(ctx, headline_id, state_data, browser_tz), headline_id
+
+    @app.callback(Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True),
+                  Input(ids.TABLE, "selectedRows"), prevent_initial_call=True)
+    def _select(rows):
+        if not rows or callback_context.triggered_id != ids.TABLE:
+            return no_update
+        return int(rows[0]["id"])

@@ -1,0 +1,77 @@
+"""What the main chart shows, read from the store for one view: only the visible window, hourly
+bars when zoomed in far enough and the store has them, headline marks one by one only when few
+enough (otherwise the counts panel carries them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from dashboard.state import ViewState
+from ingest.store import HeadlineFilter, Store
+
+MAX_MARKS = 1500              # more headlines than this in view: counts only, zoom in for marks
+MAX_POINTS = 2000             # per price line, after min/max downsampling
+HOURLY_MAX_SPAN = timedelta(days=92)
+BAR_PADDING = {"1d": timedelta(days=7), "1h": timedelta(days=2)}
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """The frames of one chart view, all UTC."""
+
+    start: datetime | None
+    end: datetime | None
+    interval: str
+    bars: pd.DataFrame
+    headlines: pd.DataFrame
+    counts: pd.DataFrame
+    total_headlines: int
+    bucket_seconds: int
+
+    @property
+    def aggregated(self) -> bool:
+        return self.total_headlines > len(self.headlines)
+
+
+def headline_filter(state: ViewState, start: datetime | None, end: datetime | None) -> HeadlineFilter:
+    """The store filter for a view state's headlines in a window (first copy of each story)."""
+    return HeadlineFilter(start=start, end=end, query=state.query or None, sources=state.sources,
+                          topics=state.topics, stories_only=True)
+
+
+def bucket_for(start: datetime | None, end: datetime | None) -> int:
+    """Counts-panel bucket: hours up to two weeks, days up to three years, weeks beyond."""
+    if start is None or end is None:
+        return 7 * 86400
+    span = end - start
+    if span <= timedelta(days=14):
+        return 3600
+    return 86400 if span <= timedelta(days=3 * 366) else 7 * 86400
+
+
+def choose_interval(store: Store, instruments: list[str], start: datetime | None, end: datetime | None) -> str:
+    """'1h' when the window is short enough and the store has hourly bars in it, else '1d'."""
+    if not instruments or start is None or end is None or end - start > HOURLY_MAX_SPAN:
+        return "1d"
+    hourly = store.bars(instruments, "1h", start, end, limit=1)
+    return "1h" if not hourly.empty else "1d"
+
+
+def load_chart_data(store: Store, state: ViewState, start: datetime | None, end: datetime | None) -> ChartData:
+    """Read what a view shows: bars of the window (with a little padding before it, so that marks
+    at its start sit on a price), the headlines or just their count, and counts per bucket."""
+    instruments = list(state.instruments)
+    interval = choose_interval(store, instruments, start, end)
+    padded = start - BAR_PADDING[interval] if start is not None else None
+    bars = store.bars(instruments, interval, padded, end) if instruments else store.bars([], interval)
+    flt = headline_filter(state, start, end)
+    total = store.count_headlines(flt)
+    headlines = store.headlines(start=start, end=end, query=flt.query, sources=flt.sources, topics=flt.topics,
+                                stories_only=True, limit=MAX_MARKS) if 0 < total <= MAX_MARKS else \
+        store.headlines(limit=0)
+    bucket = bucket_for(start, end)
+    counts = store.headline_counts(flt, bucket)
+    return ChartData(start, end, interval, bars, headlines, counts, total, bucket)

@@ -1,0 +1,41 @@
+"""What the callbacks need, opened lazily: no database is touched until the first request, so
+importing the app (or `gunicorn app:server`) has no side effects."""
+
+from __future__ import annotations
+
+import threading
+
+from ingest.config import Config
+from ingest.store import Store
+
+
+class DashboardContext:
+    """The config and a lazily opened store, shared by one app's callbacks."""
+
+    def __init__(self, config: Config, store: Store | None = None):
+        self.config = config
+        self._store = store
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The store (opened, and created or migrated, on first use)."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = Store.open(self.config.store.url)
+        return self._store
+
+    @property
+    def instrument_ids(self) -> list[str]:
+        return [i.id for i in self.config.instruments]
+
+    @property
+    def default_instruments(self) -> list[str]:
+        """Shown when a link names none: the instruments of the ticker strip (those with a mark)."""
+        marked = [i.id for i in self.config.instruments if i.mark]
+        return marked or self.instrument_ids[:3]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {i.id: i.label for i in self.config.instruments}

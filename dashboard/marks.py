@@ -1,0 +1,132 @@
+"""Where headline marks sit on the chart, and how they are grouped into traces (pure DataFrame code)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "AXIS_MODES", "MARKS_BY", "NO_SOURCE", "NO_TOPIC", "OTHER", "MAX_GROUPS",
+    "utc_ns", "percent_from_first", "place_marks", "group_marks",
+]
+
+AXIS_MODES = ("separate", "pct")
+MARKS_BY = ("source", "topic")
+NO_TOPIC = "(no topic)"
+NO_SOURCE = "(no source)"
+OTHER = "other"
+MAX_GROUPS = 12
+
+
+def utc_ns(values: pd.Series, what: str) -> pd.Series:
+    """``values`` as UTC nanosecond timestamps; a naive or non-datetime column is a ValueError naming ``what``.
+
+    merge_asof needs both keys in the same zone and unit (pandas 3 keeps s/ms/us/ns apart).
+    """
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        raise ValueError(f"{what} must be tz-aware datetimes (UTC), got dtype {values.dtype}")
+    return values.dt.tz_convert("UTC").dt.as_unit("ns")
+
+
+def percent_from_first(values: pd.Series) -> pd.Series:
+    """% change from the first non-missing value: ``(v / first - 1) * 100``.
+
+    All NaN when there is no non-missing value or the first one is 0 (a % change from 0 means nothing).
+    The price lines in "pct" mode and the marks placed on them use this same transform.
+    """
+    valid = values.dropna()
+    if valid.empty or valid.iloc[0] == 0:
+        return pd.Series(np.nan, index=values.index, dtype="float64")
+    return (values.astype("float64") / float(valid.iloc[0]) - 1.0) * 100.0
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{what} lacks column(s) {missing} (has {list(frame.columns)})")
+
+
+def place_marks(
+    headlines: pd.DataFrame, bars: pd.DataFrame, anchor: str | None, axis_mode: str = "separate"
+) -> pd.DataFrame:
+    """Give each headline a ``y``: the anchor instrument's value at the headline's time.
+
+    The value is the close of the anchor's last bar at or before ``published`` (merge_asof backward; bars
+    with a missing close are skipped). Headlines before the first bar get the first bar's value; after the
+    last bar, the last bar's. In ``axis_mode="pct"`` the value is the anchor's % change from its first bar
+    in ``bars`` (:func:`percent_from_first`), like the lines. With no anchor, or no bars of the anchor,
+    every ``y`` is 0.0 (the marks then lie along zero of the first axis).
+
+    Returns a copy of ``headlines`` sorted by published (UTC, ns), rows with no published time dropped,
+    index reset, plus columns ``y`` (float) and ``anchor`` (the anchor id, or None when y is the 0 fallback).
+    Pass the full (not downsampled) bars so marks sit on the real close.
+    """
+    if axis_mode not in AXIS_MODES:
+        raise ValueError(f"axis_mode must be one of {AXIS_MODES}, got {axis_mode!r}")
+    _require(headlines, ("published",), "headlines")
+    marks = headlines.copy()
+    marks["published"] = utc_ns(marks["published"], "headlines.published")
+    marks = marks[marks["published"].notna()].sort_values("published", kind="stable").reset_index(drop=True)
+
+    series = pd.DataFrame({"_bar_ts": pd.Series(dtype="datetime64[ns, UTC]"), "_bar_y": pd.Series(dtype=float)})
+    if anchor is not None and not bars.empty:
+        _require(bars, ("instrument_id", "ts", "close"), "bars")
+        own = bars[bars["instrument_id"] == anchor]
+        series = pd.DataFrame({"_bar_ts": utc_ns(own["ts"], "bars.ts"), "_bar_y": own["close"].astype("float64")})
+        series = series.dropna().sort_values("_bar_ts", kind="stable").reset_index(drop=True)
+    if series.empty:
+        marks["y"] = 0.0
+        marks["anchor"] = None
+        return marks
+
+    if axis_mode == "pct":
+        series["_bar_y"] = percent_from_first(series["_bar_y"])
+    placed = pd.merge_asof(marks, series, left_on="published", right_on="_bar_ts", direction="backward")
+    marks["y"] = placed["_bar_y"].fillna(series["_bar_y"].iloc[0]).to_numpy(dtype="float64")
+    marks["anchor"] = anchor
+    return marks
+
+
+def _split_topics(value: object) -> list[str]:
+    """';'-joined topic names -> unique names in order; none -> [NO_TOPIC]."""
+    names = [] if not isinstance(value, str) else [t.strip() for t in value.split(";")]
+    names = list(dict.fromkeys(t for t in names if t))
+    return names or [NO_TOPIC]
+
+
+def group_marks(marks: pd.DataFrame, by: str, max_groups: int = MAX_GROUPS) -> list[tuple[str, pd.DataFrame]]:
+    """Split marks into named groups, one chart trace each, largest first.
+
+    ``by="source"``: one group per source (missing source -> "(no source)"). ``by="topic"``: a headline
+    with several topics is in each of its topics' groups; one without topics is in "(no topic)".
+    Groups are sorted by size descending, then name. When there are more than ``max_groups``, the
+    largest ``max_groups - 1`` are kept and the rest merged into "other" (last, each headline once), so
+    at most ``max_groups`` groups come back. Each sub-frame keeps the marks' order, index reset.
+    """
+    if by not in MARKS_BY:
+        raise ValueError(f"marks_by must be one of {MARKS_BY}, got {by!r}")
+    if max_groups < 2:
+        raise ValueError(f"max_groups must be at least 2, got {max_groups}")
+    if marks.empty:
+        return []
+    if by == "source":
+        _require(marks, ("source",), "marks")
+        keys = marks["source"].astype(object).where(marks["source"].notna() & (marks["source"] != ""), NO_SOURCE)
+        exploded = marks.assign(_group=keys.astype(str).to_numpy())
+    else:
+        _require(marks, ("topics",), "marks")
+        exploded = marks.assign(_group=marks["topics"].map(_split_topics)).explode("_group")
+
+    frames = {name: part.drop(columns="_group").reset_index(drop=True)
+              for name, part in exploded.groupby("_group", sort=False)}
+    ranking = sorted(frames, key=lambda name: (-len(frames[name]), name))
+    if len(ranking) <= max_groups:
+        return [(name, frames[name]) for name in ranking]
+
+    head = [name for name in ranking if name != OTHER][: max_groups - 1]
+    rest = pd.concat([frames[name] for name in ranking if name not in head])
+    if "id" in rest.columns:
+        rest = rest.drop_duplicates(subset="id")
+    if "published" in rest.columns:
+        rest = rest.sort_values("published", kind="stable")
+    return [(name, frames[name]) for name in head] + [(OTHER, rest.reset_index(drop=True))]

@@ -1,0 +1,134 @@
+"""The view state and its URL form (pure). A copied link opens the same view; anything
+malformed in a URL falls back, field by field, to the defaults."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import parse_qs, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+RANGE_PRESETS = {"1D": timedelta(days=1), "1W": timedelta(weeks=1), "1M": timedelta(days=31),
+                 "3M": timedelta(days=92), "1Y": timedelta(days=366), "All": None}
+TIMEZONES = ("UTC", "Europe/Moscow", "browser")
+AXIS_MODES = ("separate", "pct")
+MARKS_BY = ("source", "topic")
+MAX_QUERY = 200
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What the page shows. `range` is a preset key or 'custom' (then start/end are dates)."""
+
+    instruments: tuple[str, ...] = ()
+    query: str = ""
+    topics: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    range: str = "3M"
+    start: date | None = None
+    end: date | None = None
+    tz: str = "UTC"
+    axis: str = "separate"
+    marks_by: str = "source"
+
+    def to_dict(self) -> dict:
+        """A JSON-friendly dict (for dcc.Store)."""
+        data = asdict(self)
+        data["start"] = self.start.isoformat() if self.start else None
+        data["end"] = self.end.isoformat() if self.end else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict | None, known_instruments: list[str], default_instruments: list[str]) -> ViewState:
+        """Rebuild from `to_dict()` output (validated like a URL)."""
+        if not data:
+            return cls(instruments=tuple(default_instruments))
+        query = {k: (",".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
+                 for k, v in data.items()}
+        return parse_state(urlencode(query), known_instruments, default_instruments)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _list(values: dict, key: str) -> tuple[str, ...]:
+    raw = values.get(key, [""])[-1]
+    return tuple(item for item in (part.strip() for part in raw.split(",")) if item)
+
+
+def valid_timezone(name: str) -> bool:
+    """True for 'browser' and IANA zone names this machine knows."""
+    if name == "browser":
+        return True
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def parse_state(search: str | None, known_instruments: list[str], default_instruments: list[str]) -> ViewState:
+    """The view state from a URL query string ('?a=b&…'); bad fields take their defaults."""
+    values = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+    instruments = tuple(i for i in _list(values, "instruments") if i in known_instruments)
+    if not instruments and "instruments" not in values:
+        instruments = tuple(default_instruments)
+    state = ViewState(instruments=instruments)
+    query = values.get("q", [""])[-1].strip()[:MAX_QUERY]
+    range_key = values.get("range", ["3M"])[-1]
+    start, end = _date(values.get("start", [""])[-1]), _date(values.get("end", [""])[-1])
+    if range_key == "custom" and start and end and start <= end:
+        state = replace(state, range="custom", start=start, end=end)
+    elif range_key in RANGE_PRESETS:
+        state = replace(state, range=range_key)
+    tz = values.get("tz", ["UTC"])[-1]
+    axis = values.get("axis", ["separate"])[-1]
+    marks_by = values.get("marks", ["source"])[-1]
+    return replace(state, query=query, topics=_list(values, "topics"), sources=_list(values, "sources"),
+                   tz=tz if valid_timezone(tz) else "UTC",
+                   axis=axis if axis in AXIS_MODES else "separate",
+                   marks_by=marks_by if marks_by in MARKS_BY else "source")
+
+
+def state_to_search(state: ViewState) -> str:
+    """The URL query string ('?…') of a state; defaults are left out to keep links short."""
+    params: dict[str, str] = {"instruments": ",".join(state.instruments)}
+    if state.query:
+        params["q"] = state.query
+    if state.topics:
+        params["topics"] = ",".join(state.topics)
+    if state.sources:
+        params["sources"] = ",".join(state.sources)
+    params["range"] = state.range
+    if state.range == "custom" and state.start and state.end:
+        params["start"], params["end"] = state.start.isoformat(), state.end.isoformat()
+    if state.tz != "UTC":
+        params["tz"] = state.tz
+    if state.axis != "separate":
+        params["axis"] = state.axis
+    if state.marks_by != "source":
+        params["marks"] = state.marks_by
+    return "?" + urlencode(params, safe=",/")
+
+
+def time_window(state: ViewState, latest: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """The UTC window a state asks for: a custom range as whole days, a preset counted back from
+    `latest` (the newest data point, so that a store of past data still shows something)."""
+    if state.range == "custom" and state.start and state.end:
+        return (datetime.combine(state.start, time.min, UTC),
+                datetime.combine(state.end, time.max, UTC).replace(microsecond=0))
+    span = RANGE_PRESETS.get(state.range)
+    if span is None or latest is None:
+        return None, None
+    return latest - span, latest
+
+
+def display_zone(state: ViewState, browser_tz: str | None) -> str:
+    """The IANA zone to display times in ('browser' resolved, falling back to UTC)."""
+    if state.tz == "browser":
+        return browser_tz if browser_tz and valid_timezone(browser_tz) and browser_tz != "browser" else "UTC"
+    return state.tz

@@ -1,0 +1,243 @@
+"""The main chart: traces, axes, marks, escaping, counts, size; and one check on real Brent + BBC data."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from dashboard.figures import counts_name, empty_figure, hover_text, price_figure
+from dashboard.marks import place_marks
+
+LABELS = {"brent": "Brent crude (ICE futures)", "usd": "USD/RUB (Bank of Russia)", "eur": "EUR/RUB"}
+SCRIPT = "<script>alert(1)</script>"
+LINK = '<a href="javascript:alert(1)">x</a>'
+
+
+def make_bars() -> pd.DataFrame:
+    ts = pd.Series(pd.to_datetime(["2022-03-01", "2022-03-02", "2022-03-03"], utc=True))
+    return pd.DataFrame({
+        "instrument_id": ["brent"] * 3 + ["eur"] * 3 + ["usd"] * 3,
+        "ts": pd.concat([ts] * 3, ignore_index=True),
+        "close": [80.0, 100.0, 120.0, 128.0, 160.0, 96.0, 40.0, 50.0, 70.0]})
+
+
+def make_headlines() -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": [11, 12, 13],
+        "published": pd.to_datetime(["2022-03-01 12:00", "2022-03-02 06:30", "2022-03-02 21:15"], utc=True),
+        "source": ["BBC", "Reuters", "BBC"],
+        "title": ["Oil up", SCRIPT, LINK],
+        "topics": ["oil", "oil;war", ""],
+        "link": ["https://x/1", np.nan, "https://x/3"]})
+
+
+def make_counts() -> pd.DataFrame:
+    return pd.DataFrame({"bucket": pd.to_datetime(["2022-03-01", "2022-03-02"], utc=True), "count": [1, 2]})
+
+
+def build(axis_mode="separate", **kwargs) -> go.Figure:
+    marks = place_marks(make_headlines(), make_bars(), "usd", axis_mode)
+    options = {"labels": LABELS, "axis_mode": axis_mode, "tz": "Europe/Moscow"} | kwargs
+    return price_figure(make_bars(), marks, make_counts(), **options)
+
+
+def of_kind(fig: go.Figure, kind: str) -> list:
+    return [t for t in fig.data if t.meta["kind"] == kind]
+
+
+def shown(trace) -> list:
+    """The trace's x as the browser receives it (figure JSON)."""
+    return json.loads(go.Figure(trace).to_json())["data"][0]["x"]
+
+
+MOSCOW_DAYS = ["2022-03-01T03:00:00", "2022-03-02T03:00:00", "2022-03-03T03:00:00"]
+
+
+def test_price_lines_separate_axes():
+    fig = build()
+    prices = of_kind(fig, "price")
+    assert [(t.type, t.name, t.yaxis, t.meta["instrument"]) for t in prices] == [
+        ("scatter", "Brent crude (ICE futures)", "y", "brent"),
+        ("scatter", "USD/RUB (Bank of Russia)", "y3", "usd"),
+        ("scatter", "EUR/RUB", "y4", "eur")]
+    assert all(t.mode == "lines" and t.xaxis == "x" for t in prices)
+    assert [shown(t) for t in prices] == [MOSCOW_DAYS] * 3       # 00:00 UTC shown as 03:00 Moscow
+    assert [list(t.y) for t in prices] == [[80.0, 100.0, 120.0], [40.0, 50.0, 70.0], [128.0, 160.0, 96.0]]
+    layout = fig.layout
+    assert layout.yaxis.title.text == "Brent crude (ICE futures)" and layout.yaxis.side == "left"
+    assert (layout.yaxis3.overlaying, layout.yaxis3.side, layout.yaxis3.anchor) == ("y", "right", "x")
+    assert (layout.yaxis4.overlaying, layout.yaxis4.side, layout.yaxis4.anchor, layout.yaxis4.autoshift) == (
+        "y", "left", "free", True)
+    assert layout.yaxis3.title.text == "USD/RUB (Bank of Russia)"
+    assert layout.yaxis2.domain == (0.0, 0.2134)                 # row 2 (counts) keeps y2
+
+
+def test_pct_mode_one_axis_of_percent_change():
+    fig = build("pct")
+    prices = of_kind(fig, "price")
+    assert [t.yaxis for t in prices] == ["y", "y", "y"]
+    assert [list(t.y) for t in prices] == [[0.0, 25.0, 50.0], [0.0, 25.0, 75.0], [0.0, 25.0, -25.0]]
+    assert fig.layout.yaxis.title.text == "% change"
+    assert [key for key in fig.layout.to_plotly_json() if key.startswith("yaxis")] == ["yaxis", "yaxis2"]
+    marks = of_kind(fig, "marks")
+    assert {t.name: list(t.y) for t in marks} == {"BBC": [0.0, 25.0], "Reuters": [25.0]}
+
+
+def test_mark_traces_one_per_group_with_customdata():
+    fig = build()
+    marks = of_kind(fig, "marks")
+    assert [(t.type, t.name, t.mode, t.meta["group"], t.yaxis) for t in marks] == [
+        ("scatter", "BBC", "markers", "BBC", "y3"), ("scatter", "Reuters", "markers", "Reuters", "y3")]
+    bbc, reuters = marks
+    assert shown(bbc) == ["2022-03-01T15:00:00", "2022-03-03T00:15:00"]
+    assert list(bbc.y) == [40.0, 50.0]                          # usd close at or before each headline
+    assert bbc.customdata.tolist() == [
+        [11, "Oil up", "BBC", "2022-03-01 15:00 MSK"],
+        [13, "&lt;a href=&#34;javascript:alert(1)&#34;&gt;x&lt;/a&gt;", "BBC", "2022-03-03 00:15 MSK"]]
+    assert reuters.customdata.tolist() == [[12, "&lt;script&gt;alert(1)&lt;/script&gt;", "Reuters",
+                                            "2022-03-02 09:30 MSK"]]
+    assert bbc.hovertemplate == "%{customdata[3]}<br>%{customdata[2]}<br><b>%{customdata[1]}</b><extra></extra>"
+
+
+def test_marks_by_topic():
+    fig = build(marks_by="topic")
+    assert [(t.name, t.customdata[:, 0].tolist()) for t in of_kind(fig, "marks")] == [
+        ("oil", [11, 12]), ("(no topic)", [13]), ("war", [12])]
+
+
+def test_untrusted_text_never_reaches_the_figure_raw():
+    text = build().to_json()
+    assert "<script" not in text and "<a href" not in text and "javascript:alert(1)&#34;" in text
+    assert hover_text('Tom & "Jerry" <b>') == "Tom &amp; &#34;Jerry&#34; &lt;b&gt;"
+    assert hover_text("it's") == "it&#39;s"
+    assert hover_text(np.nan) == ""
+
+
+def test_highlight_trace_rings_the_selected_headline():
+    fig = build(highlight_id=12)
+    (ring,) = of_kind(fig, "highlight")
+    assert (ring.name, ring.meta, ring.yaxis, ring.showlegend) == ("selected headline", {"kind": "highlight", "id": 12},
+                                                                   "y3", False)
+    assert shown(ring) == ["2022-03-02T09:30:00"] and list(ring.y) == [50.0]
+    assert ring.marker.symbol == "circle-open" and ring.marker.size == 22
+    assert of_kind(build(highlight_id=999), "highlight") == []
+    assert of_kind(build(), "highlight") == []
+
+
+def test_aggregated_draws_no_marks_but_counts_and_highlight():
+    fig = build(aggregated=True, highlight_id=11)
+    assert [t.meta["kind"] for t in fig.data] == ["price", "price", "price", "highlight", "counts"]
+
+
+def test_counts_trace():
+    (counts,) = of_kind(build(), "counts")
+    assert (counts.type, counts.name, counts.xaxis, counts.yaxis) == ("bar", "headlines per day", "x2", "y2")
+    assert shown(counts) == ["2022-03-01T03:00:00", "2022-03-02T03:00:00"] and list(counts.y) == [1, 2]
+    assert (counts.meta, counts.offset, counts.width) == ({"kind": "counts", "bucket_seconds": 86_400}, 0, 77_760_000)
+    hourly = of_kind(build(interval="1h"), "counts")[0]
+    assert (hourly.name, hourly.width) == ("headlines per hour", 3_240_000)
+    weekly = of_kind(build(interval="1h", bucket_seconds=604_800), "counts")[0]     # bucket wins over interval
+    assert (weekly.name, weekly.meta["bucket_seconds"]) == ("headlines per week", 604_800)
+
+
+def test_counts_name():
+    assert [counts_name(s) for s in (3_600, 86_400, 604_800, 21_600, 172_800, 90)] == [
+        "headlines per hour", "headlines per day", "headlines per week", "headlines per 6 hours",
+        "headlines per 2 days", "headlines per 90 seconds"]
+
+
+def test_layout():
+    fig = build()
+    layout = fig.layout
+    assert (layout.uirevision, layout.hovermode, layout.height, layout.legend.orientation) == (
+        "newsmarks-price", "closest", 620, "h")
+    assert layout.template == pio.templates["plotly_white"]
+    assert layout.xaxis2.title.text == "time (Europe/Moscow)"
+    assert layout.xaxis.matches == "x2" and layout.xaxis.type == "date"
+    # zoom persistence is left to layout.uirevision, so a caller can reset it by changing that alone
+    assert all(layout[key].uirevision is None for key in ("xaxis", "xaxis2", "yaxis", "yaxis2", "yaxis3"))
+    assert build(tz="UTC").layout.xaxis2.title.text == "time (UTC)"
+
+
+def test_scattergl_above_15000_points():
+    ts = pd.date_range("2020-01-01", periods=15_001, freq="h", tz="UTC")
+    bars = pd.DataFrame({"instrument_id": ["a"] * 15_001 + ["b"] * 15_000,
+                         "ts": list(ts) + list(ts[:15_000]), "close": np.ones(30_001)})
+    fig = price_figure(bars, make_headlines().iloc[0:0], make_counts().iloc[0:0], labels={"a": "A", "b": "B"})
+    assert [t.type for t in fig.data] == ["scattergl", "scatter"]
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        build(tz="Mars/Olympus")
+    with pytest.raises(ValueError, match="interval must be one of"):
+        build(interval="5m")
+    with pytest.raises(ValueError, match="bucket_seconds must be positive, got 0"):
+        build(bucket_seconds=0)
+    with pytest.raises(ValueError, match="axis_mode must be one of"):
+        price_figure(make_bars(), make_headlines(), make_counts(), labels=LABELS, axis_mode="log")
+
+
+def test_figure_json_size_for_5_instruments_and_2000_marks():
+    rng = np.random.default_rng(5)
+    ts = pd.date_range("2018-01-01", periods=2000, freq="D", tz="UTC")
+    ids = ["brent", "usd", "eur", "cny", "gold"]
+    bars = pd.DataFrame({"instrument_id": np.repeat(ids, 2000), "ts": np.tile(ts, 5),
+                         "close": 80 + rng.normal(0, 1, 10_000).cumsum()})
+    headlines = pd.DataFrame({
+        "id": np.arange(2000), "published": ts + pd.Timedelta(hours=7),
+        "source": rng.choice(["BBC Business", "Reuters World", "TASS", "Interfax"], 2000),
+        "title": [f"Headline number {i}: oil, sanctions & the rouble move again today" for i in range(2000)],
+        "topics": "oil;sanctions", "link": "https://example.org/x"})
+    counts = pd.DataFrame({"bucket": ts, "count": rng.integers(0, 20, 2000)})
+    marks = place_marks(headlines, bars, "brent", "separate")
+    fig = price_figure(bars, marks, counts, labels={i: i.upper() for i in ids}, tz="Europe/Moscow")
+    size = len(fig.to_json())
+    print(f"figure JSON for 5 x 2,000 points + 2,000 marks + 2,000 count bars: {size / 1e6:.3f} MB")
+    assert sum(len(t.customdata) for t in of_kind(fig, "marks")) == 2000
+    assert size < 1_500_000
+
+
+def test_empty_figure():
+    fig = empty_figure("No data for <these> instruments")
+    assert fig.data == ()
+    (note,) = fig.layout.annotations
+    assert (note.text, note.x, note.y, note.showarrow) == ("No data for &lt;these&gt; instruments", 0.5, 0.5, False)
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+
+
+def test_real_brent_and_bbc_march_2022(shared_data):
+    prices = pd.read_csv(shared_data / "brent-daily.csv")
+    prices = prices[prices["Date"].str.startswith("2022")]
+    bars = pd.DataFrame({"instrument_id": "brent", "ts": pd.to_datetime(prices["Date"], utc=True),
+                         "close": prices["Price"].astype(float)}).reset_index(drop=True)
+    feed = pd.read_csv(shared_data / "bbc-business-rss-2022-2024.csv")
+    feed["published"] = pd.to_datetime([email.utils.parsedate_to_datetime(v) for v in feed["pubDate"]], utc=True)
+    march = feed[(feed["published"] >= "2022-03-01") & (feed["published"] < "2022-04-01")].reset_index(drop=True)
+    headlines = pd.DataFrame({"id": march.index, "published": march["published"], "source": "BBC Business",
+                              "title": march["title"], "topics": "", "link": march["link"]})
+    assert len(headlines) == 105
+
+    marks = place_marks(headlines, bars, "brent", "separate")
+    soars = marks[marks["title"] == "Ukraine conflict: Oil price soars to highest level since 2008"]
+    # the feed lists this story twice (same guid, re-published at 09:00:31)
+    assert soars["published"].tolist() == [pd.Timestamp("2022-03-07 08:15:53", tz="UTC"),
+                                           pd.Timestamp("2022-03-07 09:00:31", tz="UTC")]
+    # The daily bar of 2022-03-07 is stamped 2022-03-07 00:00 UTC, which is at or before 08:15:53, so the
+    # mark sits on THAT bar's close (129.02), not on the previous trading day's (2022-03-04: 123.86).
+    assert bars.loc[bars["ts"] == pd.Timestamp("2022-03-07", tz="UTC"), "close"].tolist() == [129.02]
+    assert soars["y"].tolist() == [129.02, 129.02]
+    assert set(marks["y"]) <= set(bars["close"])
+
+    fig = price_figure(bars, marks, make_counts().iloc[0:0], labels={"brent": "Brent"}, tz="Europe/Moscow")
+    (trace,) = of_kind(fig, "marks")
+    at = [i for i, row in enumerate(trace.customdata) if row[1].startswith("Ukraine conflict: Oil price soars")]
+    assert [shown(trace)[i] for i in at] == ["2022-03-07T11:15:53", "2022-03-07T12:00:31"]
+    assert [trace.y[i] for i in at] == [129.02, 129.02]
+    assert [trace.customdata[i][3] for i in at] == ["2022-03-07 11:15 MSK", "2022-03-07 12:00 MSK"]
