@@ -23,12 +23,15 @@ def zoom_window(relayout: dict | None, zone: str) -> tuple[datetime, datetime] |
     back to the whole view, None when the relayout is not about the x axis."""
     if not relayout:
         return None
-    if relayout.get("xaxis.autorange") or relayout.get("autosize"):
-        return "reset"
-    if "xaxis.range[0]" in relayout and "xaxis.range[1]" in relayout:
-        low, high = relayout["xaxis.range[0]"], relayout["xaxis.range[1]"]
-    elif isinstance(relayout.get("xaxis.range"), list) and len(relayout["xaxis.range"]) == 2:
-        low, high = relayout["xaxis.range"]
+    for axis in ("xaxis", "xaxis2"):  # the price panel and the counts panel share their x axis
+        if relayout.get(f"{axis}.autorange"):
+            return "reset"
+        if f"{axis}.range[0]" in relayout and f"{axis}.range[1]" in relayout:
+            low, high = relayout[f"{axis}.range[0]"], relayout[f"{axis}.range[1]"]
+            break
+        if isinstance(relayout.get(f"{axis}.range"), list) and len(relayout[f"{axis}.range"]) == 2:
+            low, high = relayout[f"{axis}.range"]
+            break
     else:
         return None
     try:
@@ -48,7 +51,10 @@ def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | Non
     """The (start, end) of a WINDOW store value."""
     if not data:
         return None, None
-    parse = (lambda v: datetime.fromisoformat(v).astimezone(UTC) if v else None)
+
+    def parse(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value).astimezone(UTC) if value else None
+
     return parse(data.get("start")), parse(data.get("end"))
 
 
@@ -80,7 +86,7 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
     figure = price_figure(bars, marks, data.counts, labels=labels, axis_mode=state.axis, tz=zone,
                           marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
-                          interval=data.interval)
+                          interval=data.interval, bucket_seconds=data.bucket_seconds)
     figure.update_layout(uirevision=str(sorted(state.to_dict().items())))
     return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone), window, None
 

@@ -27,10 +27,13 @@ def _state(ctx: DashboardContext, state_data: dict | None) -> ViewState:
     return ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
 
 
+MOVE_FORMAT = "params.value == null ? '' : d3.format('+.2f')(params.value)"
+
+
 def move_columns(instruments: list[str], labels: dict[str, str]) -> list[dict]:
     """Column definitions for each shown instrument's moves after the headline."""
     return [{"field": f"move_{i}_{h}", "headerName": f"{labels.get(i, i)} {h} %", "width": 120,
-             "type": "numericColumn", "valueFormatter": {"function": "params.value == null ? '' : d3.format('+.2f')(params.value)"}}
+             "type": "numericColumn", "valueFormatter": {"function": MOVE_FORMAT}}
             for i in instruments for h in HORIZONS]
 
 
