@@ -15,6 +15,7 @@ from ingest.store import HeadlineFilter, Store
 MAX_MARKS = 1500              # more headlines than this in view: counts only, zoom in for marks
 MAX_POINTS = 2000             # per price line, after min/max downsampling
 HOURLY_MAX_SPAN = timedelta(days=92)
+HOURLY_START_SLACK = timedelta(days=3)
 BAR_PADDING = {"1d": timedelta(days=7), "1h": timedelta(days=2)}
 
 
@@ -53,10 +54,12 @@ def bucket_for(start: datetime | None, end: datetime | None) -> int:
 
 
 def choose_interval(store: Store, instruments: list[str], start: datetime | None, end: datetime | None) -> str:
-    """'1h' when the window is short enough and the store has hourly bars in it, else '1d'."""
+    """'1h' when the window is short enough and the store's hourly bars reach back to its start
+    (within HOURLY_START_SLACK, for weekends), else '1d' — never a line that is hourly for the
+    last days of a window and missing before."""
     if not instruments or start is None or end is None or end - start > HOURLY_MAX_SPAN:
         return "1d"
-    hourly = store.bars(instruments, "1h", start, end, limit=1)
+    hourly = store.bars(instruments, "1h", start - HOURLY_START_SLACK, start + HOURLY_START_SLACK, limit=1)
     return "1h" if not hourly.empty else "1d"
 
 

@@ -42,9 +42,14 @@ def last_refresh(runs: dict[str, dict], zone: str) -> str:
     return f"Last refresh {when:%Y-%m-%d %H:%M} {zone}"
 
 
+def is_web_link(link) -> bool:
+    """True for an http(s) URL: the only links that become anchors."""
+    return isinstance(link, str) and link.lower().startswith(("http://", "https://"))
+
+
 def safe_anchor(link: str | None, text: str):
     """An anchor opening in a new tab for http(s) links; plain text otherwise."""
-    if isinstance(link, str) and link.lower().startswith(("http://", "https://")):
+    if is_web_link(link):
         return html.A(text, href=link, target="_blank", rel="noopener noreferrer")
     return html.Span(text)
 
@@ -89,7 +94,7 @@ def detail_body(headline: dict, moves: list[dict], labels: dict[str, str], zone:
         html.P([html.Span(headline["source"]), " · ",
                 html.Span(f"{when:%Y-%m-%d %H:%M} {zone}"),
                 " (time inferred)" if headline.get("time_inferred") else ""], className="text-muted"),
-        html.P(safe_anchor(link, "Open the article") if isinstance(link, str) else "No link"),
+        html.P(safe_anchor(link, "Open the article") if is_web_link(link) else "No link"),
         html.P(headline.get("summary") or ""),
         html.H6("What the prices did next"),
         html.Table([html.Thead(html.Tr([html.Th("instrument"), html.Th("after"), html.Th("move")])),

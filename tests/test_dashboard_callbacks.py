@@ -1,0 +1,189 @@
+"""Dashboard callbacks called directly, on a store filled from ../shared/data."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from dash import html, no_update
+
+from dashboard import create_app, ids
+from dashboard.callbacks.chart import chart_view, window_from_dict, zoom_window
+from dashboard.callbacks.downloads import download
+from dashboard.callbacks.header import header_view, poll
+from dashboard.callbacks.state_sync import sync
+from dashboard.callbacks.table import clicked_headline, detail_view, table_rows
+from dashboard.context import DashboardContext
+from ingest.config import Config
+from ingest.csvio import read_headlines_csv, read_prices_csv
+from ingest.sources.base import Headline
+from ingest.store import Store
+from ingest.tagging import TopicTagger
+from tests.conftest import SHARED_DATA, utc
+
+FETCHED = utc(2026, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory) -> DashboardContext:
+    path = tmp_path_factory.mktemp("dash") / "store.db"
+    config = Config.model_validate({"store": {"url": f"sqlite:///{path}"}, "feeds": []})
+    store = Store.open(config.store.url)
+    store.sync_config(config)
+    brent = read_prices_csv(SHARED_DATA / "brent-daily.csv").bars
+    store.write_bars("brent", "1d", "import", brent, FETCHED)
+    rub = read_prices_csv(SHARED_DATA / "yahoo" / "USDRUB=X_1d_semicolon-decimalcomma_2016-2026.csv").bars
+    store.write_bars("usd_rub_mkt", "1d", "import", rub, FETCHED)
+    hourly = pd.DataFrame({"ts": pd.date_range("2022-03-07", periods=48, freq="h", tz="UTC"),
+                           "close": [120.0 + i / 4 for i in range(48)]})
+    for column in ("open", "high", "low", "volume"):
+        hourly[column] = float("nan")
+    hourly["flag"] = None
+    store.write_bars("brent", "1h", "import", hourly, FETCHED)
+    tagger = TopicTagger(config.topics)
+    store.write_headlines(read_headlines_csv(SHARED_DATA / "bbc-business-rss-2022-2024.csv",
+                                             fetched=FETCHED).headlines, tag=tagger)
+    store.write_headlines([
+        Headline(source="hand", guid="x1", title='<script>alert("x")</script> Sanctions talk',
+                 published=utc(2022, 3, 8, 12), fetched=FETCHED, link="javascript:alert(1)"),
+    ], tag=tagger)
+    return DashboardContext(config, store)
+
+
+def state(ctx, search: str) -> dict:
+    result = sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)
+    return result[0]
+
+
+def march_total(ctx) -> int:
+    """Headlines (first copies of stories) in March 2022, counted independently of the callbacks."""
+    frame = ctx.store.headlines(start=utc(2022, 3, 1), end=utc(2022, 3, 31, 23, 59, 59))
+    return int((frame["story_id"] == frame["id"]).sum())
+
+
+MARCH = "?instruments=brent,usd_rub_mkt&range=custom&start=2022-03-01&end=2022-03-31"
+
+
+def test_create_app_touches_no_store(tmp_path):
+    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'lazy.db'}"}})
+    app = create_app(config)
+    assert not (tmp_path / "lazy.db").exists()
+    assert app.server.test_client().get("/").status_code == 200
+    assert not (tmp_path / "lazy.db").exists()   # the page shell needs no data either
+
+
+def test_sync_from_url_and_from_filters(ctx):
+    data, search, *filters = sync(None, MARCH + "&q=Ukraine", [], ctx.instrument_ids, ctx.default_instruments)
+    assert search is no_update
+    assert filters == [["brent", "usd_rub_mkt"], "Ukraine", [], [], "custom", "2022-03-01", "2022-03-31",
+                       "UTC", "separate", "source"]
+    changed = list(filters)
+    changed[1] = "sanction*"
+    data, search, *outputs = sync(ids.SEARCH, MARCH, changed, ctx.instrument_ids, ctx.default_instruments)
+    assert search == ("?instruments=brent,usd_rub_mkt&q=sanction%2A&range=custom&start=2022-03-01"
+                      "&end=2022-03-31")
+    assert outputs == [no_update] * 10 and data["query"] == "sanction*"
+    changed[4] = "1W"
+    data, search, *outputs = sync(ids.RANGE_PRESET, search, changed, ctx.instrument_ids, ctx.default_instruments)
+    assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W"
+    assert outputs[5:7] == [None, None]
+
+
+def test_chart_shows_prices_marks_and_counts(ctx):
+    figure, note, window, empty = chart_view(ctx, state(ctx, MARCH), None, ids.STATE, None, None, None)
+    assert empty is None
+    assert window == {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00",
+                      "interval": "1d", "zoomed": False}
+    kinds = [(trace.meta["kind"], trace.name) for trace in figure.data]
+    assert kinds[:2] == [("price", "Brent crude (ICE futures)"), ("price", "USD/RUB market (Yahoo)")]
+    total = march_total(ctx)
+    assert note == f"{total:,} headlines in view. Daily bars, times in UTC."
+    marks = [t for t in figure.data if t.meta["kind"] == "marks"]
+    assert sum(len(t.x) for t in marks) == total
+    brent = figure.data[0]
+    stored = ctx.store.bars(["brent"], "1d", utc(2022, 2, 22), utc(2022, 3, 31, 23))
+    assert list(brent.y) == stored["close"].tolist()   # 7 days of padding before the window
+    assert pd.Timestamp(brent.x[0]) == pd.Timestamp("2022-02-22")
+    assert [t.meta["kind"] for t in figure.data][-1] == "counts"
+
+
+def test_zoom_to_days_switches_to_hourly_bars(ctx):
+    relayout = {"xaxis.range[0]": "2022-03-07 00:00:00", "xaxis.range[1]": "2022-03-08 12:00:00"}
+    figure, note, window, _ = chart_view(ctx, state(ctx, MARCH), relayout, ids.CHART, None, None, None)
+    assert window["interval"] == "1h" and window["zoomed"]
+    assert note.endswith("Hourly bars, times in UTC.")
+    assert zoom_window(relayout, "Europe/Moscow") == (utc(2022, 3, 6, 21), utc(2022, 3, 8, 9))
+    assert zoom_window({"xaxis.autorange": True}, "UTC") == "reset"
+    assert zoom_window({"dragmode": "pan"}, "UTC") is None
+    assert window_from_dict(window)[0] == datetime(2022, 3, 7, tzinfo=UTC)
+
+
+def test_empty_store_explains_what_happened(tmp_path):
+    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'e.db'}"}, "feeds": []})
+    store = Store.open(config.store.url)
+    run = store.start_run("refresh", "feed:BBC World", utc(2026, 1, 1), "feeds")
+    store.finish_run(run, "error", utc(2026, 1, 1), error="feed BBC World: cannot connect (refused)")
+    figure, note, window, empty = chart_view(DashboardContext(config, store), None, None, None, None, None, None)
+    text = str(empty)
+    assert "No data yet" in text and "feed BBC World: cannot connect (refused)" in text
+    assert "newsmarks import-prices FILE --instrument ID" in text
+    assert figure.layout.annotations[0].text == "No data yet"
+
+
+def test_header_ticker_strip(ctx):
+    strip, badges, refreshed, options = header_view(ctx, state(ctx, ""), None)
+    brent = ctx.store.bars(["brent"], "1d").tail(2)["close"].tolist()
+    expected = f"{brent[1]:.2f}", f"{(brent[1] - brent[0]) / brent[0] * 100:+.2f}%"
+    item = strip[0]
+    assert [c.children for c in item.children] == ["BR", expected[0], expected[1]]
+    assert badges == [] and refreshed == "Not refreshed yet"
+    assert {"label": "hand", "value": "hand"} in options
+
+
+def test_poll_only_reports_changes(ctx):
+    version = ctx.store.data_version()
+    assert poll(ctx, version - 1) == version
+    assert poll(ctx, version) is no_update
+
+
+def test_table_rows_sorted_and_paged(ctx):
+    data = state(ctx, MARCH)
+    window = {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00", "interval": "1d"}
+    first = table_rows(ctx, {"startRow": 0, "endRow": 2}, data, window, None)
+    newest = ctx.store.headlines(start=utc(2022, 3, 1), end=utc(2022, 3, 31, 23, 59, 59), stories_only=True,
+                                 sort="published", descending=True, limit=2)
+    assert [r["title"] for r in first["rowData"]] == newest["title"].tolist()
+    assert first["rowCount"] == march_total(ctx)
+    by_source = table_rows(ctx, {"startRow": 0, "endRow": 1, "sortModel": [{"colId": "source", "sort": "asc"}]},
+                           data, window, None)
+    assert by_source["rowData"][0]["source"] == "hand"
+    script = by_source["rowData"][0]
+    assert script["title"] == '<script>alert("x")</script> Sanctions talk' and script["link"] is None
+    assert set(script) >= {"move_brent_1h", "move_brent_1d", "move_usd_rub_mkt_1d"}
+
+
+def test_detail_panel_shows_text_and_safe_links(ctx):
+    script_id = int(ctx.store.headlines(sources=["hand"])["id"].iloc[0])
+    assert clicked_headline({"points": [{"customdata": [script_id, "escaped", "hand", "t"]}]}) == script_id
+    assert clicked_headline({"points": [{"x": 1, "y": 2}]}) is None
+    body = detail_view(ctx, script_id, state(ctx, MARCH), None)
+    assert isinstance(body[0], html.H5) and body[0].children == '<script>alert("x")</script> Sanctions talk'
+    assert body[2].children == "No link"
+    bbc = ctx.store.headlines(query='"petrol at fresh record"')
+    body = detail_view(ctx, int(bbc["id"].iloc[0]), state(ctx, MARCH), None)
+    anchor = body[2].children
+    assert isinstance(anchor, html.A) and anchor.target == "_blank" and anchor.rel == "noopener noreferrer"
+    assert anchor.href == bbc["link"].iloc[0] and anchor.href.startswith("https://www.bbc.co.uk/")
+
+
+def test_prices_download(ctx):
+    window = {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-02T23:59:59+00:00", "interval": "1d"}
+    sent = download(ctx, "prices", state(ctx, MARCH), window, None)
+    assert sent["filename"] == "newsmarks-prices-2022-03-01-to-2022-03-02.csv"
+    content = base64.b64decode(sent["content"]).decode("utf-8")
+    closes = ctx.store.bars(["brent"], "1d", utc(2022, 3, 1), utc(2022, 3, 2, 23))["close"].tolist()
+    rub = ctx.store.bars(["usd_rub_mkt"], "1d", utc(2022, 3, 1), utc(2022, 3, 2, 23))["close"].tolist()
+    assert content.splitlines()[0] == "\ufefftime_UTC,brent,usd_rub_mkt"
+    assert content.splitlines()[1] == f"2022-03-01T00:00:00+00:00,{closes[0]!r},{rub[0]!r}"

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dashboard.state import ViewState, display_zone, parse_state, state_to_search, time_window
+from tests.conftest import utc
+
+KNOWN = ["usd_rub", "eur_rub", "brent", "usd_rub_mkt"]
+DEFAULT = ["usd_rub", "eur_rub", "brent"]
+
+
+def test_round_trip_through_the_url():
+    state = ViewState(instruments=("brent", "usd_rub"), query='"oil output" OR Lavrov', topics=("Syria",),
+                      sources=("BBC World", "TASS"), range="custom", start=date(2022, 3, 1),
+                      end=date(2022, 3, 31), tz="Europe/Moscow", axis="pct", marks_by="topic")
+    search = state_to_search(state)
+    assert search == ("?instruments=brent,usd_rub&q=%22oil+output%22+OR+Lavrov&topics=Syria"
+                      "&sources=BBC+World,TASS&range=custom&start=2022-03-01&end=2022-03-31"
+                      "&tz=Europe/Moscow&axis=pct&marks=topic")
+    assert parse_state(search, KNOWN, DEFAULT) == state
+
+
+def test_empty_url_gives_defaults():
+    assert parse_state("", KNOWN, DEFAULT) == ViewState(instruments=("usd_rub", "eur_rub", "brent"))
+
+
+def test_malformed_url_falls_back_field_by_field():
+    state = parse_state("?instruments=nope,brent&range=banana&tz=Mars/Phobos&axis=log&marks=color"
+                        "&start=2022-13-01&end=x&q=" + "x" * 500, KNOWN, DEFAULT)
+    assert state == ViewState(instruments=("brent",), query="x" * 200)
+    assert parse_state("?range=custom&start=2022-03-31&end=2022-03-01", KNOWN, DEFAULT).range == "3M"
+    assert parse_state("?%zz&&=", KNOWN, DEFAULT) == ViewState(instruments=tuple(DEFAULT))
+
+
+def test_time_window():
+    latest = utc(2022, 3, 31, 12)
+    assert time_window(ViewState(range="1W"), latest) == (utc(2022, 3, 24, 12), latest)
+    assert time_window(ViewState(range="All"), latest) == (None, None)
+    custom = ViewState(range="custom", start=date(2022, 3, 1), end=date(2022, 3, 2))
+    assert time_window(custom, None) == (utc(2022, 3, 1), utc(2022, 3, 2, 23, 59, 59))
+
+
+@pytest.mark.parametrize("tz, browser, expected", [
+    ("UTC", "Asia/Tokyo", "UTC"), ("browser", "Asia/Tokyo", "Asia/Tokyo"), ("browser", None, "UTC"),
+    ("browser", "Not/AZone", "UTC"), ("Europe/Moscow", None, "Europe/Moscow")])
+def test_display_zone(tz, browser, expected):
+    assert display_zone(ViewState(tz=tz), browser) == expected
