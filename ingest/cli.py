@@ -55,7 +55,7 @@ def _setup_logging(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
                         stream=sys.stderr)
     quiet = {"yfinance": logging.CRITICAL, "urllib3": logging.WARNING, "apscheduler": logging.WARNING,
-             "peewee": logging.WARNING}  # yfinance logs what newsmarks reports itself, per source
+             "peewee": logging.WARNING, "werkzeug": logging.WARNING}  # yfinance logs what newsmarks reports itself, per source
     for name, level in quiet.items():
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else level)
 
