@@ -66,12 +66,12 @@ def close_times(ts: pd.Series, interval: str | pd.Series) -> pd.Series:
     if isinstance(interval, str):
         if interval not in INTERVAL_LENGTH:
             raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVAL_LENGTH)})")
-        return ts + pd.Timedelta(INTERVAL_LENGTH[interval])
+        return ts + pd.Timedelta(INTERVAL_LENGTH[interval]).as_unit(ts.dt.unit)
     if not isinstance(interval, pd.Series) or not interval.index.equals(ts.index):
         raise ValueError("interval must be a string or a Series with the same index as ts")
     lengths = interval.map(dict(INTERVAL_LENGTH))
     if lengths.isna().any():
-        unknown = sorted({repr(v) for v in interval[lengths.isna()].unique()})
+        unknown = sorted({repr(v) if isinstance(v, str) else "missing" for v in interval[lengths.isna()]})
         raise ValueError(f"unknown interval(s) {', '.join(unknown)} (known: {', '.join(INTERVAL_LENGTH)})")
     return ts + pd.to_timedelta(lengths).dt.as_unit(ts.dt.unit)
 
@@ -96,24 +96,43 @@ class _Series:
 
 
 @dataclass(frozen=True)
+class _Joined:
+    """One instrument's bars of all its intervals end to end (in `names` order), then one entry
+    that index -1 picks to mean "unknown" (stamp and close time 0, close NaN)."""
+
+    names: tuple[str, ...]
+    offsets: tuple[int, ...]   # where each interval's bars start
+    ts: np.ndarray
+    closed: np.ndarray
+    close: np.ndarray
+
+    @classmethod
+    def of(cls, names: tuple[str, ...], by_interval: Mapping[str, _Series]) -> _Joined:
+        parts = [by_interval[name] for name in names]
+        offsets = tuple(int(x) for x in np.cumsum([0] + [len(p.ts) for p in parts[:-1]])) if parts else ()
+        return cls(names, offsets,
+                   np.concatenate([p.ts for p in parts] + [np.zeros(1, np.int64)]),
+                   np.concatenate([p.closed for p in parts] + [np.zeros(1, np.int64)]),
+                   np.concatenate([p.close for p in parts] + [np.full(1, np.nan)]))
+
+
+@dataclass(frozen=True)
 class _Resolved:
-    """Per headline, for one instrument and horizon: the bars used. Stamps and close times are
-    int64 ns UTC, meaningless where the close next to them is NaN (unknown)."""
+    """Per headline, for one instrument and horizon: the interval used (index into bars.names,
+    -1 for none) and the bars the move starts and ends at (indexes into bars, -1 = unknown)."""
 
     instrument_id: str
     horizon: str
-    interval: np.ndarray       # object: '1h', '1d' or None
-    from_ts: np.ndarray
-    from_closed: np.ndarray
-    from_close: np.ndarray
-    to_ts: np.ndarray
-    to_closed: np.ndarray
-    to_close: np.ndarray
+    bars: _Joined
+    interval: np.ndarray
+    from_index: np.ndarray
+    to_index: np.ndarray
 
     def pct(self) -> np.ndarray:
+        start, end = self.bars.close[self.from_index], self.bars.close[self.to_index]
         with np.errstate(divide="ignore", invalid="ignore"):
-            pct = (self.to_close - self.from_close) / self.from_close * 100.0
-        return np.where(self.from_close > 0, pct, np.nan)
+            pct = (end - start) / start * 100.0
+        return np.where(start > 0, pct, np.nan)
 
 
 def _utc_ns(values: pd.Series, what: str) -> np.ndarray:
@@ -136,27 +155,33 @@ def _check_horizons(horizons: Mapping[str, timedelta]) -> dict[str, int]:
 
 
 def _series(bars: pd.DataFrame) -> dict[str, dict[str, _Series]]:
-    """instrument_id → interval → its bars, instruments in order of first appearance."""
+    """instrument_id → interval → its bars, instruments in order of first appearance. Rows
+    without a close or a time are skipped; of bars with the same stamp the last one counts."""
     missing = [c for c in BAR_COLUMNS if c not in bars.columns]
     if missing:
         raise ValueError(f"bars frame lacks column(s) {', '.join(missing)}")
-    unknown = sorted({repr(v) for v in bars["interval"].unique()} - {repr(v) for v in PREFERENCE})
-    if unknown:
-        raise ValueError(f"bars have unknown interval(s) {', '.join(unknown)} (known: {', '.join(PREFERENCE)})")
-    frame = pd.DataFrame({
-        "instrument_id": bars["instrument_id"].to_numpy(),
-        "interval": bars["interval"].to_numpy(),
-        "ts": _utc_ns(bars["ts"], "bars.ts"),
-        "closed": _utc_ns(close_times(bars["ts"], bars["interval"]), "bars.ts"),
-        "close": pd.to_numeric(bars["close"], errors="coerce").astype("float64").to_numpy(),
-    })
-    frame = frame[frame["close"].notna() & (frame["ts"] != _NAT)]
-    frame = frame.sort_values(["instrument_id", "interval", "ts"], kind="stable")
-    frame = frame.drop_duplicates(["instrument_id", "interval", "ts"], keep="last")
-    out: dict[str, dict[str, _Series]] = {inst: {} for inst in pd.unique(bars["instrument_id"].to_numpy())}
-    for (inst, interval), group in frame.groupby(["instrument_id", "interval"], sort=False):
-        out[inst][interval] = _Series(group["ts"].to_numpy(), group["closed"].to_numpy(),
-                                      group["close"].to_numpy())
+    stamps = _utc_ns(bars["ts"], "bars.ts")
+    try:
+        closed = _utc_ns(close_times(bars["ts"], bars["interval"]), "bars.ts")
+    except ValueError as error:
+        raise ValueError(f"bars: {error}") from None
+    close = pd.to_numeric(bars["close"], errors="coerce").astype("float64").to_numpy()
+    inst_code, instruments = pd.factorize(bars["instrument_id"])
+    if (inst_code < 0).any():
+        raise ValueError("bars have a missing instrument_id")
+    interval_code, intervals = pd.factorize(bars["interval"])
+    keep = np.flatnonzero(~np.isnan(close) & (stamps != _NAT))
+    # Sort by instrument, interval and time (stable: among equal stamps the last row stays last).
+    keep = keep[np.lexsort((stamps[keep], interval_code[keep], inst_code[keep]))]
+    group = inst_code[keep] * len(intervals) + interval_code[keep]
+    last = np.ones(len(keep), dtype=bool)
+    last[:-1] = (group[1:] != group[:-1]) | (stamps[keep][1:] != stamps[keep][:-1])
+    keep, group = keep[last], group[last]
+    out: dict[str, dict[str, _Series]] = {inst: {} for inst in instruments}
+    bounds = np.flatnonzero(np.diff(group)) + 1
+    for rows in np.split(keep, bounds) if len(keep) else []:
+        inst, interval = instruments[inst_code[rows[0]]], intervals[interval_code[rows[0]]]
+        out[inst][interval] = _Series(stamps[rows], closed[rows], close[rows])
     return out
 
 
@@ -170,39 +195,34 @@ def _resolve(published: np.ndarray, bars: pd.DataFrame,
     order = np.argsort(published, kind="stable")
     moments = published[order]
     known = moments != _NAT
-    n = len(moments)
     back = np.empty_like(order)
-    back[order] = np.arange(n)
+    back[order] = np.arange(len(order))
     resolved: list[_Resolved] = []
     for inst, by_interval in _series(bars).items():
-        present = tuple(name for name in PREFERENCE if name in by_interval)
-        at_published = {name: by_interval[name].last_closed(moments) for name in present}
-        from_known = {name: known & by_interval[name].within(moments) for name in present}
+        names = tuple(name for name in PREFERENCE if name in by_interval)
+        joined = _Joined.of(names, by_interval)
+        series = [by_interval[name] for name in names]
+        start = [s.last_closed(moments) + offset for s, offset in zip(series, joined.offsets, strict=True)]
+        start_known = [known & s.within(moments) for s in series]
         for label, span in spans.items():
             later = moments + span
-            interval = np.full(n, None, dtype=object)
-            stamps = {key: np.zeros(n, dtype=np.int64) for key in ("from_ts", "from_closed", "to_ts", "to_closed")}
-            from_close = np.full(n, np.nan)
-            to_close = np.full(n, np.nan)
-            pending = known.copy()
-            for name in present:
-                series = by_interval[name]
-                to_known = series.within(later)
-                # The finest interval covering both moments; the coarsest one takes the rest.
-                use = pending if name == present[-1] else pending & from_known[name] & to_known
-                pending = pending & ~use
-                interval[use] = name
-                f = use & from_known[name]
-                fi = at_published[name][f]
-                stamps["from_ts"][f], stamps["from_closed"][f] = series.ts[fi], series.closed[fi]
-                from_close[f] = series.close[fi]
-                t = use & to_known
-                ti = series.last_closed(later[t])
-                stamps["to_ts"][t], stamps["to_closed"][t] = series.ts[ti], series.closed[ti]
-                to_close[t] = series.close[ti]
-            resolved.append(_Resolved(inst, label, interval[back],
-                                      stamps["from_ts"][back], stamps["from_closed"][back], from_close[back],
-                                      stamps["to_ts"][back], stamps["to_closed"][back], to_close[back]))
+            interval = np.full(len(moments), -1)
+            from_index, to_index = interval.copy(), interval.copy()
+            # The coarsest interval takes every headline; each finer one, from coarse to fine,
+            # takes over where it covers both moments (so the finest covering one wins).
+            for k in reversed(range(len(names))):
+                end_known = series[k].within(later)
+                end = series[k].last_closed(later) + joined.offsets[k]
+                if k == len(names) - 1:
+                    interval = np.where(known, k, -1)
+                    from_index = np.where(start_known[k], start[k], -1)
+                    to_index = np.where(known & end_known, end, -1)
+                else:
+                    cover = start_known[k] & end_known
+                    interval = np.where(cover, k, interval)
+                    from_index = np.where(cover, start[k], from_index)
+                    to_index = np.where(cover, end, to_index)
+            resolved.append(_Resolved(inst, label, joined, interval[back], from_index[back], to_index[back]))
     return resolved
 
 
@@ -230,10 +250,6 @@ def moves_after(headlines: pd.DataFrame, bars: pd.DataFrame,
     return pd.DataFrame(columns, index=pd.RangeIndex(len(headlines)))
 
 
-def _utc(ns: int, known: bool) -> pd.Timestamp | None:
-    return pd.Timestamp(int(ns), tz="UTC") if known else None
-
-
 def moves_for_one(headline_time: datetime | pd.Timestamp, bars: pd.DataFrame,
                   horizons: Mapping[str, timedelta] = DEFAULT_HORIZONS) -> list[dict]:
     """The moves after one headline, with the bars used (for the detail panel): one dict per
@@ -248,17 +264,14 @@ def moves_for_one(headline_time: datetime | pd.Timestamp, bars: pd.DataFrame,
     out: list[dict] = []
     for item in _resolve(published, bars, horizons):
         pct = float(item.pct()[0])
-        has_from, has_to = not np.isnan(item.from_close[0]), not np.isnan(item.to_close[0])
-        out.append({
-            "instrument_id": item.instrument_id,
-            "horizon": item.horizon,
-            "interval": item.interval[0],
-            "from_ts": _utc(item.from_ts[0], has_from),
-            "from_closed_at": _utc(item.from_closed[0], has_from),
-            "from_close": float(item.from_close[0]) if has_from else None,
-            "to_ts": _utc(item.to_ts[0], has_to),
-            "to_closed_at": _utc(item.to_closed[0], has_to),
-            "to_close": float(item.to_close[0]) if has_to else None,
-            "pct": None if np.isnan(pct) else pct,
-        })
+        joined, code = item.bars, int(item.interval[0])
+        ends: dict[str, object] = {}
+        for side, index in (("from", int(item.from_index[0])), ("to", int(item.to_index[0]))):
+            known = index >= 0
+            ends[f"{side}_ts"] = pd.Timestamp(int(joined.ts[index]), tz="UTC") if known else None
+            ends[f"{side}_closed_at"] = pd.Timestamp(int(joined.closed[index]), tz="UTC") if known else None
+            ends[f"{side}_close"] = float(joined.close[index]) if known else None
+        out.append({"instrument_id": item.instrument_id, "horizon": item.horizon,
+                    "interval": joined.names[code] if code >= 0 else None,
+                    **ends, "pct": None if np.isnan(pct) else pct})
     return out

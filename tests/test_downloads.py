@@ -152,10 +152,12 @@ def test_joined_csv_from_moves_after_output():
 
     heads = tricky_headlines().iloc[[0]]
     price_bars = pd.DataFrame({"instrument_id": "brent", "interval": "1d",
-                               "ts": utc_times(["2022-03-07", "2022-03-08", "2022-03-09"]),
-                               "close": [129.02, 133.18, 116.58]})
+                               "ts": utc_times(["2022-03-04", "2022-03-07", "2022-03-08", "2022-03-09"]),
+                               "close": [123.86, 129.02, 133.18, 116.58]})
     data = joined_csv(heads, moves_after(heads, price_bars), "UTC")
-    pct = (133.18 - 129.02) / 129.02 * 100.0
+    # Closed-bar rule: at 03-07 08:15:53 the last closed bar is 03-04's (it closed at 03-05 00:00);
+    # a day later 03-07's bar has closed: the 1d move is 03-04 -> 03-07, the 1h move 0.
+    pct = (129.02 - 123.86) / 123.86 * 100.0
     assert data.decode("utf-8").splitlines()[-1].endswith(f",energy;russia,0,{pct!r}")
     assert data.decode("utf-8").splitlines()[0].endswith(",topics,move_brent_1h,move_brent_1d")
 
