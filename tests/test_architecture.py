@@ -1,0 +1,66 @@
+"""The dependency rules, checked on the source: dashboard/ -> ingest/, never the reverse; SQL only
+in ingest/store/; nothing touches the network, a database or data files at import."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((REPO / folder).rglob("*.py"))
+
+
+def test_ingest_never_imports_dashboard():
+    offenders = [str(p.relative_to(REPO)) for p in python_files("ingest")
+                 if any(m == "dashboard" or m.startswith("dashboard.") for m in imported_modules(p))
+                 and p.name != "cli.py"]
+    assert offenders == []
+    # the CLI may import the dashboard, lazily, inside the `serve` command only
+    cli = (REPO / "ingest" / "cli.py").read_text(encoding="utf-8")
+    assert "\nfrom dashboard" not in cli and "\nimport dashboard" not in cli
+
+
+def test_sql_only_in_the_store():
+    allowed = {"ingest/store", "ingest/config.py"}  # config only parses URLs with sqlalchemy.engine.make_url
+    offenders = []
+    for folder in ("ingest", "dashboard"):
+        for path in python_files(folder):
+            rel = str(path.relative_to(REPO))
+            if any(rel.startswith(a) for a in allowed):
+                continue
+            if any(m == "sqlalchemy" or m.startswith("sqlalchemy.") or m == "sqlite3" for m in imported_modules(path)):
+                offenders.append(rel)
+    assert offenders == []
+
+
+def test_importing_everything_has_no_side_effects(tmp_path):
+    code = ("import socket, sqlite3\n"
+            "def refuse(*a, **k): raise RuntimeError('network or database used at import')\n"
+            "socket.socket.connect = refuse\nsqlite3.connect = refuse\n"
+            "import pkgutil, importlib, ingest, dashboard\n"
+            "for package in (ingest, dashboard):\n"
+            "    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+            "        if not info.name.endswith('__main__'):\n"
+            "            importlib.import_module(info.name)\n"
+            "import os; print(sorted(os.listdir('.')))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                 "PYTHONPATH": str(REPO)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"   # no data folder, no database, no cache files
