@@ -67,7 +67,7 @@ def headlines_table(extra_columns: list[dict] | None = None) -> dag.AgGrid:
         {"field": "time", "headerName": "Time", "sortable": True, "width": 170, "colId": "published"},
         {"field": "source", "headerName": "Source", "sortable": True, "width": 160},
         {"field": "title", "headerName": "Title", "sortable": True, "flex": 3,
-         "cellRenderer": "SafeLink", "tooltipField": "title"},
+         "cellRenderer": "SafeLink", "tooltipField": "title", "minWidth": 320},
         {"field": "topics", "headerName": "Topics", "sortable": False, "width": 160},
         *(extra_columns or []),
     ]

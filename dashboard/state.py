@@ -14,6 +14,7 @@ TIMEZONES = ("UTC", "Europe/Moscow", "browser")
 AXIS_MODES = ("separate", "pct")
 MARKS_BY = ("source", "topic")
 MAX_QUERY = 200
+_URL_KEYS = {"query": "q", "marks_by": "marks"}   # ViewState field -> URL parameter, where they differ
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class ViewState:
         """Rebuild from `to_dict()` output (validated like a URL)."""
         if not data:
             return cls(instruments=tuple(default_instruments))
-        query = {k: (",".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
+        query = {_URL_KEYS.get(k, k): (",".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
                  for k, v in data.items()}
         return parse_state(urlencode(query), known_instruments, default_instruments)
 
@@ -74,8 +75,9 @@ def valid_timezone(name: str) -> bool:
 def parse_state(search: str | None, known_instruments: list[str], default_instruments: list[str]) -> ViewState:
     """The view state from a URL query string ('?a=b&…'); bad fields take their defaults."""
     values = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
-    instruments = tuple(i for i in _list(values, "instruments") if i in known_instruments)
-    if not instruments and "instruments" not in values:
+    named = _list(values, "instruments")
+    instruments = tuple(i for i in named if i in known_instruments)
+    if not instruments and (named or "instruments" not in values):  # none given, or none known
         instruments = tuple(default_instruments)
     state = ViewState(instruments=instruments)
     query = values.get("q", [""])[-1].strip()[:MAX_QUERY]

@@ -76,7 +76,11 @@ def test_create_app_touches_no_store(tmp_path):
 
 def test_sync_from_url_and_from_filters(ctx):
     data, search, *filters = sync(None, MARCH + "&q=Ukraine", [], ctx.instrument_ids, ctx.default_instruments)
-    assert search is no_update
+    assert search == ("?instruments=brent,usd_rub_mkt&q=Ukraine&range=custom&start=2022-03-01"
+                      "&end=2022-03-31")   # the link, rewritten in its canonical order
+    assert sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)[1] is no_update
+    bad = sync(None, "?range=banana&tz=Mars/Phobos", [], ctx.instrument_ids, ctx.default_instruments)
+    assert bad[1] == "?instruments=usd_rub,eur_rub,brent&range=3M"
     assert filters == [["brent", "usd_rub_mkt"], "Ukraine", [], [], "custom", "2022-03-01", "2022-03-31",
                        "UTC", "separate", "source"]
     changed = list(filters)

@@ -47,3 +47,10 @@ def test_time_window():
     ("browser", "Not/AZone", "UTC"), ("Europe/Moscow", None, "Europe/Moscow")])
 def test_display_zone(tz, browser, expected):
     assert display_zone(ViewState(tz=tz), browser) == expected
+
+
+def test_state_survives_the_store_round_trip():
+    state = ViewState(instruments=("brent",), query="sanction*", topics=("Syria",), marks_by="topic",
+                      axis="pct", tz="Europe/Moscow", range="custom", start=date(2022, 3, 1), end=date(2022, 3, 2))
+    assert ViewState.from_dict(state.to_dict(), KNOWN, DEFAULT) == state
+    assert ViewState.from_dict(None, KNOWN, DEFAULT) == ViewState(instruments=tuple(DEFAULT))

@@ -88,16 +88,25 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
                           marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
                           interval=data.interval, bucket_seconds=data.bucket_seconds)
     figure.update_layout(uirevision=str(sorted(state.to_dict().items())))
+    if data.start is not None and data.end is not None:  # the bars' padding stays off screen
+        figure.update_xaxes(range=[pd.Timestamp(t).tz_convert(zone).tz_localize(None).isoformat()
+                                   for t in (data.start, data.end)])
     return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone), window, None
 
 
 def chart_note(total: int, aggregated: bool, interval: str, zone: str) -> str:
     """The line above the chart."""
     bars = "hourly" if interval == "1h" else "daily"
+    counted = headline_count_text(total)
     if aggregated:
-        return (f"{total:,} headlines in view: too many to mark one by one — the panel below counts them; "
+        return (f"{counted} in view: too many to mark one by one — the panel below counts them; "
                 f"zoom in to see them. {bars.capitalize()} bars, times in {zone}.")
-    return f"{total:,} headlines in view. {bars.capitalize()} bars, times in {zone}."
+    return f"{counted} in view. {bars.capitalize()} bars, times in {zone}."
+
+
+def headline_count_text(total: int) -> str:
+    """'1 headline', '1,234 headlines'."""
+    return f"{total:,} headline" + ("" if total == 1 else "s")
 
 
 def register(app: Dash, ctx: DashboardContext) -> None:

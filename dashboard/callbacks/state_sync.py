@@ -48,7 +48,8 @@ def sync(trigger: str | None, search: str | None, values: list, known: list[str]
     else from the filters."""
     if trigger in (None, ids.URL):
         state = parse_state(search, known, defaults)
-        return (state.to_dict(), no_update, *filters_of(state))
+        canonical = state_to_search(state)  # a malformed link is rewritten to what is shown
+        return (state.to_dict(), canonical if search and canonical != search else no_update, *filters_of(state))
     state = state_from_filters(trigger, values, known, defaults)
     new_search = state_to_search(state)
     outputs = [no_update] * len(FILTERS)

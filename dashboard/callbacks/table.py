@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
-from dashboard.callbacks.chart import window_from_dict
+from dashboard.callbacks.chart import headline_count_text, window_from_dict
 from dashboard.chart_data import headline_filter
 from dashboard.components import detail_body
 from dashboard.context import DashboardContext
@@ -32,7 +32,7 @@ MOVE_FORMAT = "params.value == null ? '' : d3.format('+.2f')(params.value)"
 
 def move_columns(instruments: list[str], labels: dict[str, str]) -> list[dict]:
     """Column definitions for each shown instrument's moves after the headline."""
-    return [{"field": f"move_{i}_{h}", "headerName": f"{labels.get(i, i)} {h} %", "width": 120,
+    return [{"field": f"move_{i}_{h}", "headerName": f"{labels.get(i, i)} {h} %", "width": 105,
              "type": "numericColumn", "valueFormatter": {"function": MOVE_FORMAT}}
             for i in instruments for h in HORIZONS]
 
@@ -104,7 +104,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         state = _state(ctx, state_data)
         start, end = window_from_dict(window)
         total = ctx.store.count_headlines(headline_filter(state, start, end))
-        return headlines_table(move_columns(list(state.instruments), ctx.labels)), f"{total:,} headlines"
+        return headlines_table(move_columns(list(state.instruments), ctx.labels)), headline_count_text(total)
 
     @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),
                   State(ids.STATE, "data"), State(ids.WINDOW, "data"), State(ids.BROWSER_TZ, "data"))

@@ -2,11 +2,12 @@
 chromium-driver; `tests/browser/ensure-chromium` installs them) against the real app, served from
 a thread on a loopback port, over a store filled from ../shared/data.
 
-They run with the plain `python -m pytest -q`: `pytest_configure` switches on dash.testing's
-`--headless` flag (without it Chrome does not start on a machine without a display, and dash
-only enables headless downloads when the flag is set), and `pytest_setup_options` gives Chrome
-the flags for a machine without network. They never skip: without Chromium they fail and say
-how to install it.
+They run with the plain `python -m pytest -q`, no command-line flags: `pytest_setup_options`
+gives Chrome `--headless` (without it Chrome cannot start on a machine without a display, and
+dash.testing adds it only for its own `--headless` flag) and the flags for a machine without
+network; `pytest_configure` turns that flag on as well, so dash.testing's own headless set-up
+(allowing downloads through the DevTools protocol) applies too. They never skip: without
+Chromium they fail and say how to install it.
 """
 
 from __future__ import annotations
@@ -34,9 +35,14 @@ HEADLINES_FROM, HEADLINES_TO = date(2022, 2, 1), date(2022, 4, 30)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Turn on dash.testing's --headless (normally a command-line flag) for every run."""
+    """Turn on dash.testing's --headless (normally a command-line flag) for every run, and quiet
+    selenium's urllib3 deprecation warnings."""
     if hasattr(config.option, "headless"):
         config.option.headless = True
+    # selenium 4.2 (the newest dash[testing] allows) calls a urllib3 1.26 method deprecated in
+    # urllib3 2: hundreds of identical warnings per run, nothing to act on.
+    config.addinivalue_line("filterwarnings",
+                            r"ignore:HTTPResponse.getheader\(\) is deprecated:DeprecationWarning:selenium")
 
 
 def pytest_setup_options() -> Options:
@@ -50,7 +56,7 @@ def pytest_setup_options() -> Options:
 def missing_browser() -> list[str]:
     """What of Chromium and its driver is missing on this machine (empty when both are there)."""
     missing = []
-    if not (Path(CHROMIUM).is_file() or shutil.which("chromium")):
+    if not Path(CHROMIUM).is_file():
         missing.append(f"Chromium ({CHROMIUM})")
     if not shutil.which("chromedriver"):
         missing.append("chromedriver (on PATH)")
@@ -87,6 +93,9 @@ def open_app(dash_duo, browser_config):
     """Start the app and open `path` (e.g. '/?range=1M'); returns dash_duo."""
 
     def start(path: str = "/"):
+        # dash.testing sets a 2 s implicit wait, which every look-up of an element that is not
+        # (yet) there would pay; the tests wait explicitly instead (tests/browser/page.py).
+        dash_duo.driver.implicitly_wait(0)
         dash_duo.start_server(create_app(browser_config), navigate=False, port=free_port())
         dash_duo.wait_for_page(dash_duo.server.url + path)  # waits for Dash's entry point
         return dash_duo

@@ -1,0 +1,124 @@
+"""Clicking a headline mark opens its detail panel; hostile headline text stays text everywhere."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from selenium.webdriver.common.by import By
+
+from dashboard import ids
+from dashboard.moves import moves_for_one
+from ingest.store import Store
+from tests.browser import page
+from tests.browser.fixture_store import (
+    HAND_SOURCE,
+    HTTP_LINK,
+    HTTP_SUMMARY,
+    HTTP_TITLE,
+    XSS_SUMMARY,
+    XSS_TITLE,
+)
+
+BRENT_LABEL = "Brent crude (ICE futures)"
+# Each hand-made headline is alone on its day (a weekend without BBC Business headlines).
+HTTP_DAY = "/?instruments=brent&range=custom&start=2022-03-20&end=2022-03-20"
+XSS_DAY = "/?instruments=brent&range=custom&start=2022-03-19&end=2022-03-19"
+
+DETAIL_JS = """
+const body = document.getElementById(arguments[0]);
+if (!body || !body.querySelector('h5')) { return null; }
+return {
+    title: body.querySelector('h5').innerText,
+    meta: body.querySelector('p.text-muted').innerText,
+    paragraphs: [...body.querySelectorAll('p')].map(p => p.innerText),
+    anchors: [...body.querySelectorAll('a')].map(a => ({href: a.getAttribute('href'), text: a.innerText,
+                                                        target: a.getAttribute('target'), rel: a.getAttribute('rel')})),
+    moves: [...body.querySelectorAll('table tbody tr')]
+        .map(tr => [...tr.querySelectorAll('td')].map(td => td.innerText)),
+    elements: [...body.querySelectorAll('*')].map(e => e.tagName.toLowerCase()),
+};
+"""
+# The lines of the chart's hover label (plotly draws each as an SVG tspan of class "line").
+HOVER_JS = """
+return [...document.querySelectorAll('#' + arguments[0] + ' .hoverlayer .hovertext text tspan.line')]
+    .map(t => t.textContent);
+"""
+
+
+def hand_made(store_url: str, title: str) -> tuple[int, list[list[str]]]:
+    """(id, expected moves rows of the detail panel) of a hand-made headline, from the store."""
+    store = Store.open(store_url)
+    try:
+        frame = store.headlines(sources=[HAND_SOURCE])
+        row = frame[frame["title"] == title].iloc[0]
+        bars = store.bars(["brent"], None, (row["published"] - timedelta(days=7)).to_pydatetime(),
+                          (row["published"] + timedelta(days=7)).to_pydatetime())
+    finally:
+        store.close()
+    moves = [[BRENT_LABEL, m["horizon"], "not known yet" if m["pct"] is None else f"{m['pct']:+.2f}%"]
+             for m in moves_for_one(row["published"], bars)]
+    return int(row["id"]), moves
+
+
+def detail(duo) -> dict | None:
+    return duo.driver.execute_script(DETAIL_JS, ids.DETAIL_BODY)
+
+
+def test_clicking_a_mark_opens_its_detail_panel(open_app, browser_config):
+    headline_id, moves = hand_made(browser_config.store.url, HTTP_TITLE)
+    duo = open_app(HTTP_DAY)
+    page.wait_for_equal(lambda: page.mark_ids(duo), [headline_id], "the one mark of the day")
+    assert not page.detail_panel_open(duo)
+
+    page.click_only_mark(duo)
+    page.wait_until(lambda: page.detail_panel_open(duo), "the detail panel to open")
+    shown = page.wait_until(lambda: detail(duo), "the detail panel's contents")
+    assert shown["title"] == HTTP_TITLE
+    assert shown["meta"] == f"{HAND_SOURCE} · 2022-03-20 09:30 UTC"
+    assert shown["paragraphs"] == [f"{HAND_SOURCE} · 2022-03-20 09:30 UTC", "Open the article", HTTP_SUMMARY]
+    assert shown["anchors"] == [{"href": HTTP_LINK, "text": "Open the article", "target": "_blank",
+                                 "rel": "noopener noreferrer"}]
+    assert "noopener" in shown["anchors"][0]["rel"].split()
+    assert [row[:2] for row in moves] == [[BRENT_LABEL, "1h"], [BRENT_LABEL, "1d"]]
+    assert shown["moves"] == moves
+    assert page.text(duo, f"#{ids.DETAIL_PANEL} .offcanvas-title") == "Headline"
+    # The clicked headline is ringed on the chart.
+    page.wait_until(lambda: [t for t in page.traces(duo) or [] if (t["meta"] or {}).get("kind") == "highlight"
+                             and t["meta"].get("id") == headline_id], "the highlight ring on the clicked mark")
+    assert duo.get_logs() == []
+
+
+def test_hostile_headline_stays_text(open_app, browser_config):
+    headline_id, moves = hand_made(browser_config.store.url, XSS_TITLE)
+    duo = open_app(XSS_DAY)
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), "1 headline", "the table count")
+
+    # The table shows the title as literal text, and its javascript: link is no anchor.
+    page.wait_for_equal(lambda: [(r["source"], r["title"], r["topics"], r["anchors"]) for r in page.table_rows(duo)],
+                        [(HAND_SOURCE, XSS_TITLE, "Sanctions", [])], "the table row")
+
+    # The chart's hover label shows it as text too.
+    page.wait_for_equal(lambda: page.mark_ids(duo), [headline_id], "the one mark of the day")
+    page.hover_only_mark(duo)
+    hover = page.wait_until(lambda: duo.driver.execute_script(HOVER_JS, ids.CHART), "the mark's hover label")
+    assert hover == ["2022-03-19 12:00 UTC", HAND_SOURCE, XSS_TITLE]
+
+    page.click_only_mark(duo)
+
+    page.wait_until(lambda: page.detail_panel_open(duo), "the detail panel to open")
+    shown = page.wait_until(lambda: detail(duo), "the detail panel's contents")
+    assert shown["title"] == XSS_TITLE
+    assert shown["paragraphs"] == [f"{HAND_SOURCE} · 2022-03-19 12:00 UTC", "No link", XSS_SUMMARY]
+    assert shown["anchors"] == []
+    assert shown["moves"] == moves
+    assert not {"script", "img", "b", "a"} & set(shown["elements"])
+
+    # Nothing ran: no alert, no element made from the headline's markup anywhere in the page.
+    assert page.no_alert(duo)
+    assert duo.driver.execute_script(
+        "return [...document.querySelectorAll('script')].filter(s => s.text.includes('alert(')).length"
+        " + document.querySelectorAll('img[src=\"x\"], a[href^=\"javascript:\"]').length") == 0
+    assert duo.find_elements(f"#{ids.TABLE} a") == []
+    assert duo.get_logs() == []
+    # The ticker strip is still there after all that (the page did not break).
+    assert duo.find_element(f"#{ids.TICKER_STRIP}").find_elements(By.CSS_SELECTOR, ".nm-ticker-item")

@@ -1,0 +1,119 @@
+"""The page in a real browser: the ticker strip, a link's view state, search, and a malformed link."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+from selenium.webdriver.common.by import By
+
+from dashboard import ids
+from dashboard.chart_data import BAR_PADDING
+from dashboard.state import RANGE_PRESETS
+from ingest.store import HeadlineFilter, Store
+from tests.browser import page
+from tests.browser.fixture_store import BRENT_CSV
+
+BRENT_LABEL = "Brent crude (ICE futures)"
+MARCH = (datetime(2022, 3, 1, tzinfo=UTC), datetime(2022, 3, 31, 23, 59, 59, tzinfo=UTC))
+MARCH_LINK = "/?instruments=brent&range=custom&start=2022-03-01&end=2022-03-31"
+
+
+def brent_rows() -> list[tuple[str, float]]:
+    """(date, close) of the real Brent file, read with the csv module."""
+    with BRENT_CSV.open(newline="") as handle:
+        return [(row["Date"], float(row["Price"])) for row in csv.DictReader(handle)]
+
+
+def test_page_loads_with_the_ticker_strip(open_app):
+    rows = brent_rows()
+    (_, previous), (day, latest) = rows[-2], rows[-1]
+    value, change = f"{latest:.2f}", f"{(latest - previous) / previous * 100:+.2f}%"
+    assert (day, value, change) == ("2026-08-18", "95.29", "+3.09%")  # 92.43 -> 95.29 in the file
+
+    duo = open_app("/")
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TICKER_STRIP}"), f"BR{value}{change}", "the ticker strip")
+    # Only Brent: the other instruments with a mark ($, €) have no data in this store.
+    items = duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.TICKER_STRIP} .nm-ticker-item")
+    assert [item.get_attribute("id") for item in items] == ["nm-ticker-brent"]
+    parts = items[0].find_elements(By.CSS_SELECTOR, "span")
+    assert [(p.text, p.get_attribute("class")) for p in parts] == [
+        ("BR", "nm-mark"), (value, "nm-value"), (change, "nm-change nm-up")]
+    assert items[0].get_attribute("title") == f"brent: {value} at {day} 00:00 (UTC)"
+    assert page.text(duo, f"#{ids.LAST_REFRESH}") == "Not refreshed yet"
+
+    # The default view: the last three months before the newest data point, Brent's line only.
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.CHART_NOTE}"),
+                        "0 headlines in view. Daily bars, times in UTC.", "the chart note")
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), "0 headlines", "the table count")
+    first = (datetime.fromisoformat(day) - RANGE_PRESETS["3M"] - BAR_PADDING["1d"]).date().isoformat()
+    drawn = page.wait_until(lambda: page.traces(duo), "the chart")
+    assert [(t["name"], t["meta"]["kind"], t["n"]) for t in drawn] == [
+        (BRENT_LABEL, "price", sum(1 for d, _ in rows if d >= first))]
+    assert duo.get_logs() == []
+
+
+def test_link_opens_its_view_and_search_narrows_table_and_marks(open_app, browser_config):
+    store = Store.open(browser_config.store.url)
+    try:
+        march = store.headlines(start=MARCH[0], end=MARCH[1], stories_only=True)
+        oil = store.headlines(start=MARCH[0], end=MARCH[1], query="oil", stories_only=True, sort="published",
+                              descending=True)
+        assert store.count_headlines(HeadlineFilter(*MARCH, stories_only=True)) == len(march)
+    finally:
+        store.close()
+    assert (len(march), len(oil)) == (93, 5)  # 91 BBC Business stories and the 2 hand-made ones
+
+    duo = open_app(MARCH_LINK)
+    # The filters show the link's values.
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.INSTRUMENTS}-value"), BRENT_LABEL, "the instruments shown")
+    assert page.props(duo, ids.INSTRUMENTS)["value"] == ["brent"]
+    checked = duo.driver.execute_script(
+        f"return [...document.querySelectorAll('#{ids.RANGE_PRESET} input')].filter(i => i.checked).map(i => i.value)")
+    assert checked == ["custom"]
+    dates = duo.driver.find_elements(By.CSS_SELECTOR, ".dash-datepicker-input")
+    assert [d.get_attribute("value") for d in dates] == ["2022-03-01", "2022-03-31"]
+    assert duo.find_element(f"#{ids.SEARCH}").get_attribute("value") == ""
+
+    # The whole month: every headline is a mark, the table counts them all, newest first.
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), f"{len(march)} headlines", "the table count")
+    page.wait_for_equal(lambda: page.mark_ids(duo), sorted(march["id"].tolist()), "the marks of March")
+    assert page.text(duo, f"#{ids.CHART_NOTE}") == f"{len(march)} headlines in view. Daily bars, times in UTC."
+    newest = march.sort_values("published").iloc[-1]
+    page.wait_for_equal(lambda: page.table_titles(duo)[:1], [newest["title"]], "the newest headline first")
+
+    page.search(duo, "oil")
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), "5 headlines", "the count after the search")
+    expected_rows = [{"time": r.published.strftime("%Y-%m-%d %H:%M"), "source": r.source, "title": r.title,
+                      "topics": r.topics} for r in oil.itertuples()]
+    page.wait_for_equal(lambda: [{k: row[k] for k in ("time", "source", "title", "topics")}
+                                 for row in page.table_rows(duo)], expected_rows, "the table rows after the search")
+    assert expected_rows[0] == {"time": "2022-03-22 01:40", "source": "BBC Business",
+                                "title": "Shell reconsiders its exit from oil field off Shetland", "topics": "Energy"}
+    page.wait_for_equal(lambda: page.mark_ids(duo), sorted(oil["id"].tolist()), "the marks after the search")
+    assert page.text(duo, f"#{ids.CHART_NOTE}") == "5 headlines in view. Daily bars, times in UTC."
+    query = parse_qs(urlsplit(duo.driver.current_url).query)
+    assert query == {"instruments": ["brent"], "q": ["oil"], "range": ["custom"], "start": ["2022-03-01"],
+                     "end": ["2022-03-31"]}
+    assert duo.get_logs() == []
+
+
+def test_malformed_link_falls_back_to_the_defaults(open_app):
+    duo = open_app("/?range=banana&instruments=nope&tz=Mars/Phobos")
+    page.wait_for_equal(lambda: page.props(duo, ids.INSTRUMENTS)["value"], ["usd_rub", "eur_rub", "brent"],
+                        "the default instruments")
+    assert page.text(duo, f"#{ids.INSTRUMENTS}").split("\n") == ["USD/RUB (Bank of Russia)", "3 selected"]
+    checked = duo.driver.execute_script(
+        f"return [...document.querySelectorAll('#{ids.RANGE_PRESET} input')].filter(i => i.checked).map(i => i.value)")
+    assert checked == ["3M"]
+    assert page.text(duo, f"#{ids.TIMEZONE}") == "UTC"
+    assert [d.get_attribute("value") for d in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-datepicker-input")] \
+        == ["", ""]
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.CHART_NOTE}"),
+                        "0 headlines in view. Daily bars, times in UTC.", "the chart note")
+    drawn = page.wait_until(lambda: page.traces(duo), "the chart")
+    assert [t["name"] for t in drawn] == [BRENT_LABEL]
+    assert page.text(duo, f"#{ids.TICKER_STRIP}") == "BR95.29+3.09%"
+    assert duo.find_elements("div.dash-debug-alert") == []
+    assert duo.get_logs() == []
