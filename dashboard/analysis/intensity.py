@@ -1,0 +1,172 @@
+"""News intensity against volatility (pure): headline count per bucket (hour or day) against the
+absolute return per bucket — Pearson and Spearman correlation with p-values, and the
+cross-correlation at lags −L … +L with its significance band: does news come before the moves, or
+after?
+
+Buckets. A bucket of length B (1 hour or 1 day, from the epoch in UTC) holds the bars that closed
+in it, right-closed: (start, start + B] — by the closed-bar rule (dashboard.moves) a bar stamped
+`ts` closes at `ts + interval`, so a daily bar stamped day D (closing at D+1 00:00) is in bucket D,
+an hourly bar stamped 10:00 (closing at 11:00) in the 10:00 bucket, and with daily buckets over
+hourly bars a day's bucket holds the bars stamped that day. Buckets with no bar are left out.
+A bucket's close is the close of its last bar; its return is the log return from the previous
+bucket's close (the previous bucket with a bar): |ln(close / previous close)|. The first bucket
+(no previous close) and buckets where either close is not positive have no return and are left
+out.
+
+Headlines. Each headline counts in the first bucket whose close time (the close time of its last
+bar) is after it: the move that could react to it. A headline at the exact moment a close became
+known goes to the next bucket (that close was already known, as in dashboard.moves); headlines
+between bars — at night, on a weekend — go to the next bucket with a bar (for daily bars: a
+weekend's headlines count on Monday); headlines after the last close count nowhere. With daily
+bars on every trading day, a headline on trading day D counts in D.
+
+Pass bars and headlines of the same range: buckets with bars but no headlines count as quiet (0).
+
+Cross-correlation. r at lag k is the Pearson correlation of headlines_t with abs_return_{t+k}
+over the aligned rows (t counts buckets with a bar and a return, so for daily bars 1 is the next
+trading day): a positive lag means news leads the move, a negative one that the move comes first
+(news reporting on moves). The band ±1.96/√n (n aligned rows) is the approximate 95% band of a
+lagged correlation between unrelated series.
+
+Degenerate inputs (fewer than 3 pairs, a constant series) give NaN, never an error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dashboard.analysis.largest_moves import bar_moves, utc_ns
+from dashboard.moves import INTERVAL_LENGTH
+
+BUCKETS: Mapping[str, timedelta] = MappingProxyType({"1h": timedelta(hours=1), "1d": timedelta(days=1)})
+Z_95 = 1.96
+_NAT = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True)
+class IntensityResult:
+    """What `intensity_vs_volatility` found.
+
+    aligned: one row per bucket with a bar and a return — bucket (UTC start, datetime64[ns, UTC]),
+    headlines (int64 count), abs_return (float). n: its row count. pearson_r/_p, spearman_r/_p:
+    scipy.stats.pearsonr / spearmanr of headlines against abs_return (NaN when degenerate).
+    lags: columns lag (−max_lag … max_lag), pairs (rows paired at that lag), r (corr of
+    headlines_t with abs_return_{t+lag}; positive lag = news leads). band: 1.96/√n (NaN for n = 0).
+    """
+
+    bucket: str
+    aligned: pd.DataFrame
+    n: int
+    pearson_r: float
+    pearson_p: float
+    spearman_r: float
+    spearman_p: float
+    lags: pd.DataFrame
+    band: float
+
+
+def _degenerate(x: np.ndarray, y: np.ndarray) -> bool:
+    return len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0
+
+
+def _correlate(x: np.ndarray, y: np.ndarray, method) -> tuple[float, float]:
+    """(r, p) of scipy's `method`, or NaNs for fewer than 3 pairs or a constant series."""
+    if _degenerate(x, y):
+        return float("nan"), float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        result = method(x, y)
+    return float(result.statistic), float(result.pvalue)
+
+
+def _check_lag(max_lag: int) -> None:
+    if isinstance(max_lag, bool) or not isinstance(max_lag, int | np.integer) or max_lag < 0:
+        raise ValueError(f"max_lag must be a non-negative integer, got {max_lag!r}")
+
+
+def lagged_correlations(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.DataFrame:
+    """Pearson r of x_t with y_{t+lag} for lag −max_lag … max_lag over the overlapping pairs:
+    columns lag, pairs, r (NaN when fewer than 3 pairs or a side is constant)."""
+    _check_lag(max_lag)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) != len(y):
+        raise ValueError(f"series differ in length: {len(x)} and {len(y)}")
+    n = len(x)
+    lags = np.arange(-max_lag, max_lag + 1)
+    pairs = np.maximum(n - np.abs(lags), 0)
+    r = np.full(len(lags), np.nan)
+    for i, lag in enumerate(lags):
+        if pairs[i] == 0:
+            continue
+        a, b = (x[:n - lag], y[lag:]) if lag >= 0 else (x[-lag:], y[:n + lag])
+        r[i] = _correlate(a, b, stats.pearsonr)[0]
+    return pd.DataFrame({"lag": lags, "pairs": pairs, "r": r})
+
+
+def _bucket_closes(bars: pd.DataFrame, interval: str, size: int) -> pd.DataFrame:
+    """Per bucket with a bar: bucket start and close time (int64 ns UTC) and close."""
+    moves = bar_moves(bars, interval)
+    closed = utc_ns(moves["closed_at"], "closed_at")
+    start = (closed - 1) // size * size           # right-closed buckets: (start, start + size]
+    last = np.ones(len(start), dtype=bool)
+    last[:-1] = start[1:] != start[:-1]           # bars are sorted by time: the bucket's last bar
+    return pd.DataFrame({"start": start[last], "closed": closed[last],
+                         "close": moves["close"].to_numpy()[last]})
+
+
+def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket: str, max_lag: int = 10, *,
+                            interval: str | None = None) -> IntensityResult:
+    """Headline count per bucket against absolute log return per bucket (see the module docstring).
+
+    headlines: column published (tz-aware; NaT rows ignored). bars: one instrument's bars of one
+    interval, columns ts (tz-aware) and close. bucket: '1h' or '1d'. interval: the bars' interval;
+    default: the bars' `interval` column (one value), else `bucket`. It must not be longer than the
+    bucket. ValueError for bad arguments or frames."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"unknown bucket {bucket!r} (known: {', '.join(BUCKETS)})")
+    _check_lag(max_lag)
+    if interval is None:
+        values = bars["interval"].unique() if "interval" in bars.columns else [bucket]
+        if len(values) > 1:
+            raise ValueError(f"bars must have one interval, found {', '.join(sorted(map(str, values)))}")
+        interval = str(values[0]) if len(values) else bucket
+    if interval not in INTERVAL_LENGTH:
+        raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVAL_LENGTH)})")
+    if INTERVAL_LENGTH[interval] > BUCKETS[bucket]:
+        raise ValueError(f"{interval} bars cannot be put into {bucket} buckets (bucket shorter than a bar)")
+    if "published" not in headlines.columns:
+        raise ValueError("headlines frame lacks column published")
+    size = pd.Timedelta(BUCKETS[bucket]).as_unit("ns").value
+    closes = _bucket_closes(bars, interval, size)
+
+    published = utc_ns(headlines["published"], "headlines.published")
+    published = published[published != _NAT]
+    where = np.searchsorted(closes["closed"].to_numpy(), published, side="right")
+    counts = np.bincount(where[where < len(closes)], minlength=len(closes)).astype(np.int64)
+
+    close = closes["close"].to_numpy()
+    prev = np.concatenate([[np.nan], close])[:len(close)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        abs_return = np.abs(np.log(close / prev))
+    keep = (prev > 0) & (close > 0)
+    aligned = pd.DataFrame({
+        "bucket": pd.Series(pd.to_datetime(closes["start"].to_numpy()[keep], unit="ns", utc=True)),
+        "headlines": counts[keep],
+        "abs_return": abs_return[keep],
+    })
+    x, y = aligned["headlines"].to_numpy(dtype=float), aligned["abs_return"].to_numpy()
+    n = len(aligned)
+    pearson = _correlate(x, y, stats.pearsonr)
+    spearman = _correlate(x, y, stats.spearmanr)
+    return IntensityResult(bucket=bucket, aligned=aligned, n=n, pearson_r=pearson[0], pearson_p=pearson[1],
+                           spearman_r=spearman[0], spearman_p=spearman[1],
+                           lags=lagged_correlations(x, y, max_lag),
+                           band=Z_95 / np.sqrt(n) if n else float("nan"))
