@@ -54,8 +54,9 @@ def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
                         stream=sys.stderr)
+    # yfinance logs what newsmarks reports itself, per source
     quiet = {"yfinance": logging.CRITICAL, "urllib3": logging.WARNING, "apscheduler": logging.WARNING,
-             "peewee": logging.WARNING, "werkzeug": logging.WARNING}  # yfinance logs what newsmarks reports itself, per source
+             "peewee": logging.WARNING, "werkzeug": logging.WARNING}
     for name, level in quiet.items():
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else level)
 
@@ -245,14 +246,40 @@ def import_headlines(ctx: Context, file: str, source: str | None, skip_bad: bool
       newsmarks import-headlines ../shared/data/world-headlines-rss-2026-05-to-08.csv
     """
     from ingest.csvio import read_headlines_csv
-    from ingest.tagging import TopicTagger
+    from ingest.tagging import headline_tagger
 
     imported = _read_csv_or_fail(read_headlines_csv, file, source=source, skip_bad=skip_bad,
                                  fetched=datetime.now(UTC))
     _report_skipped(imported.skipped)
-    counts = ctx.store.write_headlines(imported.headlines, tag=TopicTagger(ctx.config.topics))
+    counts = ctx.store.write_headlines(imported.headlines, tag=headline_tagger(ctx.config.topics))
     click.echo(f"{file}: {counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged headlines"
                + (f"; {len(imported.skipped)} rows skipped" if imported.skipped else ""))
+
+
+@cli.command()
+@pass_context
+def retag(ctx: Context) -> None:
+    """Recompute every stored headline's tags: topics, geopolitical-risk categories, sentiment.
+
+    Run it after changing [[topics]] in the config or the lexicon.
+
+    \b
+    Example:
+      newsmarks retag
+    """
+    from ingest.tagging import headline_tagger
+
+    store = ctx.store
+    total = store.count_headlines()
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(total=total, desc="retag", unit="headline", file=sys.stderr)
+    done = store.retag(headline_tagger(ctx.config.topics), progress=progress.update if progress else None)
+    if progress is not None:
+        progress.close()
+    click.echo(f"retagged {done} headlines")
 
 
 def _day(value: datetime | None, end: bool = False) -> datetime | None:

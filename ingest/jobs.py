@@ -12,7 +12,7 @@ from ingest.config import Config
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source, SourceError
 from ingest.store import LockBusy, Store, WriteCounts
-from ingest.tagging import TopicTagger
+from ingest.tagging import headline_tagger
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def plan_for(store: Store, config: Config, unit: Source, job: str, now: datetime
 
 
 def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime,
-             tagger: TopicTagger, since: date | None = None) -> UnitOutcome:
+             tagger: Callable, since: date | None = None) -> UnitOutcome:
     """Fetch one unit and store what it returned, recording the run either way."""
     feed = (unit.feed.name, unit.feed.url) if hasattr(unit, "feed") else None
     run_id = store.start_run(job, unit.key, now, unit.group)
@@ -121,7 +121,7 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
         with store.refresh_lock(wait, groups):
             store.mark_interrupted(now(), groups)
             store.sync_config(config)
-            tagger = TopicTagger(config.topics)
+            tagger = headline_tagger(config.topics)
             for unit in (build_sources(config, groups=groups) if units is None else units):
                 if should_stop():
                     report.skipped = "stopped before all sources ran"

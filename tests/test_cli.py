@@ -26,7 +26,7 @@ def run(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("command", ["refresh", "backfill", "schedule", "status", "import-prices",
-                                     "import-headlines", "export"])
+                                     "import-headlines", "export", "retag", "serve"])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
@@ -125,3 +125,24 @@ def test_unopenable_store_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith("Error: cannot open the store sqlite:////proc/nope/x.db: ")
     assert "Traceback" not in result.output
+
+
+def test_headlines_carry_topics_risk_categories_and_sentiment_and_retag_recomputes_them(run, tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("published_utc,source,title\n"
+                    "2022-02-24T03:00:00Z,wire,Russia launches invasion of Ukraine as war begins\n"
+                    "2022-03-01T10:00:00Z,wire,Markets calm as talks resume\n", encoding="utf-8")
+    assert run("import-headlines", str(path)).exit_code == 0
+    store = Store.open(run.store_url)
+    tags = store.headlines()[["title", "topics", "gpr", "sentiment"]].values.tolist()
+    assert tags == [
+        ["Russia launches invasion of Ukraine as war begins", "Ukraine", "beginning_of_war", "negative"],
+        ["Markets calm as talks resume", "Talks", "", "positive"],
+    ]
+    config = tmp_path / "c2.toml"
+    config.write_text(f'[store]\nurl = "{run.store_url}"\n[[topics]]\nname = "Markets"\nterms = ["market*"]\n',
+                      encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "retag"], catch_exceptions=False)
+    assert result.output == "retagged 2 headlines\n"
+    assert store.headlines()["topics"].tolist() == ["", "Markets"]
+    assert store.headlines()["gpr"].tolist() == ["beginning_of_war", ""]

@@ -170,6 +170,21 @@ class Store:
         with self.reading() as conn:
             return _headlines.headline_counts(conn, flt, bucket_seconds)
 
+    def retag(self, tag: TagFunction, chunk: int = 2000, progress: Callable[[int], None] | None = None) -> int:
+        """Recompute every headline's tags (topics, geopolitical categories, sentiment), one
+        transaction per chunk; returns how many headlines were retagged."""
+        done, last = 0, 0
+        while True:
+            with self.writing() as conn:
+                count, last = _headlines.retag(conn, tag, last, chunk)
+                if count:
+                    _runs.bump_data_version(conn)
+            if not count:
+                return done
+            done += count
+            if progress is not None:
+                progress(count)
+
     def headline_sources(self) -> list[str]:
         """Every headline source in the store."""
         with self.reading() as conn:

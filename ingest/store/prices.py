@@ -7,7 +7,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Result, and_, func, select
 
 from ingest.store import schema
 from ingest.store.dialect import upsert
@@ -30,6 +30,13 @@ class WriteCounts:
 
 
 NO_ROWS = WriteCounts()
+
+
+def result_frame(result: Result, columns: list[str] | None = None) -> pd.DataFrame:
+    """A query result as a DataFrame (columns: the result's own names unless given). Rows go in
+    as plain tuples: pandas builds a frame from SQLAlchemy Row objects about ten times slower."""
+    names = list(result.keys()) if columns is None else columns
+    return pd.DataFrame([tuple(row) for row in result], columns=names)
 
 
 def sync_instruments(conn: Connection, instruments) -> None:
@@ -119,8 +126,7 @@ def read_bars(conn: Connection, instrument_ids: list[str] | None = None, interva
     query = query.order_by(table.c.instrument_id, table.c.interval, table.c.ts)
     if limit is not None:
         query = query.limit(limit)
-    result = conn.execute(query)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = result_frame(conn.execute(query))
     frame["ts"] = epoch_series(frame["ts"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
     for column in ("open", "high", "low", "close", "volume"):
         frame[column] = frame[column].astype("float64")

@@ -53,6 +53,7 @@ price_bars = Table(
     Column("updated", BigInteger, nullable=False),
     PrimaryKeyConstraint("instrument_id", "interval", "ts", name="pk_price_bars"),
 )
+Index("ix_price_bars_ts", price_bars.c.ts)  # the newest bar of all (latest_data_time) without a scan
 
 feeds = Table(
     "feeds", metadata,
@@ -81,9 +82,11 @@ headlines = Table(
     Column("story_id", Integer),
     UniqueConstraint("source", "guid", name="uq_headlines_source_guid"),
 )
-Index("ix_headlines_published", headlines.c.published)
+# story_id in the time indexes: counting first copies of stories (the chart's counts) reads the
+# index alone, never the table
+Index("ix_headlines_published", headlines.c.published, headlines.c.story_id)
 Index("ix_headlines_title_norm", headlines.c.title_norm)
-Index("ix_headlines_source_published", headlines.c.source, headlines.c.published)
+Index("ix_headlines_source_published", headlines.c.source, headlines.c.published, headlines.c.story_id)
 
 headline_tags = Table(
     "headline_tags", metadata,
@@ -92,7 +95,7 @@ headline_tags = Table(
     Column("tag", String(100), nullable=False),
     PrimaryKeyConstraint("headline_id", "kind", "tag", name="pk_headline_tags"),
 )
-Index("ix_headline_tags_kind_tag", headline_tags.c.kind, headline_tags.c.tag)
+Index("ix_headline_tags_kind_tag", headline_tags.c.kind, headline_tags.c.tag, headline_tags.c.headline_id)
 
 ticker_snapshots = Table(
     "ticker_snapshots", metadata,
