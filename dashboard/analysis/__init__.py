@@ -1,0 +1,1 @@
+"""Measurements of what the news does to prices (pure functions over DataFrames and arrays)."""

@@ -1,0 +1,446 @@
+"""dashboard.analysis.event_study: alignment by the closed-bar rule, grouping, edges and spacing on
+hand-made bars with exact values; the statistics against scipy.stats; the placebo (seeded,
+stratified by weekday / hour); real data (Brent, the rouble, BBC business and world headlines)
+checked against an independent one-headline-at-a-time recomputation."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from dashboard.analysis.event_study import (
+    align_events,
+    draw_placebo,
+    event_paths,
+    event_study,
+    keep_spaced,
+    move_columns,
+    path_stats,
+)
+from ingest.csv_headlines import read_headlines_csv
+from ingest.csv_prices import read_prices_csv
+from tests.conftest import SHARED_DATA
+
+# Ten daily bars, Monday 2024-01-01 .. Wednesday 01-10, each closing at the next midnight UTC.
+CLOSES = [100.0, 102.0, 101.0, 112.0, 111.0, 114.0, 116.0, 113.0, 117.0, 120.0]
+HEADLINES = [  # (id, published, title) -> the bar it belongs to
+    (11, "2024-01-04T09:00:00Z", "a"),        # bar 2 (01-03, closed 01-04 00:00)
+    (12, "2024-01-05T00:00:00Z", "b"),        # exactly at bar 3's close: bar 3
+    (13, "2024-01-04T23:59:59Z", "c"),        # bar 2 again: one event with 11 (11 is earlier)
+    (14, "2024-01-02T12:00:00Z", "d"),        # bar 0: no 2 bars before it -> edge
+    (15, "2024-01-01T05:00:00Z", "e"),        # before the first bar closed
+    (16, "2024-01-08T10:00:00Z", "f"),        # bar 6
+    (17, "2024-01-10T10:00:00Z", "g"),        # bar 8: no 2 bars after it -> edge
+    (18, "2024-02-01T00:00:00Z", "h"),        # after the data: bar 9 -> edge
+]
+
+
+def daily_bars(closes: list[float], start: str = "2024-01-01", unit: str = "s") -> pd.DataFrame:
+    ts = pd.Series(pd.date_range(start, periods=len(closes), freq="D", tz="UTC")).dt.as_unit(unit)
+    return pd.DataFrame({"instrument_id": "brent", "interval": "1d", "ts": ts, "close": closes})
+
+
+def headline_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["id", "published", "title"])
+    frame["published"] = pd.to_datetime(frame["published"], utc=True, format="ISO8601").dt.as_unit("s")
+    return frame
+
+
+def log_move(i: int, k: int) -> float:
+    return math.log(CLOSES[i + k] / CLOSES[i])
+
+
+# -- alignment, grouping, edges, spacing -------------------------------------------------------
+
+def test_alignment_grouping_and_edges_on_hand_made_bars():
+    events = align_events(headline_frame(HEADLINES)["published"], daily_bars(CLOSES)["ts"], "1d", window=2)
+    assert events.bar_index.tolist() == [2, 3, 6]
+    assert events.first_headline.tolist() == [0, 1, 5]      # positions of headlines 11, 12, 16
+    assert events.n_headlines.tolist() == [2, 1, 1]
+    assert (events.n_headlines_before_data, events.n_dropped_edges, events.n_dropped_spacing) == (1, 3, 0)
+
+
+def test_without_window_every_aligned_bar_is_an_event():
+    events = align_events(headline_frame(HEADLINES)["published"], daily_bars(CLOSES)["ts"], "1d")
+    assert events.bar_index.tolist() == [0, 2, 3, 6, 8, 9]
+    assert events.n_headlines.tolist() == [1, 2, 1, 1, 1, 1]
+    assert events.n_dropped_edges == 0
+
+
+def test_hourly_bars_close_at_the_end_of_their_hour():
+    ts = pd.Series(pd.date_range("2024-03-04 08:00", periods=5, freq="h", tz="UTC"))
+    times = pd.Series(pd.to_datetime(["2024-03-04 10:30:00", "2024-03-04 11:00:00", "2024-03-04 08:59:59"],
+                                     utc=True))
+    events = align_events(times, ts, "1h")
+    # 10:30 -> the 09:00 bar (closed 10:00); 11:00 -> the 10:00 bar; 08:59:59 -> nothing closed yet
+    assert events.bar_index.tolist() == [1, 2]
+    assert events.first_headline.tolist() == [0, 1]
+    assert events.n_headlines_before_data == 1
+
+
+@pytest.mark.parametrize(("spacing", "kept", "dropped"), [
+    (0, [2, 3, 6], 0), (1, [2, 3, 6], 0), (2, [2, 6], 1), (4, [2, 6], 1), (5, [2], 2)])
+def test_spacing_drops_events_too_close_after_the_previous_kept_one(spacing, kept, dropped):
+    events = align_events(headline_frame(HEADLINES)["published"], daily_bars(CLOSES)["ts"], "1d",
+                          spacing=spacing, window=2)
+    assert events.bar_index.tolist() == kept
+    assert events.n_dropped_spacing == dropped
+    assert events.n_dropped_edges == 3
+
+
+def test_edge_events_are_left_out_before_spacing():
+    # bar 0 (headline 14) is an edge event: it does not suppress bar 2, although 2 - 0 < 3
+    rows = [HEADLINES[3], HEADLINES[0], HEADLINES[1]]
+    events = align_events(headline_frame(rows)["published"], daily_bars(CLOSES)["ts"], "1d", spacing=3, window=2)
+    assert events.bar_index.tolist() == [2]
+    assert (events.n_dropped_edges, events.n_dropped_spacing) == (1, 1)
+
+
+def test_keep_spaced_matches_a_plain_greedy_loop():
+    rng = np.random.default_rng(5)
+    for spacing in (2, 3, 7, 50):
+        bars = np.unique(rng.integers(0, 3000, 1500))
+        expected, last = [], None
+        for b in bars:
+            if last is None or b - last >= spacing:
+                expected.append(b)
+                last = b
+        assert bars[keep_spaced(bars, spacing)].tolist() == expected
+    assert keep_spaced(np.array([], dtype=np.int64), 4).tolist() == []
+    assert keep_spaced(np.array([7]), 4).tolist() == [True]
+
+
+def test_event_paths_exact_and_edges_counted():
+    paths, kept = event_paths(np.array(CLOSES), np.array([6, 1, 2, 8, 6]), 2)
+    assert kept.tolist() == [True, False, True, False, True]
+    assert paths.shape == (3, 5)
+    for row, i in zip(paths, [6, 2, 6], strict=True):
+        assert row.tolist() == pytest.approx([log_move(i, k) for k in range(-2, 3)], rel=1e-13, abs=1e-14)
+    assert paths[:, 2].tolist() == [0.0, 0.0, 0.0]
+
+
+# -- the statistics --------------------------------------------------------------------------
+
+def test_event_study_exact_values_on_hand_made_bars():
+    result = event_study(headline_frame(HEADLINES), daily_bars(CLOSES), "1d", window=2, placebo_draws=0)
+    assert (result.n_headlines, result.n_headlines_before_data, result.n_events) == (8, 1, 3)
+    assert (result.n_dropped_edges, result.n_dropped_spacing) == (3, 0)
+    assert result.k.tolist() == [-2, -1, 0, 1, 2]
+    moves = np.array([[log_move(i, k) for k in range(-2, 3)] for i in (2, 3, 6)])
+    assert result.mean_path.tolist() == pytest.approx(moves.mean(axis=0).tolist(), rel=1e-13, abs=1e-14)
+    t_975 = 0.95 / math.sqrt(2 * 0.975 * 0.025)        # t_{0.975} with 2 degrees of freedom, closed form
+    half = t_975 * moves.std(axis=0, ddof=1) / math.sqrt(3)
+    assert result.band_low.tolist() == pytest.approx((moves.mean(axis=0) - half).tolist(), rel=1e-12)
+    assert result.band_high.tolist() == pytest.approx((moves.mean(axis=0) + half).tolist(), rel=1e-12)
+    plus_1 = [math.log(112 / 101), math.log(111 / 112), math.log(113 / 116)]
+    plus_2 = [math.log(111 / 101), math.log(114 / 112), math.log(117 / 116)]
+    for (move, t, p), sample in (((result.move_1, result.t_1, result.p_1), plus_1),
+                                 ((result.move_w, result.t_w, result.p_w), plus_2)):
+        expected = stats.ttest_1samp(sample, 0.0)
+        assert move == pytest.approx(sum(sample) / 3, rel=1e-13)
+        assert t == pytest.approx(expected.statistic, rel=1e-12)
+        assert p == pytest.approx(expected.pvalue, rel=1e-12)
+    assert result.sd_1 == pytest.approx(float(np.std(np.diff(np.log(CLOSES)), ddof=1)), rel=1e-13)
+    # 2 sd = 0.0745: only bar 2's +1 move (log 112/101 = 0.103) is beyond
+    assert result.share_beyond_2sd == 1 / 3
+    assert result.mean_abs_w == pytest.approx(sum(abs(m) for m in plus_2) / 3, rel=1e-13)
+    assert math.isnan(result.placebo_p) and np.isnan(result.placebo_band_low).all()
+    events = result.events
+    assert events.columns.tolist() == ["event_time", "bar_time", "bar_close", "first_headline_id",
+                                       "first_headline_title", "n_headlines", "k-2", "k-1", "k+0", "k+1", "k+2"]
+    assert events["event_time"].tolist() == [pd.Timestamp(t, tz="UTC") for t in
+                                             ("2024-01-04 09:00", "2024-01-05 00:00", "2024-01-08 10:00")]
+    assert events["bar_time"].tolist() == [pd.Timestamp(t, tz="UTC")
+                                           for t in ("2024-01-03", "2024-01-04", "2024-01-07")]
+    assert events["bar_close"].tolist() == [101.0, 112.0, 116.0]
+    assert events["first_headline_id"].tolist() == [11, 12, 16]
+    assert events["first_headline_title"].tolist() == ["a", "b", "f"]
+    assert events["n_headlines"].tolist() == [2, 1, 1]
+    assert events[move_columns(2)].to_numpy().ravel().tolist() == pytest.approx(moves.ravel().tolist(),
+                                                                               rel=1e-13, abs=1e-14)
+
+
+def test_path_stats_equal_scipy_ttest_per_column():
+    rng = np.random.default_rng(3)
+    paths = np.column_stack([rng.normal(0.001, 0.02, 500), np.zeros(500),
+                             50.0 + rng.normal(0.0, 1e-7, 500),           # mean >> spread
+                             np.full(500, 0.25)])                          # no spread at all
+    result = path_stats(paths)
+    expected = stats.ttest_1samp(paths[:, [0, 2]], 0.0, axis=0)
+    assert result.t[[0, 2]].tolist() == pytest.approx(expected.statistic.tolist(), rel=1e-9)
+    assert result.p[[0, 2]].tolist() == pytest.approx(expected.pvalue.tolist(), rel=1e-9)
+    sd = paths.std(axis=0, ddof=1)
+    assert result.band_high.tolist() == pytest.approx(
+        (paths.mean(axis=0) + stats.t.ppf(0.975, 499) * sd / math.sqrt(500)).tolist(), rel=1e-12)
+    assert math.isnan(result.t[1]) and math.isnan(result.p[1])          # 0 / 0
+    assert result.t[3] == math.inf and result.p[3] == 0.0                # as scipy: mean / 0
+    assert result.band_low[3] == result.band_high[3] == 0.25
+
+
+def test_no_usable_event_gives_nan_not_a_crash():
+    rows = [HEADLINES[3], HEADLINES[4], HEADLINES[7]]         # edge, before the data, edge
+    result = event_study(headline_frame(rows), daily_bars(CLOSES), "1d", window=2)
+    assert (result.n_events, result.n_headlines, result.n_dropped_edges, result.n_headlines_before_data) == \
+        (0, 3, 2, 1)
+    for value in (result.move_1, result.t_1, result.p_1, result.move_w, result.t_w, result.p_w,
+                  result.share_beyond_2sd, result.mean_abs_w, result.placebo_p):
+        assert math.isnan(value)
+    assert np.isnan(result.mean_path).all() and np.isnan(result.placebo_band_high).all()
+    assert len(result.events) == 0 and result.events.columns[-1] == "k+2"
+    empty = event_study(headline_frame([]), daily_bars(CLOSES), "1d", window=2)
+    assert (empty.n_events, empty.n_headlines) == (0, 0)
+    short = event_study(headline_frame(HEADLINES), daily_bars(CLOSES[:4]), "1d", window=2)
+    assert (short.n_events, short.n_dropped_edges) == (0, 3)           # bars 0, 2 and 3
+    one = event_study(headline_frame(HEADLINES[:1]), daily_bars(CLOSES), "1d", window=2)
+    assert one.n_events == 1 and one.move_1 == pytest.approx(math.log(112 / 101), rel=1e-14)
+    assert math.isnan(one.t_1) and math.isnan(one.band_low[3])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"headlines": "naive"}, "tz-aware"),
+    ({"bars": "naive"}, "tz-aware"),
+    ({"bars": "unsorted"}, "strictly increasing"),
+    ({"bars": "duplicate"}, "strictly increasing"),
+    ({"bars": "negative"}, "positive"),
+    ({"bars": "two instruments"}, "one instrument"),
+    ({"bars": "hourly"}, "not '1d'"),
+    ({"window": 0}, "window must be an integer >= 1"),
+    ({"window": 2.5}, "window must be an integer"),
+    ({"spacing": -1}, "spacing must be an integer >= 0"),
+    ({"placebo_draws": -5}, "placebo_draws"),
+    ({"interval": "5m"}, "unknown interval"),
+    ({"headlines": "no title"}, "lacks column(s) title"),
+    ({"headlines": "missing time"}, "missing times"),
+])
+def test_bad_inputs_raise_clear_value_errors(change, message):
+    headlines, bars = headline_frame(HEADLINES), daily_bars(CLOSES)
+    kwargs = {"window": 2, "placebo_draws": 0}
+    match change.get("headlines"):
+        case "naive":
+            headlines["published"] = headlines["published"].dt.tz_localize(None)
+        case "no title":
+            headlines = headlines.drop(columns="title")
+        case "missing time":
+            headlines.loc[2, "published"] = pd.NaT
+    match change.get("bars"):
+        case "naive":
+            bars["ts"] = bars["ts"].dt.tz_localize(None)
+        case "unsorted":
+            bars = bars.iloc[[0, 2, 1, 3, 4, 5, 6, 7, 8, 9]].reset_index(drop=True)
+        case "duplicate":
+            bars.loc[5, "ts"] = bars.loc[4, "ts"]
+        case "negative":
+            bars.loc[7, "close"] = -1.0
+        case "two instruments":
+            bars.loc[0, "instrument_id"] = "usd_rub"
+        case "hourly":
+            bars["interval"] = "1h"
+    kwargs.update({k: v for k, v in change.items() if k in ("window", "spacing", "placebo_draws")})
+    with pytest.raises(ValueError, match=re.escape(message)):
+        event_study(headlines, bars, change.get("interval", "1d"), **kwargs)
+
+
+def test_bars_without_a_close_are_skipped():
+    bars = daily_bars([*CLOSES[:4], float("nan"), *CLOSES[4:]])     # 01-01 .. 01-11, 01-05 empty
+    result = event_study(headline_frame(HEADLINES[:2]), bars, "1d", window=2, placebo_draws=0)
+    assert result.events["bar_time"].tolist() == [pd.Timestamp("2024-01-03", tz="UTC"),
+                                                  pd.Timestamp("2024-01-04", tz="UTC")]
+    assert result.events["k+2"].tolist() == pytest.approx([math.log(111 / 101), math.log(114 / 112)], rel=1e-14)
+
+
+# -- the placebo -------------------------------------------------------------------------------
+
+def random_walk_bars(n: int, sd: float, seed: int, start: str = "2021-01-04") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return daily_bars((100.0 * np.exp(np.cumsum(rng.normal(0.0, sd, n)))).tolist(), start=start)
+
+
+def headlines_after_bars(bars: pd.DataFrame, indexes, interval: timedelta = timedelta(days=1),
+                         delay: timedelta = timedelta(minutes=30)) -> pd.DataFrame:
+    times = [bars["ts"].iloc[i] + interval + delay for i in indexes]
+    return pd.DataFrame({"id": range(1, len(times) + 1), "published": pd.Series(times),
+                         "title": [f"h{i}" for i in range(len(times))]})
+
+
+def test_placebo_is_reproducible_with_a_seed():
+    bars = random_walk_bars(600, 0.01, seed=1)
+    headlines = headlines_after_bars(bars, range(20, 580, 13))
+    a = event_study(headlines, bars, "1d", window=5, placebo_draws=200, seed=7)
+    b = event_study(headlines, bars, "1d", window=5, placebo_draws=200, seed=7)
+    c = event_study(headlines, bars, "1d", window=5, placebo_draws=200, seed=8)
+    assert a.placebo_p == b.placebo_p and 1 / 201 <= a.placebo_p <= 1.0
+    assert np.array_equal(a.placebo_band_low, b.placebo_band_low)
+    assert np.array_equal(a.placebo_band_high, b.placebo_band_high)
+    assert not np.array_equal(a.placebo_band_high, c.placebo_band_high)
+    assert (a.placebo_band_low <= a.placebo_band_high).all() and a.placebo_band_low[5] == 0.0
+
+
+def test_placebo_finds_events_placed_before_large_jumps():
+    rng = np.random.default_rng(2)
+    steps = rng.normal(0.0, 0.002, 500)
+    jumps = np.arange(30, 470, 22)
+    steps[jumps + 1] += 0.05 * np.where(np.arange(len(jumps)) % 2, 1, -1)   # bar j -> j+1 jumps
+    bars = daily_bars((100.0 * np.exp(np.cumsum(steps))).tolist())
+    result = event_study(headlines_after_bars(bars, jumps), bars, "1d", window=1, placebo_draws=200, seed=0)
+    assert result.n_events == len(jumps)
+    assert result.placebo_p == 1 / 201 <= 0.01
+    assert result.share_beyond_2sd == 1.0
+
+
+def monday_steps(ts: pd.Series, big: float, small: float) -> np.ndarray:
+    """Closes whose one-bar move out of each Monday bar is ±big and every other move ±small."""
+    weekday = ts.dt.tz_convert("Europe/London").dt.day_of_week.to_numpy()
+    moves = np.where(weekday[:-1] == 0, big, small) * np.where(np.arange(len(ts) - 1) % 2, 1.0, -1.0)
+    return 100.0 * np.exp(np.concatenate([[0.0], np.cumsum(moves)]))
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London"])
+def test_placebo_matches_the_weekday_of_the_events(zone):
+    # Daily bars stamped at local midnight (23:00 UTC in summer for London); the only big moves
+    # are out of Monday bars, and every event is on a Monday bar: drawn from Monday bars only,
+    # each placebo draw moves as much as the events, so nothing is significant (p = 1).
+    stamps = pd.Series(pd.date_range("2021-01-04", periods=728, freq="D", tz=zone)).dt.tz_convert("UTC")
+    bars = pd.DataFrame({"ts": stamps, "close": monday_steps(stamps, 0.05, 0.001)})
+    mondays = np.flatnonzero(stamps.dt.tz_convert(zone).dt.day_of_week.to_numpy() == 0)[1:-1]
+    result = event_study(headlines_after_bars(bars, mondays[::3]), bars, "1d", window=1, seed=3)
+    assert result.n_events == len(mondays[::3])
+    assert result.mean_abs_w == pytest.approx(0.05, rel=1e-9)
+    assert result.placebo_p == 1.0
+
+
+def test_placebo_matches_the_hour_of_the_events():
+    ts = pd.Series(pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h", tz="UTC"))
+    hour = ts.dt.hour.to_numpy()[:-1]
+    moves = np.where(hour == 14, 0.04, 0.001) * np.where(np.arange(len(ts) - 1) % 2, 1.0, -1.0)
+    bars = pd.DataFrame({"ts": ts, "close": 50.0 * np.exp(np.concatenate([[0.0], np.cumsum(moves)]))})
+    at_14 = np.flatnonzero(ts.dt.hour.to_numpy() == 14)[1:-1:2]
+    headlines = headlines_after_bars(bars, at_14, interval=timedelta(hours=1), delay=timedelta(minutes=10))
+    result = event_study(headlines, bars, "1h", window=1, seed=4)
+    assert result.n_events == len(at_14) and result.placebo_p == 1.0
+    # with one stratum for all bars (no hour matching) every draw moves far less than the events
+    _, mean_abs = draw_placebo(np.log(bars["close"].to_numpy()), np.zeros(len(ts), np.int64), at_14, 1, 50, 0)
+    assert (mean_abs < 0.01).all()
+
+
+@pytest.mark.parametrize("every", [1, 20])        # events on every bar (dense sums) or few (sparse)
+def test_placebo_with_one_bar_per_stratum_draws_the_events_themselves(every):
+    log_close = np.log(random_walk_bars(400, 0.01, seed=9)["close"].to_numpy())
+    events = np.arange(3, 397, every)
+    mean_path, mean_abs = draw_placebo(log_close, np.arange(400), events, 3, 30, seed=1)
+    paths, _ = event_paths(np.exp(log_close), events, 3)
+    assert np.allclose(mean_path, paths.mean(axis=0), rtol=1e-12, atol=1e-15)
+    assert np.allclose(mean_abs, np.abs(paths[:, -1]).mean(), rtol=1e-12)
+
+
+def test_placebo_sparse_and_dense_sums_agree(monkeypatch):
+    import dashboard.analysis.event_study as module
+
+    log_close = np.log(random_walk_bars(900, 0.01, seed=4)["close"].to_numpy())
+    strata, events = np.arange(900) % 7, np.arange(10, 880, 9)
+    monkeypatch.setattr(module, "_SPARSE_BELOW", 10**9)
+    sparse = draw_placebo(log_close, strata, events, 4, 120, seed=2)
+    monkeypatch.setattr(module, "_SPARSE_BELOW", 0)
+    dense = draw_placebo(log_close, strata, events, 4, 120, seed=2)
+    assert np.allclose(sparse[0], dense[0], rtol=1e-12, atol=1e-15) and np.allclose(sparse[1], dense[1], rtol=1e-12)
+    assert not np.allclose(sparse[0][0], sparse[0][1])                  # the draws differ
+    with pytest.raises(ValueError, match="full window"):
+        draw_placebo(log_close, strata, np.array([3, 500]), 4, 10, seed=0)  # bar 3 lacks 4 bars before
+
+
+# -- real data ----------------------------------------------------------------------------------
+
+def brent_bars() -> pd.DataFrame:
+    raw = pd.read_csv(SHARED_DATA / "brent-daily.csv")
+    return pd.DataFrame({"ts": pd.to_datetime(raw["Date"], utc=True, format="%Y-%m-%d"), "close": raw["Price"]})
+
+
+def bbc_headlines(pattern: str) -> pd.DataFrame:
+    imported = read_headlines_csv(SHARED_DATA / "bbc-business-rss-2022-2024.csv",
+                                  fetched=datetime(2026, 1, 1, tzinfo=UTC))
+    frame = pd.DataFrame({"id": range(1, len(imported.headlines) + 1),
+                          "published": pd.Series([h.published for h in imported.headlines]),
+                          "title": [h.title for h in imported.headlines]})
+    frame["published"] = frame["published"].dt.tz_convert("UTC")
+    return frame[frame["title"].str.contains(pattern, case=False, regex=True)].reset_index(drop=True)
+
+
+def one_at_a_time(headlines: pd.DataFrame, bars: pd.DataFrame, window: int) -> dict:
+    """The event study the plain way: one headline at a time, with bisect and math.log."""
+    closes = bars["close"].tolist()
+    closed_at = [t.to_pydatetime() + timedelta(days=1) for t in bars["ts"]]
+    groups: dict[int, list[int]] = {}
+    for row in sorted(headlines.itertuples(index=False), key=lambda r: r.published):
+        i = bisect.bisect_right(closed_at, row.published.to_pydatetime()) - 1
+        if i >= 0:
+            groups.setdefault(i, []).append(row.id)
+    used = {i: ids for i, ids in groups.items() if window <= i <= len(closes) - 1 - window}
+    paths = {i: [math.log(closes[i + k] / closes[i]) for k in range(-window, window + 1)] for i in used}
+    return {"bars": sorted(used), "first_ids": [used[i][0] for i in sorted(used)],
+            "sizes": [len(used[i]) for i in sorted(used)], "edges": len(groups) - len(used),
+            "paths": np.array([paths[i] for i in sorted(used)])}
+
+
+def check_against_the_plain_way(result, expected: dict, window: int) -> None:
+    paths = expected["paths"]
+    assert result.n_events == len(expected["bars"]) and result.n_dropped_edges == expected["edges"]
+    assert result.events["first_headline_id"].tolist() == expected["first_ids"]
+    assert result.events["n_headlines"].tolist() == expected["sizes"]
+    assert np.allclose(result.events[move_columns(window)].to_numpy(), paths, rtol=1e-13, atol=1e-14)
+    for (t, p), column in (((result.t_1, result.p_1), window + 1), ((result.t_w, result.p_w), 2 * window)):
+        test = stats.ttest_1samp(paths[:, column], 0.0)
+        assert t == pytest.approx(test.statistic, rel=1e-10)
+        assert p == pytest.approx(test.pvalue, rel=1e-10)
+    n = len(paths)
+    half = stats.t.ppf(0.975, n - 1) * paths.std(axis=0, ddof=1) / math.sqrt(n)
+    assert np.allclose(result.band_high, paths.mean(axis=0) + half, rtol=1e-11, atol=1e-16)
+
+
+def test_brent_against_bbc_oil_headlines():
+    headlines, bars = bbc_headlines(r"\boil\b"), brent_bars()
+    result = event_study(headlines, bars, "1d", window=5, placebo_draws=200, seed=0)
+    expected = one_at_a_time(headlines, bars, 5)
+    assert (len(headlines), result.n_events, result.n_dropped_edges) == (39, 33, 0)
+    check_against_the_plain_way(result, expected, 5)
+    # the first event: "Ukraine conflict: Oil price soars to highest level since 2008", Monday
+    # 2022-03-07 08:15 UTC, on Friday 03-04's bar (closed Saturday 00:00)
+    first = result.events.iloc[0]
+    assert first["first_headline_title"] == "Ukraine conflict: Oil price soars to highest level since 2008"
+    assert first["bar_time"] == pd.Timestamp("2022-03-04", tz="UTC") and first["bar_close"] == 123.86
+    assert 1 / 201 <= result.placebo_p <= 1.0
+
+
+def test_the_rouble_against_bbc_russia_headlines():
+    headlines = bbc_headlines(r"\b(?:russia\w*|rouble|ruble)\b")
+    bars = read_prices_csv(SHARED_DATA / "yahoo" / "RUB=X_1d_yfinance-history_2003-2024.csv").bars
+    result = event_study(headlines, bars[["ts", "close"]], "1d", window=5, placebo_draws=50)
+    expected = one_at_a_time(headlines, bars, 5)
+    assert result.n_events == len(expected["bars"]) > 20
+    check_against_the_plain_way(result, expected, 5)
+
+
+def test_brent_against_world_headlines_with_spacing():
+    raw = pd.read_csv(SHARED_DATA / "world-headlines-rss-2026-05-to-08.csv")
+    headlines = pd.DataFrame({"id": range(1, len(raw) + 1), "title": raw["title"],
+                              "published": pd.to_datetime(raw["pub_date_utc"], utc=True, format="ISO8601")})
+    headlines = headlines[headlines["title"].str.contains(r"\boil\b", case=False, na=False)]
+    bars = brent_bars()
+    result = event_study(headlines, bars, "1d", window=5, placebo_draws=0)
+    expected = one_at_a_time(headlines, bars, 5)
+    check_against_the_plain_way(result, expected, 5)
+    # headlines after Brent's last bar (2026-08-18) land on it and are left out at the edge
+    assert result.events["bar_time"].max() <= pd.Timestamp("2026-08-11", tz="UTC")
+    spaced = event_study(headlines, bars, "1d", window=5, spacing=11, placebo_draws=0)
+    kept, last = [], None
+    for i in expected["bars"]:
+        if last is None or i - last >= 11:
+            kept.append(i)
+            last = i
+    assert spaced.n_events == len(kept) and spaced.n_dropped_spacing == len(expected["bars"]) - len(kept)
+    assert (np.diff(bars.index[bars["ts"].isin(spaced.events["bar_time"])]) >= 11).all()
