@@ -282,6 +282,61 @@ def retag(ctx: Context) -> None:
     click.echo(f"retagged {done} headlines")
 
 
+@cli.command()
+@click.option("--query", "query", default=None, help='Search-box query: Syria, "oil output", sanction*.')
+@click.option("--topic", "topics", multiple=True, help="Topic (repeatable).")
+@click.option("--source", "sources", multiple=True, help="Headline source (repeatable).")
+@click.option("--instrument", "instrument_id", default="brent", show_default=True)
+@click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True)
+@click.option("--window", type=click.IntRange(1, 500), default=10, show_default=True, help="W: bars each side.")
+@click.option("--spacing", type=click.IntRange(0), default=0, show_default=True,
+              help="S: drop an event less than S bars after the previous one.")
+@click.option("--placebo-draws", type=click.IntRange(0, 10000), default=200, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="From this UTC date.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="To this UTC date (inclusive).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write one row per event to this CSV file.")
+@pass_context
+def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...], instrument_id: str,
+          interval: str, window: int, spacing: int, placebo_draws: int, start: datetime | None,
+          end: datetime | None, output: str | None) -> None:
+    """Event study: what the instrument did around the matching headlines.
+
+    Prints N, the mean move at +1 and +W bars (log returns) with t and p, and the placebo p.
+
+    \b
+    Example:
+      newsmarks study --query "sanction*" --instrument brent --window 5 -o events.csv
+    """
+    from dashboard.analysis.event_report import events_csv, summary_lines
+    from dashboard.analysis.event_study import event_study
+
+    try:
+        ctx.config.instrument(instrument_id)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = ctx.store
+    headlines = store.headlines(start=_day(start), end=_day(end, end=True), query=query, topics=topics,
+                                sources=sources, stories_only=True)
+    bars = store.bars([instrument_id], interval)
+    if bars.empty:
+        raise click.ClickException(f"no {interval} bars of {instrument_id} in the store "
+                                   "(run newsmarks refresh, or import-prices)")
+    try:
+        result = event_study(headlines, bars, interval, window=window, spacing=spacing,
+                             placebo_draws=placebo_draws)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    label = " ".join(filter(None, [f"query {query!r}" if query else "all headlines",
+                                   f"topics {', '.join(topics)}" if topics else "",
+                                   f"sources {', '.join(sources)}" if sources else "", f"on {instrument_id}"]))
+    for line in summary_lines(result, label):
+        click.echo(line)
+    if output:
+        Path(output).write_text(events_csv(result), encoding="utf-8", newline="")
+        click.echo(f"{result.n_events} events written to {output}", err=True)
+
+
 def _day(value: datetime | None, end: bool = False) -> datetime | None:
     if value is None:
         return None

@@ -26,7 +26,7 @@ def run(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("command", ["refresh", "backfill", "schedule", "status", "import-prices",
-                                     "import-headlines", "export", "retag", "serve"])
+                                     "import-headlines", "export", "retag", "serve", "study"])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
@@ -146,3 +146,34 @@ def test_headlines_carry_topics_risk_categories_and_sentiment_and_retag_recomput
     assert result.output == "retagged 2 headlines\n"
     assert store.headlines()["topics"].tolist() == ["", "Markets"]
     assert store.headlines()["gpr"].tolist() == ["beginning_of_war", ""]
+
+
+def test_study_prints_the_statistics_and_writes_events(run, shared_data, tmp_path):
+    from dashboard.analysis.event_study import event_study
+
+    run("import-prices", str(shared_data / "brent-daily.csv"), "--instrument", "brent")
+    run("import-headlines", str(shared_data / "bbc-business-rss-2022-2024.csv"))
+    out = tmp_path / "events.csv"
+    result = run("study", "--query", "oil", "--instrument", "brent", "--window", "5", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    store = Store.open(run.store_url)
+    expected = event_study(store.headlines(query="oil", stories_only=True), store.bars(["brent"], "1d"), "1d",
+                           window=5, placebo_draws=200)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "event study: query 'oil' on brent, 1d bars, window ±5, spacing 0"
+    assert lines[1].startswith(f"headlines: {expected.n_headlines} (0 before the data); events: {expected.n_events} ")
+    assert lines[2] == (f"mean move at +1 bar:  {expected.move_1:.6f} (log return)  t = {expected.t_1:.3f}  "
+                        f"p = {expected.p_1:.4f}")
+    assert lines[5].endswith(f"p = {expected.placebo_p:.4f} for the mean absolute move at +5")
+    rows = out.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == ("event_time_utc,bar_time_utc,first_headline,first_headline_id,n_headlines,"
+                       "k-5,k-4,k-3,k-2,k-1,k+0,k+1,k+2,k+3,k+4,k+5")
+    assert len(rows) == expected.n_events + 1
+    assert result.stderr == f"{expected.n_events} events written to {out}\n"
+
+
+def test_study_with_no_bars_says_so(run):
+    result = run("study", "--query", "oil", "--instrument", "usd_rub")
+    assert result.exit_code == 1
+    assert result.output == ("Error: no 1d bars of usd_rub in the store (run newsmarks refresh, or "
+                             "import-prices)\n")
