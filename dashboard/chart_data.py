@@ -40,7 +40,7 @@ class ChartData:
 def headline_filter(state: ViewState, start: datetime | None, end: datetime | None) -> HeadlineFilter:
     """The store filter for a view state's headlines in a window (first copy of each story)."""
     return HeadlineFilter(start=start, end=end, query=state.query or None, sources=state.sources,
-                          topics=state.topics, stories_only=True)
+                          topics=state.topics, stories_only=True, sentiments=state.sentiment)
 
 
 def bucket_for(start: datetime | None, end: datetime | None) -> int:
@@ -71,10 +71,8 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     padded = start - BAR_PADDING[interval] if start is not None else None
     bars = store.bars(instruments, interval, padded, end) if instruments else store.bars([], interval)
     flt = headline_filter(state, start, end)
-    total = store.count_headlines(flt)
-    headlines = store.headlines(start=start, end=end, query=flt.query, sources=flt.sources, topics=flt.topics,
-                                stories_only=True, limit=MAX_MARKS) if 0 < total <= MAX_MARKS else \
-        store.headlines(limit=0)
     bucket = bucket_for(start, end)
     counts = store.headline_counts(flt, bucket)
+    total = int(counts["count"].sum())  # every matching headline is in one bucket: no second count
+    headlines = store.headlines_matching(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
     return ChartData(start, end, interval, bars, headlines, counts, total, bucket)

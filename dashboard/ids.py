@@ -19,6 +19,7 @@ DATE_RANGE = "nm-date-range"
 TIMEZONE = "nm-timezone"
 AXIS_MODE = "nm-axis-mode"
 MARKS_BY = "nm-marks-by"
+SENTIMENT = "nm-sentiment"
 
 CHART = "nm-chart"
 CHART_NOTE = "nm-chart-note"        # e.g. "1,234 headlines: zoom in to see them one by one"
@@ -36,3 +37,27 @@ DOWNLOAD_PRICES_BUTTON = "nm-download-prices-button"
 DOWNLOAD_HEADLINES_BUTTON = "nm-download-headlines-button"
 DOWNLOAD_JOINED_BUTTON = "nm-download-joined-button"
 DOWNLOAD = "nm-download"
+
+# The Analysis tab (dashboard.analysis_view): the tabs, its controls, outputs and downloads.
+ANALYSIS_TABS = "nm-analysis-tabs"                  # dbc.Tabs: "Chart" and "Analysis"
+ANALYSIS_TAB_CHART = "nm-analysis-tab-chart"        # tab_id of the Chart tab (chart card + table card)
+ANALYSIS_TAB_ANALYSIS = "nm-analysis-tab-analysis"  # tab_id of the Analysis tab
+ANALYSIS_INSTRUMENT = "nm-analysis-instrument"
+ANALYSIS_INTERVAL = "nm-analysis-interval"
+ANALYSIS_EVENT_WINDOW = "nm-analysis-event-window"  # W: bars on each side of an event
+ANALYSIS_SPACING = "nm-analysis-spacing"            # S: minimum bars between events
+ANALYSIS_LAG = "nm-analysis-lag"                    # L: largest lag of the cross-correlation
+ANALYSIS_TOP_N = "nm-analysis-top-n"                # N: how many largest moves
+ANALYSIS_MESSAGE = "nm-analysis-message"
+ANALYSIS_EVENT_CHART = "nm-analysis-event-chart"
+ANALYSIS_STATS = "nm-analysis-stats"
+ANALYSIS_LAG_CHART = "nm-analysis-lag-chart"
+ANALYSIS_RISK_CHART = "nm-analysis-risk-chart"
+ANALYSIS_MOVES = "nm-analysis-moves"
+ANALYSIS_SHOW_ON_CHART = "nm-analysis-show-on-chart"   # pattern-matching type of the "show on chart" links
+ANALYSIS_DOWNLOAD_EVENTS_BUTTON = "nm-analysis-download-events-button"
+ANALYSIS_DOWNLOAD_STATS_BUTTON = "nm-analysis-download-stats-button"
+ANALYSIS_DOWNLOAD_LAGS_BUTTON = "nm-analysis-download-lags-button"
+ANALYSIS_DOWNLOAD_MOVES_BUTTON = "nm-analysis-download-moves-button"
+ANALYSIS_DOWNLOAD_RISK_BUTTON = "nm-analysis-download-risk-button"
+ANALYSIS_DOWNLOAD = "nm-analysis-download"

@@ -14,6 +14,7 @@ TIMEZONES = ("UTC", "Europe/Moscow", "browser")
 AXIS_MODES = ("separate", "pct")
 MARKS_BY = ("source", "topic")
 MAX_QUERY = 200
+SENTIMENTS = ("negative", "neutral", "positive")
 _URL_KEYS = {"query": "q", "marks_by": "marks"}   # ViewState field -> URL parameter, where they differ
 
 
@@ -31,6 +32,7 @@ class ViewState:
     tz: str = "UTC"
     axis: str = "separate"
     marks_by: str = "source"
+    sentiment: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """A JSON-friendly dict (for dcc.Store)."""
@@ -91,6 +93,7 @@ def parse_state(search: str | None, known_instruments: list[str], default_instru
     axis = values.get("axis", ["separate"])[-1]
     marks_by = values.get("marks", ["source"])[-1]
     return replace(state, query=query, topics=_list(values, "topics"), sources=_list(values, "sources"),
+                   sentiment=tuple(v for v in _list(values, "sentiment") if v in SENTIMENTS),
                    tz=tz if valid_timezone(tz) else "UTC",
                    axis=axis if axis in AXIS_MODES else "separate",
                    marks_by=marks_by if marks_by in MARKS_BY else "source")
@@ -114,6 +117,8 @@ def state_to_search(state: ViewState) -> str:
         params["axis"] = state.axis
     if state.marks_by != "source":
         params["marks"] = state.marks_by
+    if state.sentiment:
+        params["sentiment"] = ",".join(state.sentiment)
     return "?" + urlencode(params, safe=",/")
 
 

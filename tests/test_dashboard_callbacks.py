@@ -20,7 +20,7 @@ from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
 from ingest.sources.base import Headline
 from ingest.store import Store
-from ingest.tagging import TopicTagger
+from ingest.tagging import headline_tagger
 from tests.conftest import SHARED_DATA, utc
 
 FETCHED = utc(2026, 1, 1)
@@ -42,7 +42,7 @@ def ctx(tmp_path_factory) -> DashboardContext:
         hourly[column] = float("nan")
     hourly["flag"] = None
     store.write_bars("brent", "1h", "import", hourly, FETCHED)
-    tagger = TopicTagger(config.topics)
+    tagger = headline_tagger(config.topics)
     store.write_headlines(read_headlines_csv(SHARED_DATA / "bbc-business-rss-2022-2024.csv",
                                              fetched=FETCHED).headlines, tag=tagger)
     store.write_headlines([
@@ -82,13 +82,13 @@ def test_sync_from_url_and_from_filters(ctx):
     bad = sync(None, "?range=banana&tz=Mars/Phobos", [], ctx.instrument_ids, ctx.default_instruments)
     assert bad[1] == "?instruments=usd_rub,eur_rub,brent&range=3M"
     assert filters == [["brent", "usd_rub_mkt"], "Ukraine", [], [], "custom", "2022-03-01", "2022-03-31",
-                       "UTC", "separate", "source"]
+                       "UTC", "separate", "source", []]
     changed = list(filters)
     changed[1] = "sanction*"
     data, search, *outputs = sync(ids.SEARCH, MARCH, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == ("?instruments=brent,usd_rub_mkt&q=sanction%2A&range=custom&start=2022-03-01"
                       "&end=2022-03-31")
-    assert outputs == [no_update] * 10 and data["query"] == "sanction*"
+    assert outputs == [no_update] * 11 and data["query"] == "sanction*"
     changed[4] = "1W"
     data, search, *outputs = sync(ids.RANGE_PRESET, search, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W"
@@ -191,3 +191,15 @@ def test_prices_download(ctx):
     rub = ctx.store.bars(["usd_rub_mkt"], "1d", utc(2022, 3, 1), utc(2022, 3, 2, 23))["close"].tolist()
     assert content.splitlines()[0] == "\ufefftime_UTC,brent,usd_rub_mkt"
     assert content.splitlines()[1] == f"2022-03-01T00:00:00+00:00,{closes[0]!r},{rub[0]!r}"
+
+
+def test_sentiment_filter_narrows_the_chart_and_table(ctx):
+    window = {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00", "interval": "1d"}
+    negative = state(ctx, MARCH + "&sentiment=negative")
+    assert negative["sentiment"] == ("negative",)
+    rows = table_rows(ctx, {"startRow": 0, "endRow": 500}, negative, window, None)
+    everything = table_rows(ctx, {"startRow": 0, "endRow": 500}, state(ctx, MARCH), window, None)
+    ids_negative = {r["id"] for r in rows["rowData"]}
+    frame = ctx.store.headlines(ids=sorted(r["id"] for r in everything["rowData"]))
+    assert ids_negative == set(frame[frame["sentiment"] == "negative"]["id"])
+    assert 0 < rows["rowCount"] < everything["rowCount"]

@@ -214,3 +214,12 @@ def test_restamped_story_keeps_its_first_time_and_latest_title(store):
         ["Petrol at record", pd.Timestamp("2022-03-07 08:15", tz="UTC")]]
     assert store.headlines(query="soar")["guid"].tolist() == []
     assert store.headlines(query="petrol")["guid"].tolist() == ["b/1"]
+
+
+def test_sentiment_filter(store):
+    store.write_headlines([headline("A", "1", "Markets rally on peace hopes", utc(2022, 3, 1)),
+                           headline("A", "2", "Missile strike kills dozens", utc(2022, 3, 2))],
+                          tag=lambda h: [("sentiment", "positive" if "rally" in h.title else "negative")])
+    assert store.headlines(sentiments=["negative"])["guid"].tolist() == ["2"]
+    assert store.headlines(sentiments=["negative", "positive"])["guid"].tolist() == ["1", "2"]
+    assert store.headlines()["sentiment"].tolist() == ["positive", "negative"]

@@ -57,9 +57,8 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     last = max(first, int(request.get("endRow") or first + 50))
     sort_model = request.get("sortModel") or [{"colId": "published", "sort": "desc"}]
     sort = SORT_COLUMNS.get(sort_model[0].get("colId"), "published")
-    frame = ctx.store.headlines(start=flt.start, end=flt.end, query=flt.query, sources=flt.sources,
-                                topics=flt.topics, stories_only=True, limit=last - first, offset=first,
-                                sort=sort, descending=sort_model[0].get("sort") != "asc")
+    frame = ctx.store.headlines_matching(flt, limit=last - first, offset=first, sort=sort,
+                                         descending=sort_model[0].get("sort") != "asc")
     instruments = list(state.instruments)
     moves = moves_after(frame[["id", "published"]], bars_around(ctx, instruments, frame["published"]))
     rows = []

@@ -151,14 +151,20 @@ class Store:
 
     def headlines(self, *, start: datetime | None = None, end: datetime | None = None,
                   query: str | None = None, sources: Sequence[str] = (), topics: Sequence[str] = (),
-                  stories_only: bool = False, limit: int | None = None, offset: int = 0,
-                  sort: str = "published", descending: bool = False,
+                  stories_only: bool = False, sentiments: Sequence[str] = (), limit: int | None = None,
+                  offset: int = 0, sort: str = "published", descending: bool = False,
                   ids: list[int] | None = None) -> pd.DataFrame:
         """Headlines matching the filters, sorted and paged (see headlines.read_headlines)."""
-        flt = HeadlineFilter(start, end, query, tuple(sources), tuple(topics), stories_only)
+        flt = HeadlineFilter(start, end, query, tuple(sources), tuple(topics), stories_only, tuple(sentiments))
         with self.reading() as conn:
             return _headlines.read_headlines(conn, flt, limit=limit, offset=offset, sort=sort,
                                              descending=descending, ids=ids)
+
+    def headlines_matching(self, flt: HeadlineFilter, *, limit: int | None = None, offset: int = 0,
+                           sort: str = "published", descending: bool = False) -> pd.DataFrame:
+        """Headlines matching a HeadlineFilter, sorted and paged."""
+        with self.reading() as conn:
+            return _headlines.read_headlines(conn, flt, limit=limit, offset=offset, sort=sort, descending=descending)
 
     def count_headlines(self, flt: HeadlineFilter | None = None) -> int:
         """How many headlines match `flt` (all when None)."""
