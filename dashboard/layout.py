@@ -41,6 +41,9 @@ def filter_bar(config: Config, default: ViewState) -> html.Div:
             placeholder='Syria, Lavrov OR Kerry, "oil output", sanction*'), width=2),
         _labelled("Topics", dcc.Dropdown(id=ids.TOPICS, options=topics, multi=True, value=[]), width=2),
         _labelled("Sources", dcc.Dropdown(id=ids.SOURCES, options=[], multi=True, value=[]), width=2),
+        _labelled("Sentiment", dcc.Dropdown(
+            id=ids.SENTIMENT, multi=True, value=list(default.sentiment),
+            options=[{"label": s, "value": s} for s in ("negative", "neutral", "positive")]), width=1),
         _labelled("Range", dcc.RadioItems(
             id=ids.RANGE_PRESET, options=[*RANGE_PRESETS, "custom"], value=default.range, inline=True,
             inputClassName="me-1", labelClassName="me-2")),
