@@ -19,6 +19,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def create_app(config: Config | None = None, store: Store | None = None) -> dash.Dash:
     """The Dash app for a config (default: `load_config()`); `store` to share an open store."""
+    from dashboard.analysis_view import callbacks as analysis
     from dashboard.callbacks import chart, downloads, header, state_sync, table
 
     config = config or load_config()
@@ -27,7 +28,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> dash
                     serve_locally=True, suppress_callback_exceptions=False)
     default = ViewState(instruments=tuple(ctx.default_instruments))
     app.layout = lambda: layout(config, default)
-    for module in (state_sync, chart, header, table, downloads):
+    for module in (state_sync, chart, header, table, downloads, analysis):
         module.register(app, ctx)
     app.server.config["NEWSMARKS_CONTEXT"] = ctx
     return app

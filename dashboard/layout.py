@@ -1,5 +1,6 @@
-"""The page: header with the ticker strip, filter bar, chart, detail panel, headlines table,
-downloads. Built from the config only (no data): callbacks fill it in."""
+"""The page: header with the ticker strip, filter bar, then two tabs — Chart (chart, detail panel,
+headlines table, downloads) and Analysis (dashboard.analysis_view). Built from the config only
+(no data): callbacks fill it in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.analysis_view.layout import page_tabs
 from dashboard.state import RANGE_PRESETS, ViewState
 from ingest.config import Config
 
@@ -99,25 +101,27 @@ def layout(config: Config, default: ViewState) -> html.Div:
         filter_bar(config, default),
         html.Div([
             html.Div(id=ids.EMPTY_STATE),
-            html.Div([
-                html.Div(id=ids.CHART_NOTE, className="nm-note"),
-                dcc.Graph(id=ids.CHART, config={"displaylogo": False, "scrollZoom": True},
-                          style={"height": "620px"}),
-            ], className="nm-card mb-3"),
-            html.Div([
+            page_tabs([
                 html.Div([
-                    html.Span(id=ids.TABLE_COUNT, className="nm-note me-3"),
-                    html.Span([
-                        html.Button("Prices CSV", id=ids.DOWNLOAD_PRICES_BUTTON,
-                                    className="btn btn-sm btn-outline-secondary"),
-                        html.Button("Headlines CSV", id=ids.DOWNLOAD_HEADLINES_BUTTON,
-                                    className="btn btn-sm btn-outline-secondary"),
-                        html.Button("Headlines with moves CSV", id=ids.DOWNLOAD_JOINED_BUTTON,
-                                    className="btn btn-sm btn-outline-secondary"),
-                    ], className="nm-downloads"),
-                ], className="d-flex align-items-center mb-2"),
-                html.Div(headlines_table(), id=ids.TABLE_CONTAINER),
-            ], className="nm-card"),
+                    html.Div(id=ids.CHART_NOTE, className="nm-note"),
+                    dcc.Graph(id=ids.CHART, config={"displaylogo": False, "scrollZoom": True},
+                              style={"height": "620px"}),
+                ], className="nm-card mb-3"),
+                html.Div([
+                    html.Div([
+                        html.Span(id=ids.TABLE_COUNT, className="nm-note me-3"),
+                        html.Span([
+                            html.Button("Prices CSV", id=ids.DOWNLOAD_PRICES_BUTTON,
+                                        className="btn btn-sm btn-outline-secondary"),
+                            html.Button("Headlines CSV", id=ids.DOWNLOAD_HEADLINES_BUTTON,
+                                        className="btn btn-sm btn-outline-secondary"),
+                            html.Button("Headlines with moves CSV", id=ids.DOWNLOAD_JOINED_BUTTON,
+                                        className="btn btn-sm btn-outline-secondary"),
+                        ], className="nm-downloads"),
+                    ], className="d-flex align-items-center mb-2"),
+                    html.Div(headlines_table(), id=ids.TABLE_CONTAINER),
+                ], className="nm-card"),
+            ]),
         ], className="nm-main"),
         dbc.Offcanvas(id=ids.DETAIL_PANEL, title="Headline", placement="end", is_open=False,
                       children=html.Div(id=ids.DETAIL_BODY), style={"width": "440px"}),

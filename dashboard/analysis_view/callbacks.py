@@ -1,0 +1,186 @@
+"""The Analysis tab's wiring (thin): the instrument choice follows the view's instruments; the
+analyses follow the filters (STATE) and the chart's visible window (WINDOW) but run only while
+the tab is shown; "show on chart" links switch back to the Chart tab; the CSV downloads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
+
+from dashboard import ids
+from dashboard.analysis_view.controls import INTERVAL_WORDS, controls_from
+from dashboard.analysis_view.data import (
+    HEADLINE_LIMIT,
+    AnalysisInputs,
+    load_inputs,
+    run_event_study,
+    run_intensity,
+    run_largest_moves,
+    run_risk_index,
+)
+from dashboard.analysis_view.figures import event_study_figure, lag_figure, message_figure, risk_figure
+from dashboard.analysis_view.layout import DOWNLOAD_BUTTONS
+from dashboard.analysis_view.tables import (
+    download_name,
+    frame_csv,
+    lags_frame,
+    moves_table,
+    risk_frame,
+    stats_table,
+    stats_table_rows,
+)
+from dashboard.callbacks.chart import window_from_dict
+from dashboard.context import DashboardContext
+from dashboard.state import ViewState, display_zone
+
+OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n")
+CONTROL_IDS = (ids.ANALYSIS_INSTRUMENT, ids.ANALYSIS_INTERVAL, ids.ANALYSIS_EVENT_WINDOW, ids.ANALYSIS_SPACING,
+               ids.ANALYSIS_LAG, ids.ANALYSIS_TOP_N)
+OUTPUTS = ((ids.ANALYSIS_MESSAGE, "children"), (ids.ANALYSIS_EVENT_CHART, "figure"), (ids.ANALYSIS_STATS, "children"),
+           (ids.ANALYSIS_LAG_CHART, "figure"), (ids.ANALYSIS_MOVES, "children"), (ids.ANALYSIS_RISK_CHART, "figure"))
+
+
+def _state(ctx: DashboardContext, state_data: dict | None) -> ViewState:
+    return ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
+
+
+def instrument_choice(ctx: DashboardContext, state_data: dict | None, current: str | None) -> tuple[list, str | None]:
+    """(options, value) of the instrument control: the view's instruments; the current choice
+    while it is one of them, else the first."""
+    state = _state(ctx, state_data)
+    options = [{"label": ctx.labels.get(i, i), "value": i} for i in state.instruments]
+    if current in state.instruments:
+        return options, current
+    return options, state.instruments[0] if state.instruments else None
+
+
+def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
+            options: dict | None) -> AnalysisInputs | None:
+    """The analysis' data, or None when the view has no instrument. The instrument is the
+    chosen one when the view shows it, else the view's first."""
+    state = _state(ctx, state_data)
+    controls = controls_from(options)
+    if controls.instrument not in state.instruments:
+        if not state.instruments:
+            return None
+        controls = replace(controls, instrument=state.instruments[0])
+    start, end = window_from_dict(window)
+    label = ctx.labels.get(controls.instrument, controls.instrument)
+    return load_inputs(ctx.store, state, start, end, controls, label)
+
+
+def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict | None, options: dict | None,
+                  browser_tz: str | None = None) -> tuple:
+    """(message, event-study figure, statistics table, lag figure, largest-moves table, risk
+    figure) for the view. `options`: the controls' values by OPTION_NAMES. Problems (no
+    instrument, no events, non-positive prices, too few bars) are shown as notes."""
+    inputs = _inputs(ctx, state_data, window, options)
+    if inputs is None:
+        blank = message_figure("Choose an instrument in the filters")
+        return "Choose an instrument in the filters to analyse it.", blank, None, blank, None, blank
+    zone = display_zone(inputs.state, browser_tz)
+    c = inputs.controls
+    result, event_note = run_event_study(inputs)
+    intensity, intensity_note = run_intensity(inputs)
+    moves, moves_note = run_largest_moves(inputs)
+    risk, risk_note = run_risk_index(inputs)
+    notes = [f"{inputs.label}, {INTERVAL_WORDS[c.interval]} bars; {len(inputs.window_headlines):,} headlines "
+             f"in view; times in {zone}."]
+    if inputs.truncated:
+        notes.append(f"Only the first {HEADLINE_LIMIT:,} headlines of this view are analysed.")
+    notes += [note for note in (event_note, intensity_note, moves_note, risk_note) if note]
+    rows = stats_table_rows(result, intensity)
+    return (
+        [html.Div(note) for note in notes],
+        event_study_figure(result, zone, title=inputs.label) if result is not None and result.n_events
+        else message_figure("No event study: see the note above"),
+        stats_table(rows) if rows else html.Div("No statistics: see the note above", className="nm-note"),
+        lag_figure(intensity, title=inputs.label) if intensity is not None
+        else message_figure("No lags: see the note above"),
+        moves_table(moves, inputs.state, c.interval, zone) if moves is not None
+        else html.Div(moves_note, className="nm-note"),
+        risk_figure(risk) if risk is not None else message_figure("No risk index: see the note above"),
+    )
+
+
+def analysis_outputs(ctx: DashboardContext, active_tab: str | None, state_data: dict | None, window: dict | None,
+                     options: dict | None, browser_tz: str | None = None) -> tuple:
+    """`analysis_view` while the Analysis tab is shown; no_update for every output otherwise
+    (the placebo draws must not slow the chart)."""
+    if active_tab != ids.ANALYSIS_TAB_ANALYSIS:
+        return (no_update,) * len(OUTPUTS)
+    return analysis_view(ctx, state_data, window, options, browser_tz)
+
+
+def show_on_chart(triggered: list[dict] | None):
+    """The tab to show after a "show on chart" link fired (`callback_context.triggered`): the
+    Chart tab when a link was clicked, no_update when the links were only (re)drawn."""
+    clicked = any(t.get("value") for t in (triggered or []) if str(t.get("prop_id", "")).endswith(".n_clicks"))
+    return ids.ANALYSIS_TAB_CHART if clicked else no_update
+
+
+def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None, window: dict | None,
+                      options: dict | None, browser_tz: str | None = None):
+    """dcc.Download data of one table as CSV (kind: events, stats, lags, moves, risk), recomputed
+    from the same inputs as the page (the placebo is seeded, so the numbers are the same);
+    no_update when that table could not be computed."""
+    inputs = _inputs(ctx, state_data, window, options)
+    if inputs is None:
+        return no_update
+    frame: pd.DataFrame | None = None
+    if kind in ("events", "stats"):
+        result = run_event_study(inputs)[0]
+        if kind == "events":
+            frame = result.events if result is not None else None
+        else:
+            rows = stats_table_rows(result, run_intensity(inputs)[0])
+            frame = pd.DataFrame({"statistic": pd.Series([r["statistic"] for r in rows], dtype=object),
+                                  "value": pd.Series([r["value"] for r in rows], dtype="float64")})
+    elif kind == "lags":
+        intensity = run_intensity(inputs)[0]
+        frame = lags_frame(intensity) if intensity is not None else None
+    elif kind == "moves":
+        frame = run_largest_moves(inputs)[0]
+    elif kind == "risk":
+        risk = run_risk_index(inputs)[0]
+        frame = risk_frame(risk) if risk is not None else None
+    if frame is None:
+        return no_update
+    zone = display_zone(inputs.state, browser_tz)
+    name = download_name(kind, inputs.controls.instrument, inputs.start, inputs.end)
+    return dcc.send_bytes(frame_csv(frame, zone), name)
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    """Wire the Analysis tab."""
+
+    @app.callback(Output(ids.ANALYSIS_INSTRUMENT, "options"), Output(ids.ANALYSIS_INSTRUMENT, "value"),
+                  Input(ids.STATE, "data"), State(ids.ANALYSIS_INSTRUMENT, "value"))
+    def _instrument(state_data, current):
+        return instrument_choice(ctx, state_data, current)
+
+    @app.callback(*[Output(cid, prop) for cid, prop in OUTPUTS],
+                  Input(ids.ANALYSIS_TABS, "active_tab"), Input(ids.STATE, "data"), Input(ids.WINDOW, "data"),
+                  *[Input(cid, "value") for cid in CONTROL_IDS], Input(ids.BROWSER_TZ, "data"))
+    def _analysis(active_tab, state_data, window, *values):
+        *controls, browser_tz = values
+        return analysis_outputs(ctx, active_tab, state_data, window, dict(zip(OPTION_NAMES, controls, strict=True)),
+                                browser_tz)
+
+    @app.callback(Output(ids.ANALYSIS_TABS, "active_tab"),
+                  Input({"type": ids.ANALYSIS_SHOW_ON_CHART, "index": ALL}, "n_clicks"), prevent_initial_call=True)
+    def _show(_clicks):
+        return show_on_chart(callback_context.triggered)
+
+    @app.callback(Output(ids.ANALYSIS_DOWNLOAD, "data"), *[Input(b, "n_clicks") for b in DOWNLOAD_BUTTONS],
+                  State(ids.STATE, "data"), State(ids.WINDOW, "data"), *[State(cid, "value") for cid in CONTROL_IDS],
+                  State(ids.BROWSER_TZ, "data"), prevent_initial_call=True)
+    def _download(*args):
+        state_data, window, *controls, browser_tz = args[len(DOWNLOAD_BUTTONS):]
+        kind = DOWNLOAD_BUTTONS.get(callback_context.triggered_id, (None,))[0]
+        if kind is None:
+            return no_update
+        return analysis_download(ctx, kind, state_data, window, dict(zip(OPTION_NAMES, controls, strict=True)),
+                                 browser_tz)

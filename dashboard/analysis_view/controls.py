@@ -1,0 +1,45 @@
+"""The Analysis tab's controls (pure): instrument, interval, event window W, spacing S, largest
+lag L and number of largest moves N, validated from the values the page sends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+INTERVALS = ("1d", "1h")
+INTERVAL_WORDS = {"1d": "daily", "1h": "hourly"}
+DEFAULTS = {"window": 10, "spacing": 0, "lag": 10, "n": 10}
+LIMITS = {"window": (1, 60), "spacing": (0, 1000), "lag": (0, 60), "n": (1, 50)}
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The Analysis tab's controls: instrument, interval ('1d'/'1h'), event window W, spacing S,
+    largest lag L and how many largest moves N."""
+
+    instrument: str | None
+    interval: str = "1d"
+    window: int = DEFAULTS["window"]
+    spacing: int = DEFAULTS["spacing"]
+    lag: int = DEFAULTS["lag"]
+    n: int = DEFAULTS["n"]
+
+
+def _bounded(value, name: str) -> int:
+    low, high = LIMITS[name]
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return DEFAULTS[name]
+    return min(max(number, low), high)
+
+
+def controls_from(options: Mapping | None) -> Controls:
+    """Controls from the tab's values ({'instrument', 'interval', 'window', 'spacing', 'lag', 'n'}):
+    numbers clamped to LIMITS, anything missing or unreadable at its default."""
+    options = options or {}
+    interval = options.get("interval")
+    instrument = options.get("instrument")
+    return Controls(instrument=instrument if isinstance(instrument, str) and instrument else None,
+                    interval=interval if interval in INTERVALS else "1d",
+                    **{name: _bounded(options.get(name), name) for name in DEFAULTS})

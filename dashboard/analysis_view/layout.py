@@ -1,0 +1,81 @@
+"""The Analysis tab's layout (no data: the callbacks fill it in) and the Chart / Analysis tabs."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.analysis_view.controls import DEFAULTS, LIMITS
+
+GRAPH_CONFIG = {"displaylogo": False}
+DOWNLOAD_BUTTONS = {
+    ids.ANALYSIS_DOWNLOAD_EVENTS_BUTTON: ("events", "Events CSV"),
+    ids.ANALYSIS_DOWNLOAD_STATS_BUTTON: ("stats", "Statistics CSV"),
+    ids.ANALYSIS_DOWNLOAD_LAGS_BUTTON: ("lags", "Lags CSV"),
+    ids.ANALYSIS_DOWNLOAD_MOVES_BUTTON: ("moves", "Largest moves CSV"),
+    ids.ANALYSIS_DOWNLOAD_RISK_BUTTON: ("risk", "Risk index CSV"),
+}
+
+
+def _labelled(label: str, component, width: int | str = "auto") -> dbc.Col:
+    return dbc.Col([html.Label(label, htmlFor=component.id), component], width=width, className="mb-1")
+
+
+def _number(component_id: str, name: str) -> dcc.Input:
+    low, high = LIMITS[name]
+    return dcc.Input(id=component_id, type="number", min=low, max=high, step=1, value=DEFAULTS[name],
+                     debounce=True, className="form-control", style={"width": "6rem"})
+
+
+def controls() -> html.Div:
+    """Instrument (one of the view's), interval, W, S, L and N."""
+    return html.Div(dbc.Row([
+        _labelled("Instrument", dcc.Dropdown(id=ids.ANALYSIS_INSTRUMENT, options=[], clearable=False), width=3),
+        _labelled("Bars", dcc.RadioItems(
+            id=ids.ANALYSIS_INTERVAL, value="1d", inline=True, inputClassName="me-1", labelClassName="me-2",
+            options=[{"label": "daily", "value": "1d"}, {"label": "hourly", "value": "1h"}])),
+        _labelled("Event window W (bars)", _number(ids.ANALYSIS_EVENT_WINDOW, "window")),
+        _labelled("Spacing S (bars)", _number(ids.ANALYSIS_SPACING, "spacing")),
+        _labelled("Largest lag L", _number(ids.ANALYSIS_LAG, "lag")),
+        _labelled("Largest moves N", _number(ids.ANALYSIS_TOP_N, "n")),
+        dbc.Col(html.Span([html.Button(text, id=button, className="btn btn-sm btn-outline-secondary")
+                           for button, (_, text) in DOWNLOAD_BUTTONS.items()], className="nm-downloads"),
+                width="auto", className="mb-1 ms-auto"),
+    ], className="g-2 align-items-end"), className="nm-card mb-3")
+
+
+def _card(title: str, *children) -> html.Div:
+    return html.Div([html.H6(title, className="mb-1"), *children], className="nm-card mb-3")
+
+
+def analysis_tab() -> html.Div:
+    """The Analysis tab's contents."""
+    return html.Div([
+        controls(),
+        html.Div(id=ids.ANALYSIS_MESSAGE, className="nm-note mb-2"),
+        dcc.Loading(html.Div([
+            dbc.Row([
+                dbc.Col(_card("Event study: mean path around the headlines",
+                              dcc.Graph(id=ids.ANALYSIS_EVENT_CHART, config=GRAPH_CONFIG)), lg=7),
+                dbc.Col(_card("Statistics", html.Div(id=ids.ANALYSIS_STATS)), lg=5),
+            ], className="g-3"),
+            dbc.Row([
+                dbc.Col(_card("News intensity against volatility, by lag",
+                              dcc.Graph(id=ids.ANALYSIS_LAG_CHART, config=GRAPH_CONFIG)), lg=6),
+                dbc.Col(_card("Daily geopolitical-risk index",
+                              dcc.Graph(id=ids.ANALYSIS_RISK_CHART, config=GRAPH_CONFIG)), lg=6),
+            ], className="g-3"),
+            _card("Largest moves and the headlines before them",
+                  html.Div(id=ids.ANALYSIS_MOVES, style={"overflowX": "auto"})),
+        ]), type="default", delay_show=300, show_initially=False),
+        dcc.Download(id=ids.ANALYSIS_DOWNLOAD),
+    ], className="pt-3")
+
+
+def page_tabs(chart_children: list) -> dbc.Tabs:
+    """The main area's tabs: "Chart" (`chart_children`, shown first) and "Analysis"."""
+    return dbc.Tabs([
+        dbc.Tab(html.Div(chart_children, className="pt-3"), label="Chart", tab_id=ids.ANALYSIS_TAB_CHART),
+        dbc.Tab(analysis_tab(), label="Analysis", tab_id=ids.ANALYSIS_TAB_ANALYSIS),
+    ], id=ids.ANALYSIS_TABS, active_tab=ids.ANALYSIS_TAB_CHART)

@@ -1,0 +1,183 @@
+"""The Analysis tab's tables (pure): the statistics rows, the largest-moves table with its links
+to the chart, and every table as CSV bytes (one writer: `frame_csv`).
+
+CSV files follow dashboard.downloads: UTF-8 with a byte-order mark, `\\n` line ends, text cells
+(and header names) through `ingest.csv_safety.neutralise_cell`, numbers through `format_number`
+(the exact float, NaN as an empty cell), times as ISO 8601 in the display zone with the offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.analysis.event_study import EventStudyResult
+from dashboard.analysis.intensity import IntensityResult
+from dashboard.downloads import local_iso
+from dashboard.state import ViewState, state_to_search
+from ingest.csv_safety import format_number, neutralise_cell, write_csv
+
+DOWNLOAD_KINDS = ("events", "stats", "lags", "moves", "risk")
+LINK_DAYS = 3                 # a "show on chart" link opens the days D - 3 … D + 3 around the move
+HEADLINES_PER_MOVE = 3        # shown per move on the page (the CSV has them all)
+_BOM = "\ufeff"
+
+
+def _stat(statistic: str, value) -> dict:
+    return {"statistic": statistic, "value": value}
+
+
+def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult | None) -> list[dict]:
+    """The statistics table: rows {'statistic', 'value'} of the event study (moves as log return
+    ×100, i.e. %) then of intensity against volatility; a side that is None is left out. Counts
+    are ints, the rest floats (NaN where undefined)."""
+    rows: list[dict] = []
+    if result is not None:
+        w = result.window
+        rows += [
+            _stat("Headlines", result.n_headlines),
+            _stat("Headlines before the first bar", result.n_headlines_before_data),
+            _stat("Events used", result.n_events),
+            _stat(f"Events left out: fewer than {w} bars on a side", result.n_dropped_edges),
+            _stat(f"Events left out: spacing {result.spacing}", result.n_dropped_spacing),
+            _stat("Mean move at +1 bar, %", result.move_1 * 100),
+            _stat("t at +1", result.t_1),
+            _stat("p at +1", result.p_1),
+            _stat(f"Mean move at +{w} bars, %", result.move_w * 100),
+            _stat(f"t at +{w}", result.t_w),
+            _stat(f"p at +{w}", result.p_w),
+            _stat("SD of one-bar moves, %", result.sd_1 * 100),
+            _stat("Share of events with |move at +1| > 2 SD", result.share_beyond_2sd),
+            _stat(f"Mean |move at +{w}|, %", result.mean_abs_w * 100),
+            _stat("Placebo draws", result.placebo_draws),
+            _stat(f"Placebo p of the mean |move at +{w}|", result.placebo_p),
+        ]
+    if intensity is not None:
+        rows += [
+            _stat(f"Buckets ({intensity.bucket}) with a return", intensity.n),
+            _stat("Pearson r, headlines vs |return|", intensity.pearson_r),
+            _stat("Pearson p", intensity.pearson_p),
+            _stat("Spearman r, headlines vs |return|", intensity.spearman_r),
+            _stat("Spearman p", intensity.spearman_p),
+            _stat("Lag band ±1.96/√n", intensity.band),
+        ]
+    return rows
+
+
+def format_value(value) -> str:
+    """How the page shows a statistic: counts with thousands separators, other numbers to four
+    significant digits, NaN as '–'."""
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if value is None or np.isnan(value):
+        return "–"
+    return f"{value:.4g}"
+
+
+def stats_table(rows: list[dict]) -> html.Table:
+    """The statistics as a small HTML table (text only)."""
+    body = [html.Tr([html.Td(row["statistic"]), html.Td(format_value(row["value"]), className="text-end")])
+            for row in rows]
+    return html.Table([html.Thead(html.Tr([html.Th("Statistic"), html.Th("Value", className="text-end")])),
+                       html.Tbody(body)], className="table table-sm mb-0")
+
+
+def chart_link(state: ViewState, bar_ts: pd.Timestamp | datetime) -> str:
+    """The URL query of the chart at a move: the view `state` (instruments and filters kept) over
+    the UTC days D - LINK_DAYS … D + LINK_DAYS, D the day of the move's bar."""
+    day = pd.Timestamp(bar_ts).tz_convert("UTC").date()
+    span = timedelta(days=LINK_DAYS)
+    return state_to_search(replace(state, range="custom", start=day - span, end=day + span))
+
+
+def _when(value: pd.Timestamp, tz: str, interval: str) -> str:
+    if pd.isna(value):
+        return ""
+    return value.tz_convert(tz).strftime("%Y-%m-%d" if interval == "1d" else "%Y-%m-%d %H:%M")
+
+
+def _text(value) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def moves_table(moves: pd.DataFrame, state: ViewState, interval: str, tz: str) -> html.Table:
+    """The largest moves (dashboard.analysis.largest_moves rows) as an HTML table: per move its
+    rank, bar, % change, close and a "show on chart" link (a dcc.Link to `chart_link`, inside a
+    span with a pattern-matching id whose clicks switch to the Chart tab), then up to
+    HEADLINES_PER_MOVE of its headlines (best score first). Headline text is text, never markup."""
+    head = html.Thead(html.Tr([html.Th(h) for h in
+                               ("#", f"Bar ({tz})", "Move %", "Close", "Headline time", "Source", "Headline",
+                                "Matches", "")]))
+    body = []
+    for rank, group in moves.groupby("rank", sort=True):
+        first = group.iloc[0]
+        shown = group.iloc[:HEADLINES_PER_MOVE] if pd.notna(first["headline_id"]) else group.iloc[:0]
+        link = html.Span(dcc.Link("show on chart", href=chart_link(state, first["ts"])),
+                         id={"type": ids.ANALYSIS_SHOW_ON_CHART, "index": int(rank)})
+        move_cells = [html.Td(str(int(rank))), html.Td(_when(first["ts"], tz, interval)),
+                      html.Td(f"{first['pct']:+.2f}", className="text-end"),
+                      html.Td(format_number(first["close"]), className="text-end")]
+        if shown.empty:
+            body.append(html.Tr([*move_cells, html.Td("No headline in the window before this move", colSpan=4),
+                                 html.Td(link)]))
+            continue
+        for position, (_, row) in enumerate(shown.iterrows()):
+            cells = move_cells if position == 0 else [html.Td("") for _ in move_cells]
+            body.append(html.Tr([*cells, html.Td(_when(row["published"], tz, "1h")), html.Td(_text(row["source"])),
+                                 html.Td(_text(row["title"])), html.Td(_text(row["matches"])),
+                                 html.Td(link if position == 0 else "")]))
+        if len(group) > len(shown):
+            body.append(html.Tr([html.Td("", colSpan=4),
+                                 html.Td(f"… and {len(group) - len(shown):,} more headlines (in the CSV)",
+                                         colSpan=5, className="nm-note")]))
+    return html.Table([head, html.Tbody(body)], className="table table-sm mb-0")
+
+
+def _cells(values: pd.Series, tz: str) -> list[str]:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return local_iso(values, tz)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return [format_number(v) for v in values.tolist()]
+    return [neutralise_cell(_text(v)) for v in values.tolist()]
+
+
+def frame_csv(frame: pd.DataFrame, tz: str = "UTC") -> bytes:
+    """A frame as CSV bytes (see the module docstring): tz-aware time columns in zone `tz`,
+    numeric columns as numbers, every other column as neutralised text."""
+    columns = [_cells(frame[name], tz) for name in frame.columns]
+    header = [neutralise_cell(str(name)) for name in frame.columns]
+    return (_BOM + write_csv(header, (list(row) for row in zip(*columns, strict=True)))).encode("utf-8")
+
+
+def lags_frame(intensity: IntensityResult) -> pd.DataFrame:
+    """The lag table: lag, pairs, r, and the band ±1.96/√n in every row."""
+    return intensity.lags.assign(band=float(intensity.band))
+
+
+def risk_frame(index: pd.DataFrame) -> pd.DataFrame:
+    """The daily risk index with its UTC day as a date (YYYY-MM-DD) in `day_utc`."""
+    days = index["day"].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d").astype(object)
+    return pd.DataFrame({"day_utc": days, **{c: index[c] for c in index.columns if c != "day"}})
+
+
+def _day(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def download_name(kind: str, instrument: str, start: date | datetime | None, end: date | datetime | None) -> str:
+    """`newsmarks-analysis-<kind>-<instrument>-<start>-to-<end>.csv` (`from-…`, `to-…` or `all`
+    when a side is open). kind: one of DOWNLOAD_KINDS."""
+    if kind not in DOWNLOAD_KINDS:
+        raise ValueError(f"unknown analysis download {kind!r} (known: {', '.join(DOWNLOAD_KINDS)})")
+    first, last = _day(start), _day(end)
+    span = (f"{first}-to-{last}" if first and last else f"from-{first}" if first
+            else f"to-{last}" if last else "all")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in instrument)
+    return f"newsmarks-analysis-{kind}-{safe}-{span}.csv"
