@@ -10,7 +10,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, and_, bindparam, case, delete, func, literal, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from ingest.sources.base import Headline
 from ingest.store import schema
@@ -22,7 +35,8 @@ from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
 STORY_WINDOW_SECONDS = 2 * 86400
 TAG_KINDS = ("topic", "gpr", "sentiment")
 TAG_COLUMNS = {"topic": "topics", "gpr": "gpr", "sentiment": "sentiment"}
-SMALL_WINDOW_ROWS = 10_000     # fewer headlines than this in a filter's window: check topics and search row by row
+SMALL_WINDOW_ROWS = 10_000     # fewer headlines than this in a window: check a search row by row
+WINDOW_PROBE_ROWS = 50_000     # headlines of a window counted at most, to choose how to check tags
 MAX_COUNT_BUCKETS = 5_000      # more buckets than this: count with one GROUP BY instead of bucket by bucket
 _WORD = re.compile(r"\w+")
 HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "published", "fetched",
@@ -160,27 +174,53 @@ class HeadlineFilter:
     sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     stories_only: bool = False
+    sentiments: tuple[str, ...] = ()   # 'negative', 'neutral', 'positive'
 
 
 SORTABLE = {"published": "published", "source": "source", "title": "title"}
 
 
-def _scan_by_time(conn: Connection, flt: HeadlineFilter) -> bool:
-    """True when a topic or search filter is best checked row by row along the time index: its
-    window (with the other filters) holds fewer than SMALL_WINDOW_ROWS headlines. Else the
-    matching ids drive the query — SQLite's choice either way without statistics, which costs a
-    look-up of every match (thousands) even for a window of a day."""
-    if (not flt.topics and not parse_search(flt.query)) or (flt.start is None and flt.end is None):
-        return False
-    plain = replace(flt, topics=(), query=None)
-    window = _where(conn, select(schema.headlines.c.id), plain).limit(SMALL_WINDOW_ROWS).subquery()
-    return conn.execute(select(func.count()).select_from(window)).scalar() < SMALL_WINDOW_ROWS
+def _by_ids(flt: HeadlineFilter) -> bool:
+    """True when the filter has conditions answered by a list of matching ids: tags (topics,
+    sentiments) or a search."""
+    return bool(flt.topics or flt.sentiments or parse_search(flt.query))
 
 
-def _where(conn: Connection, stmt, flt: HeadlineFilter):
-    table = schema.headlines
-    # `id + 0` cannot drive the query (it is no column), so a short window is scanned instead
-    key = table.c.id + 0 if _scan_by_time(conn, flt) else table.c.id
+def _tag_filters(flt: HeadlineFilter) -> list[tuple[str, list[str]]]:
+    return [(kind, list(wanted)) for kind, wanted in (("topic", flt.topics), ("sentiment", flt.sentiments))
+            if wanted]
+
+
+def _capped_count(conn: Connection, stmt, cap: int) -> int:
+    """Rows of `stmt`, counted up to `cap` (a bounded walk along an index)."""
+    return conn.execute(select(func.count()).select_from(stmt.limit(cap).subquery())).scalar()
+
+
+def _plan(conn: Connection, flt: HeadlineFilter) -> tuple[str | None, bool]:
+    """How tag and search filters are best checked — SQLite has no statistics to choose well:
+    (the tag kind whose list of matching ids drives the query, else None: tags are looked up
+    row by row along the time index; whether the search too is checked row by row). Measured
+    costs: a look-up per row of the window and per tag value, or about twice that per id of a
+    list (SQLite builds a list in full before using it; a sentiment matches a third of the
+    store). Both sizes are counted only up to what the choice needs (WINDOW_PROBE_ROWS)."""
+    tags = schema.headline_tags
+    window = WINDOW_PROBE_ROWS  # headlines in the window with the other filters, at most this many
+    if flt.start is not None or flt.end is not None:
+        plain = replace(flt, topics=(), sentiments=(), query=None)
+        window = _capped_count(conn, _where(conn, select(schema.headlines.c.id), plain), WINDOW_PROBE_ROWS)
+    driver, smallest = None, None
+    for kind, wanted in _tag_filters(flt):
+        worth = window * len(wanted) // 2  # a list this long costs as much as looking the tags up row by row
+        size = _capped_count(conn, select(tags.c.headline_id).where(tags.c.kind == kind, tags.c.tag.in_(wanted)),
+                             worth)
+        if size < worth and (smallest is None or size < smallest):
+            driver, smallest = kind, size
+    return driver, window < SMALL_WINDOW_ROWS
+
+
+def _where(conn: Connection, stmt, flt: HeadlineFilter, plan: tuple[str | None, bool] | None = None):
+    table, tags = schema.headlines, schema.headline_tags
+    driver, scan_search = plan or (_plan(conn, flt) if _by_ids(flt) else (None, False))
     if flt.start is not None:
         stmt = stmt.where(table.c.published >= to_epoch(flt.start))
     if flt.end is not None:
@@ -189,17 +229,21 @@ def _where(conn: Connection, stmt, flt: HeadlineFilter):
         stmt = stmt.where(table.c.source.in_(list(flt.sources)))
     if flt.stories_only:
         stmt = stmt.where(table.c.story_id.is_(None))
-    if flt.topics:
-        tagged = select(schema.headline_tags.c.headline_id).where(
-            schema.headline_tags.c.kind == "topic", schema.headline_tags.c.tag.in_(list(flt.topics)))
-        stmt = stmt.where(key.in_(tagged))
+    for kind, wanted in _tag_filters(flt):
+        if kind == driver:
+            stmt = stmt.where(table.c.id.in_(select(tags.c.headline_id).where(tags.c.kind == kind,
+                                                                              tags.c.tag.in_(wanted))))
+        else:  # one primary-key look-up per row
+            stmt = stmt.where(exists().where(tags.c.headline_id == table.c.id, tags.c.kind == kind,
+                                             tags.c.tag.in_(wanted)))
     groups = parse_search(flt.query)
     if groups:
         if conn.dialect.name != "sqlite":
             raise NotImplementedError(f"full-text search is not implemented for {conn.dialect.name}")
         matching = text("SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :match") \
             .bindparams(match=to_fts5(groups))
-        stmt = stmt.where(key.in_(matching))
+        # `id + 0` is no column, so it cannot drive the query: a short window is scanned instead
+        stmt = stmt.where((table.c.id + 0 if scan_search else table.c.id).in_(matching))
     return stmt
 
 
@@ -240,24 +284,26 @@ def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) 
     columns bucket (UTC start time) and count; empty buckets are left out."""
     if bucket_seconds <= 0:
         raise ValueError(f"bucket_seconds must be positive, got {bucket_seconds}")
-    frame = _counts_bucket_by_bucket(conn, flt, bucket_seconds)
+    plan = _plan(conn, flt) if _by_ids(flt) else (None, False)
+    frame = _counts_bucket_by_bucket(conn, flt, bucket_seconds, plan)
     if frame is None:
         table = schema.headlines
         bucket = (table.c.published - table.c.published % bucket_seconds).label("bucket")
-        stmt = _where(conn, select(bucket, func.count().label("count")).select_from(table), flt)
+        stmt = _where(conn, select(bucket, func.count().label("count")).select_from(table), flt, plan)
         frame = result_frame(conn.execute(stmt.group_by(bucket).order_by(bucket)), ["bucket", "count"])
     frame["bucket"] = epoch_series(frame["bucket"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
     frame["count"] = frame["count"].astype("int64")
     return frame
 
 
-def _counts_bucket_by_bucket(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) -> pd.DataFrame | None:
+def _counts_bucket_by_bucket(conn: Connection, flt: HeadlineFilter, bucket_seconds: int,
+                             plan: tuple[str | None, bool]) -> pd.DataFrame | None:
     """Counts per bucket as one range count per bucket, each a short walk along a time index —
     several times faster over a long window than grouping every row (which sorts them all).
-    None when a GROUP BY is the better (or the only exact) way: topic or search filters (their
-    matches drive the query), too many buckets, times before 1970 (SQL's % differs there)."""
+    None when a GROUP BY is the better (or the only exact) way: a list of matching ids drives
+    the query (`plan`, a search), too many buckets, times before 1970 (SQL's % differs there)."""
     table = schema.headlines
-    if flt.topics or parse_search(flt.query):
+    if plan[0] is not None or parse_search(flt.query):
         return None
     low = to_epoch(flt.start) if flt.start is not None else conn.execute(select(func.min(table.c.published))).scalar()
     high = to_epoch(flt.end) if flt.end is not None else conn.execute(select(func.max(table.c.published))).scalar()
@@ -275,7 +321,7 @@ def _counts_bucket_by_bucket(conn: Connection, flt: HeadlineFilter, bucket_secon
         following, following,
         case((following + bucket_seconds - 1 < high, following + bucket_seconds - 1), else_=high),
     ).where(following <= high))
-    in_bucket = _where(conn, select(func.count()).select_from(table), replace(flt, start=None, end=None)) \
+    in_bucket = _where(conn, select(func.count()).select_from(table), replace(flt, start=None, end=None), plan) \
         .where(table.c.published >= buckets.c.lo, table.c.published <= buckets.c.hi).scalar_subquery()
     frame = result_frame(conn.execute(select(buckets.c.bucket, in_bucket)), ["bucket", "count"])
     return frame[frame["count"] > 0].reset_index(drop=True)
