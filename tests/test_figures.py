@@ -157,7 +157,11 @@ def test_layout():
     layout = fig.layout
     assert (layout.uirevision, layout.hovermode, layout.height, layout.legend.orientation) == (
         "newsmarks-price", "closest", 620, "h")
-    assert layout.template == pio.templates["plotly_white"]
+    # the light style of plotly_white, written out (no template to validate on every callback)
+    assert layout.template == pio.templates["none"]
+    assert (layout.plot_bgcolor, layout.paper_bgcolor, layout.yaxis.gridcolor) == ("white", "white", "#EBF0F8")
+    assert (layout.yaxis.domain, layout.yaxis2.domain) == ((0.2434, 1.0), (0.0, 0.2134))
+    assert (layout.xaxis.anchor, layout.xaxis2.anchor, layout.yaxis2.anchor) == ("y", "y2", "x2")
     assert layout.xaxis2.title.text == "time (Europe/Moscow)"
     assert layout.xaxis.matches == "x2" and layout.xaxis.type == "date"
     # zoom persistence is left to layout.uirevision, so a caller can reset it by changing that alone
