@@ -248,6 +248,7 @@ def price_figure(
     layout["xaxis"] = {"type": "date", "anchor": "y", "domain": [0.0, 1.0], "matches": "x2",
                        "showticklabels": False, **_GRID}
     layout["xaxis2"] = {"type": "date", "anchor": "y2", "domain": [0.0, 1.0], "title": {"text": f"time ({tz})"},
+                        "automargin": True,
                         **_GRID}
     layout["yaxis2"] = {"title": {"text": "headlines"}, "automargin": True, "rangemode": "tozero", "anchor": "x2",
                         "domain": [0.0, 0.2134], **_GRID}
