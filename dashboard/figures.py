@@ -16,7 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from dashboard.marks import AXIS_MODES, OTHER, group_marks, percent_from_first, utc_ns
+from dashboard.marks import AXIS_MODES, OTHER, group_marks, percent_from_first
+from dashboard.times import utc_ns
 
 __all__ = ["price_figure", "empty_figure", "display_times", "hover_text", "price_axis_name", "counts_name"]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dashboard.times import utc_ns
+
 __all__ = [
     "AXIS_MODES", "MARKS_BY", "NO_SOURCE", "NO_TOPIC", "OTHER", "MAX_GROUPS",
-    "utc_ns", "percent_from_first", "place_marks", "group_marks",
+    "percent_from_first", "place_marks", "group_marks",
 ]
 
 AXIS_MODES = ("separate", "pct")
@@ -16,16 +18,6 @@ NO_TOPIC = "(no topic)"
 NO_SOURCE = "(no source)"
 OTHER = "other"
 MAX_GROUPS = 12
-
-
-def utc_ns(values: pd.Series, what: str) -> pd.Series:
-    """``values`` as UTC nanosecond timestamps; a naive or non-datetime column is a ValueError naming ``what``.
-
-    merge_asof needs both keys in the same zone and unit (pandas 3 keeps s/ms/us/ns apart).
-    """
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"{what} must be tz-aware datetimes (UTC), got dtype {values.dtype}")
-    return values.dt.tz_convert("UTC").dt.as_unit("ns")
 
 
 def percent_from_first(values: pd.Series) -> pd.Series:

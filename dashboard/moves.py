@@ -45,6 +45,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from dashboard.times import epoch_ns
+
 DEFAULT_HORIZONS: Mapping[str, timedelta] = MappingProxyType(
     {"1h": timedelta(hours=1), "1d": timedelta(days=1)})
 INTERVAL_LENGTH: Mapping[str, timedelta] = MappingProxyType(
@@ -135,14 +137,6 @@ class _Resolved:
         return np.where(start > 0, pct, np.nan)
 
 
-def _utc_ns(values: pd.Series, what: str) -> np.ndarray:
-    """int64 nanoseconds since the epoch (UTC) of tz-aware times; NaT stays the NaT sentinel."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"{what} must be tz-aware timestamps (UTC), got dtype {values.dtype}")
-    naive = values.dt.tz_convert("UTC").dt.as_unit("ns").dt.tz_localize(None)
-    return naive.to_numpy(dtype="datetime64[ns]").view("i8")
-
-
 def _check_horizons(horizons: Mapping[str, timedelta]) -> dict[str, int]:
     out: dict[str, int] = {}
     for label, span in horizons.items():
@@ -160,9 +154,9 @@ def _series(bars: pd.DataFrame) -> dict[str, dict[str, _Series]]:
     missing = [c for c in BAR_COLUMNS if c not in bars.columns]
     if missing:
         raise ValueError(f"bars frame lacks column(s) {', '.join(missing)}")
-    stamps = _utc_ns(bars["ts"], "bars.ts")
+    stamps = epoch_ns(bars["ts"], "bars.ts")
     try:
-        closed = _utc_ns(close_times(bars["ts"], bars["interval"]), "bars.ts")
+        closed = epoch_ns(close_times(bars["ts"], bars["interval"]), "bars.ts")
     except ValueError as error:
         raise ValueError(f"bars: {error}") from None
     close = pd.to_numeric(bars["close"], errors="coerce").astype("float64").to_numpy()
@@ -243,7 +237,7 @@ def moves_after(headlines: pd.DataFrame, bars: pd.DataFrame,
     missing = [c for c in ("id", "published") if c not in headlines.columns]
     if missing:
         raise ValueError(f"headlines frame lacks column(s) {', '.join(missing)}")
-    published = _utc_ns(headlines["published"], "headlines.published")
+    published = epoch_ns(headlines["published"], "headlines.published")
     columns: dict[str, np.ndarray] = {"id": headlines["id"].to_numpy()}
     for item in _resolve(published, bars, horizons):
         columns[move_column(item.instrument_id, item.horizon)] = item.pct()
@@ -260,7 +254,7 @@ def moves_for_one(headline_time: datetime | pd.Timestamp, bars: pd.DataFrame,
     moment = pd.Timestamp(headline_time)
     if moment.tzinfo is None:
         raise ValueError(f"headline_time must be tz-aware, got naive {headline_time!r}")
-    published = _utc_ns(pd.Series([moment]), "headline_time")
+    published = epoch_ns(pd.Series([moment]), "headline_time")
     out: list[dict] = []
     for item in _resolve(published, bars, horizons):
         pct = float(item.pct()[0])

@@ -47,6 +47,7 @@ from scipy import stats
 from scipy.sparse import csr_array
 
 from dashboard.moves import INTERVAL_LENGTH, close_times
+from dashboard.times import epoch_ns
 
 _NS_PER_DAY = 86_400 * 10**9
 _NS_PER_HOUR = 3_600 * 10**9
@@ -120,12 +121,10 @@ def move_columns(window: int) -> list[str]:
 
 
 def _utc_ns(values: pd.Series, what: str) -> np.ndarray:
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"{what} must be tz-aware timestamps (UTC), got dtype {values.dtype}")
+    stamps = epoch_ns(values, what)
     if values.isna().any():
         raise ValueError(f"{what} has missing times")
-    naive = values.dt.tz_convert("UTC").dt.as_unit("ns").dt.tz_localize(None)
-    return naive.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return stamps
 
 
 def _as_series(values: pd.Series | pd.DatetimeIndex) -> pd.Series:

@@ -43,8 +43,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.analysis.largest_moves import bar_moves, utc_ns
+from dashboard.analysis.largest_moves import bar_moves
 from dashboard.moves import INTERVAL_LENGTH
+from dashboard.times import epoch_ns
 
 BUCKETS: Mapping[str, timedelta] = MappingProxyType({"1h": timedelta(hours=1), "1d": timedelta(days=1)})
 Z_95 = 1.96
@@ -114,7 +115,7 @@ def lagged_correlations(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.DataFr
 def _bucket_closes(bars: pd.DataFrame, interval: str, size: int) -> pd.DataFrame:
     """Per bucket with a bar: bucket start and close time (int64 ns UTC) and close."""
     moves = bar_moves(bars, interval)
-    closed = utc_ns(moves["closed_at"], "closed_at")
+    closed = epoch_ns(moves["closed_at"], "closed_at")
     start = (closed - 1) // size * size           # right-closed buckets: (start, start + size]
     last = np.ones(len(start), dtype=bool)
     last[:-1] = start[1:] != start[:-1]           # bars are sorted by time: the bucket's last bar
@@ -147,7 +148,7 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     size = pd.Timedelta(BUCKETS[bucket]).as_unit("ns").value
     closes = _bucket_closes(bars, interval, size)
 
-    published = utc_ns(headlines["published"], "headlines.published")
+    published = epoch_ns(headlines["published"], "headlines.published")
     published = published[published != _NAT]
     where = np.searchsorted(closes["closed"].to_numpy(), published, side="right")
     counts = np.bincount(where[where < len(closes)], minlength=len(closes)).astype(np.int64)

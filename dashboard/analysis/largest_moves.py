@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.moves import INTERVAL_LENGTH, close_times
+from dashboard.times import epoch_ns
 from ingest.store.fts import parse_search
 from ingest.tagging import TopicTagger
 
@@ -37,15 +38,6 @@ RESULT_COLUMNS = ("rank", "ts", "prev_close", "close", "log_return", "pct", "win
                   "headline_id", "published", "source", "title", "topics", "score", "matches")
 _HEADLINE_COLUMNS = ("id", "published", "source", "title", "topics")
 _NAT = np.iinfo(np.int64).min
-
-
-def utc_ns(values: pd.Series, what: str) -> np.ndarray:
-    """int64 nanoseconds since the epoch (UTC) of tz-aware times (NaT → the NaT sentinel);
-    ValueError naming `what` for naive times."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"{what} must be tz-aware timestamps (UTC), got dtype {values.dtype}")
-    naive = values.dt.tz_convert("UTC").dt.as_unit("ns").dt.tz_localize(None)
-    return naive.to_numpy(dtype="datetime64[ns]").view("i8")
 
 
 def _ns_times(values: np.ndarray) -> pd.Series:
@@ -71,7 +63,7 @@ def bar_moves(bars: pd.DataFrame, interval: str) -> pd.DataFrame:
     if "instrument_id" in bars.columns and bars["instrument_id"].nunique(dropna=False) > 1:
         found = ", ".join(sorted(str(v) for v in bars["instrument_id"].unique()))
         raise ValueError(f"bars must be of one instrument, found {found}")
-    stamps = utc_ns(bars["ts"], "bars.ts")
+    stamps = epoch_ns(bars["ts"], "bars.ts")
     close = pd.to_numeric(bars["close"], errors="coerce").astype("float64").to_numpy()
     keep = np.flatnonzero(~np.isnan(close) & (stamps != _NAT))
     keep = keep[np.argsort(stamps[keep], kind="stable")]
@@ -167,10 +159,10 @@ def largest_moves(bars: pd.DataFrame, headlines: pd.DataFrame, interval: str, n:
     moves = bar_moves(bars, interval)
     moves = moves[moves["log_return"].notna()]
     top = moves.iloc[np.argsort(-moves["log_return"].abs().to_numpy(), kind="stable")[:n]]
-    ends = utc_ns(top["closed_at"], "closed_at")
+    ends = epoch_ns(top["closed_at"], "closed_at")
     starts = ends - pd.Timedelta(span).as_unit("ns").value
 
-    published = utc_ns(headlines["published"], "headlines.published")
+    published = epoch_ns(headlines["published"], "headlines.published")
     known = np.flatnonzero(published != _NAT)
     known = known[np.argsort(published[known], kind="stable")]
     lo = np.searchsorted(published[known], starts, side="left")
