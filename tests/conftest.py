@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 # yfinance installs its own warnings filter at import; import it first so pytest's filters win.
@@ -55,3 +56,12 @@ def make_config(tmp_path: Path, store_url: str):
 def utc(*args: int) -> datetime:
     """datetime(*args) in UTC."""
     return datetime(*args, tzinfo=UTC)
+
+
+def close_bars(ts, close) -> pd.DataFrame:
+    """A bar frame (ingest.sources.base.BAR_COLUMNS) with only times and closes: no OHLV, no flag."""
+    frame = pd.DataFrame({"ts": ts, "close": close})
+    for column in ("open", "high", "low", "volume"):
+        frame[column] = float("nan")
+    frame["flag"] = None
+    return frame

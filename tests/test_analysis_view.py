@@ -39,7 +39,7 @@ from ingest.gpr import daily_risk_index
 from ingest.sources.base import Headline
 from ingest.store import Store
 from ingest.tagging import headline_tagger
-from tests.conftest import SHARED_DATA, utc
+from tests.conftest import SHARED_DATA, close_bars, utc
 
 FETCHED = utc(2026, 1, 1)
 START, END = utc(2022, 3, 1), utc(2022, 3, 31, 23, 59, 59)
@@ -59,15 +59,10 @@ def ctx(tmp_path_factory) -> DashboardContext:
     store = Store.open(config.store.url)
     store.sync_config(config)
     store.write_bars("brent", "1d", "import", read_prices_csv(SHARED_DATA / "brent-daily.csv").bars, FETCHED)
-    hourly = pd.DataFrame({"ts": pd.date_range("2022-03-07", periods=48, freq="h", tz="UTC"),
-                           "close": [120.0 + i / 4 for i in range(48)]})
-    broken = pd.DataFrame({"ts": pd.date_range("2022-02-01", "2022-04-29", freq="B", tz="UTC")})
-    broken["close"] = [0.0 if day == pd.Timestamp("2022-03-15", tz="UTC") else 90.0 + i % 7
-                       for i, day in enumerate(broken["ts"])]
-    for frame in (hourly, broken):
-        for column in ("open", "high", "low", "volume"):
-            frame[column] = float("nan")
-        frame["flag"] = None
+    hourly = close_bars(pd.date_range("2022-03-07", periods=48, freq="h", tz="UTC"), [120.0 + i / 4 for i in range(48)])
+    days = pd.date_range("2022-02-01", "2022-04-29", freq="B", tz="UTC")
+    broken = close_bars(days, [0.0 if day == pd.Timestamp("2022-03-15", tz="UTC") else 90.0 + i % 7
+                               for i, day in enumerate(days)])
     store.write_bars("brent", "1h", "import", hourly, FETCHED)
     store.write_bars("eur_rub_mkt", "1d", "import", broken, FETCHED)
     tag = headline_tagger(config.topics)

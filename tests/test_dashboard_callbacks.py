@@ -21,7 +21,7 @@ from ingest.csvio import read_headlines_csv, read_prices_csv
 from ingest.sources.base import Headline
 from ingest.store import Store
 from ingest.tagging import headline_tagger
-from tests.conftest import SHARED_DATA, utc
+from tests.conftest import SHARED_DATA, close_bars, utc
 
 FETCHED = utc(2026, 1, 1)
 
@@ -36,11 +36,7 @@ def ctx(tmp_path_factory) -> DashboardContext:
     store.write_bars("brent", "1d", "import", brent, FETCHED)
     rub = read_prices_csv(SHARED_DATA / "yahoo" / "USDRUB=X_1d_semicolon-decimalcomma_2016-2026.csv").bars
     store.write_bars("usd_rub_mkt", "1d", "import", rub, FETCHED)
-    hourly = pd.DataFrame({"ts": pd.date_range("2022-03-07", periods=48, freq="h", tz="UTC"),
-                           "close": [120.0 + i / 4 for i in range(48)]})
-    for column in ("open", "high", "low", "volume"):
-        hourly[column] = float("nan")
-    hourly["flag"] = None
+    hourly = close_bars(pd.date_range("2022-03-07", periods=48, freq="h", tz="UTC"), [120.0 + i / 4 for i in range(48)])
     store.write_bars("brent", "1h", "import", hourly, FETCHED)
     tagger = headline_tagger(config.topics)
     store.write_headlines(read_headlines_csv(SHARED_DATA / "bbc-business-rss-2022-2024.csv",

@@ -15,7 +15,7 @@ from ingest.sources.base import (
     TransientError,
 )
 from ingest.store import WriteCounts
-from tests.conftest import utc
+from tests.conftest import close_bars, utc
 
 NOW = utc(2022, 3, 10, 12)
 BRENT = Instrument(id="brent", label="Brent", mark="BR", source="yahoo", ticker="BZ=F", change="pct")
@@ -32,11 +32,7 @@ class ListSource(PriceSource):
         self.plans.append(plan)
         if self.error is not None:
             raise self.error
-        frame = pd.DataFrame({"ts": pd.date_range("2022-03-01", periods=len(self.closes), tz="UTC"),
-                              "close": self.closes})
-        for column in ("open", "high", "low", "volume"):
-            frame[column] = float("nan")
-        frame["flag"] = None
+        frame = close_bars(pd.date_range("2022-03-01", periods=len(self.closes), tz="UTC"), self.closes)
         return FetchResult(prices=[PriceBatch(self.instrument.id, "1d", "test", frame)])
 
 
