@@ -42,9 +42,12 @@ def zoom_window(relayout: dict | None, zone: str) -> tuple[datetime, datetime] |
     return (start, end) if start < end else None
 
 
-def _window_dict(start: datetime | None, end: datetime | None, interval: str, zoomed: bool) -> dict:
+def _window_dict(start: datetime | None, end: datetime | None, interval: str, zoomed: bool,
+                 headlines: int = 0) -> dict:
+    """The WINDOW store value: the visible window, its bar interval, whether it is a zoom, and how
+    many headlines it holds (so that the table need not count them again)."""
     return {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
-            "interval": interval, "zoomed": zoomed}
+            "interval": interval, "zoomed": zoomed, "headlines": headlines}
 
 
 def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | None]:
@@ -77,7 +80,7 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     elif zoom is None and trigger != ids.STATE and current_window and current_window.get("zoomed"):
         (start, end), zoomed = window_from_dict(current_window), True
     data = load_chart_data(store, state, start, end)
-    window = _window_dict(data.start, data.end, data.interval, zoomed)
+    window = _window_dict(data.start, data.end, data.interval, zoomed, data.total_headlines)
     if data.bars.empty and data.total_headlines == 0:
         return empty_figure("Nothing in this range: widen the range or clear the filters"), "", window, None
     anchor = state.instruments[0] if state.instruments else None

@@ -101,8 +101,10 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                   Input(ids.WINDOW, "data"), State(ids.STATE, "data"))
     def _remount(window, state_data):
         state = _state(ctx, state_data)
-        start, end = window_from_dict(window)
-        total = ctx.store.count_headlines(headline_filter(state, start, end))
+        total = (window or {}).get("headlines")
+        if total is None:
+            start, end = window_from_dict(window)
+            total = ctx.store.count_headlines(headline_filter(state, start, end))
         return headlines_table(move_columns(list(state.instruments), ctx.labels)), headline_count_text(total)
 
     @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),
