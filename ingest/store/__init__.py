@@ -12,8 +12,10 @@ from sqlalchemy import Connection, Engine
 
 from ingest.sources.base import FetchResult, Headline, TickerSnapshot
 from ingest.store import headlines as _headlines
+from ingest.store import news_backfill as _news_backfill
 from ingest.store import prices as _prices
 from ingest.store import runs as _runs
+from ingest.store import snapshots as _snapshots
 from ingest.store.engine import make_engine
 from ingest.store.headlines import HeadlineFilter
 from ingest.store.lock import LockBusy, refresh_lock
@@ -100,7 +102,7 @@ class Store:
                 tags = [list(tag(h)) for h in result.headlines] if tag else None
                 counts += _headlines.write_headlines(conn, result.headlines, tags)
             if result.snapshots:
-                counts += _runs.write_snapshots(conn, result.snapshots)
+                counts += _snapshots.write_snapshots(conn, result.snapshots)
             not_modified = result.feed_state is not None and result.feed_state.not_modified
             status = "not_modified" if not_modified else ("partial" if result.problems else "ok")
             error = "; ".join(result.problems) or None
@@ -133,7 +135,7 @@ class Store:
     def write_snapshots(self, snapshots: Sequence[TickerSnapshot]) -> WriteCounts:
         """Store ticker snapshots in one transaction."""
         with self.writing() as conn:
-            counts = _runs.write_snapshots(conn, snapshots)
+            counts = _snapshots.write_snapshots(conn, snapshots)
             if counts.new:
                 _runs.bump_data_version(conn)
             return counts
@@ -190,6 +192,31 @@ class Store:
             done += count
             if progress is not None:
                 progress(count)
+
+    def snapshots(self, start: datetime | None = None, end: datetime | None = None,
+                  instrument_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Ticker snapshots captured in [start, end) (see snapshots.read_snapshots)."""
+        with self.reading() as conn:
+            return _snapshots.read_snapshots(conn, start, end, instrument_ids)
+
+    # -- headline-history backfill -------------------------------------------------------------
+    def done_backfill_slices(self, source: str, query: str) -> list[tuple[datetime, datetime]]:
+        """The finished time slices [start, end) of a headline-history backfill of `query`."""
+        with self.reading() as conn:
+            return _news_backfill.done_slices(conn, source, query)
+
+    def commit_backfill_slice(self, source: str, query: str, start: datetime, end: datetime,
+                              headlines: Sequence[Headline], now: datetime,
+                              tag: TagFunction | None = None) -> WriteCounts:
+        """Store one slice's headlines (with tags) and mark the slice done, in one transaction:
+        a crash leaves the slice either whole and marked, or absent and to be fetched again."""
+        with self.writing() as conn:
+            tags = [list(tag(h)) for h in headlines] if tag else None
+            counts = _headlines.write_headlines(conn, headlines, tags) if headlines else WriteCounts()
+            _news_backfill.record_slice(conn, source, query, start, end, len(headlines), now)
+            if counts.new or counts.updated:
+                _runs.bump_data_version(conn)
+            return counts
 
     def headline_sources(self) -> list[str]:
         """Every headline source in the store."""

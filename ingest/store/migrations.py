@@ -11,10 +11,16 @@ from sqlalchemy import Connection, Engine, inspect, select
 from ingest.store import schema
 from ingest.store.fts import create_fts
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _add_news_backfill_slices(conn: Connection) -> None:
+    """v2: the table of finished GDELT backfill slices."""
+    schema.news_backfill_slices.create(conn, checkfirst=True)
+
 
 # version reached -> function that takes a store at version-1 to it. Append, never edit.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_news_backfill_slices}
 
 
 class SchemaError(Exception):

@@ -1,16 +1,15 @@
-"""Ingest-run records, feed conditional-GET state, snapshots and the status summary."""
+"""Ingest-run records, feed conditional-GET state and the status summary."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, update
 
-from ingest.sources.base import FeedState, TickerSnapshot
+from ingest.sources.base import FeedState
 from ingest.store import schema
-from ingest.store.dialect import insert_ignore, upsert
+from ingest.store.dialect import upsert
 from ingest.store.prices import NO_ROWS, WriteCounts
 from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
 
@@ -74,18 +73,6 @@ def record_feed_fetch(conn: Connection, name: str, url: str, now: datetime, stat
             values["etag"] = state.etag
             values["last_modified"] = state.last_modified
     upsert(conn, schema.feeds, [values], ["name"])
-
-
-def write_snapshots(conn: Connection, snapshots: Sequence[TickerSnapshot]) -> WriteCounts:
-    """Insert ticker snapshots, ignoring ones already stored (same source, time and mark)."""
-    table = schema.ticker_snapshots
-    rows = [dict(source=s.source, mark=s.mark, instrument_id=s.instrument_id, value=s.value,
-                 change=s.change, change_pct=s.change_pct, captured_at=to_epoch(s.captured_at),
-                 captured_from=s.captured_from, mark_inferred=s.mark_inferred) for s in snapshots]
-    before = conn.execute(select(func.count()).select_from(table)).scalar()
-    insert_ignore(conn, table, rows, ["source", "captured_at", "mark"])
-    added = conn.execute(select(func.count()).select_from(table)).scalar() - before
-    return WriteCounts(new=added, unchanged=len(rows) - added)
 
 
 def runs(conn: Connection, limit: int = 50, source: str | None = None) -> pd.DataFrame:

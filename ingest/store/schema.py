@@ -127,3 +127,16 @@ ingest_runs = Table(
     Column("error", Text),
 )
 Index("ix_ingest_runs_source_started", ingest_runs.c.source, ingest_runs.c.started)
+
+# GDELT history backfill: which time slices of which query are done, so a rerun continues where
+# an interrupted one stopped (schema version 2)
+news_backfill_slices = Table(
+    "news_backfill_slices", metadata,
+    Column("source", String(32), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("slice_start", BigInteger, nullable=False),
+    Column("slice_end", BigInteger, nullable=False),
+    Column("articles", Integer, nullable=False),
+    Column("finished", BigInteger, nullable=False),
+    PrimaryKeyConstraint("source", "query", "slice_start", "slice_end", name="pk_news_backfill_slices"),
+)
