@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from dashboard.state import ViewState
+from ingest.risk_index import BUCKET_INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
 
 MAX_MARKS = 1500              # more headlines than this in view: counts only, zoom in for marks
@@ -31,6 +32,8 @@ class ChartData:
     counts: pd.DataFrame
     total_headlines: int
     bucket_seconds: int
+    risk: pd.DataFrame | None = None        # the risk index per risk_bucket(); None: not asked for
+    snapshots: pd.DataFrame | None = None   # page snapshots of the shown instruments; None: not asked for
 
     @property
     def aggregated(self) -> bool:
@@ -51,6 +54,23 @@ def bucket_for(start: datetime | None, end: datetime | None) -> int:
     if span <= timedelta(days=14):
         return 3600
     return 86400 if span <= timedelta(days=3 * 366) else 7 * 86400
+
+
+def risk_bucket(bucket_seconds: int) -> int:
+    """The risk index's bucket: a day, or the counts' bucket when that is longer (a share of the
+    few headlines of an hour says little)."""
+    return max(bucket_seconds, 86400)
+
+
+def load_risk(store: Store, flt: HeadlineFilter, bucket_seconds: int, counts: pd.DataFrame) -> pd.DataFrame:
+    """The geopolitical-risk index of the filter's headlines per risk_bucket() (reusing `counts`
+    when they are at that bucket already)."""
+    size = risk_bucket(bucket_seconds)
+    if counts.empty:
+        return pd.DataFrame({c: [] for c in BUCKET_INDEX_COLUMNS})
+    if size != bucket_seconds:
+        counts = store.headline_counts(flt, size)
+    return bucket_risk_index(counts, store.gpr_tags(flt), size)
 
 
 def choose_interval(store: Store, instruments: list[str], start: datetime | None, end: datetime | None) -> str:
@@ -75,4 +95,6 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     counts = store.headline_counts(flt, bucket)
     total = int(counts["count"].sum())  # every matching headline is in one bucket: no second count
     headlines = store.headlines_matching(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
-    return ChartData(start, end, interval, bars, headlines, counts, total, bucket)
+    risk = load_risk(store, flt, bucket, counts) if "risk" in state.overlays else None
+    snapshots = store.snapshots(start, end, instruments) if "snapshots" in state.overlays else None
+    return ChartData(start, end, interval, bars, headlines, counts, total, bucket, risk, snapshots)

@@ -20,6 +20,7 @@ TIMEZONE = "nm-timezone"
 AXIS_MODE = "nm-axis-mode"
 MARKS_BY = "nm-marks-by"
 SENTIMENT = "nm-sentiment"
+OVERLAYS = "nm-overlays"            # extra chart series: geopolitical-risk index, page snapshots
 
 CHART = "nm-chart"
 CHART_NOTE = "nm-chart-note"        # e.g. "1,234 headlines: zoom in to see them one by one"
@@ -47,6 +48,7 @@ ANALYSIS_INTERVAL = "nm-analysis-interval"
 ANALYSIS_EVENT_WINDOW = "nm-analysis-event-window"  # W: bars on each side of an event
 ANALYSIS_SPACING = "nm-analysis-spacing"            # S: minimum bars between events
 ANALYSIS_LAG = "nm-analysis-lag"                    # L: largest lag of the cross-correlation
+ANALYSIS_NEWS = "nm-analysis-news"                  # news side of the correlation: count or risk share
 ANALYSIS_TOP_N = "nm-analysis-top-n"                # N: how many largest moves
 ANALYSIS_MESSAGE = "nm-analysis-message"
 ANALYSIS_EVENT_CHART = "nm-analysis-event-chart"

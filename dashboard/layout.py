@@ -32,7 +32,8 @@ def header() -> html.Div:
 
 
 def filter_bar(config: Config, default: ViewState) -> html.Div:
-    """Instruments, search, topics, sources, range, time zone, axis and marks grouping."""
+    """Instruments, search, topics, sources, sentiment, range, time zone, axis, marks grouping and
+    the extra series shown (risk index, page snapshots)."""
     instruments = [{"label": i.label, "value": i.id} for i in config.instruments]
     topics = [{"label": t.name, "value": t.name} for t in config.topics]
     return html.Div(dbc.Row([
@@ -62,6 +63,10 @@ def filter_bar(config: Config, default: ViewState) -> html.Div:
             id=ids.MARKS_BY, value=default.marks_by, inline=True, inputClassName="me-1",
             labelClassName="me-2", options=[{"label": "source", "value": "source"},
                                             {"label": "topic", "value": "topic"}])),
+        _labelled("Show", dcc.Checklist(
+            id=ids.OVERLAYS, value=list(default.overlays), inline=True, inputClassName="me-1",
+            labelClassName="me-2", options=[{"label": "risk index", "value": "risk"},
+                                            {"label": "page snapshots", "value": "snapshots"}])),
     ], className="g-2 align-items-end"), className="nm-filters")
 
 

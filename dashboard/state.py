@@ -15,7 +15,10 @@ AXIS_MODES = ("separate", "pct")
 MARKS_BY = ("source", "topic")
 MAX_QUERY = 200
 SENTIMENTS = ("negative", "neutral", "positive")
-_URL_KEYS = {"query": "q", "marks_by": "marks"}   # ViewState field -> URL parameter, where they differ
+OVERLAYS = ("risk", "snapshots")       # extra series on the chart: risk index, page snapshots
+DEFAULT_OVERLAYS = ("snapshots",)
+# ViewState field -> URL parameter, where they differ
+_URL_KEYS = {"query": "q", "marks_by": "marks", "overlays": "show"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class ViewState:
     axis: str = "separate"
     marks_by: str = "source"
     sentiment: tuple[str, ...] = ()
+    overlays: tuple[str, ...] = DEFAULT_OVERLAYS
 
     def to_dict(self) -> dict:
         """A JSON-friendly dict (for dcc.Store)."""
@@ -96,7 +100,9 @@ def parse_state(search: str | None, known_instruments: list[str], default_instru
                    sentiment=tuple(v for v in _list(values, "sentiment") if v in SENTIMENTS),
                    tz=tz if valid_timezone(tz) else "UTC",
                    axis=axis if axis in AXIS_MODES else "separate",
-                   marks_by=marks_by if marks_by in MARKS_BY else "source")
+                   marks_by=marks_by if marks_by in MARKS_BY else "source",
+                   overlays=(tuple(o for o in OVERLAYS if o in _list(values, "show")) if "show" in values
+                             else DEFAULT_OVERLAYS))
 
 
 def state_to_search(state: ViewState) -> str:
@@ -119,6 +125,8 @@ def state_to_search(state: ViewState) -> str:
         params["marks"] = state.marks_by
     if state.sentiment:
         params["sentiment"] = ",".join(state.sentiment)
+    if state.overlays != DEFAULT_OVERLAYS:
+        params["show"] = ",".join(state.overlays)
     return "?" + urlencode(params, safe=",/")
 
 

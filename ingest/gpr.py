@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ingest.sources.base import Headline
@@ -26,7 +25,6 @@ from ingest.tagging import compile_topic, words_of
 
 TAG_KIND = "gpr"
 COMPONENTS = ("threats", "acts")
-INDEX_COLUMNS = ["day", "headlines", "share_any", "share_threats", "share_acts"]
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 _CATEGORY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -294,47 +292,3 @@ def _near(first: Iterable[Span], second: Iterable[Span], within: int) -> bool:
             if gap <= within:
                 return True
     return False
-
-
-# --- the daily index ----------------------------------------------------------------------------
-
-def daily_risk_index(frame: pd.DataFrame, lexicon: Lexicon | None = None) -> pd.DataFrame:
-    """Per UTC day: the number of headlines and the shares tagged with any GPR category, with a
-    threat category (1–5) and with an act category (6–8), as in the paper's GPR, GPT and GPA.
-
-    `frame` has `published` (tz-aware) and `gpr` (';'-joined category ids, '' or missing for
-    none). Days without headlines are absent. Returns columns INDEX_COLUMNS, `day` a UTC midnight."""
-    missing = [c for c in ("published", "gpr") if c not in frame.columns]
-    if missing:
-        raise ValueError(f"daily_risk_index needs columns published and gpr; missing: {', '.join(missing)}")
-    published = frame["published"]
-    if not isinstance(published.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"published must be tz-aware datetimes (got dtype {published.dtype})")
-    lexicon = lexicon if lexicon is not None else load_lexicon()
-    threats, acts = set(lexicon.threats), set(lexicon.acts)
-    known = threats | acts
-    tags = [_split_tags(value) for value in frame["gpr"]]
-    unknown = sorted({t for found in tags for t in found} - known)
-    if unknown:
-        raise ValueError(f"unknown GPR categories in gpr: {', '.join(unknown)} "
-                         f"(known: {', '.join(c.id for c in lexicon.categories)})")
-    flags = pd.DataFrame({
-        "day": published.dt.tz_convert("UTC").dt.as_unit("ns").dt.floor("D"),
-        "any": [bool(found) for found in tags],
-        "threats": [not threats.isdisjoint(found) for found in tags],
-        "acts": [not acts.isdisjoint(found) for found in tags],
-    }, index=frame.index)
-    grouped = flags.groupby("day", sort=True)
-    out = pd.DataFrame({
-        "headlines": grouped.size().astype("int64"),
-        "share_any": grouped["any"].mean().astype("float64"),
-        "share_threats": grouped["threats"].mean().astype("float64"),
-        "share_acts": grouped["acts"].mean().astype("float64"),
-    }).reset_index()
-    return out[INDEX_COLUMNS]
-
-
-def _split_tags(value) -> set[str]:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return set()
-    return {part.strip() for part in str(value).split(";") if part.strip()}

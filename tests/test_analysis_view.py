@@ -35,7 +35,7 @@ from dashboard.state import parse_state
 from ingest.config import Config
 from ingest.csv_safety import format_number
 from ingest.csvio import read_headlines_csv, read_prices_csv
-from ingest.gpr import daily_risk_index
+from ingest.risk_index import daily_risk_index
 from ingest.sources.base import Headline
 from ingest.store import Store
 from ingest.tagging import headline_tagger
@@ -186,6 +186,19 @@ def test_event_study_path_bands_and_statistics(ctx):
     shown = texts(stats)
     assert shown == [[row["statistic"], f"{row['value']:,}" if isinstance(row["value"], int)
                       else f"{row['value']:.4g}"] for row in rows]
+
+
+def test_risk_share_as_the_news_side_of_the_correlation(ctx):
+    _message, _figure, stats, lags, _moves, _risk = analysis_view(ctx, state(ctx, MARCH), WINDOW,
+                                                                  {**BRENT, "lag": 3, "news": "risk"})
+    expected = intensity_vs_volatility(march_headlines(ctx), march_bars(ctx), "1d", 3, interval="1d", news="risk")
+    assert list(lags.data[0].y) == expected.lags["r"].tolist()
+    assert "r of the risk share of headlines per 1d" in lags.layout.title.text
+    shown = dict((row[0], row[1]) for row in texts(stats))
+    assert shown["Pearson r, risk share vs |return|"] == f"{expected.pearson_r:.4g}"
+    assert shown["Buckets (1d) with a return and headlines"] == f"{expected.n:,}"
+    assert expected.n == expected.aligned["risk_share"].notna().sum() == 21   # days without a headline have no share
+    assert controls_from({"news": "tone"}).news == "count"
 
 
 def test_lag_plot_is_the_cross_correlation(ctx):

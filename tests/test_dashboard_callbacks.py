@@ -78,17 +78,26 @@ def test_sync_from_url_and_from_filters(ctx):
     bad = sync(None, "?range=banana&tz=Mars/Phobos", [], ctx.instrument_ids, ctx.default_instruments)
     assert bad[1] == "?instruments=usd_rub,eur_rub,brent&range=3M"
     assert filters == [["brent", "usd_rub_mkt"], "Ukraine", [], [], "custom", "2022-03-01", "2022-03-31",
-                       "UTC", "separate", "source", []]
+                       "UTC", "separate", "source", [], ["snapshots"]]
     changed = list(filters)
     changed[1] = "sanction*"
     data, search, *outputs = sync(ids.SEARCH, MARCH, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == ("?instruments=brent,usd_rub_mkt&q=sanction%2A&range=custom&start=2022-03-01"
                       "&end=2022-03-31")
-    assert outputs == [no_update] * 11 and data["query"] == "sanction*"
+    assert outputs == [no_update] * 12 and data["query"] == "sanction*"
     changed[4] = "1W"
     data, search, *outputs = sync(ids.RANGE_PRESET, search, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W"
     assert outputs[5:7] == [None, None]
+    changed[11] = ["risk"]   # risk index on, page snapshots off
+    data, search, *outputs = sync(ids.OVERLAYS, search, changed, ctx.instrument_ids, ctx.default_instruments)
+    assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W&show=risk"
+    assert data["overlays"] == ("risk",)
+    changed[11] = []
+    assert sync(ids.OVERLAYS, search, changed, ctx.instrument_ids, ctx.default_instruments)[1] == \
+        "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W&show="
+    assert sync(None, "?show=risk,banana,snapshots", [], ctx.instrument_ids,
+                ctx.default_instruments)[0]["overlays"] == ("risk", "snapshots")
 
 
 def test_chart_shows_prices_marks_and_counts(ctx):

@@ -6,7 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.gpr import INDEX_COLUMNS, GprTagger, LexiconError, daily_risk_index, load_lexicon, parse_lexicon
+from ingest.gpr import GprTagger, LexiconError, load_lexicon, parse_lexicon
+from ingest.risk_index import INDEX_COLUMNS, daily_risk_index
 from ingest.sources.base import Headline
 from tests.conftest import utc
 

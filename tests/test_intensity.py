@@ -204,3 +204,27 @@ def test_brent_daily_against_bbc_business_headlines(shared_data):
     assert lags.loc[1, "r"] == stats.pearsonr(x[:-1], y[1:]).statistic
     assert lags.loc[-1, "r"] == stats.pearsonr(x[1:], y[:-1]).statistic
     assert result.band == 1.96 / np.sqrt(542)
+
+
+def test_risk_share_as_the_news_side_leaves_out_buckets_without_headlines():
+    tagged = HEADLINES.assign(gpr=["war_threats", "", "terror_acts;war_threats", None, "", "",
+                                   "beginning_of_war", "", "", "war_threats"])
+    result = intensity_vs_volatility(tagged, DAILY, "1d", 1, news="risk")
+    aligned = result.aligned
+    assert list(aligned.columns) == ["bucket", "headlines", "risk_share", "abs_return"]
+    assert aligned["headlines"].tolist() == [2, 4, 0, 1]
+    # 03-04: 1 of 2 tagged; 03-07: 1 of 4 (the weekend's two and Monday's one, only Monday tagged);
+    # 03-08: no headline, no share; 03-09: 0 of 1
+    assert aligned["risk_share"].tolist()[:2] == [0.5, 0.25] and np.isnan(aligned["risk_share"].iloc[2])
+    assert aligned["risk_share"].iloc[3] == 0.0
+    assert result.n == 3 and result.news == "risk" and result.band == 1.96 / np.sqrt(3)
+    x, y = np.array([0.5, 0.25, 0.0]), aligned["abs_return"].to_numpy()[[0, 1, 3]]
+    pearson, spearman = stats.pearsonr(x, y), stats.spearmanr(x, y)
+    assert (result.pearson_r, result.pearson_p) == (pearson.statistic, pearson.pvalue)
+    assert (result.spearman_r, result.spearman_p) == (spearman.statistic, spearman.pvalue)
+    # lag 1: share_t against return_{t+1}: (0.5, r[1]), (0.25, r[2]), (NaN, r[3]) -> 2 pairs, r undefined
+    assert result.lags["pairs"].tolist() == [2, 3, 2] and np.isnan(result.lags["r"].iloc[2])
+    with pytest.raises(ValueError, match="lacks column gpr"):
+        intensity_vs_volatility(HEADLINES, DAILY, "1d", news="risk")
+    with pytest.raises(ValueError, match="unknown news measure 'tone'"):
+        intensity_vs_volatility(tagged, DAILY, "1d", news="tone")

@@ -28,6 +28,12 @@ trading day): a positive lag means news leads the move, a negative one that the 
 (news reporting on moves). The band ±1.96/√n (n aligned rows) is the approximate 95% band of a
 lagged correlation between unrelated series.
 
+News measure. `news="count"` (the default) puts the headline count per bucket against the
+moves; `news="risk"` the bucket's geopolitical-risk share instead — of the headlines counted in
+the bucket, the share carrying any Caldara–Iacoviello category (their `gpr` tags, as
+ingest.risk_index counts them). A bucket without headlines has no share: it is left out of the
+correlations (pairs are the buckets where both sides exist).
+
 Degenerate inputs (fewer than 3 pairs, a constant series) give NaN, never an error.
 """
 
@@ -48,6 +54,7 @@ from dashboard.moves import INTERVAL_LENGTH
 from dashboard.times import epoch_ns
 
 BUCKETS: Mapping[str, timedelta] = MappingProxyType({"1h": timedelta(hours=1), "1d": timedelta(days=1)})
+NEWS_MEASURES = ("count", "risk")
 Z_95 = 1.96
 _NAT = np.iinfo(np.int64).min
 
@@ -57,13 +64,15 @@ class IntensityResult:
     """What `intensity_vs_volatility` found.
 
     aligned: one row per bucket with a bar and a return — bucket (UTC start, datetime64[ns, UTC]),
-    headlines (int64 count), abs_return (float). n: its row count. pearson_r/_p, spearman_r/_p:
+    headlines (int64 count), risk_share (float, NaN without headlines; only with news="risk"),
+    abs_return (float). n: its row count; news: the measure correlated ("count" or "risk"). pearson_r/_p, spearman_r/_p:
     scipy.stats.pearsonr / spearmanr of headlines against abs_return (NaN when degenerate).
     lags: columns lag (−max_lag … max_lag), pairs (rows paired at that lag), r (corr of
     headlines_t with abs_return_{t+lag}; positive lag = news leads). band: 1.96/√n (NaN for n = 0).
     """
 
     bucket: str
+    news: str
     aligned: pd.DataFrame
     n: int
     pearson_r: float
@@ -79,7 +88,10 @@ def _degenerate(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 def _correlate(x: np.ndarray, y: np.ndarray, method) -> tuple[float, float]:
-    """(r, p) of scipy's `method`, or NaNs for fewer than 3 pairs or a constant series."""
+    """(r, p) of scipy's `method` over the pairs where both sides exist, or NaNs for fewer than
+    3 such pairs or a constant series."""
+    both = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[both], y[both]
     if _degenerate(x, y):
         return float("nan"), float("nan")
     with warnings.catch_warnings():
@@ -94,20 +106,21 @@ def _check_lag(max_lag: int) -> None:
 
 
 def lagged_correlations(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.DataFrame:
-    """Pearson r of x_t with y_{t+lag} for lag −max_lag … max_lag over the overlapping pairs:
-    columns lag, pairs, r (NaN when fewer than 3 pairs or a side is constant)."""
+    """Pearson r of x_t with y_{t+lag} for lag −max_lag … max_lag over the overlapping pairs where
+    both sides exist: columns lag, pairs, r (NaN when fewer than 3 pairs or a side is constant)."""
     _check_lag(max_lag)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) != len(y):
         raise ValueError(f"series differ in length: {len(x)} and {len(y)}")
     n = len(x)
     lags = np.arange(-max_lag, max_lag + 1)
-    pairs = np.maximum(n - np.abs(lags), 0)
+    pairs = np.zeros(len(lags), dtype=np.int64)
     r = np.full(len(lags), np.nan)
     for i, lag in enumerate(lags):
-        if pairs[i] == 0:
+        if n - abs(lag) <= 0:
             continue
         a, b = (x[:n - lag], y[lag:]) if lag >= 0 else (x[-lag:], y[:n + lag])
+        pairs[i] = int((~(np.isnan(a) | np.isnan(b))).sum())
         r[i] = _correlate(a, b, stats.pearsonr)[0]
     return pd.DataFrame({"lag": lags, "pairs": pairs, "r": r})
 
@@ -124,10 +137,12 @@ def _bucket_closes(bars: pd.DataFrame, interval: str, size: int) -> pd.DataFrame
 
 
 def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket: str, max_lag: int = 10, *,
-                            interval: str | None = None) -> IntensityResult:
-    """Headline count per bucket against absolute log return per bucket (see the module docstring).
+                            interval: str | None = None, news: str = "count") -> IntensityResult:
+    """Headline count (or risk share, `news="risk"`) per bucket against absolute log return per
+    bucket (see the module docstring).
 
-    headlines: column published (tz-aware; NaT rows ignored). bars: one instrument's bars of one
+    headlines: column published (tz-aware; NaT rows ignored), and gpr (';'-joined categories)
+    for news="risk". bars: one instrument's bars of one
     interval, columns ts (tz-aware) and close. bucket: '1h' or '1d'. interval: the bars' interval;
     default: the bars' `interval` column (one value), else `bucket`. It must not be longer than the
     bucket. ValueError for bad arguments or frames."""
@@ -143,15 +158,20 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
         raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVAL_LENGTH)})")
     if INTERVAL_LENGTH[interval] > BUCKETS[bucket]:
         raise ValueError(f"{interval} bars cannot be put into {bucket} buckets (bucket shorter than a bar)")
+    if news not in NEWS_MEASURES:
+        raise ValueError(f"unknown news measure {news!r} (known: {', '.join(NEWS_MEASURES)})")
     if "published" not in headlines.columns:
         raise ValueError("headlines frame lacks column published")
+    if news == "risk" and "gpr" not in headlines.columns:
+        raise ValueError("headlines frame lacks column gpr (needed for the risk share)")
     size = pd.Timedelta(BUCKETS[bucket]).as_unit("ns").value
     closes = _bucket_closes(bars, interval, size)
 
     published = epoch_ns(headlines["published"], "headlines.published")
-    published = published[published != _NAT]
-    where = np.searchsorted(closes["closed"].to_numpy(), published, side="right")
-    counts = np.bincount(where[where < len(closes)], minlength=len(closes)).astype(np.int64)
+    timed = published != _NAT
+    where = np.searchsorted(closes["closed"].to_numpy(), published[timed], side="right")
+    inside = where < len(closes)
+    counts = np.bincount(where[inside], minlength=len(closes)).astype(np.int64)
 
     close = closes["close"].to_numpy()
     prev = np.concatenate([[np.nan], close])[:len(close)]
@@ -161,13 +181,20 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     aligned = pd.DataFrame({
         "bucket": pd.Series(pd.to_datetime(closes["start"].to_numpy()[keep], unit="ns", utc=True)),
         "headlines": counts[keep],
-        "abs_return": abs_return[keep],
     })
-    x, y = aligned["headlines"].to_numpy(dtype=float), aligned["abs_return"].to_numpy()
-    n = len(aligned)
+    if news == "risk":
+        tagged = headlines["gpr"].fillna("").astype(str).str.strip().ne("").to_numpy()[timed][inside]
+        risky = np.bincount(where[inside][tagged], minlength=len(closes)).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(counts > 0, risky / counts, np.nan)
+        aligned["risk_share"] = share[keep]
+    aligned["abs_return"] = abs_return[keep]
+    x = aligned["risk_share" if news == "risk" else "headlines"].to_numpy(dtype=float)
+    y = aligned["abs_return"].to_numpy()
+    n = int((~(np.isnan(x) | np.isnan(y))).sum())   # buckets with both sides
     pearson = _correlate(x, y, stats.pearsonr)
     spearman = _correlate(x, y, stats.spearmanr)
-    return IntensityResult(bucket=bucket, aligned=aligned, n=n, pearson_r=pearson[0], pearson_p=pearson[1],
+    return IntensityResult(bucket=bucket, news=news, aligned=aligned, n=n, pearson_r=pearson[0], pearson_p=pearson[1],
                            spearman_r=spearman[0], spearman_p=spearman[1],
                            lags=lagged_correlations(x, y, max_lag),
                            band=Z_95 / np.sqrt(n) if n else float("nan"))

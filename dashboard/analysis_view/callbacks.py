@@ -35,9 +35,9 @@ from dashboard.callbacks.chart import window_from_dict
 from dashboard.context import DashboardContext
 from dashboard.state import ViewState, display_zone
 
-OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n")
+OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n", "news")
 CONTROL_IDS = (ids.ANALYSIS_INSTRUMENT, ids.ANALYSIS_INTERVAL, ids.ANALYSIS_EVENT_WINDOW, ids.ANALYSIS_SPACING,
-               ids.ANALYSIS_LAG, ids.ANALYSIS_TOP_N)
+               ids.ANALYSIS_LAG, ids.ANALYSIS_TOP_N, ids.ANALYSIS_NEWS)
 OUTPUTS = ((ids.ANALYSIS_MESSAGE, "children"), (ids.ANALYSIS_EVENT_CHART, "figure"), (ids.ANALYSIS_STATS, "children"),
            (ids.ANALYSIS_LAG_CHART, "figure"), (ids.ANALYSIS_MOVES, "children"), (ids.ANALYSIS_RISK_CHART, "figure"))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 INTERVALS = ("1d", "1h")
 INTERVAL_WORDS = {"1d": "daily", "1h": "hourly"}
+NEWS_MEASURES = ("count", "risk")   # headlines per bucket, or their geopolitical-risk share
 DEFAULTS = {"window": 10, "spacing": 0, "lag": 10, "n": 10}
 LIMITS = {"window": (1, 60), "spacing": (0, 1000), "lag": (0, 60), "n": (1, 50)}
 
@@ -15,7 +16,8 @@ LIMITS = {"window": (1, 60), "spacing": (0, 1000), "lag": (0, 60), "n": (1, 50)}
 @dataclass(frozen=True)
 class Controls:
     """The Analysis tab's controls: instrument, interval ('1d'/'1h'), event window W, spacing S,
-    largest lag L and how many largest moves N."""
+    largest lag L, how many largest moves N, and the news side of the correlation ('count' of
+    headlines or their geopolitical-risk share 'risk')."""
 
     instrument: str | None
     interval: str = "1d"
@@ -23,6 +25,7 @@ class Controls:
     spacing: int = DEFAULTS["spacing"]
     lag: int = DEFAULTS["lag"]
     n: int = DEFAULTS["n"]
+    news: str = "count"
 
 
 def _bounded(value, name: str) -> int:
@@ -35,11 +38,14 @@ def _bounded(value, name: str) -> int:
 
 
 def controls_from(options: Mapping | None) -> Controls:
-    """Controls from the tab's values ({'instrument', 'interval', 'window', 'spacing', 'lag', 'n'}):
+    """Controls from the tab's values ({'instrument', 'interval', 'window', 'spacing', 'lag', 'n',
+    'news'}):
     numbers clamped to LIMITS, anything missing or unreadable at its default."""
     options = options or {}
     interval = options.get("interval")
     instrument = options.get("instrument")
+    news = options.get("news")
     return Controls(instrument=instrument if isinstance(instrument, str) and instrument else None,
                     interval=interval if interval in INTERVALS else "1d",
+                    news=news if news in NEWS_MEASURES else "count",
                     **{name: _bounded(options.get(name), name) for name in DEFAULTS})

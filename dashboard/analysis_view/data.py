@@ -29,7 +29,7 @@ from dashboard.analysis_view.controls import INTERVAL_WORDS, Controls
 from dashboard.chart_data import headline_filter
 from dashboard.moves import INTERVAL_LENGTH
 from dashboard.state import ViewState
-from ingest.gpr import daily_risk_index
+from ingest.risk_index import daily_risk_index
 from ingest.store import Store
 
 PLACEBO_DRAWS = 200
@@ -125,13 +125,15 @@ def no_events_message(result: EventStudyResult) -> str:
 
 
 def run_intensity(inputs: AnalysisInputs) -> tuple[IntensityResult | None, str | None]:
-    """(result, message): headline counts against absolute returns per bar interval."""
+    """(result, message): headline counts (or their risk share) against absolute returns per bar
+    interval."""
     c = inputs.controls
     bars = inputs.window_bars
     if len(bars) < 2:
         return None, f"Intensity: {len(bars)} {_bars_word(inputs)} in this view, too few for a return."
     try:
-        return intensity_vs_volatility(inputs.window_headlines, bars, c.interval, c.lag, interval=c.interval), None
+        return intensity_vs_volatility(inputs.window_headlines, bars, c.interval, c.lag, interval=c.interval,
+                                       news=c.news), None
     except ValueError as exc:
         return None, f"Intensity of {inputs.label}: {exc}."
 

@@ -12,6 +12,7 @@ from dashboard.analysis.event_study import EventStudyResult
 from dashboard.analysis.intensity import IntensityResult
 from dashboard.figures import display_times, empty_figure, hover_text
 
+NEWS_TITLE = {"count": "headlines", "risk": "the risk share of headlines"}
 __all__ = ["event_study_figure", "lag_figure", "risk_figure", "message_figure", "percent"]
 
 HEIGHT = 380
@@ -94,7 +95,8 @@ def lag_figure(intensity: IntensityResult, title: str | None = None) -> go.Figur
     heading = hover_text(title) + "<br>" if title else ""
     figure = go.Figure(traces)
     figure.update_layout(
-        title={"text": f"{heading}<sup>r of headlines per {intensity.bucket} with |return| lag buckets later; "
+        title={"text": f"{heading}<sup>r of {NEWS_TITLE[intensity.news]} per {intensity.bucket} with |return| "
+                       f"lag buckets later; "
                        f"n = {intensity.n:,}</sup>", "font": {"size": 14}},
         height=HEIGHT, margin=_MARGIN, template="plotly_white", bargap=0.3,
         legend={"orientation": "h", "y": -0.2},
@@ -104,7 +106,7 @@ def lag_figure(intensity: IntensityResult, title: str | None = None) -> go.Figur
 
 
 def risk_figure(index: pd.DataFrame) -> go.Figure:
-    """The daily geopolitical-risk index (ingest.gpr.daily_risk_index): per UTC day, the share of
+    """The daily geopolitical-risk index (ingest.risk_index.daily_risk_index): per UTC day, the share of
     headlines (%) with any category, a threat and an act. x: the days as YYYY-MM-DD."""
     if index.empty:
         return message_figure("No headlines in this view")

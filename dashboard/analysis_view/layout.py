@@ -29,7 +29,7 @@ def _number(component_id: str, name: str) -> dcc.Input:
 
 
 def controls() -> html.Div:
-    """Instrument (one of the view's), interval, W, S, L and N."""
+    """Instrument (one of the view's), interval, W, S, L, the news side and N."""
     return html.Div(dbc.Row([
         _labelled("Instrument", dcc.Dropdown(id=ids.ANALYSIS_INSTRUMENT, options=[], clearable=False), width=3),
         _labelled("Bars", dcc.RadioItems(
@@ -38,6 +38,9 @@ def controls() -> html.Div:
         _labelled("Event window W (bars)", _number(ids.ANALYSIS_EVENT_WINDOW, "window")),
         _labelled("Spacing S (bars)", _number(ids.ANALYSIS_SPACING, "spacing")),
         _labelled("Largest lag L", _number(ids.ANALYSIS_LAG, "lag")),
+        _labelled("News side", dcc.RadioItems(
+            id=ids.ANALYSIS_NEWS, value="count", inline=True, inputClassName="me-1", labelClassName="me-2",
+            options=[{"label": "headline count", "value": "count"}, {"label": "risk share", "value": "risk"}])),
         _labelled("Largest moves N", _number(ids.ANALYSIS_TOP_N, "n")),
         dbc.Col(html.Span([html.Button(text, id=button, className="btn btn-sm btn-outline-secondary")
                            for button, (_, text) in DOWNLOAD_BUTTONS.items()], className="nm-downloads"),

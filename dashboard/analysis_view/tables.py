@@ -23,6 +23,7 @@ from dashboard.state import ViewState, state_to_search
 from ingest.csv_safety import format_number, neutralise_cell, write_csv
 
 DOWNLOAD_KINDS = ("events", "stats", "lags", "moves", "risk")
+NEWS_WORDS = {"count": "headlines", "risk": "risk share"}   # the news side of the correlation, in labels
 LINK_DAYS = 3                 # a "show on chart" link opens the days D - 3 … D + 3 around the move
 HEADLINES_PER_MOVE = 3        # shown per move on the page (the CSV has them all)
 _BOM = "\ufeff"
@@ -58,11 +59,13 @@ def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult
             _stat(f"Placebo p of the mean |move at +{w}|", result.placebo_p),
         ]
     if intensity is not None:
+        news = NEWS_WORDS[intensity.news]
         rows += [
-            _stat(f"Buckets ({intensity.bucket}) with a return", intensity.n),
-            _stat("Pearson r, headlines vs |return|", intensity.pearson_r),
+            _stat(f"Buckets ({intensity.bucket}) with a return"
+                  + (" and headlines" if intensity.news == "risk" else ""), intensity.n),
+            _stat(f"Pearson r, {news} vs |return|", intensity.pearson_r),
             _stat("Pearson p", intensity.pearson_p),
-            _stat("Spearman r, headlines vs |return|", intensity.spearman_r),
+            _stat(f"Spearman r, {news} vs |return|", intensity.spearman_r),
             _stat("Spearman p", intensity.spearman_p),
             _stat("Lag band ±1.96/√n", intensity.band),
         ]

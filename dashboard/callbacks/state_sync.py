@@ -13,6 +13,7 @@ FILTERS = [
     (ids.INSTRUMENTS, "value"), (ids.SEARCH, "value"), (ids.TOPICS, "value"), (ids.SOURCES, "value"),
     (ids.RANGE_PRESET, "value"), (ids.DATE_RANGE, "start_date"), (ids.DATE_RANGE, "end_date"),
     (ids.TIMEZONE, "value"), (ids.AXIS_MODE, "value"), (ids.MARKS_BY, "value"), (ids.SENTIMENT, "value"),
+    (ids.OVERLAYS, "value"),
 ]
 
 
@@ -22,20 +23,21 @@ def filters_of(state: ViewState) -> list:
     return [list(state.instruments), state.query, list(state.topics), list(state.sources), state.range,
             state.start.isoformat() if custom and state.start else None,
             state.end.isoformat() if custom and state.end else None,
-            state.tz, state.axis, state.marks_by, list(state.sentiment)]
+            state.tz, state.axis, state.marks_by, list(state.sentiment), list(state.overlays)]
 
 
 def state_from_filters(trigger: str | None, values: list, known: list[str], defaults: list[str]) -> ViewState:
     """The state the filters describe; picking dates makes the range custom, picking a preset
     drops the dates. Validated exactly like a URL."""
-    instruments, query, topics, sources, preset, start, end, tz, axis, marks_by, sentiment = values
+    instruments, query, topics, sources, preset, start, end, tz, axis, marks_by, sentiment, overlays = values
     if trigger == ids.DATE_RANGE and start and end:
         preset = "custom"
     if preset != "custom":
         start = end = None
     raw = ViewState(instruments=tuple(instruments or ()), query=query or "", topics=tuple(topics or ()),
                     sources=tuple(sources or ()), range=preset or "3M", tz=tz or "UTC",
-                    axis=axis or "separate", marks_by=marks_by or "source", sentiment=tuple(sentiment or ()))
+                    axis=axis or "separate", marks_by=marks_by or "source", sentiment=tuple(sentiment or ()),
+                    overlays=tuple(overlays or ()))
     search = state_to_search(raw)
     if preset == "custom" and start and end:
         search += f"&start={str(start)[:10]}&end={str(end)[:10]}"

@@ -14,6 +14,7 @@ from ingest.sources.base import FetchResult, Headline, TickerSnapshot
 from ingest.store import headlines as _headlines
 from ingest.store import news_backfill as _news_backfill
 from ingest.store import prices as _prices
+from ingest.store import risk as _risk
 from ingest.store import runs as _runs
 from ingest.store import snapshots as _snapshots
 from ingest.store.engine import make_engine
@@ -177,6 +178,12 @@ class Store:
         """Counts of matching headlines per time bucket (columns bucket, count)."""
         with self.reading() as conn:
             return _headlines.headline_counts(conn, flt, bucket_seconds)
+
+    def gpr_tags(self, flt: HeadlineFilter) -> pd.DataFrame:
+        """The geopolitical-risk categories of the headlines matching `flt`: one row per headline
+        and category (columns id, published, tag); headlines without a category are absent."""
+        with self.reading() as conn:
+            return _risk.gpr_tag_rows(conn, flt)
 
     def retag(self, tag: TagFunction, chunk: int = 2000, progress: Callable[[int], None] | None = None) -> int:
         """Recompute every headline's tags (topics, geopolitical categories, sentiment), one

@@ -1,0 +1,139 @@
+"""The chart's extra series: the geopolitical-risk index (store rows -> index -> traces) and the
+ticker values news pages showed, on a small hand-made store with known tags."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard import ids
+from dashboard.callbacks.chart import chart_view
+from dashboard.callbacks.state_sync import sync
+from dashboard.context import DashboardContext
+from dashboard.overlays import RISK_AXIS
+from ingest.config import Config
+from ingest.risk_index import BUCKET_INDEX_COLUMNS, bucket_risk_index, daily_risk_index
+from ingest.sources.base import Headline, TickerSnapshot
+from ingest.store import HeadlineFilter, Store
+from ingest.tagging import headline_tagger
+from tests.conftest import close_bars, utc
+
+FETCHED = utc(2026, 1, 1)
+TITLES = [   # (day of March 2022, hour, title) — GPR categories as the lexicon gives them
+    (1, 9, "Fears of war grow on the border"),             # war_threats
+    (1, 15, "Markets calm"),
+    (1, 18, "Oil prices rise"),
+    (1, 20, "Terrorist attack kills 12 in capital"),       # terror_acts
+    (2, 10, "Troops mass as military buildup continues"),  # military_buildups
+    (2, 11, "War begins as invasion starts"),              # beginning_of_war
+    (3, 8, "Markets calm again"),
+]
+VIEW = "?instruments=brent,usd_rub&range=custom&start=2022-03-01&end=2022-03-03"
+
+
+@pytest.fixture
+def ctx(tmp_path) -> DashboardContext:
+    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 's.db'}"}, "feeds": []})
+    store = Store.open(config.store.url)
+    store.sync_config(config)
+    days = pd.date_range("2022-02-20", "2022-03-05", freq="D", tz="UTC")
+    store.write_bars("brent", "1d", "import", close_bars(days, [100.0 + i for i in range(len(days))]), FETCHED)
+    store.write_bars("usd_rub", "1d", "import", close_bars(days, [80.0] * len(days)), FETCHED)
+    store.write_headlines([Headline(source="hand", guid=title, title=title, published=utc(2022, 3, day, hour),
+                                    fetched=FETCHED) for day, hour, title in TITLES],
+                          tag=headline_tagger(config.topics))
+    store.write_snapshots([
+        TickerSnapshot(source="page:a.txt", mark="BR", value=113.5, captured_at=utc(2022, 3, 2, 12),
+                       captured_from="given", instrument_id="brent", change_pct=0.64),
+        TickerSnapshot(source="page:a.txt", mark="€", value=95.44, captured_at=utc(2022, 3, 2, 12),
+                       captured_from="given", instrument_id="eur_rub", change=-0.89, mark_inferred=True),
+        TickerSnapshot(source="page:b.html", mark="$", value=87.7, captured_at=utc(2022, 3, 3, 6),
+                       captured_from="file", instrument_id="usd_rub", change=-0.69, mark_inferred=True),
+    ])
+    yield DashboardContext(config, store)
+    store.close()
+
+
+def view(ctx: DashboardContext, search: str, relayout=None, trigger=ids.STATE):
+    state = sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)[0]
+    return chart_view(ctx, state, relayout, trigger, None, None, None)[0]
+
+
+def traces(figure, kind: str) -> list:
+    return [t for t in figure.data if t.meta["kind"] == kind]
+
+
+def test_store_reads_the_gpr_tags_of_matching_headlines(ctx):
+    rows = ctx.store.gpr_tags(HeadlineFilter(start=utc(2022, 3, 1), end=utc(2022, 3, 3, 23)))
+    assert rows[["published", "tag"]].to_dict("list") == {
+        "published": [pd.Timestamp(f"2022-03-0{d} {h:02d}:00", tz="UTC")
+                      for d, h in ((1, 9), (1, 20), (2, 10), (2, 11))],
+        "tag": ["war_threats", "terror_acts", "military_buildups", "beginning_of_war"]}
+    assert ctx.store.gpr_tags(HeadlineFilter(query="Terrorist"))["tag"].tolist() == ["terror_acts"]
+
+
+def test_bucket_index_from_counts_and_tags_matches_the_index_from_headlines(ctx):
+    flt = HeadlineFilter(start=utc(2022, 3, 1), end=utc(2022, 3, 3, 23))
+    index = bucket_risk_index(ctx.store.headline_counts(flt, 86400), ctx.store.gpr_tags(flt), 86400)
+    assert list(index.columns) == BUCKET_INDEX_COLUMNS
+    assert index["headlines"].tolist() == [4, 2, 1]
+    assert index["share_any"].tolist() == [0.5, 1.0, 0.0]
+    assert index["share_threats"].tolist() == [0.25, 0.5, 0.0]
+    assert index["share_acts"].tolist() == [0.25, 0.5, 0.0]
+    daily = daily_risk_index(ctx.store.headlines(start=flt.start, end=flt.end))
+    assert index.drop(columns="bucket").equals(daily.drop(columns="day"))
+    assert index["bucket"].tolist() == daily["day"].tolist()
+
+
+def test_bucket_index_refuses_mismatched_inputs():
+    counts = pd.DataFrame({"bucket": [pd.Timestamp("2022-03-01", tz="UTC")], "count": [1]})
+    tags = pd.DataFrame({"id": [1, 2], "published": [pd.Timestamp("2022-03-01 10:00", tz="UTC")] * 2,
+                         "tag": ["war_threats", "terror_acts"]})
+    with pytest.raises(ValueError, match="2 tagged headlines in bucket 2022-03-01 00:00:00\\+00:00 but only 1"):
+        bucket_risk_index(counts, tags, 86400)
+    with pytest.raises(ValueError, match="unknown GPR categories in tags: banana"):
+        bucket_risk_index(counts, tags.assign(tag="banana"), 86400)
+    with pytest.raises(ValueError, match="counts lacks column"):
+        bucket_risk_index(counts.drop(columns="count"), tags, 86400)
+
+
+def test_risk_index_on_the_lower_panel_when_asked(ctx):
+    assert traces(view(ctx, VIEW), "risk") == []          # off by default
+    figure = view(ctx, VIEW + "&show=risk")
+    risk = traces(figure, "risk")
+    assert [t.name for t in risk] == ["geopolitical risk", "risk: threats", "risk: acts"]
+    assert [t.visible for t in risk] == [True, "legendonly", "legendonly"]
+    assert list(risk[0].y) == [50.0, 100.0, 0.0] and list(risk[1].y) == [25.0, 50.0, 0.0]
+    assert [str(x)[:10] for x in risk[0].x] == ["2022-03-01", "2022-03-02", "2022-03-03"]
+    assert list(risk[0].customdata) == [4, 2, 1]
+    assert {t.xaxis for t in risk} == {"x2"} and {t.yaxis for t in risk} == {RISK_AXIS}
+    assert figure.layout.yaxis20.overlaying == "y2" and figure.layout.yaxis20.side == "right"
+    # the index follows the filters, like the counts
+    filtered = traces(view(ctx, VIEW + "&show=risk&q=war"), "risk")[0]
+    assert list(filtered.y) == [100.0, 100.0]
+
+
+def test_hourly_counts_still_give_a_daily_index(ctx):
+    relayout = {"xaxis.range[0]": "2022-03-01 00:00:00", "xaxis.range[1]": "2022-03-02 23:00:00"}
+    figure = view(ctx, VIEW + "&show=risk", relayout, ids.CHART)
+    assert traces(figure, "counts")[0].meta["bucket_seconds"] == 3600
+    assert list(traces(figure, "risk")[0].y) == [50.0, 100.0]
+
+
+def test_page_snapshots_sit_beside_their_instruments(ctx):
+    figure = view(ctx, VIEW)
+    shown = traces(figure, "snapshots")
+    assert [t.meta["instrument"] for t in shown] == ["brent", "usd_rub"]   # eur_rub is not drawn
+    brent, rub = shown
+    assert list(brent.y) == [113.5] and brent.yaxis == "y"
+    assert list(rub.y) == [87.7] and rub.yaxis == "y3"
+    assert [str(x) for x in rub.x] == ["2022-03-03T06:00:00"]
+    assert list(brent.customdata[0]) == ["page:a.txt", "2022-03-02 12:00 UTC", "BR 113.50", "+0.64%",
+                                         "time given on import"]
+    assert list(rub.customdata[0]) == ["page:b.html", "2022-03-03 06:00 UTC", "$ 87.70", "-0.69",
+                                       "time of the saved file; mark inferred from its position"]
+    assert rub.name == "USD/RUB (Bank of Russia): as shown on the page"
+    # % change mode: the same transform as the lines (brent's first bar in view, with padding, is 2022-02-22: 102)
+    pct = traces(view(ctx, VIEW + "&axis=pct"), "snapshots")
+    assert pct[0].y[0] == pytest.approx((113.5 / 102.0 - 1) * 100)
+    assert traces(view(ctx, VIEW + "&show="), "snapshots") == []
