@@ -15,8 +15,10 @@ SCHEMA_VERSION = 2
 
 
 def _add_news_backfill_slices(conn: Connection) -> None:
-    """v2: the table of finished GDELT backfill slices."""
+    """v2: the table of finished GDELT backfill slices; snapshots indexed by time (the chart reads
+    a window of them)."""
     schema.news_backfill_slices.create(conn, checkfirst=True)
+    schema.ix_ticker_snapshots_captured_at.create(conn, checkfirst=True)
 
 
 # version reached -> function that takes a store at version-1 to it. Append, never edit.

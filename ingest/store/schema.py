@@ -20,36 +20,46 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+
+
+def _text(length: int | None = None):
+    """A text column: String(length) (or Text) on SQLite; on PostgreSQL unbounded text that
+    compares and sorts by code point (COLLATE "C"), as SQLite does, so both stores hold the same
+    values and return them in the same order."""
+    base = String(length) if length is not None else Text()
+    return base.with_variant(Text(collation="C"), "postgresql")
+
+
 metadata = MetaData()
 
 meta = Table(
     "meta", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
+    Column("key", _text(64), primary_key=True),
+    Column("value", _text(), nullable=False),
 )
 
 instruments = Table(
     "instruments", metadata,
-    Column("id", String(40), primary_key=True),
-    Column("label", Text, nullable=False),
-    Column("mark", String(16)),
-    Column("source", String(32), nullable=False),
-    Column("ticker", String(64), nullable=False),
-    Column("change_kind", String(8), nullable=False),
+    Column("id", _text(40), primary_key=True),
+    Column("label", _text(), nullable=False),
+    Column("mark", _text(16)),
+    Column("source", _text(32), nullable=False),
+    Column("ticker", _text(64), nullable=False),
+    Column("change_kind", _text(8), nullable=False),
 )
 
 price_bars = Table(
     "price_bars", metadata,
-    Column("instrument_id", String(40), nullable=False),
-    Column("interval", String(4), nullable=False),
+    Column("instrument_id", _text(40), nullable=False),
+    Column("interval", _text(4), nullable=False),
     Column("ts", BigInteger, nullable=False),
     Column("open", Float),
     Column("high", Float),
     Column("low", Float),
     Column("close", Float, nullable=False),
     Column("volume", Float),
-    Column("source", String(32), nullable=False),
-    Column("flag", String(64)),
+    Column("source", _text(32), nullable=False),
+    Column("flag", _text(64)),
     Column("updated", BigInteger, nullable=False),
     PrimaryKeyConstraint("instrument_id", "interval", "ts", name="pk_price_bars"),
 )
@@ -57,28 +67,28 @@ Index("ix_price_bars_ts", price_bars.c.ts)  # the newest bar of all (latest_data
 
 feeds = Table(
     "feeds", metadata,
-    Column("name", String(100), primary_key=True),
-    Column("url", Text, nullable=False),
-    Column("etag", Text),
-    Column("last_modified", Text),
+    Column("name", _text(100), primary_key=True),
+    Column("url", _text(), nullable=False),
+    Column("etag", _text()),
+    Column("last_modified", _text()),
     Column("last_fetch", BigInteger),
     Column("last_http_status", Integer),
-    Column("last_status", String(16)),
-    Column("last_error", Text),
+    Column("last_status", _text(16)),
+    Column("last_error", _text()),
 )
 
 headlines = Table(
     "headlines", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(200), nullable=False),
-    Column("guid", Text, nullable=False),
-    Column("title", Text, nullable=False),
-    Column("summary", Text, nullable=False, default=""),
-    Column("link", Text),
+    Column("source", _text(200), nullable=False),
+    Column("guid", _text(), nullable=False),
+    Column("title", _text(), nullable=False),
+    Column("summary", _text(), nullable=False, default=""),
+    Column("link", _text()),
     Column("published", BigInteger, nullable=False),
     Column("fetched", BigInteger, nullable=False),
     Column("time_inferred", Boolean, nullable=False, default=False),
-    Column("title_norm", Text, nullable=False),
+    Column("title_norm", _text(), nullable=False),
     Column("story_id", Integer),
     UniqueConstraint("source", "guid", name="uq_headlines_source_guid"),
 )
@@ -91,8 +101,8 @@ Index("ix_headlines_source_published", headlines.c.source, headlines.c.published
 headline_tags = Table(
     "headline_tags", metadata,
     Column("headline_id", Integer, ForeignKey("headlines.id", ondelete="CASCADE"), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("tag", String(100), nullable=False),
+    Column("kind", _text(16), nullable=False),
+    Column("tag", _text(100), nullable=False),
     PrimaryKeyConstraint("headline_id", "kind", "tag", name="pk_headline_tags"),
 )
 Index("ix_headline_tags_kind_tag", headline_tags.c.kind, headline_tags.c.tag, headline_tags.c.headline_id)
@@ -100,31 +110,32 @@ Index("ix_headline_tags_kind_tag", headline_tags.c.kind, headline_tags.c.tag, he
 ticker_snapshots = Table(
     "ticker_snapshots", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(200), nullable=False),
-    Column("mark", String(16), nullable=False),
-    Column("instrument_id", String(40)),
+    Column("source", _text(200), nullable=False),
+    Column("mark", _text(16), nullable=False),
+    Column("instrument_id", _text(40)),
     Column("value", Float, nullable=False),
     Column("change", Float),
     Column("change_pct", Float),
     Column("captured_at", BigInteger, nullable=False),
-    Column("captured_from", String(8), nullable=False),
+    Column("captured_from", _text(8), nullable=False),
     Column("mark_inferred", Boolean, nullable=False, default=False),
     UniqueConstraint("source", "captured_at", "mark", name="uq_ticker_snapshots"),
 )
+ix_ticker_snapshots_captured_at = Index("ix_ticker_snapshots_captured_at", ticker_snapshots.c.captured_at)
 
 ingest_runs = Table(
     "ingest_runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("job", String(32), nullable=False),
-    Column("source", String(200), nullable=False),
-    Column("source_group", String(16), nullable=False),
+    Column("job", _text(32), nullable=False),
+    Column("source", _text(200), nullable=False),
+    Column("source_group", _text(16), nullable=False),
     Column("started", BigInteger, nullable=False),
     Column("finished", BigInteger),
-    Column("status", String(16), nullable=False),
+    Column("status", _text(16), nullable=False),
     Column("new_rows", Integer, nullable=False, default=0),
     Column("updated_rows", Integer, nullable=False, default=0),
     Column("unchanged_rows", Integer, nullable=False, default=0),
-    Column("error", Text),
+    Column("error", _text()),
 )
 Index("ix_ingest_runs_source_started", ingest_runs.c.source, ingest_runs.c.started)
 
@@ -132,8 +143,8 @@ Index("ix_ingest_runs_source_started", ingest_runs.c.source, ingest_runs.c.start
 # an interrupted one stopped (schema version 2)
 news_backfill_slices = Table(
     "news_backfill_slices", metadata,
-    Column("source", String(32), nullable=False),
-    Column("query", Text, nullable=False),
+    Column("source", _text(32), nullable=False),
+    Column("query", _text(), nullable=False),
     Column("slice_start", BigInteger, nullable=False),
     Column("slice_end", BigInteger, nullable=False),
     Column("articles", Integer, nullable=False),

@@ -1,0 +1,33 @@
+"""Real schema migrations: a store left at an older version is brought forward, data intact."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from ingest.sources.base import Headline
+from ingest.store import Store
+from ingest.store.migrations import SCHEMA_VERSION
+from tests.conftest import utc
+
+
+def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    store = Store.open(url)
+    store.write_headlines([Headline(source="s", guid="g", title="Kept across the upgrade",
+                                    published=utc(2022, 3, 1), fetched=utc(2022, 3, 1))])
+    with store.engine.begin() as conn:   # what a version-1 store looked like
+        conn.execute(text("DROP TABLE news_backfill_slices"))
+        conn.execute(text("DROP INDEX ix_ticker_snapshots_captured_at"))
+        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+    store.close()
+
+    upgraded = Store.open(url)
+    inspector = inspect(upgraded.engine)
+    assert SCHEMA_VERSION == 2
+    assert inspector.has_table("news_backfill_slices")
+    assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
+    with upgraded.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "2"
+    assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
+    assert upgraded.done_backfill_slices("gdelt", "oil") == []
+    upgraded.close()
