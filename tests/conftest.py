@@ -1,7 +1,8 @@
-"""Shared fixtures: real data location, a temporary store, a config factory."""
+"""Shared fixtures: real data location, a temporary store on SQLite and on PostgreSQL, a config factory."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 
 # yfinance installs its own warnings filter at import; import it first so pytest's filters win.
 import yfinance  # noqa: F401
+from sqlalchemy.engine import make_url
 
 from ingest.config import Config
 from ingest.store import Store
+from tests.postgres import NOT_SET, PostgresDatabases, postgres_url_from_env
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -26,9 +29,61 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+STORE_KINDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_databases():
+    """The PostgreSQL test server's database factory (tests/postgres.py). Without
+    NEWSMARKS_TEST_POSTGRES_URL the PostgreSQL tests are skipped — except on CI, where they fail:
+    CI must start the server (.ci/run does)."""
+    url = postgres_url_from_env()
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail(NOT_SET, pytrace=False)
+        pytest.skip(NOT_SET)
+    databases = PostgresDatabases(url)
+    yield databases
+    databases.close()
+
+
+def new_store_url(kind: str, folder: Path, request: pytest.FixtureRequest) -> str:
+    """A URL of a new, empty store of `kind`: a SQLite file in `folder`, or a fresh PostgreSQL
+    database dropped when the requesting fixture ends."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'store.db'}"
+    databases = request.getfixturevalue("postgres_databases")
+    name = databases.create()
+    request.addfinalizer(lambda: databases.drop(name))
+    return databases.url(name)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request) -> str:
+    """Which database the test's store is on: every store test runs on SQLite and PostgreSQL."""
+    return request.param
+
+
 @pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'store.db'}"
+def store_url(store_kind: str, tmp_path: Path, request) -> str:
+    """A new, empty store's URL, on SQLite and on PostgreSQL."""
+    return new_store_url(store_kind, tmp_path, request)
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def module_store_url(request, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store URL shared by a module's tests (filled once by a module fixture), on SQLite and on
+    PostgreSQL."""
+    return new_store_url(request.param, tmp_path_factory.mktemp("store"), request)
+
+
+def store_place(url: str) -> str:
+    """Where a store lives as the refresh lock's messages say it: the SQLite file, or the
+    PostgreSQL database and server."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(Path(parsed.database).resolve())
+    return f"the PostgreSQL database {parsed.database} at {parsed.host}:{parsed.port}"
 
 
 @pytest.fixture

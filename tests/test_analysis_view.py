@@ -53,9 +53,8 @@ LABEL = "Brent crude (ICE futures)"
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory) -> DashboardContext:
-    path = tmp_path_factory.mktemp("analysis") / "store.db"
-    config = Config.model_validate({"store": {"url": f"sqlite:///{path}"}, "feeds": []})
+def ctx(module_store_url) -> DashboardContext:
+    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     store.write_bars("brent", "1d", "import", read_prices_csv(SHARED_DATA / "brent-daily.csv").bars, FETCHED)

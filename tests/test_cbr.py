@@ -174,10 +174,10 @@ def test_units_is_one_daily_unit():
         CbrSource(config.instrument("eur_rub"), "1h", config, HttpClient(config.http))
 
 
-def test_full_backfill_of_real_series_is_stored_exactly(cbr, tmp_path):
+def test_full_backfill_of_real_series_is_stored_exactly(cbr, store_url):
     config = make_config(cbr.url)
     client = HttpClient(config.http)
-    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    store = Store.open(store_url)
     store.sync_config(config)
     fetch_plan = plan("2022-03-02T10:00:00", backfill=date(2005, 1, 1))
     now = fetch_plan.now

@@ -32,8 +32,8 @@ VIEW = "?instruments=brent,usd_rub&range=custom&start=2022-03-01&end=2022-03-03"
 
 
 @pytest.fixture
-def ctx(tmp_path) -> DashboardContext:
-    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 's.db'}"}, "feeds": []})
+def ctx(store_url) -> DashboardContext:
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     days = pd.date_range("2022-02-20", "2022-03-05", freq="D", tz="UTC")

@@ -27,9 +27,8 @@ FETCHED = utc(2026, 1, 1)
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory) -> DashboardContext:
-    path = tmp_path_factory.mktemp("dash") / "store.db"
-    config = Config.model_validate({"store": {"url": f"sqlite:///{path}"}, "feeds": []})
+def ctx(module_store_url) -> DashboardContext:
+    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     brent = read_prices_csv(SHARED_DATA / "brent-daily.csv").bars

@@ -499,14 +499,14 @@ def test_naive_time_refused():
         parse_feed(b"<rss/>", {}, "x", datetime(2026, 1, 1))
 
 
-def test_results_store_and_second_fetch_is_not_modified(server, tmp_path):
+def test_results_store_and_second_fetch_is_not_modified(server, store_url):
     from ingest.store import Store
 
     name = "bbc-world-20170120.xml"
     config = Config.model_validate({"http": HTTP, "instruments": [],
                                     "feeds": [{"name": "BBC World", "url": server.url_for(name)}]})
     source = FeedSource(config.feeds[0], config, HttpClient(config.http))
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(store_url)
     try:
         store.sync_config(config)
         feed = (source.feed.name, source.feed.url)

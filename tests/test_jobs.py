@@ -15,7 +15,7 @@ from ingest.sources.base import (
     TransientError,
 )
 from ingest.store import WriteCounts
-from tests.conftest import close_bars, utc
+from tests.conftest import close_bars, store_place, utc
 
 NOW = utc(2022, 3, 10, 12)
 BRENT = Instrument(id="brent", label="Brent", mark="BR", source="yahoo", ticker="BZ=F", change="pct")
@@ -92,9 +92,8 @@ def test_prices_and_feeds_lock_separately(store, make_config):
 
 
 def store_path(store) -> str:
-    from ingest.store.engine import sqlite_path
-
-    return str(sqlite_path(store.engine))
+    """Where the store lives, as lock messages name it (its file, or its PostgreSQL database)."""
+    return store_place(store.engine.url.render_as_string(hide_password=False))
 
 
 def test_interrupted_runs_of_other_groups_are_left_alone(store, make_config):

@@ -10,14 +10,15 @@ from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
-def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store_url):
+    url = store_url
     store = Store.open(url)
     store.write_headlines([Headline(source="s", guid="g", title="Kept across the upgrade",
                                     published=utc(2022, 3, 1), fetched=utc(2022, 3, 1))])
     with store.engine.begin() as conn:   # what a version-1 store looked like
         conn.execute(text("DROP TABLE news_backfill_slices"))
         conn.execute(text("DROP INDEX ix_ticker_snapshots_captured_at"))
+        conn.execute(text("ALTER TABLE ticker_snapshots DROP COLUMN direction"))
         conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
     store.close()
 
@@ -26,6 +27,7 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(tmp_p
     assert SCHEMA_VERSION == 2
     assert inspector.has_table("news_backfill_slices")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
+    assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "2"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]

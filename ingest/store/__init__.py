@@ -17,13 +17,15 @@ from ingest.store import prices as _prices
 from ingest.store import risk as _risk
 from ingest.store import runs as _runs
 from ingest.store import snapshots as _snapshots
+from ingest.store.copy import CopyError, TableCopy, copy_store
 from ingest.store.engine import make_engine
 from ingest.store.headlines import HeadlineFilter
 from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
 
-__all__ = ["Store", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts", "SCHEMA_VERSION"]
+__all__ = ["Store", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts", "SCHEMA_VERSION",
+           "CopyError", "TableCopy"]
 
 TagFunction = Callable[[Headline], Iterable[tuple[str, str]]]
 
@@ -41,19 +43,29 @@ class Store:
         migrate(engine)
         return cls(engine)
 
+    def copy_into(self, target: Store, source_name: str,
+                  progress: Callable[[str, int], None] | None = None) -> list[TableCopy]:
+        """Copy this store into `target` (empty, or a partial copy of this one), resumable and
+        verified by counts (see ingest.store.copy); `source_name` is this store's URL without
+        password. Raises CopyError."""
+        return copy_store(self.engine, target.engine, source_name, progress)
+
     def close(self) -> None:
         """Release the engine's connections."""
         self.engine.dispose()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection in a read transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A connection in a read transaction (one snapshot of the store, on PostgreSQL too)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(newsmarks_read=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
-        """A connection in a write transaction (takes the write lock up front on SQLite)."""
+        """A connection in a write transaction (takes the store's write lock up front: one writer
+        at a time, on SQLite and PostgreSQL alike)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(newsmarks_write=True)
             with conn.begin():

@@ -1,21 +1,48 @@
-"""Engine factory: SQLite gets WAL, a busy timeout, foreign keys and write transactions that
-take the write lock up front (BEGIN IMMEDIATE), so concurrent writers queue instead of failing."""
+"""Engine factory. SQLite gets WAL, a busy timeout, foreign keys and write transactions that take
+the write lock up front (BEGIN IMMEDIATE), so concurrent writers queue instead of failing.
+PostgreSQL gets the same discipline: a write transaction first takes a transaction-scoped
+advisory lock (one writer at a time, as on SQLite, so read-then-write steps such as story linking
+and change counting stay exact), and the store's read transactions see one snapshot
+(REPEATABLE READ, READ ONLY), as a SQLite reader does."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT_S = 10
+ADVISORY_NAMESPACE = "newsmarks"
+
+
+def advisory_key(purpose: str) -> int:
+    """A stable signed 64-bit PostgreSQL advisory-lock key for `purpose` (e.g. 'write',
+    'refresh:feeds'), derived from the newsmarks namespace so other applications' keys never collide
+    by accident."""
+    digest = hashlib.blake2b(f"{ADVISORY_NAMESPACE}:{purpose}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+WRITE_LOCK_KEY = advisory_key("write")
+
+
+def url_without_password(url: str) -> str:
+    """A store URL fit for messages and logs: the password shown as ***."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for any SQLAlchemy URL; for a SQLite file, create its folder first."""
+    """Create an engine for a SQLAlchemy URL: SQLite (a file's folder is created first) or
+    PostgreSQL (`postgresql://` means the psycopg driver)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return _postgres_engine(parsed)
+    if backend != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -41,6 +68,27 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _postgres_engine(url: URL) -> Engine:
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is what newsmarks installs
+    connect_args = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+    if "application_name" not in url.query:
+        connect_args["application_name"] = "newsmarks"
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        options = conn.get_execution_options()
+        if options.get("newsmarks_write", False):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        elif options.get("newsmarks_read", False):
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    return engine
+
+
 def is_sqlite(engine: Engine) -> bool:
     """True for SQLite engines."""
     return engine.dialect.name == "sqlite"
@@ -54,3 +102,16 @@ def sqlite_path(engine: Engine) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database).expanduser().resolve()
+
+
+def describe_database(engine: Engine) -> str:
+    """Where the store lives, for messages: the SQLite file, or 'the PostgreSQL database NAME at
+    HOST:PORT' (never the password)."""
+    path = sqlite_path(engine)
+    if path is not None:
+        return str(path)
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        where = f" at {url.host}" + (f":{url.port}" if url.port else "") if url.host else ""
+        return f"the PostgreSQL database {url.database}{where}"
+    return url.render_as_string(hide_password=True)

@@ -1,4 +1,5 @@
-"""Full-text search: the search-box syntax parsed once (pure), rendered per dialect.
+"""Full-text search: the search-box syntax parsed once (pure), rendered per dialect (SQLite FTS5;
+PostgreSQL tsvector/tsquery through pg_search, with the same words and the same results).
 
 Syntax: words are ANDed (`Syria talks`), `OR` between words or phrases gives alternatives
 (`Lavrov OR Kerry`), double quotes make a phrase (`"oil output"`), a trailing `*` a prefix
@@ -10,7 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, false, text
+
+from ingest.store.pg_search import (
+    FTS5_TOKENIZE,
+    create_search,
+    ensure_search,
+    fill_missing,
+    matching_ids,
+    phrase_query,
+    write_documents,
+)
 
 _TOKEN = re.compile(r'"([^"]*)"?(\*?)|(\S+)')
 
@@ -67,7 +78,7 @@ def to_fts5(groups: list[list[Term]]) -> str:
 SQLITE_FTS_DDL = [
     """CREATE VIRTUAL TABLE IF NOT EXISTS headlines_fts USING fts5(
         title, summary, content='headlines', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2')""",
+        tokenize='""" + FTS5_TOKENIZE + """')""",
     """CREATE TRIGGER IF NOT EXISTS headlines_fts_ai AFTER INSERT ON headlines BEGIN
         INSERT INTO headlines_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary);
     END""",
@@ -83,9 +94,59 @@ SQLITE_FTS_DDL = [
 ]
 
 
+def to_tsquery(groups: list[list[Term]]) -> str | None:
+    """Render parsed groups as PostgreSQL tsquery text with the same meaning as to_fts5 (words cut
+    by the same tokenizer, see pg_search); None when nothing can match (a group whose every
+    term has no words, as FTS5 finds nothing for an empty phrase)."""
+    parts = []
+    for group in groups:
+        phrases = [p for p in phrase_query([t.text for t in group], [t.prefix for t in group]) if p]
+        if not phrases:
+            return None
+        parts.append(phrases[0] if len(phrases) == 1 else "(" + " | ".join(phrases) + ")")
+    return " & ".join(parts)
+
+
+def search_condition(conn: Connection, id_column, groups: list[list[Term]]):
+    """The condition 'the headline whose id is `id_column` matches the search `groups`'."""
+    if conn.dialect.name == "sqlite":
+        matching = text("SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :match") \
+            .bindparams(match=to_fts5(groups))
+        return id_column.in_(matching)
+    if conn.dialect.name == "postgresql":
+        tsquery = to_tsquery(groups)
+        return id_column.in_(matching_ids(tsquery)) if tsquery is not None else false()
+    raise NotImplementedError(f"full-text search is not implemented for {conn.dialect.name}")
+
+
 def create_fts(conn: Connection) -> None:
-    """Create the full-text index and the triggers that keep it in sync (SQLite)."""
-    if conn.dialect.name != "sqlite":
+    """Create the full-text index and what keeps it in sync: on SQLite the FTS5 table and its
+    triggers, on PostgreSQL the search table (filled from the headlines already stored; the
+    store's writes keep it current)."""
+    if conn.dialect.name == "sqlite":
+        for statement in SQLITE_FTS_DDL:
+            conn.exec_driver_sql(statement)
+    elif conn.dialect.name == "postgresql":
+        create_search(conn)
+    else:
         raise NotImplementedError(f"full-text search is not implemented for {conn.dialect.name}")
-    for statement in SQLITE_FTS_DDL:
-        conn.exec_driver_sql(statement)
+
+
+def index_headlines(conn: Connection, rows: list[tuple[int, str, str]]) -> None:
+    """Bring the full-text index up to date for new or changed headlines (id, title, summary):
+    on PostgreSQL the store writes the documents; on SQLite the triggers already did."""
+    if conn.dialect.name == "postgresql":
+        write_documents(conn, rows)
+
+
+def index_missing(conn: Connection) -> int:
+    """Index headlines the full-text index lacks (after rows were copied in bulk, bypassing the
+    store's writes); returns how many. SQLite's triggers never miss one: 0 there."""
+    return fill_missing(conn) if conn.dialect.name == "postgresql" else 0
+
+
+def ensure_index(conn: Connection) -> None:
+    """On opening an existing store: make the full-text index whole (PostgreSQL: create it if the
+    store predates it, index headlines written around the store); SQLite's triggers need nothing."""
+    if conn.dialect.name == "postgresql":
+        ensure_search(conn)

@@ -21,14 +21,13 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    text,
     update,
 )
 
 from ingest.sources.base import Headline
 from ingest.store import schema
-from ingest.store.dialect import insert_for, insert_ignore
-from ingest.store.fts import parse_search, to_fts5
+from ingest.store.dialect import insert_ignore, insert_new
+from ingest.store.fts import index_headlines, parse_search, search_condition
 from ingest.store.prices import WriteCounts, result_frame
 from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
 
@@ -38,6 +37,7 @@ TAG_COLUMNS = {"topic": "topics", "gpr": "gpr", "sentiment": "sentiment"}
 SMALL_WINDOW_ROWS = 10_000     # fewer headlines than this in a window: check a search row by row
 WINDOW_PROBE_ROWS = 50_000     # headlines of a window counted at most, to choose how to check tags
 MAX_COUNT_BUCKETS = 5_000      # more buckets than this: count with one GROUP BY instead of bucket by bucket
+TITLE_NORM_CHARS = 500         # stories compare this much of a normalised title (an index entry must stay small)
 _WORD = re.compile(r"\w+")
 HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "published", "fetched",
                     "time_inferred", "story_id"]
@@ -74,7 +74,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
         for chunk in _chunks(guids, 900):
             for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
                 existing[(row.source, row.guid)] = row
-    new_rows, new_tags, updated, unchanged = [], [], 0, 0
+    new_rows, new_tags, updated, unchanged, reindex = [], [], 0, 0, []
     for key, (item, item_tags) in batch.items():
         row = _row(item)
         old = existing.get(key)
@@ -92,10 +92,13 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             continue
         values["title_norm"] = row["title_norm"]
         conn.execute(update(table).where(table.c.id == old.id).values(**values))
+        if (old.title, old.summary) != (row["title"], row["summary"]):
+            reindex.append((old.id, row["title"], row["summary"]))
         if tags is not None:
             for kind in TAG_KINDS:
                 _replace_tags(conn, old.id, kind, [t for t in item_tags if t[0] == kind])
         updated += 1
+    index_headlines(conn, reindex)
     if new_rows:
         _link_stories_and_tag(conn, new_rows, new_tags)
     return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged)
@@ -118,19 +121,16 @@ def _collapse(headlines: Sequence[Headline], tags) -> dict[tuple[str, str], tupl
 def _row(item: Headline) -> dict:
     return dict(source=item.source, guid=item.guid, title=item.title, summary=item.summary or "",
                 link=item.link, published=to_epoch(item.published), fetched=to_epoch(item.fetched),
-                time_inferred=bool(item.time_inferred), title_norm=normalise_title(item.title))
+                time_inferred=bool(item.time_inferred), title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
 
 
 def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> None:
     """Insert new rows; point each at an earlier copy of its story (same normalised title within
     STORY_WINDOW_SECONDS) — a NULL story_id means the row is its story's first copy."""
     table = schema.headlines
-    stmt = insert_for(conn, table).on_conflict_do_nothing(index_elements=["source", "guid"]) \
-        .returning(table.c.id, table.c.source, table.c.guid)
-    ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(rows, 2000):
-        for row in conn.execute(stmt, list(chunk)):
-            ids[(row.source, row.guid)] = row.id
+    ids = {(row.source, row.guid): row.id
+           for row in insert_new(conn, table, rows, ["source", "guid"], (table.c.id, table.c.source, table.c.guid))}
+    index_headlines(conn, [(ids[(r["source"], r["guid"])], r["title"], r["summary"]) for r in rows])
     by_title: dict[str, list[tuple[int, int, int | None]]] = {}
     norms = sorted({r["title_norm"] for r in rows if r["title_norm"]})
     for chunk in _chunks(norms, 900):
@@ -238,12 +238,10 @@ def _where(conn: Connection, stmt, flt: HeadlineFilter, plan: tuple[str | None, 
                                              tags.c.tag.in_(wanted)))
     groups = parse_search(flt.query)
     if groups:
-        if conn.dialect.name != "sqlite":
-            raise NotImplementedError(f"full-text search is not implemented for {conn.dialect.name}")
-        matching = text("SELECT rowid FROM headlines_fts WHERE headlines_fts MATCH :match") \
-            .bindparams(match=to_fts5(groups))
-        # `id + 0` is no column, so it cannot drive the query: a short window is scanned instead
-        stmt = stmt.where((table.c.id + 0 if scan_search else table.c.id).in_(matching))
+        # on SQLite `id + 0` is no column, so it cannot drive the query: a short window is scanned
+        # instead (PostgreSQL's planner chooses by its statistics)
+        scan = scan_search and conn.dialect.name == "sqlite"
+        stmt = stmt.where(search_condition(conn, table.c.id + 0 if scan else table.c.id, groups))
     return stmt
 
 

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from ingest.store import schema
-from ingest.store.fts import create_fts
+from ingest.store.fts import create_fts, ensure_index
 
 SCHEMA_VERSION = 2
 
 
 def _add_news_backfill_slices(conn: Connection) -> None:
     """v2: the table of finished GDELT backfill slices; snapshots indexed by time (the chart reads
-    a window of them)."""
+    a window of them) and keeping the direction of a page's arrow."""
     schema.news_backfill_slices.create(conn, checkfirst=True)
     schema.ix_ticker_snapshots_captured_at.create(conn, checkfirst=True)
+    conn.execute(text("ALTER TABLE ticker_snapshots ADD COLUMN direction INTEGER"))
 
 
 # version reached -> function that takes a store at version-1 to it. Append, never edit.
@@ -55,13 +56,13 @@ def migrate(engine: Engine, migrations: dict[int, Callable[[Connection], None]] 
             version = current_version(conn)
             if version is None:
                 schema.metadata.create_all(conn)
-                if conn.dialect.name == "sqlite":
-                    create_fts(conn)
+                create_fts(conn)
                 _set_version(conn, target)
                 return target
-        if version > target:
-            raise SchemaError(f"the store is at schema version {version}, newer than this newsmarks "
-                              f"understands ({target}); upgrade newsmarks")
+            if version > target:
+                raise SchemaError(f"the store is at schema version {version}, newer than this newsmarks "
+                                  f"understands ({target}); upgrade newsmarks")
+            ensure_index(conn)
         while version < target:
             step = migrations.get(version + 1)
             if step is None:

@@ -21,7 +21,6 @@ from sqlalchemy import (
 )
 
 
-
 def _text(length: int | None = None):
     """A text column: String(length) (or Text) on SQLite; on PostgreSQL unbounded text that
     compares and sorts by code point (COLLATE "C"), as SQLite does, so both stores hold the same
@@ -119,6 +118,7 @@ ticker_snapshots = Table(
     Column("captured_at", BigInteger, nullable=False),
     Column("captured_from", _text(8), nullable=False),
     Column("mark_inferred", Boolean, nullable=False, default=False),
+    Column("direction", Integer),   # +1 / -1: the page's arrow (schema version 2)
     UniqueConstraint("source", "captured_at", "mark", name="uq_ticker_snapshots"),
 )
 ix_ticker_snapshots_captured_at = Index("ix_ticker_snapshots_captured_at", ticker_snapshots.c.captured_at)

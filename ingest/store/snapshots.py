@@ -15,7 +15,7 @@ from ingest.store.prices import WriteCounts
 from ingest.store.timecodec import epoch_series, to_epoch
 
 SNAPSHOT_COLUMNS = ["source", "mark", "instrument_id", "value", "change", "change_pct", "captured_at",
-                    "captured_from", "mark_inferred"]
+                    "captured_from", "mark_inferred", "direction"]
 
 
 def write_snapshots(conn: Connection, snapshots: Sequence[TickerSnapshot]) -> WriteCounts:
@@ -23,7 +23,8 @@ def write_snapshots(conn: Connection, snapshots: Sequence[TickerSnapshot]) -> Wr
     table = schema.ticker_snapshots
     rows = [dict(source=s.source, mark=s.mark, instrument_id=s.instrument_id, value=s.value,
                  change=s.change, change_pct=s.change_pct, captured_at=to_epoch(s.captured_at),
-                 captured_from=s.captured_from, mark_inferred=s.mark_inferred) for s in snapshots]
+                 captured_from=s.captured_from, mark_inferred=s.mark_inferred, direction=s.direction)
+            for s in snapshots]
     before = conn.execute(select(func.count()).select_from(table)).scalar()
     insert_ignore(conn, table, rows, ["source", "captured_at", "mark"])
     added = conn.execute(select(func.count()).select_from(table)).scalar() - before
@@ -49,4 +50,5 @@ def read_snapshots(conn: Connection, start: datetime | None = None, end: datetim
     for column in ("value", "change", "change_pct"):
         frame[column] = frame[column].astype("float64")
     frame["mark_inferred"] = frame["mark_inferred"].astype(bool)
+    frame["direction"] = frame["direction"].astype("Int64")
     return frame
