@@ -49,16 +49,20 @@ def _snapshot_customdata(part: pd.DataFrame, tz: str) -> np.ndarray:
     data[:, 0] = [hover_text(v) for v in part["source"]]
     data[:, 1] = list(part["captured_at"].dt.tz_convert(tz).dt.strftime(TIME_FORMAT))
     data[:, 2] = [f"{hover_text(m)} {v:,.2f}" for m, v in zip(part["mark"], part["value"], strict=True)]
-    data[:, 3] = [_change_text(c, p) for c, p in zip(part["change"], part["change_pct"], strict=True)]
+    directions = part["direction"] if "direction" in part.columns else [None] * len(part)
+    data[:, 3] = [_change_text(c, p, d) for c, p, d in zip(part["change"], part["change_pct"], directions,
+                                                           strict=True)]
     data[:, 4] = [_provenance(f, i) for f, i in zip(part["captured_from"], part["mark_inferred"], strict=True)]
     return data
 
 
-def _change_text(change: float, change_pct: float) -> str:
+def _change_text(change: float, change_pct: float, direction) -> str:
     if pd.notna(change):
         return f"{change:+.2f}"
     if pd.notna(change_pct):
         return f"{change_pct:+.2f}%"
+    if pd.notna(direction):
+        return "↑" if direction > 0 else "↓"
     return ""
 
 

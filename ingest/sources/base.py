@@ -77,6 +77,7 @@ class TickerSnapshot:
     change: float | None = None
     change_pct: float | None = None
     mark_inferred: bool = False
+    direction: int | None = None   # +1 / -1 when the page showed only an arrow (or a sign), else None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,199 @@
+"""A saved news page (plain text or HTML) → its ticker strip, headline and summary (pure).
+
+Text pages: lines as saved; the strip is the first run of ticker lines (ingest.pages.strip),
+the headline the first line of sentence-like text outside it (at least three words, mostly
+letters, at most 300 characters), the summary the paragraph after the headline (lines up to
+the next blank line, joined by spaces) when it is sentence-like.
+
+Bytes are decoded by their BOM, else as UTF-8 when they are valid UTF-8 (a saved copy is often
+re-encoded but keeps its old `<meta>`), else by the HTTP charset, else the `<meta>` charset.
+
+HTML pages: block elements break lines (scripts and styles dropped) and the strip is found in
+those lines.
+The headline is the first `<h1>`, else `og:title`. `<title>` is never used: on a home page
+(such as the saved tass.ru header) it names the site, not an article, so such a page yields its
+strip and no headline. The summary is the first sentence-like `<p>` after the `<h1>`, else
+`og:description` / `description`. The link is `<link rel=canonical>`, else `og:url`, when it is
+an absolute http(s) URL.
+
+`NotAPage` (a PermanentError) for an empty file, binary content and text with neither a strip
+nor a headline.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from ingest.clean import html_to_text, safe_link
+from ingest.pages.strip import Strip, TickerItem, find_strip
+from ingest.pages.tokens import AsOf
+from ingest.sources.base import PermanentError
+
+MAX_HEADLINE = 300
+_DROP = ("script", "style", "template", "noscript", "applet")
+_LINE_BREAKING = (
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+)
+_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+
+
+class NotAPage(PermanentError):
+    """The file or response is not a saved news page; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """What a page holds: strip items (page order), headline and summary ('' when none), the
+    page's own link (canonical URL, HTML only), the strip label's date and the problems met
+    (strip items left out, and why)."""
+
+    name: str
+    kind: str  # "text" | "html"
+    items: tuple[TickerItem, ...]
+    headline: str | None
+    summary: str = ""
+    link: str | None = None
+    rates_as_of: AsOf | None = None
+    problems: tuple[str, ...] = ()
+
+
+def parse_page(body: bytes, name: str, content_type: str | None = None) -> ParsedPage:
+    """Parse a saved page; `name` (file name or URL) is used in messages, `content_type` is the
+    HTTP Content-Type when the page was fetched. Raises NotAPage."""
+    text, is_html = decode_page(body, name, content_type)
+    if is_html:
+        strip, headline, summary, link, kind = *_read_html(text, name), "html"
+    else:
+        strip, headline, summary, link, kind = *_read_text(text), "text"
+    if not strip.items and headline is None:
+        why = "no ticker strip and no headline found"
+        if strip.problems:
+            why += f" ({'; '.join(strip.problems)})"
+        raise NotAPage(f"{name}: not a news page: {why}")
+    return ParsedPage(name, kind, strip.items, headline, summary, link, strip.as_of, strip.problems)
+
+
+def decode_page(body: bytes, name: str, content_type: str | None = None) -> tuple[str, bool]:
+    """The page's text and whether it is HTML; NotAPage for empty, binary or undecodable bytes."""
+    if not body.strip():
+        raise NotAPage(f"{name}: the file is empty, not a news page")
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        nul = body.find(b"\x00")
+        if nul >= 0:
+            raise NotAPage(f"{name}: not a news page (binary data: NUL byte at offset {nul})")
+        encoding = "utf-8" if _is_utf8(body) else _declared_charset(body, content_type) or "utf-8"
+    try:
+        text = body.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as exc:
+        raise NotAPage(f"{name}: not a news page (not {encoding} text: byte 0x{body[exc.start]:02x} "
+                       f"at offset {exc.start})") from None
+    controls = len(_CONTROL.findall(text))
+    if controls > max(2, len(text) // 100):
+        raise NotAPage(f"{name}: not a news page (binary data: {controls} control characters)")
+    looks_html = bool(_HTML_START.search(text[:65536])) and text.lstrip().startswith("<")
+    return text, looks_html or ("html" in (content_type or "").lower() and "<" in text)
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Whether the bytes are valid UTF-8: then they are UTF-8 whatever a page declares (a saved
+    copy is often re-encoded with its old <meta> kept; legacy Cyrillic text is never valid UTF-8)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _declared_charset(body: bytes, content_type: str | None) -> str | None:
+    """The charset the HTTP header or a <meta> declares, when Python knows it."""
+    found = _HTTP_CHARSET.search(content_type or "")
+    name = found.group(1) if found else None
+    if name is None and (meta := _META_CHARSET.search(body[:8192])):
+        name = meta.group(1).decode("ascii")
+    if name is None:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+# -- text pages ---------------------------------------------------------------------------------
+
+def sentence_like(text: str) -> bool:
+    """At least three words and mostly letters: a headline or a paragraph, not a menu item."""
+    letters = sum(ch.isalpha() for ch in text)
+    return len(text.split()) >= 3 and letters * 2 >= len(text.replace(" ", ""))
+
+
+def _read_text(text: str) -> tuple[Strip, str | None, str, None]:
+    lines = text.splitlines()
+    strip = find_strip(lines, infer_layout=True)
+    at = next((i for i, line in enumerate(lines) if i not in strip.lines and sentence_like(line.strip())),
+              None)
+    if at is None or len(lines[at].strip()) > MAX_HEADLINE:
+        return strip, None, "", None
+    paragraph: list[str] = []
+    for line in lines[at + 1:]:
+        if line.strip():
+            paragraph.append(line.strip())
+        elif paragraph:
+            break
+    summary = " ".join(paragraph)
+    return strip, " ".join(lines[at].split()), summary if sentence_like(summary) else "", None
+
+
+# -- HTML pages ---------------------------------------------------------------------------------
+
+def _read_html(text: str, name: str) -> tuple[Strip, str | None, str, str | None]:
+    try:
+        root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text))
+    except (etree.ParserError, ValueError) as exc:
+        raise NotAPage(f"{name}: not a news page (HTML that cannot be parsed: {exc})") from None
+    etree.strip_elements(root, *_DROP, with_tail=False)
+    heading = next((h for h in root.iter("h1") if _element_text(h)), None)
+    headline = _element_text(heading) if heading is not None else _meta(root, "og:title")
+    summary = ""
+    if heading is not None:
+        summary = next((t for p in heading.xpath("following::p") if sentence_like(t := _element_text(p))), "")
+    if not summary and headline:
+        summary = _meta(root, "og:description") or _meta(root, "description") or ""
+    link = next((safe_link(e.get("href")) for e in root.xpath("//link[@rel='canonical'][@href]")), None) \
+        or safe_link(_meta(root, "og:url"))
+    strip = find_strip(_html_lines(root), infer_layout=False)
+    return strip, headline or None, summary, link
+
+
+def _element_text(element) -> str:
+    return html_to_text(lxml.html.tostring(element, encoding="unicode", with_tail=False))
+
+
+def _meta(root, key: str) -> str | None:
+    for meta in root.iter("meta"):
+        if key in (meta.get("property"), meta.get("name")) and (meta.get("content") or "").strip():
+            return " ".join(meta.get("content").split())
+    return None
+
+
+def _html_lines(root) -> list[str]:
+    """The document's visible text as lines: a line break around every block element; blank
+    lines dropped (in HTML they carry no meaning). Changes `root`."""
+    for element in root.iter(*_LINE_BREAKING):
+        element.text = "\n" + (element.text or "")
+        element.tail = "\n" + (element.tail or "")
+    body = root.find("body")
+    content = (body if body is not None else root).text_content()
+    return [line for line in (" ".join(raw.split()) for raw in content.split("\n")) if line]
