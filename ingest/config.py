@@ -163,10 +163,19 @@ class ServiceConfig(_Model):
         return _check_http_url(value)
 
 
+class GdeltConfig(ServiceConfig):
+    """GDELT DOC 2.0: its URL, the spacing GDELT asks for, the page size and the first slice length
+    of a headline-history backfill."""
+
+    min_interval: Annotated[float, Field(ge=0)] = 5.0
+    max_records: Annotated[int, Field(ge=1, le=250)] = 250
+    slice_hours: Annotated[float, Field(ge=0.5, le=24 * 31)] = 24.0
+
+
 class SourcesConfig(_Model):
     yahoo: ServiceConfig = ServiceConfig(url="https://query2.finance.yahoo.com")
     cbr: ServiceConfig = ServiceConfig(url="https://www.cbr.ru/scripts")
-    gdelt: ServiceConfig = ServiceConfig(url="https://api.gdeltproject.org/api/v2/doc/doc")
+    gdelt: GdeltConfig = GdeltConfig(url="https://api.gdeltproject.org/api/v2/doc/doc")
 
 
 def _default_instruments() -> list[Instrument]:
@@ -280,7 +289,9 @@ def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | Non
         if env.get(variable):
             sources = data.setdefault("sources", {})
             if isinstance(sources, dict):
-                sources[service] = {"url": env[variable]}
+                section = sources.setdefault(service, {})
+                if isinstance(section, dict):
+                    section["url"] = env[variable]  # the section's other keys stay
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

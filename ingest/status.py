@@ -3,6 +3,8 @@ store reads)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ingest.config import Config
 from ingest.sources import build_sources
 from ingest.sources.base import PriceSource
@@ -35,8 +37,27 @@ def status_rows(store: Store, config: Config) -> list[dict]:
             extent = heads.get(unit.feed.name)
         rows.append(_row(unit.key, runs.get(unit.key), extent, configured=True))
     for key in sorted(set(runs) - set(keys)):
-        rows.append(_row(key, runs[key], None, configured=False))
+        row = _row(key, runs[key], _on_demand_extent(key, heads), configured=False)
+        rows.append(row | {"on_demand": _on_demand(key)})
     return rows
+
+
+def _on_demand(key: str) -> bool:
+    """Units run by a command rather than the schedule: the GDELT history backfill ('gdelt') and
+    saved news pages ('page:<site or file>')."""
+    return key == "gdelt" or key.startswith("page:")
+
+
+def _on_demand_extent(key: str, heads: dict):
+    """What the store holds of an on-demand unit: its headlines (GDELT's under 'gdelt:<domain>')."""
+    if key.startswith("page:"):
+        return heads.get(key)
+    if key != "gdelt":
+        return None
+    parts = [r for source, r in heads.items() if source.startswith("gdelt:")]
+    if not parts:
+        return None
+    return SimpleNamespace(last=max(r.last for r in parts), rows=sum(int(r.rows) for r in parts))
 
 
 def _row(key: str, run: dict | None, extent, configured: bool) -> dict:
@@ -63,7 +84,8 @@ def status_lines(store: Store, config: Config) -> list[str]:
         f"{'source':<32} {'last run (UTC)':<16}  {'result':<12} {'new':>6}  {'newest (UTC)':<16} {'rows':>8}  error",
     ]
     for row in status_rows(store, config):
-        name = row["source"] + ("" if row["configured"] else " (not configured)")
+        name = row["source"] + ("" if row["configured"] else
+                                " (on demand)" if row.get("on_demand") else " (not configured)")
         lines.append(f"{name:<32} {row['last_run']:<16}  {row['result']:<12} {row['new']:>6}  "
                      f"{row['newest']:<16} {row['rows']:>8}  {row['error']}".rstrip())
     return lines

@@ -1,0 +1,255 @@
+"""GDELT DOC 2.0 article lists (pure): request parameters, parsing of `mode=artlist&format=json`
+pages into headlines, and the time slicing that keeps every request under GDELT's cap of 250
+articles. The fetching shell is ingest/news_backfill.py.
+
+What GDELT sends, as observed: `{"articles": [{"url", "url_mobile", "title", "seendate"
+("20230918T031500Z", UTC, at its 15-minute update times), "socialimage", "domain", "language",
+"sourcecountry"}, ...]}`; `{}` when nothing matched; refusals as plain text, often with HTTP 200
+("Please limit requests to one every 5 seconds ...", "The specified phrase is too short"); and
+now and then JSON with invalid backslash escapes in a title (\\' for an apostrophe): the
+backslash is dropped, valid escapes are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from ingest.clean import html_to_text, safe_link
+from ingest.sources.base import Headline, MalformedResponse, RateLimited
+
+SOURCE = "gdelt"                      # the source name of backfill slices and runs
+SOURCE_PREFIX = "gdelt:"              # headline sources are gdelt:<domain>
+MAX_RECORDS = 250                     # GDELT returns at most this many articles per request
+MIN_SLICE = timedelta(minutes=15)     # GDELT stamps articles at its 15-minute updates: no finer slices
+ARCHIVE_START = datetime(2017, 1, 1, tzinfo=UTC)  # the DOC API searches back to here
+SETTLE = timedelta(hours=1)           # the latest hour is still being indexed: left for a later run
+RATE_LIMIT_MARKER = "limit requests"  # in GDELT's plain-text "Please limit requests to ..."
+_SEENDATE = "%Y%m%dT%H%M%SZ"
+_PARAM_TIME = "%Y%m%d%H%M%S"
+_MAX_DOMAIN = 190                     # the store's source column holds 200 characters
+_QUOTED_TEXT = 300
+# A JSON string escape, or a lone backslash (GDELT's invalid escapes, such as \')
+_ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})|\\')
+
+
+@dataclass(frozen=True, order=True)
+class Slice:
+    """A half-open time range [start, end), UTC."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+    @property
+    def label(self) -> str:
+        """'2023-09-18 00:00..2023-09-19 00:00 UTC' (seconds shown when not zero)."""
+        return f"{_stamp(self.start)}..{_stamp(self.end)} UTC"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class ArtlistPage:
+    """One parsed artlist response: its headlines, how many articles GDELT returned (to tell a
+    page cut at the cap), and the articles skipped with the reason."""
+
+    headlines: list[Headline] = field(default_factory=list)
+    articles: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def gdelt_params(query: str, start: datetime, end: datetime, max_records: int = MAX_RECORDS) -> dict[str, str]:
+    """Query parameters of one artlist request for the slice [start, end): newest first, with
+    `enddatetime` one second before `end` (GDELT includes both ends; adjacent slices must not
+    overlap)."""
+    if not query.strip():
+        raise ValueError("the GDELT query is empty")
+    if not 1 <= max_records <= MAX_RECORDS:
+        raise ValueError(f"max_records must be 1..{MAX_RECORDS}, got {max_records}")
+    return {
+        "query": query.strip(),
+        "mode": "artlist",
+        "format": "json",
+        "maxrecords": str(max_records),
+        "sort": "datedesc",
+        "startdatetime": _utc(start, "start").strftime(_PARAM_TIME),
+        "enddatetime": (_utc(end, "end") - timedelta(seconds=1)).strftime(_PARAM_TIME),
+    }
+
+
+def parse_seendate(value: object) -> datetime | None:
+    """GDELT's '20230918T031500Z' as an aware UTC datetime; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value.strip(), _SEENDATE).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def parse_artlist_page(body: bytes, fetched: datetime, *, what: str = "GDELT artlist") -> ArtlistPage:
+    """Parse one artlist JSON page. Raise RateLimited for GDELT's plain-text "limit requests"
+    refusal, MalformedResponse (quoting GDELT's text) for any other body that is not an artlist.
+    Articles without a url, title, readable seendate or domain are skipped and listed."""
+    data = _load_json(body, what)
+    if not isinstance(data, dict):
+        raise MalformedResponse(f"{what}: expected a JSON object, got {type(data).__name__}")
+    if not data:
+        return ArtlistPage()  # GDELT's answer when nothing matched
+    items = data.get("articles")
+    if not isinstance(items, list):
+        keys = ", ".join(sorted(map(str, data))[:5])
+        raise MalformedResponse(f"{what}: no 'articles' list in the JSON (keys: {keys})")
+    headlines, skipped = [], []
+    for index, item in enumerate(items, start=1):
+        result = _headline(item, index, fetched)
+        (headlines if isinstance(result, Headline) else skipped).append(result)
+    return ArtlistPage(headlines, len(items), skipped)
+
+
+def parse_artlist(body: bytes, fetched: datetime, *, what: str = "GDELT artlist") -> list[Headline]:
+    """The headlines of one artlist JSON page (see parse_artlist_page)."""
+    return parse_artlist_page(body, fetched, what=what).headlines
+
+
+def _load_json(body: bytes, what: str) -> object:
+    text = body.decode("utf-8-sig", errors="replace").strip()
+    if not text:
+        raise MalformedResponse(f"{what}: empty response body (GDELT answers {{}} when nothing matches)")
+    if text[0] not in "{[":
+        said = html_to_text(text)[:_QUOTED_TEXT]
+        if RATE_LIMIT_MARKER in said.lower():
+            raise RateLimited(f'{what}: GDELT asks to slow down: "{said}"')
+        raise MalformedResponse(f'{what}: GDELT answered with text, not JSON: "{said}"')
+    try:
+        return json.loads(text, strict=False)  # strict=False: raw tabs/newlines inside titles
+    except json.JSONDecodeError as exc:
+        if "escape" not in exc.msg:
+            raise MalformedResponse(f"{what}: malformed JSON: {exc}") from None
+    # a valid escape stays as it is; a lone backslash (\' for an apostrophe) is dropped
+    repaired = _ESCAPE.sub(lambda m: m.group(0) if len(m.group(0)) > 1 else "", text)
+    try:
+        return json.loads(repaired, strict=False)
+    except json.JSONDecodeError as exc:
+        raise MalformedResponse(f"{what}: malformed JSON: {exc}") from None
+
+
+def _headline(item: object, index: int, fetched: datetime) -> Headline | str:
+    """A Headline, or why article `index` (1-based) was skipped."""
+    if not isinstance(item, dict):
+        return f"article {index}: not a JSON object"
+    url = item.get("url")
+    if not isinstance(url, str) or not url.strip():
+        return f"article {index}: no url"
+    url = url.strip()
+    raw_title = item.get("title")
+    title = html_to_text(raw_title) if isinstance(raw_title, str) else ""
+    if not title:
+        return f"article {index} ({url}): no title"
+    seen = parse_seendate(item.get("seendate"))
+    if seen is None:
+        return f"article {index} ({url}): unreadable seendate {item.get('seendate')!r}"
+    domain = _domain(item.get("domain"), url)
+    if domain is None:
+        return f"article {index} ({url}): no usable domain"
+    return Headline(source=SOURCE_PREFIX + domain, guid=url, title=title, published=seen,
+                    fetched=fetched, summary="", link=safe_link(url))
+
+
+def _domain(value: object, url: str) -> str | None:
+    """GDELT's domain, lower-case; else the URL's host without 'www.'; None when neither works."""
+    domain = value.strip().lower() if isinstance(value, str) else ""
+    if not domain:
+        try:
+            domain = (urlsplit(url).hostname or "").removeprefix("www.")
+        except ValueError:
+            return None
+    if not domain or len(domain) > _MAX_DOMAIN or any(ch.isspace() for ch in domain):
+        return None
+    return domain
+
+
+# -- slicing ------------------------------------------------------------------------------------
+def _utc(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} {moment.isoformat()} has no time zone (expected UTC)")
+    return moment.astimezone(UTC)
+
+
+def backfill_range(since: datetime, until: datetime, now: datetime) -> tuple[Slice, list[str]]:
+    """The range a backfill can cover: `since` no earlier than GDELT's archive start, `until`
+    no later than an hour before `now` (GDELT is still indexing that hour, and a slice marked
+    done is never fetched again). Returns it with notes on what was moved; ValueError when
+    nothing is left."""
+    since, until, now = _utc(since, "since"), _utc(until, "until"), _utc(now, "now")
+    notes = []
+    if since < ARCHIVE_START:
+        notes.append(f"GDELT's DOC API searches back to {ARCHIVE_START:%Y-%m-%d}: starting there, "
+                     f"not at {_stamp(since)}")
+        since = ARCHIVE_START
+    settled = now - SETTLE
+    if until > settled:
+        notes.append(f"the last hour is still being indexed by GDELT: stopping at {_stamp(settled)} UTC")
+        until = settled
+    if since >= until:
+        raise ValueError(f"nothing to backfill: since {_stamp(since)} is not before until {_stamp(until)} UTC")
+    return Slice(since, until), notes
+
+
+def initial_slices(since: datetime, until: datetime, length: timedelta) -> list[Slice]:
+    """[since, until) cut into consecutive slices of `length` (the last one shorter)."""
+    since, until = _utc(since, "since"), _utc(until, "until")
+    if length < MIN_SLICE:
+        raise ValueError(f"slice length {length} is shorter than GDELT's {MIN_SLICE} updates")
+    slices, start = [], since
+    while start < until:
+        end = min(start + length, until)
+        slices.append(Slice(start, end))
+        start = end
+    return slices
+
+
+def pending_slices(slices: Iterable[Slice], done: Iterable[tuple[datetime, datetime]]) -> list[Slice]:
+    """The parts of `slices` not covered by the finished ranges `done` (split halves of an
+    earlier run included), in time order."""
+    covered = sorted((_utc(a, "start"), _utc(b, "end")) for a, b in done)
+    pending = []
+    for item in sorted(slices):
+        start = item.start
+        for a, b in covered:
+            if b <= start or a >= item.end:
+                continue
+            if a > start:
+                pending.append(Slice(start, a))
+            start = max(start, b)
+            if start >= item.end:
+                break
+        if start < item.end:
+            pending.append(Slice(start, item.end))
+    return pending
+
+
+def split_slice(item: Slice, minimum: timedelta = MIN_SLICE) -> tuple[Slice, Slice] | None:
+    """The two halves of a slice (split on a whole second), or None when a half would be
+    shorter than `minimum`."""
+    half = timedelta(seconds=int(item.duration.total_seconds()) // 2)
+    if half < minimum:
+        return None
+    middle = item.start + half
+    return Slice(item.start, middle), Slice(middle, item.end)
+
+
+def truncated_problem(item: Slice, max_records: int) -> str:
+    """The problem recorded for a slice that still hit the cap at the smallest slice length."""
+    return (f"slice {item.label} still truncated at {max_records} articles "
+            f"(its halves would be shorter than {int(MIN_SLICE.total_seconds() // 60)} min)")
