@@ -5,7 +5,7 @@ on http://127.0.0.1:8050 with the scheduled refresh beside it (same as `newsmark
 import sys
 
 if __name__ == "__main__":
-    from ingest.cli import main
+    from dashboard.commands import main
 
     main(["serve", *sys.argv[1:]])
 else:

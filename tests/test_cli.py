@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ingest.cli import cli
+from dashboard.commands import newsmarks_cli
 from ingest.store import Store
 from tests.conftest import utc
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, store_url):
     config = tmp_path / "c.toml"
-    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n[[feeds]]\nname = "local"\n'
+    config.write_text(f'[store]\nurl = "{store_url}"\n[[feeds]]\nname = "local"\n'
                       f'url = "{tmp_path / "missing.xml"}"\n', encoding="utf-8")
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
 
     def invoke(*args: str):
-        return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+        return CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args], catch_exceptions=False)
 
-    invoke.store_url = f"sqlite:///{tmp_path / 's.db'}"
+    invoke.store_url = store_url
     return invoke
 
 
-@pytest.mark.parametrize("command", ["refresh", "backfill", "schedule", "status", "import-prices",
-                                     "import-headlines", "export", "retag", "serve", "study"])
+@pytest.mark.parametrize("command", ["refresh", "backfill", "backfill-news", "schedule", "status", "import-prices",
+                                     "import-headlines", "snapshot", "export", "retag", "migrate-store", "serve",
+                                     "study"])
 def test_every_command_has_help_with_an_example(command):
-    result = CliRunner().invoke(cli, [command, "--help"])
+    result = CliRunner().invoke(newsmarks_cli(), [command, "--help"])
     assert result.exit_code == 0
     assert "  Example:\n    newsmarks " in result.output
+
+
+def test_python_m_ingest_has_the_ingest_commands_only():
+    result = subprocess.run([sys.executable, "-m", "ingest", "--help"], capture_output=True, text=True, check=True)
+    assert "refresh" in result.stdout and "migrate-store" in result.stdout and "serve" not in result.stdout
+    full = subprocess.run([sys.executable, "-m", "dashboard", "--help"], capture_output=True, text=True, check=True)
+    assert "serve" in full.stdout and "study" in full.stdout and "refresh" in full.stdout
 
 
 def test_import_prices_then_again_adds_nothing(run, shared_data):
@@ -112,7 +123,7 @@ def test_import_headlines_tags_topics(run, shared_data):
 def test_bad_config_is_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[refresh]\nprices = 'often'\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(bad), "status"])
+    result = CliRunner().invoke(newsmarks_cli(), ["--config", str(bad), "status"])
     assert result.exit_code == 1
     assert result.output == (f"Error: config error in {bad}: refresh.prices: expected a duration like "
                              "'15m', '1h' or '3d', got 'often'\n")
@@ -121,7 +132,7 @@ def test_bad_config_is_one_line(tmp_path):
 def test_unopenable_store_is_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[store]\nurl = "sqlite:////proc/nope/x.db"\n', encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(bad), "status"])
+    result = CliRunner().invoke(newsmarks_cli(), ["--config", str(bad), "status"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: cannot open the store sqlite:////proc/nope/x.db: ")
     assert "Traceback" not in result.output
@@ -142,7 +153,7 @@ def test_headlines_carry_topics_risk_categories_and_sentiment_and_retag_recomput
     config = tmp_path / "c2.toml"
     config.write_text(f'[store]\nurl = "{run.store_url}"\n[[topics]]\nname = "Markets"\nterms = ["market*"]\n',
                       encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(config), "retag"], catch_exceptions=False)
+    result = CliRunner().invoke(newsmarks_cli(), ["--config", str(config), "retag"], catch_exceptions=False)
     assert result.output == "retagged 2 headlines\n"
     assert store.headlines()["topics"].tolist() == ["", "Markets"]
     assert store.headlines()["gpr"].tolist() == ["beginning_of_war", ""]

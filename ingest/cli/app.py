@@ -1,0 +1,85 @@
+"""The `newsmarks` command group and what its commands share: the lazily opened config and
+store, logging, exit codes, and date options read as UTC."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime, time
+
+import click
+
+from ingest.config import Config, ConfigError, load_config
+from ingest.store import SchemaError, Store
+from ingest.store.engine import url_without_password
+
+EXIT_ALL_FAILED = 1
+EXIT_SKIPPED = 75  # EX_TEMPFAIL: another refresh held the lock
+
+
+class Context:
+    """Lazily loaded config and store shared by the commands."""
+
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            url = self.config.store.url
+            try:
+                self._store = Store.open(url)
+            except SchemaError as exc:
+                raise click.ClickException(str(exc)) from None
+            except Exception as exc:  # driver errors differ per database; say which store failed
+                raise click.ClickException(f"cannot open the store {url_without_password(url)}: {exc}") from None
+        return self._store
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z",
+                        stream=sys.stderr)
+    # yfinance logs what newsmarks reports itself, per source
+    quiet = {"yfinance": logging.CRITICAL, "urllib3": logging.WARNING, "apscheduler": logging.WARNING,
+             "peewee": logging.WARNING, "werkzeug": logging.WARNING}
+    for name, level in quiet.items():
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else level)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="FILE", envvar="NEWSMARKS_CONFIG",
+              help="Config file (TOML). Default: $NEWSMARKS_CONFIG, else ./newsmarks.toml, else built-in.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """newsmarks: rouble rates, Brent and the geopolitical headlines beside them.
+
+    \b
+    Example:
+      newsmarks refresh && newsmarks status
+    """
+    _setup_logging(verbose)
+    ctx.obj = Context(config_path)
+
+
+def utc_day(value: datetime | None, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    if value.hour or value.minute or value.second:
+        return value.replace(tzinfo=UTC)
+    return datetime.combine(value.date(), time.max if end else time.min, UTC)

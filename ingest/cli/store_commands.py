@@ -1,0 +1,94 @@
+"""Commands on the store as a whole: retag and migrate-store."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ingest.cli.app import Context, cli, pass_context
+from ingest.store import SchemaError, Store
+from ingest.store.engine import url_without_password
+
+
+@cli.command()
+@pass_context
+def retag(ctx: Context) -> None:
+    """Recompute every stored headline's tags: topics, geopolitical-risk categories, sentiment.
+
+    Run it after changing [[topics]] in the config or the lexicon.
+
+    \b
+    Example:
+      newsmarks retag
+    """
+    from ingest.tagging import headline_tagger
+
+    store = ctx.store
+    total = store.count_headlines()
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(total=total, desc="retag", unit="headline", file=sys.stderr)
+    done = store.retag(headline_tagger(ctx.config.topics), progress=progress.update if progress else None)
+    if progress is not None:
+        progress.close()
+    click.echo(f"retagged {done} headlines")
+
+
+def _open_store(url: str, role: str) -> Store:
+    try:
+        return Store.open(url)
+    except SchemaError as exc:
+        raise click.ClickException(f"{role} store: {exc}") from None
+    except Exception as exc:  # driver errors differ per database; say which store failed
+        raise click.ClickException(f"cannot open the {role} store {url_without_password(url)}: {exc}") from None
+
+
+@cli.command("migrate-store")
+@click.option("--from", "source_url", default=None, metavar="URL",
+              help="The store to copy (default: the configured [store] url).")
+@click.option("--to", "target_url", required=True, metavar="URL",
+              help="An empty store to copy into, e.g. postgresql+psycopg://user@host/newsmarks.")
+@pass_context
+def migrate_store(ctx: Context, source_url: str | None, target_url: str) -> None:
+    """Copy a whole store into another (e.g. SQLite -> PostgreSQL), verified by counts.
+
+    Resumable: run it again after an interruption and it continues where it stopped. The
+    target must be empty or a partial copy of the same store. Point [store] url at the target
+    afterwards.
+
+    \b
+    Example:
+      newsmarks migrate-store --from sqlite:///newsmarks.db --to postgresql+psycopg://localhost/newsmarks
+    """
+    from ingest.store import CopyError
+
+    source_url = source_url or ctx.config.store.url
+    if url_without_password(source_url) == url_without_password(target_url):
+        raise click.ClickException("--from and --to name the same store")
+    source, target = _open_store(source_url, "source"), _open_store(target_url, "target")
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(desc="copy", unit="row", file=sys.stderr)
+
+    def progress(table: str, rows: int) -> None:
+        if bar is not None:
+            bar.set_postfix_str(table)
+            bar.update(rows)
+
+    try:
+        results = source.copy_into(target, url_without_password(source_url), progress)
+    except CopyError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        source.close()
+        target.close()
+    for r in results:
+        click.echo(f"{r.table}: {r.target_rows:,} rows ({r.copied:,} copied now)")
+    click.echo(f"verified: every table has the same number of rows in {url_without_password(target_url)}")
