@@ -8,13 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    NoAlertPresentException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from dashboard import ids
 
-TIMEOUT = 10.0
+TIMEOUT = 30.0   # generous: a loaded CI machine is slow, and only a failure waits it out
 
 # The props of a component as Dash's renderer holds them (what the page shows for inputs whose
 # DOM does not carry the value, such as the new multi-value dropdown).
@@ -81,6 +85,22 @@ def wait_for_equal(read: Callable[[], Any], expected: Any, what: str, timeout: f
         wait_until(same, what, timeout)
     except AssertionError:
         raise AssertionError(f"{what}: expected {expected!r}, last seen {seen[-1] if seen else None!r}") from None
+
+
+def click_in_view(duo, selector: str, timeout: float = TIMEOUT) -> None:
+    """Scroll an element to the middle of the window and click it, again while something else
+    still covers it (the page's layout settles after callbacks: a loading table, a redrawn chart)."""
+
+    def clicked() -> bool:
+        element = duo.find_element(selector)
+        duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        try:
+            element.click()
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            return False
+        return True
+
+    wait_until(clicked, f"a click on {selector}", timeout)
 
 
 def props(duo, component_id: str) -> dict | None:

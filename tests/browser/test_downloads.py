@@ -39,9 +39,7 @@ def lines_of(content: bytes) -> list[str]:
 
 
 def click_and_read(duo, button: str, name: str) -> list[str]:
-    element = duo.find_element(f"#{button}")
-    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
+    page.click_in_view(duo, f"#{button}")
     return lines_of(page.downloaded(duo.download_path, name))
 
 
