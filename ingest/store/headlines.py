@@ -207,7 +207,7 @@ def _plan(conn: Connection, flt: HeadlineFilter) -> tuple[str | None, bool]:
     window = WINDOW_PROBE_ROWS  # headlines in the window with the other filters, at most this many
     if flt.start is not None or flt.end is not None:
         plain = replace(flt, topics=(), sentiments=(), query=None)
-        window = _capped_count(conn, _where(conn, select(schema.headlines.c.id), plain), WINDOW_PROBE_ROWS)
+        window = _capped_count(conn, where_matching(conn, select(schema.headlines.c.id), plain), WINDOW_PROBE_ROWS)
     driver, smallest = None, None
     for kind, wanted in _tag_filters(flt):
         worth = window * len(wanted) // 2  # a list this long costs as much as looking the tags up row by row
@@ -218,7 +218,9 @@ def _plan(conn: Connection, flt: HeadlineFilter) -> tuple[str | None, bool]:
     return driver, window < SMALL_WINDOW_ROWS
 
 
-def _where(conn: Connection, stmt, flt: HeadlineFilter, plan: tuple[str | None, bool] | None = None):
+def where_matching(conn: Connection, stmt, flt: HeadlineFilter, plan: tuple[str | None, bool] | None = None):
+    """`stmt` (a select over headlines) restricted to the headlines `flt` matches: time, sources,
+    first copies, tags and search, each checked the way `_plan` finds cheapest."""
     table, tags = schema.headlines, schema.headline_tags
     driver, scan_search = plan or (_plan(conn, flt) if _by_ids(flt) else (None, False))
     if flt.start is not None:
@@ -253,7 +255,7 @@ def read_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter(), *, 
     if sort not in SORTABLE:
         raise ValueError(f"cannot sort headlines by {sort!r} (choose from {', '.join(SORTABLE)})")
     table = schema.headlines
-    stmt = _where(conn, select(*[table.c[c] for c in HEADLINE_COLUMNS[:-1]],
+    stmt = where_matching(conn, select(*[table.c[c] for c in HEADLINE_COLUMNS[:-1]],
                                func.coalesce(table.c.story_id, table.c.id).label("story_id")), flt)
     if ids is not None:
         stmt = stmt.where(table.c.id.in_(ids))
@@ -274,7 +276,7 @@ def read_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter(), *, 
 def count_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter()) -> int:
     """How many headlines match."""
     table = schema.headlines
-    return int(conn.execute(_where(conn, select(func.count()).select_from(table), flt)).scalar())
+    return int(conn.execute(where_matching(conn, select(func.count()).select_from(table), flt)).scalar())
 
 
 def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) -> pd.DataFrame:
@@ -287,7 +289,7 @@ def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) 
     if frame is None:
         table = schema.headlines
         bucket = (table.c.published - table.c.published % bucket_seconds).label("bucket")
-        stmt = _where(conn, select(bucket, func.count().label("count")).select_from(table), flt, plan)
+        stmt = where_matching(conn, select(bucket, func.count().label("count")).select_from(table), flt, plan)
         frame = result_frame(conn.execute(stmt.group_by(bucket).order_by(bucket)), ["bucket", "count"])
     frame["bucket"] = epoch_series(frame["bucket"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
     frame["count"] = frame["count"].astype("int64")
@@ -319,7 +321,8 @@ def _counts_bucket_by_bucket(conn: Connection, flt: HeadlineFilter, bucket_secon
         following, following,
         case((following + bucket_seconds - 1 < high, following + bucket_seconds - 1), else_=high),
     ).where(following <= high))
-    in_bucket = _where(conn, select(func.count()).select_from(table), replace(flt, start=None, end=None), plan) \
+    unbounded = replace(flt, start=None, end=None)
+    in_bucket = where_matching(conn, select(func.count()).select_from(table), unbounded, plan) \
         .where(table.c.published >= buckets.c.lo, table.c.published <= buckets.c.hi).scalar_subquery()
     frame = result_frame(conn.execute(select(buckets.c.bucket, in_bucket)), ["bucket", "count"])
     return frame[frame["count"] > 0].reset_index(drop=True)

@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, select
 
 from ingest.store import schema
-from ingest.store.headlines import HeadlineFilter, _where
+from ingest.store.headlines import HeadlineFilter, where_matching
 from ingest.store.prices import result_frame
 from ingest.store.timecodec import epoch_series
 
@@ -19,7 +19,7 @@ def gpr_tag_rows(conn: Connection, flt: HeadlineFilter) -> pd.DataFrame:
     published (UTC times) and tag (the category id), oldest first."""
     table, tags = schema.headlines, schema.headline_tags
     joined = table.join(tags, and_(tags.c.headline_id == table.c.id, tags.c.kind == "gpr"))
-    stmt = _where(conn, select(table.c.id, table.c.published, tags.c.tag).select_from(joined), flt)
+    stmt = where_matching(conn, select(table.c.id, table.c.published, tags.c.tag).select_from(joined), flt)
     frame = result_frame(conn.execute(stmt.order_by(table.c.published, table.c.id, tags.c.tag)),
                          GPR_TAG_COLUMNS)
     frame["published"] = epoch_series(frame["published"]) if len(frame) else \
