@@ -119,7 +119,7 @@ class Lexicon:
         return {c.id: c.label for c in self.categories}
 
 
-def _where(loc: Sequence) -> str:
+def where_matching(loc: Sequence) -> str:
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -133,7 +133,7 @@ def _validation_message(exc: ValidationError, origin: str) -> str:
         message = "unknown key"
     elif err["type"] not in ("missing", "value_error") and not isinstance(err.get("input"), dict):
         message = f"{message} (got {err.get('input')!r})"
-    where = _where(err["loc"])
+    where = where_matching(err["loc"])
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return f"GPR lexicon error in {origin}: {where + ': ' if where else ''}{message}{more}"
 

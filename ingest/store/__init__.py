@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from ingest.sources.base import FetchResult, Headline, TickerSnapshot
+from ingest.store import fts as _fts
 from ingest.store import headlines as _headlines
 from ingest.store import news_backfill as _news_backfill
 from ingest.store import prices as _prices
@@ -190,6 +191,17 @@ class Store:
         """Counts of matching headlines per time bucket (columns bucket, count)."""
         with self.reading() as conn:
             return _headlines.headline_counts(conn, flt, bucket_seconds)
+
+    def index_missing(self, chunk: int = 2000) -> int:
+        """Give every headline written around the store (PostgreSQL: without a search document) its
+        place in the full-text index, one committed chunk at a time; returns how many."""
+        done = 0
+        while True:
+            with self.writing() as conn:
+                count = _fts.index_missing(conn, chunk)
+            if not count:
+                return done
+            done += count
 
     def gpr_tags(self, flt: HeadlineFilter) -> pd.DataFrame:
         """The geopolitical-risk categories of the headlines matching `flt`: one row per headline

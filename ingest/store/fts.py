@@ -19,6 +19,7 @@ from ingest.store.pg_search import (
     ensure_search,
     fill_missing,
     matching_ids,
+    missing_count,
     phrase_query,
     write_documents,
 )
@@ -139,10 +140,12 @@ def index_headlines(conn: Connection, rows: list[tuple[int, str, str]]) -> None:
         write_documents(conn, rows)
 
 
-def index_missing(conn: Connection) -> int:
-    """Index headlines the full-text index lacks (after rows were copied in bulk, bypassing the
-    store's writes); returns how many. SQLite's triggers never miss one: 0 there."""
-    return fill_missing(conn) if conn.dialect.name == "postgresql" else 0
+def index_missing(conn: Connection, limit: int | None = None) -> int:
+    """Index (up to `limit`) headlines the full-text index lacks (rows written around the store's
+    writes); returns how many. SQLite's triggers never miss one: 0 there, and no query."""
+    if conn.dialect.name != "postgresql" or not missing_count(conn):
+        return 0
+    return fill_missing(conn, limit)
 
 
 def ensure_index(conn: Connection) -> None:

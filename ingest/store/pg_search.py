@@ -111,27 +111,30 @@ def write_documents(conn: Connection, rows: Sequence[tuple[int, str, str]]) -> N
 
 
 def create_search(conn: Connection) -> None:
-    """Create the search table and its GIN index, and index every headline not yet in it."""
+    """Create the search table and its GIN index (headlines already stored are indexed by
+    `fill_missing`, chunk by chunk, outside this transaction)."""
     for statement in POSTGRES_SEARCH_DDL:
         conn.exec_driver_sql(statement)
-    fill_missing(conn)
 
 
 def ensure_search(conn: Connection) -> None:
-    """On opening a store: create the search table if the store predates it, and index headlines
-    that reached the table other than through the store's writes (two index-only counts when
-    nothing is missing)."""
+    """On opening a store: create the search table if the store predates it. Filling it is not
+    done here — opening must stay quick (a dashboard worker opens the store on its first request):
+    the refresh job calls Store.index_missing, one committed chunk at a time."""
     if not inspect(conn).has_table("headlines_search"):
         create_search(conn)
-        return
+
+
+def missing_count(conn: Connection) -> int:
+    """How many headlines have no search document (two index-only counts)."""
     count = select(func.count()).select_from
-    if conn.execute(count(schema.headlines)).scalar() != conn.execute(count(search_table)).scalar():
-        fill_missing(conn)
+    return max(conn.execute(count(schema.headlines)).scalar() - conn.execute(count(search_table)).scalar(), 0)
 
 
-def fill_missing(conn: Connection) -> int:
+def fill_missing(conn: Connection, limit: int | None = None) -> int:
     """Write the search documents of headlines that have none (rows that reached the table other
-    than through the store's writes, e.g. a bulk copy); returns how many."""
+    than through the store's writes, e.g. a bulk copy) — at most `limit` of them (None: all);
+    returns how many."""
     headlines = schema.headlines
     missing = ~select(search_table.c.headline_id).where(search_table.c.headline_id == headlines.c.id).exists()
     after, done = 0, 0
@@ -143,6 +146,8 @@ def fill_missing(conn: Connection) -> int:
             return done
         write_documents(conn, [tuple(r) for r in rows])
         after, done = rows[-1].id, done + len(rows)
+        if limit is not None and done >= limit:
+            return done
 
 
 def matching_ids(tsquery: str):
