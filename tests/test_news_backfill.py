@@ -298,9 +298,9 @@ def test_env_url_keeps_the_other_gdelt_settings(tmp_path):
 
 
 @pytest.fixture
-def cli_run(tmp_path, monkeypatch, gdelt):
+def cli_run(tmp_path, monkeypatch, gdelt, store_url):
     config = tmp_path / "c.toml"
-    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n[sources.gdelt]\nmin_interval = 0\n'
+    config.write_text(f'[store]\nurl = "{store_url}"\n[sources.gdelt]\nmin_interval = 0\n'
                       "[[feeds]]\nname = 'local'\nurl = 'missing.xml'\n", encoding="utf-8")
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
     monkeypatch.setenv("NEWSMARKS_GDELT_URL", gdelt.url)
@@ -308,7 +308,7 @@ def cli_run(tmp_path, monkeypatch, gdelt):
     def invoke(*args: str):
         return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
-    invoke.store_url = f"sqlite:///{tmp_path / 's.db'}"
+    invoke.store_url = store_url
     return invoke
 
 

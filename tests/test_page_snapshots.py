@@ -150,14 +150,15 @@ def test_url_is_fetched_and_stamped_with_the_fetch_time(store, config, shared_da
 # -- the CLI -------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, store_url):
     config = tmp_path / "c.toml"
-    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n', encoding="utf-8")
+    config.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
+    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
 
     def invoke(*args: str):
         return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
-    invoke.store_url = f"sqlite:///{tmp_path / 's.db'}"
+    invoke.store_url = store_url
     return invoke
 
 
