@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from werkzeug.serving import make_server  # noqa: E402
 
 from dashboard import create_app  # noqa: E402
+from ingest.store import Store  # noqa: E402
+from ingest.tagging import headline_tagger  # noqa: E402
 from tests.browser.fixture_store import BBC_BUSINESS_CSV, WORLD_HEADLINES_CSV, build_store  # noqa: E402
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -65,8 +67,11 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="newsmarks-screenshot-") as folder:
         started = time.monotonic()
-        config = build_store(f"sqlite:///{Path(folder) / 'store.db'}",
-                             [(WORLD_HEADLINES_CSV, None), (BBC_BUSINESS_CSV, "BBC Business")])
+        url = f"sqlite:///{Path(folder) / 'store.db'}"
+        config = build_store(url, [(WORLD_HEADLINES_CSV, None), (BBC_BUSINESS_CSV, "BBC Business")])
+        store = Store.open(url)   # every tag, as a refresh stores them (the browser fixture tags topics only)
+        store.retag(headline_tagger(config.topics))
+        store.close()
         print(f"store built in {time.monotonic() - started:.1f} s")
         app = create_app(config)
         port = free_port()
