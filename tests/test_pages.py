@@ -237,6 +237,31 @@ def test_not_a_page(body, message):
     assert isinstance(caught.value, PermanentError)
 
 
+@pytest.mark.parametrize("path", ["brent-daily.csv", "world-headlines-rss-2026-05-to-08.csv", "SOURCES.md",
+                                  "feeds/guardian-world-20210523.xml"])
+def test_data_files_are_not_pages(shared_data, path):
+    with pytest.raises(NotAPage, match="not a news page: no ticker strip and no headline found"):
+        parse_page((shared_data / path).read_bytes(), path.split("/")[-1])
+
+
+@pytest.mark.parametrize("body", [
+    b'[project]\nname = "newsmarks"\ndescription = "Rouble rates, Brent and the geopolitical news beside them"\n',
+    b"from dashboard.commands import main\n\nmain(['serve', '--port', '8050', 'and', 'more', 'words', 'here'])\n",
+    b"Date,Source,Title\n2022-03-01,BBC,Oil prices jump as sanctions bite hard\n2022-03-02,BBC,Rouble slides\n",
+    b"Markets calm after the vote\n\nShort note.\n",   # a headline without an article body
+])
+def test_code_configuration_and_records_are_not_pages(body):
+    with pytest.raises(NotAPage, match="no ticker strip and no headline found"):
+        parse_page(body, "x.txt")
+
+
+def test_a_text_article_without_a_strip_is_a_page():
+    page = parse_page(b"Rouble slides as oil falls\n\nThe rouble fell against the dollar on Monday as Brent "
+                      b"crude slipped below 70 dollars a barrel.\n", "a.txt")
+    assert (page.headline, page.items) == ("Rouble slides as oil falls", ())
+    assert page.summary.startswith("The rouble fell against the dollar")
+
+
 def test_valid_utf8_wins_over_a_stale_meta_charset():
     body = ('<html><head><meta charset="windows-1251"></head><body><h1>Рубль укрепился к доллару</h1>'
             '<div>Евро 70,81 ↓</div></body></html>').encode()

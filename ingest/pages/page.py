@@ -2,8 +2,11 @@
 
 Text pages: lines as saved; the strip is the first run of ticker lines (ingest.pages.strip),
 the headline the first line of sentence-like text outside it (at least three words, mostly
-letters, at most 300 characters), the summary the paragraph after the headline (lines up to
-the next blank line, joined by spaces) when it is sentence-like.
+letters, at most 300 characters, none of the marks of code or configuration: `=`, `<>`, `{}`,
+backticks, a leading `#`), the summary the paragraph after the headline (lines up to the next
+blank line, joined by spaces) when it is sentence-like. A text without a strip counts as a page
+only with an article — a headline followed by a body of at least MIN_BODY_WORDS words — and
+never when its lines are records (CSV and the like).
 
 Bytes are decoded by their BOM, else as UTF-8 when they are valid UTF-8 (a saved copy is often
 re-encoded but keeps its old `<meta>`), else by the HTTP charset, else the `<meta>` charset.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import lxml.html
@@ -139,13 +143,37 @@ def sentence_like(text: str) -> bool:
     return len(text.split()) >= 3 and letters * 2 >= len(text.replace(" ", ""))
 
 
+_CODE_CHARS = re.compile(r"[=<>{}`]|^\s*#")
+MIN_BODY_WORDS = 8
+
+
+def headline_like(text: str) -> bool:
+    """Sentence-like text without the marks of code, markup or configuration (`=`, `<>`, `{}`,
+    backticks, a leading `#`), starting with a capital (headlines do; code and prose fragments
+    mostly don't), not ending as a fragment (`,` `;` `(` `[`)."""
+    first = next((ch for ch in text if ch.isalpha()), "")
+    return (sentence_like(text) and not first.islower() and not _CODE_CHARS.search(text)
+            and not text.rstrip().endswith((",", ";", "(", "[")))
+
+
+def looks_tabular(lines: Sequence[str]) -> bool:
+    """The first non-blank lines are records (CSV, TSV): at least three of them in a row with the
+    same number (two or more) of one separator."""
+    rows = [line for line in lines if line.strip()][:5]
+    if len(rows) < 3:
+        return False
+    return any(len({row.count(sep) for row in rows[:3]}) == 1 and rows[0].count(sep) >= 2 for sep in ",;\t|")
+
+
 def _read_text(text: str) -> tuple[Strip, str | None, str, None]:
     lines = text.splitlines()
     strip = find_strip(lines, infer_layout=True)
-    at = next((i for i, line in enumerate(lines) if i not in strip.lines and sentence_like(line.strip())),
+    at = next((i for i, line in enumerate(lines) if i not in strip.lines and headline_like(line.strip())),
               None)
     if at is None or len(lines[at].strip()) > MAX_HEADLINE:
         return strip, None, "", None
+    if not strip.items and looks_tabular(lines):
+        return strip, None, "", None   # a data file, not a page
     paragraph: list[str] = []
     for line in lines[at + 1:]:
         if line.strip():
@@ -153,7 +181,10 @@ def _read_text(text: str) -> tuple[Strip, str | None, str, None]:
         elif paragraph:
             break
     summary = " ".join(paragraph)
-    return strip, " ".join(lines[at].split()), summary if sentence_like(summary) else "", None
+    summary = summary if sentence_like(summary) and not _CODE_CHARS.search(summary) else ""
+    if not strip.items and len(summary.split()) < MIN_BODY_WORDS:
+        return strip, None, "", None   # without a strip, a page needs an article: a headline and its body
+    return strip, " ".join(lines[at].split()), summary, None
 
 
 # -- HTML pages ---------------------------------------------------------------------------------
