@@ -105,6 +105,8 @@ def add_overlays(figure: go.Figure, *, bars: pd.DataFrame, labels: Mapping[str, 
                  risk: pd.DataFrame | None = None, snapshots: pd.DataFrame | None = None) -> go.Figure:
     """Add the risk index and page snapshots to a figure of dashboard.figures.price_figure (the
     instruments' axes are read from its price traces). Returns the same figure."""
+    if (snapshots is None or snapshots.empty) and (risk is None or risk.empty):
+        return figure   # nothing to add: leave the figure's traces untouched (reading them costs time)
     axes = {trace.meta["instrument"]: trace.yaxis for trace in figure.data
             if isinstance(trace.meta, dict) and trace.meta.get("kind") == "price"}
     traces = snapshot_traces(snapshots, bars, axes, labels, axis_mode, tz)
