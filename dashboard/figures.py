@@ -8,7 +8,7 @@ an hour of wall-clock times repeats or is skipped.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -75,8 +75,26 @@ def _layout_key(axis: str) -> str:
     return "yaxis" if axis == "y" else f"yaxis{axis[1:]}"
 
 
-def _scatter(n_points: int) -> type[go.Scatter] | type[go.Scattergl]:
-    return go.Scattergl if n_points > GL_THRESHOLD else go.Scatter
+# Traces are written as plain dicts and the figure is built without plotly's property validation
+# (its private `_validate=False`): validating every array and property cost 20–40 ms a callback.
+# tests/test_figures.py builds the same figures with validation on and compares their JSON, so a
+# misspelt property or a plotly change still fails a test.
+VALIDATE = False
+NO_TEMPLATE = {"data": {"scatter": [{"type": "scatter"}]}}   # plotly's "none" template, written out
+
+
+def trace(kind: str, **properties) -> dict:
+    """A trace as a plain dict (`kind`: scatter, scattergl, bar)."""
+    return {"type": kind, **properties}
+
+
+def build_figure(data: list, layout: dict) -> go.Figure:
+    """The go.Figure of dict traces and a layout, validated only when VALIDATE says so."""
+    return go.Figure(data=data, layout=layout, _validate=VALIDATE)
+
+
+def _scatter(n_points: int) -> str:
+    return "scattergl" if n_points > GL_THRESHOLD else "scatter"
 
 
 def _instrument_order(bars: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
@@ -100,6 +118,12 @@ def _price_axis_layout(position: int, label: str, color: str) -> dict:
     return axis | {"anchor": "free", "autoshift": True, "position": 1.0 if side == "right" else 0.0}
 
 
+def instrument_axes(bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str) -> dict[str, str]:
+    """Instrument id -> the y-axis its line is drawn on by price_figure (for series added beside it)."""
+    return {instrument: price_axis_name(position, axis_mode)
+            for position, instrument in enumerate(_instrument_order(bars, labels))}
+
+
 def _price_traces(bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str,
                   tz: str) -> tuple[list, dict[str, str], dict]:
     """One line per instrument; returns (traces, instrument id -> y-axis name, layout of the price axes)."""
@@ -118,8 +142,8 @@ def _price_traces(bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str,
         else:
             hover = "%{x|%Y-%m-%d %H:%M}<br>%{y:,.4~f}<extra>%{fullData.name}</extra>"
             layout[_layout_key(axis)] = _price_axis_layout(position, label, color)
-        traces.append(_scatter(len(own))(
-            x=display_times(own["ts"], tz, "bars.ts").to_numpy(), y=values.to_numpy(), mode="lines",
+        traces.append(trace(
+            _scatter(len(own)), x=display_times(own["ts"], tz, "bars.ts").to_numpy(), y=values.to_numpy(), mode="lines",
             name=hover_text(label), meta={"kind": "price", "instrument": instrument},
             line={"color": color, "width": 1.6}, hovertemplate=hover, xaxis="x", yaxis=axis))
         axes[instrument] = axis
@@ -152,13 +176,13 @@ def _mark_traces(marks: pd.DataFrame, marks_by: str, tz: str, axis: str) -> list
     traces = []
     for position, (group, part) in enumerate(group_marks(marks, marks_by)):
         color = OTHER_COLOR if group == OTHER else MARK_COLORS[position % len(MARK_COLORS)]
-        trace = _scatter(len(part))(
-            x=display_times(part["published"], tz, "marks.published").to_numpy(),
+        mark_trace = trace(
+            _scatter(len(part)), x=display_times(part["published"], tz, "marks.published").to_numpy(),
             y=part["y"].to_numpy(dtype="float64"), mode="markers", name=hover_text(group),
             meta={"kind": "marks", "group": group},
             marker={"size": 9, "color": color, "opacity": 0.9, "line": {"width": 1, "color": "white"}},
             customdata=_mark_customdata(part, tz), hovertemplate=MARK_HOVER, xaxis="x", yaxis=axis)
-        traces.append(trace)
+        traces.append(mark_trace)
     return traces
 
 
@@ -169,8 +193,8 @@ def _highlight_traces(marks: pd.DataFrame, highlight_id: int, tz: str, axis: str
     row = marks[marks["id"] == highlight_id].head(1)
     if row.empty:
         return []
-    return [go.Scatter(
-        x=display_times(row["published"], tz, "marks.published").to_numpy(),
+    return [trace(
+        "scatter", x=display_times(row["published"], tz, "marks.published").to_numpy(),
         y=row["y"].to_numpy(dtype="float64"), mode="markers", name=HIGHLIGHT_NAME,
         meta={"kind": "highlight", "id": int(highlight_id)}, showlegend=False, hoverinfo="skip",
         marker={"symbol": "circle-open", "size": 22, "color": HIGHLIGHT_COLOR,
@@ -188,10 +212,10 @@ def counts_name(bucket_seconds: int) -> str:
     return f"headlines per {bucket_seconds} seconds"
 
 
-def _counts_trace(counts: pd.DataFrame, bucket_seconds: int, tz: str) -> go.Bar:
+def _counts_trace(counts: pd.DataFrame, bucket_seconds: int, tz: str) -> dict:
     """One bar per bucket, drawn from the bucket's start over its whole width."""
-    return go.Bar(
-        x=display_times(counts["bucket"], tz, "counts.bucket").to_numpy(),
+    return trace(
+        "bar", x=display_times(counts["bucket"], tz, "counts.bucket").to_numpy(),
         y=counts["count"].to_numpy(dtype="int64"), name=counts_name(bucket_seconds),
         meta={"kind": "counts", "bucket_seconds": bucket_seconds}, marker={"color": COUNTS_COLOR},
         width=bucket_seconds * 1000 * 0.9, offset=0,
@@ -211,6 +235,8 @@ def price_figure(
     aggregated: bool = False,
     interval: str = "1d",
     bucket_seconds: int | None = None,
+    extra_traces: Sequence[dict] = (),
+    extra_layout: Mapping | None = None,
 ) -> go.Figure:
     """Build the main chart.
 
@@ -222,7 +248,8 @@ def price_figure(
     ("x2"/"y2"): bars of ``counts`` (bucket UTC start, count), buckets of ``bucket_seconds`` (default: one
     bar ``interval``, "1d" or "1h"). Times are shown in ``tz``. Every trace has a ``meta`` dict whose
     "kind" is "price", "marks", "highlight" or "counts". Zoom persistence follows ``layout.uirevision``
-    (the constant UIREVISION; a caller may override it to reset the zoom).
+    (the constant UIREVISION; a caller may override it to reset the zoom). ``extra_traces`` (dicts, see
+    :func:`trace`) are drawn last and ``extra_layout`` is merged into the layout (dashboard.overlays).
     """
     if axis_mode not in AXIS_MODES:
         raise ValueError(f"axis_mode must be one of {AXIS_MODES}, got {axis_mode!r}")
@@ -239,6 +266,7 @@ def price_figure(
         traces += _highlight_traces(marks, highlight_id, tz, axis)
     if not counts.empty:
         traces.append(_counts_trace(counts, bucket_seconds or INTERVAL_SECONDS[interval], tz))
+    traces += list(extra_traces)
 
     # The two panels as make_subplots(rows=2, shared_xaxes=True, row_heights=[0.78, 0.22],
     # vertical_spacing=0.03) lays them out, written out: building them (and a named template) on
@@ -253,13 +281,13 @@ def price_figure(
                         **_GRID}
     layout["yaxis2"] = {"title": {"text": "headlines"}, "automargin": True, "rangemode": "tozero", "anchor": "x2",
                         "domain": [0.0, 0.2134], **_GRID}
-    return go.Figure(data=traces, layout={
+    return build_figure(traces, {
         **_STYLE, "height": HEIGHT, "uirevision": UIREVISION, "hovermode": "closest", "showlegend": True,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, **layout})
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, **layout, **(extra_layout or {})})
 
 
-_STYLE = {"template": "none", "paper_bgcolor": "white", "plot_bgcolor": "white",
+_STYLE = {"template": NO_TEMPLATE, "paper_bgcolor": "white", "plot_bgcolor": "white",
           "font": {"color": "#2a3f5f"}, "hoverlabel": {"align": "left"}}
 _GRID = {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "linecolor": "#EBF0F8"}
 

@@ -1,4 +1,4 @@
-"""Extra series on the main chart (pure, DataFrames -> traces added to a built figure): the
+"""Extra series on the main chart (pure, DataFrames -> trace dicts for price_figure): the
 geopolitical-risk index on the lower panel, and the ticker values news pages showed ("as shown
 on the page") as their own marks beside each instrument's line."""
 
@@ -8,11 +8,10 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from dashboard.figures import TIME_FORMAT, display_times, hover_text
+from dashboard.figures import TIME_FORMAT, display_times, hover_text, instrument_axes, trace
 
-__all__ = ["RISK_AXIS", "add_overlays", "risk_traces", "snapshot_traces"]
+__all__ = ["RISK_AXIS", "overlay_parts", "risk_traces", "snapshot_traces"]
 
 RISK_AXIS = "y20"          # the lower panel's right-hand axis (price axes are y, y3, y4, ...)
 RISK_SERIES = (            # column, name, line style, shown at first
@@ -33,8 +32,8 @@ def risk_traces(risk: pd.DataFrame, tz: str) -> tuple[list, dict]:
         return [], {}
     x = display_times(risk["bucket"], tz, "risk.bucket").to_numpy()
     counts = risk["headlines"].to_numpy(dtype="int64")
-    traces = [go.Scatter(
-        x=x, y=risk[column].to_numpy(dtype="float64") * 100.0, mode="lines", name=name, line=line,
+    traces = [trace(
+        "scatter", x=x, y=risk[column].to_numpy(dtype="float64") * 100.0, mode="lines", name=name, line=line,
         visible=visible, customdata=counts, hovertemplate=RISK_HOVER, meta={"kind": "risk", "series": column},
         xaxis="x2", yaxis=RISK_AXIS) for column, name, line, visible in RISK_SERIES]
     layout = {"yaxis20": {"title": {"text": "risk %"}, "overlaying": "y2", "side": "right", "anchor": "x2",
@@ -91,8 +90,9 @@ def snapshot_traces(snapshots: pd.DataFrame, bars: pd.DataFrame, axes: Mapping[s
                 continue
             y = (y / float(closes.iloc[0]) - 1.0) * 100.0
         label = labels.get(instrument, instrument)
-        traces.append(go.Scatter(
-            x=display_times(part["captured_at"], tz, "snapshots.captured_at").to_numpy(), y=y, mode="markers",
+        traces.append(trace(
+            "scatter", x=display_times(part["captured_at"], tz, "snapshots.captured_at").to_numpy(), y=y,
+            mode="markers",
             name=hover_text(f"{label}: as shown on the page"),
             meta={"kind": "snapshots", "instrument": instrument},
             marker={"symbol": "diamond-wide", "size": 11, "color": "white",
@@ -101,18 +101,11 @@ def snapshot_traces(snapshots: pd.DataFrame, bars: pd.DataFrame, axes: Mapping[s
     return traces
 
 
-def add_overlays(figure: go.Figure, *, bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str, tz: str,
-                 risk: pd.DataFrame | None = None, snapshots: pd.DataFrame | None = None) -> go.Figure:
-    """Add the risk index and page snapshots to a figure of dashboard.figures.price_figure (the
-    instruments' axes are read from its price traces). Returns the same figure."""
-    if (snapshots is None or snapshots.empty) and (risk is None or risk.empty):
-        return figure   # nothing to add: leave the figure's traces untouched (reading them costs time)
-    axes = {trace.meta["instrument"]: trace.yaxis for trace in figure.data
-            if isinstance(trace.meta, dict) and trace.meta.get("kind") == "price"}
-    traces = snapshot_traces(snapshots, bars, axes, labels, axis_mode, tz)
+def overlay_parts(*, bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str, tz: str,
+                  risk: pd.DataFrame | None = None, snapshots: pd.DataFrame | None = None) -> tuple[list, dict]:
+    """(traces, layout) to pass to dashboard.figures.price_figure as extra_traces / extra_layout:
+    the page snapshots on their instruments' axes (as price_figure lays them out) and the risk
+    index on the lower panel."""
+    traces = snapshot_traces(snapshots, bars, instrument_axes(bars, labels, axis_mode), labels, axis_mode, tz)
     extra, layout = risk_traces(risk, tz)
-    if traces or extra:
-        figure.add_traces(traces + extra)
-    if layout:
-        figure.update_layout(layout)
-    return figure
+    return traces + extra, layout

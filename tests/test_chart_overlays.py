@@ -3,10 +3,12 @@ ticker values news pages showed, on a small hand-made store with known tags."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
-from dashboard import ids
+from dashboard import figures, ids
 from dashboard.callbacks.chart import chart_view
 from dashboard.callbacks.state_sync import sync
 from dashboard.context import DashboardContext
@@ -137,3 +139,15 @@ def test_page_snapshots_sit_beside_their_instruments(ctx):
     pct = traces(view(ctx, VIEW + "&axis=pct"), "snapshots")
     assert pct[0].y[0] == pytest.approx((113.5 / 102.0 - 1) * 100)
     assert traces(view(ctx, VIEW + "&show="), "snapshots") == []
+
+
+@pytest.mark.parametrize("search", [VIEW + "&show=risk,snapshots", VIEW + "&axis=pct&show=snapshots&marks=topic",
+                                    VIEW + "&q=war"])
+def test_the_unvalidated_figure_is_what_plotly_validation_makes(ctx, search, monkeypatch):
+    """The chart is built without plotly's property validation (figures.VALIDATE): built with it,
+    the same view gives the same JSON — a misspelt property or a plotly change fails here."""
+    fast = view(ctx, search)
+    monkeypatch.setattr(figures, "VALIDATE", True)
+    checked = view(ctx, search)
+    assert json.loads(fast.to_json()) == json.loads(checked.to_json())   # the same, up to key order
+    assert {t.meta["kind"] for t in fast.data} >= {"price", "counts"}

@@ -15,7 +15,7 @@ from dashboard.context import DashboardContext
 from dashboard.downsample import downsample_bars
 from dashboard.figures import empty_figure, price_figure
 from dashboard.marks import place_marks
-from dashboard.overlays import add_overlays
+from dashboard.overlays import overlay_parts
 from dashboard.state import ViewState, display_zone, time_window
 
 
@@ -88,11 +88,12 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     bars = downsample_bars(data.bars, MAX_POINTS)
     marks = place_marks(data.headlines, data.bars, anchor, state.axis)
     labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
+    extra_traces, extra_layout = overlay_parts(bars=data.bars, labels=labels, axis_mode=state.axis, tz=zone,
+                                               risk=data.risk, snapshots=data.snapshots)
     figure = price_figure(bars, marks, data.counts, labels=labels, axis_mode=state.axis, tz=zone,
                           marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
-                          interval=data.interval, bucket_seconds=data.bucket_seconds)
-    add_overlays(figure, bars=data.bars, labels=labels, axis_mode=state.axis, tz=zone, risk=data.risk,
-                 snapshots=data.snapshots)
+                          interval=data.interval, bucket_seconds=data.bucket_seconds,
+                          extra_traces=extra_traces, extra_layout=extra_layout)
     figure.update_layout(uirevision=str(sorted(state.to_dict().items())))
     if data.start is not None and data.end is not None:  # the bars' padding stays off screen
         figure.update_xaxes(range=[pd.Timestamp(t).tz_convert(zone).tz_localize(None).isoformat()
