@@ -15,10 +15,29 @@ from sqlalchemy.engine import make_url
 
 from ingest.config import Config
 from ingest.store import Store
+from tests import offline as offline_guard
 from tests.postgres import NOT_SET, PostgresDatabases, postgres_url_from_env
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline():
+    """No test reaches beyond loopback (tests/offline.py): an attempt fails, naming the host."""
+    with offline_guard.guard_sockets():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_network_attempt(offline):
+    """Fail the test if its code tried the network, even when the error was caught and handled."""
+    offline_guard.attempts.clear()
+    yield
+    if offline_guard.attempts:
+        tried = offline_guard.attempts[:]
+        offline_guard.attempts.clear()
+        pytest.fail("; ".join(tried))
 
 
 @pytest.fixture(scope="session")
