@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.figures import TIME_FORMAT, display_times, hover_text, instrument_axes, trace
+from dashboard.ticker import format_change
 
 __all__ = ["RISK_AXIS", "overlay_parts", "risk_traces", "snapshot_traces"]
 
@@ -57,9 +58,9 @@ def _snapshot_customdata(part: pd.DataFrame, tz: str) -> np.ndarray:
 
 def _change_text(change: float, change_pct: float, direction) -> str:
     if pd.notna(change):
-        return f"{change:+.2f}"
+        return format_change(change, pct=False)
     if pd.notna(change_pct):
-        return f"{change_pct:+.2f}%"
+        return format_change(change_pct, pct=True)
     if pd.notna(direction):
         return "↑" if direction > 0 else "↓"
     return ""

@@ -20,7 +20,8 @@ class TickerItem:
     time: pd.Timestamp
 
 
-def _fmt_change(delta: float, pct: bool) -> str:
+def format_change(delta: float, pct: bool) -> str:
+    """A change as a ticker strip shows it: '+0.64%', '-0.69', '0.00' (no signed zero)."""
     text = f"{delta:+.2f}"
     if text in ("+0.00", "-0.00"):
         text = "0.00"
@@ -51,7 +52,7 @@ def ticker_items(recent: pd.DataFrame, instruments) -> list[TickerItem]:
             delta = float(latest["close"]) - previous
             pct = instrument.change == "pct"
             shown = delta / previous * 100 if pct and previous else delta
-            change = _fmt_change(shown, pct)
+            change = format_change(shown, pct)
             direction = "flat" if change.lstrip("+-").rstrip("%") == "0.00" else ("up" if delta > 0 else "down")
         items.append(TickerItem(instrument.id, instrument.mark, f"{float(latest['close']):.2f}", change,
                                 direction, latest["ts"]))

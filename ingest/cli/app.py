@@ -37,14 +37,20 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            url = self.config.store.url
-            try:
-                self._store = Store.open(url)
-            except SchemaError as exc:
-                raise click.ClickException(str(exc)) from None
-            except Exception as exc:  # driver errors differ per database; say which store failed
-                raise click.ClickException(f"cannot open the store {url_without_password(url)}: {exc}") from None
+            self._store = open_store(self.config.store.url)
         return self._store
+
+
+def open_store(url: str, role: str | None = None) -> Store:
+    """Store.open, with any failure as one line naming the store (`role`: e.g. 'source' when a
+    command opens more than one) and never its password."""
+    try:
+        return Store.open(url)
+    except SchemaError as exc:
+        raise click.ClickException(f"{role} store: {exc}" if role else str(exc)) from None
+    except Exception as exc:  # driver errors differ per database; say which store failed
+        which = f"the {role} store" if role else "the store"
+        raise click.ClickException(f"cannot open {which} {url_without_password(url)}: {exc}") from None
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from ingest.cli.app import Context, cli, pass_context
-from ingest.store import SchemaError, Store
+from ingest.cli.app import Context, cli, open_store, pass_context
 from ingest.store.engine import url_without_password
 
 
@@ -37,15 +36,6 @@ def retag(ctx: Context) -> None:
     click.echo(f"retagged {done} headlines")
 
 
-def _open_store(url: str, role: str) -> Store:
-    try:
-        return Store.open(url)
-    except SchemaError as exc:
-        raise click.ClickException(f"{role} store: {exc}") from None
-    except Exception as exc:  # driver errors differ per database; say which store failed
-        raise click.ClickException(f"cannot open the {role} store {url_without_password(url)}: {exc}") from None
-
-
 @cli.command("migrate-store")
 @click.option("--from", "source_url", default=None, metavar="URL",
               help="The store to copy (default: the configured [store] url).")
@@ -68,7 +58,7 @@ def migrate_store(ctx: Context, source_url: str | None, target_url: str) -> None
     source_url = source_url or ctx.config.store.url
     if url_without_password(source_url) == url_without_password(target_url):
         raise click.ClickException("--from and --to name the same store")
-    source, target = _open_store(source_url, "source"), _open_store(target_url, "target")
+    source, target = open_store(source_url, "source"), open_store(target_url, "target")
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
