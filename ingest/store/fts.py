@@ -140,10 +140,16 @@ def index_headlines(conn: Connection, rows: list[tuple[int, str, str]]) -> None:
         write_documents(conn, rows)
 
 
+def unindexed_count(conn: Connection) -> int:
+    """How many headlines the full-text index lacks (0 on SQLite, without a query: its triggers
+    never miss one)."""
+    return missing_count(conn) if conn.dialect.name == "postgresql" else 0
+
+
 def index_missing(conn: Connection, limit: int | None = None) -> int:
     """Index (up to `limit`) headlines the full-text index lacks (rows written around the store's
     writes); returns how many. SQLite's triggers never miss one: 0 there, and no query."""
-    if conn.dialect.name != "postgresql" or not missing_count(conn):
+    if not unindexed_count(conn):
         return 0
     return fill_missing(conn, limit)
 
