@@ -82,7 +82,8 @@ def bucket_risk_index(counts: pd.DataFrame, tags: pd.DataFrame, bucket_seconds: 
                         "headlines": counts["count"].astype("int64")})
     if len(tags):
         per = pd.DataFrame({
-            "bucket": _epoch_floor(_utc_times(tags["published"], "tags.published"), bucket_seconds),
+            # pandas floors fixed lengths from the epoch, as the store buckets (weeks start on a Thursday)
+            "bucket": _utc_times(tags["published"], "tags.published").dt.floor(pd.Timedelta(seconds=bucket_seconds)),
             "id": tags["id"].to_numpy(),
             "threat": tags["tag"].isin(set(lexicon.threats)).to_numpy(),
             "act": tags["tag"].isin(set(lexicon.acts)).to_numpy(),
@@ -108,11 +109,3 @@ def bucket_risk_index(counts: pd.DataFrame, tags: pd.DataFrame, bucket_seconds: 
         "share_acts": (merged["acts"] / merged["headlines"]).to_numpy(dtype="float64"),
     })
     return result.sort_values("bucket", kind="stable").reset_index(drop=True)[BUCKET_INDEX_COLUMNS]
-
-
-def _epoch_floor(times: pd.Series, bucket_seconds: int) -> pd.Series:
-    """Times floored to buckets of `bucket_seconds` counted from the epoch, as the store counts
-    them (days start at UTC midnight; weeks on a Thursday)."""
-    ns = times.astype("int64")
-    size = bucket_seconds * 1_000_000_000
-    return pd.Series(pd.to_datetime(ns - ns % size, unit="ns", utc=True), index=times.index)
