@@ -79,8 +79,7 @@ def choose_interval(store: Store, instruments: list[str], start: datetime | None
     last days of a window and missing before."""
     if not instruments or start is None or end is None or end - start > HOURLY_MAX_SPAN:
         return "1d"
-    hourly = store.bars(instruments, "1h", start - HOURLY_START_SLACK, start + HOURLY_START_SLACK, limit=1)
-    return "1h" if not hourly.empty else "1d"
+    return "1h" if store.has_bars(instruments, "1h", start - HOURLY_START_SLACK, start + HOURLY_START_SLACK) else "1d"
 
 
 def load_chart_data(store: Store, state: ViewState, start: datetime | None, end: datetime | None) -> ChartData:
@@ -89,7 +88,7 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     instruments = list(state.instruments)
     interval = choose_interval(store, instruments, start, end)
     padded = start - BAR_PADDING[interval] if start is not None else None
-    bars = store.bars(instruments, interval, padded, end) if instruments else store.bars([], interval)
+    bars = store.closes(instruments, interval, padded, end)
     flt = headline_filter(state, start, end)
     bucket = bucket_for(start, end)
     counts = store.headline_counts(flt, bucket)

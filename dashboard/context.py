@@ -4,6 +4,8 @@ importing the app (or `gunicorn app:server`) has no side effects."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ingest.config import Config
 from ingest.store import Store
@@ -25,6 +27,13 @@ class DashboardContext:
                 if self._store is None:
                     self._store = Store.open(self.config.store.url)
         return self._store
+
+    @contextmanager
+    def snapshot(self) -> Iterator[DashboardContext]:
+        """This context with every store read inside the block in one read transaction (one
+        connection, one consistent state of the store: what a callback draws agrees with itself)."""
+        with self.store.snapshot() as store:
+            yield DashboardContext(self.config, store)
 
     @property
     def instrument_ids(self) -> list[str]:

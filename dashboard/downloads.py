@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from dashboard.times import format_times
 from ingest.csv_safety import format_number, neutralise_cell, write_csv
 
 DOWNLOAD_KINDS = ("prices", "headlines", "joined")
@@ -38,8 +39,8 @@ def local_iso(times: pd.Series, tz: str) -> list[str]:
     an empty string for NaT. The times must be tz-aware."""
     if not isinstance(times.dtype, pd.DatetimeTZDtype):
         raise ValueError(f"times must be tz-aware, got dtype {times.dtype}")
-    text = times.dt.tz_convert(_check_zone(tz)).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return [f"{t[:-2]}:{t[-2:]}" if isinstance(t, str) else "" for t in text.tolist()]
+    text = format_times(times, ZoneInfo(_check_zone(tz)), "%Y-%m-%dT%H:%M:%S%z")
+    return [f"{t[:-2]}:{t[-2:]}" if t is not None else "" for t in text]
 
 
 def _text(value) -> str:

@@ -59,6 +59,10 @@ def place_marks(
     marks = headlines.copy()
     marks["published"] = utc_ns(marks["published"], "headlines.published")
     marks = marks[marks["published"].notna()].sort_values("published", kind="stable").reset_index(drop=True)
+    if marks.empty:   # no headline to place (a chart with too many to mark): no bars to read either
+        marks["y"] = np.zeros(0)
+        marks["anchor"] = None
+        return marks
 
     series = pd.DataFrame({"_bar_ts": pd.Series(dtype="datetime64[ns, UTC]"), "_bar_y": pd.Series(dtype=float)})
     if anchor is not None and not bars.empty:

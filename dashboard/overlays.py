@@ -5,12 +5,14 @@ on the page") as their own marks beside each instrument's line."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from dashboard.figures import TIME_FORMAT, display_times, hover_text, instrument_axes, trace
 from dashboard.ticker import format_change
+from dashboard.times import format_times
 
 __all__ = ["RISK_AXIS", "overlay_parts", "risk_traces", "snapshot_traces"]
 
@@ -47,7 +49,7 @@ def _snapshot_customdata(part: pd.DataFrame, tz: str) -> np.ndarray:
     """Rows of [escaped source, time in tz, value, change text, how the time/mark are known]."""
     data = np.empty((len(part), 5), dtype=object)
     data[:, 0] = [hover_text(v) for v in part["source"]]
-    data[:, 1] = list(part["captured_at"].dt.tz_convert(tz).dt.strftime(TIME_FORMAT))
+    data[:, 1] = format_times(part["captured_at"], ZoneInfo(tz), TIME_FORMAT, "snapshots.captured_at")
     data[:, 2] = [f"{hover_text(m)} {v:,.2f}" for m, v in zip(part["mark"], part["value"], strict=True)]
     directions = part["direction"] if "direction" in part.columns else [None] * len(part)
     data[:, 3] = [_change_text(c, p, d) for c, p, d in zip(part["change"], part["change_pct"], directions,

@@ -103,7 +103,8 @@ def test_chart_shows_prices_marks_and_counts(ctx):
     figure, note, window, empty = chart_view(ctx, state(ctx, MARCH), None, ids.STATE, None, None, None)
     assert empty is None
     assert window == {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00",
-                      "interval": "1d", "zoomed": False, "headlines": march_total(ctx)}
+                      "interval": "1d", "zoomed": False, "headlines": march_total(ctx),
+                      "version": ctx.store.data_version(), "follows_latest": False}
     kinds = [(trace.meta["kind"], trace.name) for trace in figure.data]
     assert kinds[:2] == [("price", "Brent crude (ICE futures)"), ("price", "USD/RUB market (Yahoo)")]
     total = march_total(ctx)

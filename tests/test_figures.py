@@ -245,3 +245,21 @@ def test_real_brent_and_bbc_march_2022(shared_data):
     assert [shown(trace)[i] for i in at] == ["2022-03-07T11:15:53", "2022-03-07T12:00:31"]
     assert [trace.y[i] for i in at] == [129.02, 129.02]
     assert [trace.customdata[i][3] for i in at] == ["2022-03-07 11:15 MSK", "2022-03-07 12:00 MSK"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d %H:%M %Z", "%Y-%m-%dT%H:%M:%S%z"])
+def test_format_times_writes_what_pandas_strftime_writes(zone, fmt):
+    from zoneinfo import ZoneInfo
+
+    from dashboard.times import format_times
+    # DST changes, Moscow's 2011 and 2014 changes of offset and name, before 1970, sub-seconds, NaT
+    times = pd.Series(pd.to_datetime([
+        "2011-03-26 22:59:59", "2011-03-26 23:00:00", "2014-10-25 21:59:59.999", "2014-10-25 22:00:00",
+        "2022-03-27 00:59:59", "2022-03-27 01:00:00", "2022-10-30 00:30:00", "2022-10-30 01:30:00",
+        "1969-07-20 20:17:40.5", "2026-11-27 12:00:00", None], utc=True, format="mixed"))
+    expected = times.dt.tz_convert(zone).dt.strftime(fmt).tolist()
+    assert format_times(times, ZoneInfo(zone), fmt) == [None if isinstance(e, float) else e for e in expected]
+    assert format_times(times.iloc[:0], ZoneInfo(zone), fmt) == []
+    with pytest.raises(ValueError, match="when must be tz-aware"):
+        format_times(times.dt.tz_localize(None), ZoneInfo(zone), fmt, "when")

@@ -157,3 +157,11 @@ def test_group_marks_edge_cases():
     assert group_marks(marks_frame([]), "source") == []
     with pytest.raises(ValueError, match="marks_by must be one of"):
         group_marks(marks_frame(ROWS), "sentiment")
+
+
+def test_no_headlines_give_no_marks_with_the_columns_of_placed_ones():
+    placed = place_marks(make_headlines(PUBLISHED[:2]), make_bars(), "brent")
+    none = place_marks(make_headlines(PUBLISHED[:2]).iloc[0:0], make_bars(), "brent")
+    assert len(none) == 0 and list(none.columns) == list(placed.columns)
+    assert none["y"].dtype == placed["y"].dtype == "float64"
+    assert str(none["published"].dtype) == str(placed["published"].dtype) == "datetime64[ns, UTC]"

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from ingest.sources.base import FetchResult, Headline, PriceBatch
-from ingest.store import LockBusy, SchemaError, Store
+from ingest.store import HeadlineFilter, LockBusy, ReadOnlyStore, SchemaError, Store
 from ingest.store.fts import Term, parse_search, to_fts5
 from ingest.store.headlines import normalise_title
 from ingest.store.migrations import SCHEMA_VERSION, migrate
@@ -54,6 +54,31 @@ def test_bars_range_and_intervals(store):
     hourly = store.bars(["brent"], "1h", start=utc(2022, 3, 1, 11), end=utc(2022, 3, 1, 11))
     assert hourly["close"].tolist() == [2.0]
     assert store.bars(["usd_rub"]).empty
+
+
+def test_closes_are_the_close_column_of_bars(store):
+    store.write_bars("brent", "1d", "yahoo", bars(("2022-03-01", 1, 1, 1, 5, 0, None),
+                                                  ("2022-03-02", 1, 1, 1, 5.5, 0, None),
+                                                  ("2022-03-03", 1, 1, 1, 6.25, 0, None)), NOW)
+    store.write_bars("usd_rub", "1d", "cbr", bars(("2022-03-02", None, None, None, 100.5, None, None)), NOW)
+    store.write_bars("brent", "1h", "yahoo", bars(("2022-03-02T10:00Z", 1, 1, 1, 9, 0, None)), NOW)
+    closes = store.closes(["usd_rub", "brent"], "1d", start=utc(2022, 3, 2), end=utc(2022, 3, 3))
+    assert list(closes.columns) == ["instrument_id", "ts", "close"]
+    assert closes["instrument_id"].tolist() == ["brent", "brent", "usd_rub"]
+    assert closes["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist() == [
+        "2022-03-02T00:00:00Z", "2022-03-03T00:00:00Z", "2022-03-02T00:00:00Z"]
+    assert closes["close"].tolist() == [5.5, 6.25, 100.5]
+    assert str(closes["ts"].dt.tz) == "UTC" and closes["close"].dtype == "float64"
+    full = store.bars(["usd_rub", "brent"], "1d", start=utc(2022, 3, 2), end=utc(2022, 3, 3))
+    pd.testing.assert_frame_equal(closes, full[["instrument_id", "ts", "close"]])
+    assert store.closes(["brent"], "1h")["close"].tolist() == [9.0]
+    assert store.closes([], "1d").empty and list(store.closes([], "1d").columns) == ["instrument_id", "ts", "close"]
+    assert store.closes(["brent"], "1d", start=utc(2022, 3, 4)).empty
+    assert store.has_bars(["usd_rub", "eur_rub"], "1d", utc(2022, 3, 2), utc(2022, 3, 2)) is True
+    assert store.has_bars(["usd_rub"], "1d", utc(2022, 3, 2, 0, 0, 1), utc(2022, 3, 9)) is False
+    assert store.has_bars(["brent"], "1h", utc(2022, 3, 1), utc(2022, 3, 2, 10)) is True
+    assert store.has_bars(["brent"], "1h", utc(2022, 3, 1), utc(2022, 3, 2, 9, 59)) is False
+    assert store.has_bars([], "1d", utc(2022, 1, 1), utc(2023, 1, 1)) is False
 
 
 def test_naive_times_are_refused(store):
@@ -225,3 +250,63 @@ def test_sentiment_filter(store):
     assert store.headlines(sentiments=["negative"])["guid"].tolist() == ["2"]
     assert store.headlines(sentiments=["negative", "positive"])["guid"].tolist() == ["1", "2"]
     assert store.headlines()["sentiment"].tolist() == ["positive", "negative"]
+
+
+def _tagged_headlines() -> tuple[list[Headline], object]:
+    """120 headlines over ~40 days from three sources, with topics and sentiments by number."""
+    items = []
+    for i in range(120):
+        topic = ("Syria", "Oil", "Sanctions")[i % 3]
+        items.append(Headline(source=("TASS", "BBC", "DW")[i % 3 if i % 5 else 1], guid=f"g{i}",
+                              title=f"{topic} story {i}" + (" oil output" if i % 7 == 0 else ""),
+                              published=utc(2024, 3, 1) + pd.Timedelta(hours=8 * i + i % 5), fetched=utc(2024, 6, 1)))
+
+    def tag(h: Headline):
+        number = int(h.guid[1:])
+        return [("topic", h.title.split()[0])] + ([("topic", "Energy")] if number % 4 == 0 else []) + \
+            [("sentiment", ("negative", "neutral", "positive")[number % 3 if number % 2 else 0])]
+    return items, tag
+
+
+@pytest.mark.parametrize("flt", [
+    HeadlineFilter(),
+    HeadlineFilter(start=utc(2024, 3, 5), end=utc(2024, 3, 20, 12)),
+    HeadlineFilter(topics=("Syria",)),
+    HeadlineFilter(topics=("Oil", "Energy"), start=utc(2024, 3, 3)),
+    HeadlineFilter(sources=("BBC",), end=utc(2024, 3, 25)),
+    HeadlineFilter(sentiments=("negative",), topics=("Sanctions",), start=utc(2024, 3, 2), end=utc(2024, 4, 1)),
+    HeadlineFilter(query='"oil output"'),
+    HeadlineFilter(query="Syria OR Oil", sources=("TASS", "DW"), start=utc(2024, 3, 10)),
+], ids=["all", "window", "topic", "topics-from", "source-until", "sentiment-topic-window", "phrase", "query-sources"])
+@pytest.mark.parametrize("bucket", [3600, 86400, 7 * 86400])
+def test_counts_per_bucket_equal_counting_the_matching_headlines(store, flt, bucket):
+    items, tag = _tagged_headlines()
+    store.write_headlines(items, tag=tag)
+    rows = store.headlines_matching(flt)
+    assert 0 < len(rows) < 120 or flt == HeadlineFilter()
+    epoch = rows["published"].astype("int64") // 10**9 if rows["published"].dt.unit == "ns" else \
+        rows["published"].dt.as_unit("s").astype("int64")
+    expected = (epoch - epoch % bucket).value_counts().sort_index()
+    counts = store.headline_counts(flt, bucket)
+    assert counts["count"].tolist() == expected.tolist()
+    assert counts["bucket"].dt.as_unit("s").astype("int64").tolist() == expected.index.tolist()
+    assert counts["count"].sum() == store.count_headlines(flt) == len(rows)
+
+
+def test_a_snapshot_reads_one_state_of_the_store_and_refuses_writes(store):
+    items, tag = _tagged_headlines()
+    store.write_headlines(items[:10], tag=tag)
+    version = store.data_version()
+    with store.snapshot() as snapshot:
+        assert snapshot.count_headlines() == 10
+        store.write_headlines(items[10:30], tag=tag)   # committed by another connection meanwhile
+        assert snapshot.count_headlines() == 10
+        assert len(snapshot.headlines()) == 10
+        assert snapshot.data_version() == version
+        assert snapshot.headline_counts(HeadlineFilter(), 86400)["count"].sum() == 10
+        with pytest.raises(ReadOnlyStore, match="read-only snapshot of the store"):
+            snapshot.write_headlines(items[30:31])
+    assert store.count_headlines() == 30
+    assert store.data_version() == version + 1
+    with store.snapshot() as snapshot:
+        assert snapshot.count_headlines() == 30

@@ -166,8 +166,9 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                   *[Input(cid, "value") for cid in CONTROL_IDS], Input(ids.BROWSER_TZ, "data"))
     def _analysis(active_tab, state_data, window, *values):
         *controls, browser_tz = values
-        return analysis_outputs(ctx, active_tab, state_data, window, dict(zip(OPTION_NAMES, controls, strict=True)),
-                                browser_tz)
+        with ctx.snapshot() as view:
+            return analysis_outputs(view, active_tab, state_data, window,
+                                    dict(zip(OPTION_NAMES, controls, strict=True)), browser_tz)
 
     @app.callback(Output(ids.ANALYSIS_TABS, "active_tab"),
                   Input({"type": ids.ANALYSIS_SHOW_ON_CHART, "index": ALL}, "n_clicks"), prevent_initial_call=True)
@@ -182,5 +183,6 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         kind = DOWNLOAD_BUTTONS.get(callback_context.triggered_id, (None,))[0]
         if kind is None:
             return no_update
-        return analysis_download(ctx, kind, state_data, window, dict(zip(OPTION_NAMES, controls, strict=True)),
-                                 browser_tz)
+        with ctx.snapshot() as view:
+            return analysis_download(view, kind, state_data, window,
+                                     dict(zip(OPTION_NAMES, controls, strict=True)), browser_tz)

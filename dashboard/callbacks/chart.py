@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
-from dash import Dash, Input, Output, State, callback_context
+from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
-from dashboard.chart_data import MAX_POINTS, load_chart_data
+from dashboard.chart_data import BAR_PADDING, MAX_POINTS, load_chart_data
 from dashboard.components import empty_state
 from dashboard.context import DashboardContext
 from dashboard.downsample import downsample_bars
@@ -17,6 +17,9 @@ from dashboard.figures import empty_figure, price_figure
 from dashboard.marks import place_marks
 from dashboard.overlays import overlay_parts
 from dashboard.state import ViewState, display_zone, time_window
+from ingest.store import Store
+
+UNCHANGED = (no_update, no_update, no_update, no_update)  # chart_view's answer when a redraw is not needed
 
 
 def zoom_window(relayout: dict | None, zone: str) -> tuple[datetime, datetime] | str | None:
@@ -44,11 +47,27 @@ def zoom_window(relayout: dict | None, zone: str) -> tuple[datetime, datetime] |
 
 
 def _window_dict(start: datetime | None, end: datetime | None, interval: str, zoomed: bool,
-                 headlines: int = 0) -> dict:
-    """The WINDOW store value: the visible window, its bar interval, whether it is a zoom, and how
-    many headlines it holds (so that the table need not count them again)."""
+                 headlines: int = 0, version: int | None = None, follows_latest: bool = False) -> dict:
+    """The WINDOW store value: the visible window, its bar interval, whether it is a zoom, how
+    many headlines it holds (so that the table need not count them again), the store's data
+    version it was drawn from, and whether its end is the newest data (a preset range) rather
+    than a fixed time."""
     return {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
-            "interval": interval, "zoomed": zoomed, "headlines": headlines}
+            "interval": interval, "zoomed": zoomed, "headlines": headlines, "version": version,
+            "follows_latest": follows_latest}
+
+
+def unchanged_since_drawn(store: Store, window: dict | None) -> bool:
+    """Whether a chart drawn as `window` says is still what the store holds: no newer data
+    version changed a time it shows (from its first bar's padding to its end — or onwards, when
+    its end follows the newest data)."""
+    if not window or window.get("version") is None:
+        return False
+    start, end = window_from_dict(window)
+    if start is None:
+        return False
+    return not store.changed_since(int(window["version"]), start - max(BAR_PADDING.values()),
+                                   None if window.get("follows_latest") else end)
 
 
 def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | None]:
@@ -65,8 +84,13 @@ def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | Non
 def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | None, trigger: str | None,
                current_window: dict | None, selected: int | None, browser_tz: str | None) -> tuple:
     """(figure, note, window, empty state) for the view. A zoom re-queries just that range
-    (switching to hourly bars where the store has them); a new view state resets the zoom."""
+    (switching to hourly bars where the store has them); a new view state resets the zoom. Asked
+    again because the store has new data (`trigger` the data version), a chart whose window the
+    new data did not touch is left as it is: UNCHANGED."""
     store = ctx.store
+    if trigger == ids.DATA_VERSION and unchanged_since_drawn(store, current_window):
+        return UNCHANGED
+    version = store.data_version()
     state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
     zone = display_zone(state, browser_tz)
     latest = store.latest_data_time()
@@ -81,7 +105,8 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     elif zoom is None and trigger != ids.STATE and current_window and current_window.get("zoomed"):
         (start, end), zoomed = window_from_dict(current_window), True
     data = load_chart_data(store, state, start, end)
-    window = _window_dict(data.start, data.end, data.interval, zoomed, data.total_headlines)
+    window = _window_dict(data.start, data.end, data.interval, zoomed, data.total_headlines, version,
+                          follows_latest=not zoomed and state.range != "custom")
     if data.bars.empty and data.total_headlines == 0:
         return empty_figure("Nothing in this range: widen the range or clear the filters"), "", window, None
     anchor = state.instruments[0] if state.instruments else None
@@ -127,6 +152,9 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         State(ids.WINDOW, "data"),
     )
     def _chart(state_data, relayout, _version, selected, browser_tz, window):
-        trigger = callback_context.triggered_id if callback_context.triggered else None
-        return chart_view(ctx, state_data, relayout, trigger, window, selected, browser_tz)
+        fired = [t["prop_id"].rsplit(".", 1)[0] for t in callback_context.triggered if t["prop_id"] != "."]
+        # new data fired it only when nothing else did at the same time
+        trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
+        with ctx.snapshot() as view:
+            return chart_view(view, state_data, relayout, trigger, window, selected, browser_tz)
 

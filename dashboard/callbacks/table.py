@@ -110,7 +110,8 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),
                   State(ids.STATE, "data"), State(ids.WINDOW, "data"), State(ids.BROWSER_TZ, "data"))
     def _rows(request, state_data, window, browser_tz):
-        return table_rows(ctx, request, state_data, window, browser_tz)
+        with ctx.snapshot() as view:
+            return table_rows(view, request, state_data, window, browser_tz)
 
     @app.callback(Output(ids.DETAIL_PANEL, "is_open"), Output(ids.DETAIL_BODY, "children"),
                   Output(ids.SELECTED_HEADLINE, "data"),
@@ -120,7 +121,8 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         headline_id = clicked_headline(click)
         if headline_id is None:
             return no_update, no_update, no_update
-        return True, detail_view(ctx, headline_id, state_data, browser_tz), headline_id
+        with ctx.snapshot() as view:
+            return True, detail_view(view, headline_id, state_data, browser_tz), headline_id
 
     @app.callback(Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True),
                   Input(ids.TABLE, "selectedRows"), prevent_initial_call=True)

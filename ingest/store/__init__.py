@@ -25,8 +25,8 @@ from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
 
-__all__ = ["Store", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts", "SCHEMA_VERSION",
-           "CopyError", "TableCopy"]
+__all__ = ["Store", "ReadOnlyStore", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts",
+           "SCHEMA_VERSION", "CopyError", "TableCopy"]
 
 TagFunction = Callable[[Headline], Iterable[tuple[str, str]]]
 
@@ -62,6 +62,15 @@ class Store:
             conn = conn.execution_options(newsmarks_read=True)
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """A read-only view of the store whose reads all share one read transaction: one
+        connection and one consistent snapshot for several reads (a chart's bars, counts and
+        headlines agree with each other, and cost one transaction instead of one each). Writing
+        through it raises ReadOnlyStore."""
+        with self.reading() as conn:
+            yield _SnapshotStore(self.engine, conn)
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
@@ -123,8 +132,8 @@ class Store:
             _runs.finish_run(conn, run_id, status, now, counts, error)
             if feed is not None:
                 _runs.record_feed_fetch(conn, feed[0], feed[1], now, status, result.feed_state, error)
-            if counts.new or counts.updated:
-                _runs.bump_data_version(conn)
+            if counts.changed:
+                _runs.bump_data_version(conn, counts)
             return counts
 
     # -- direct writes (imports) -------------------------------------------------------------
@@ -133,8 +142,8 @@ class Store:
         """Upsert bars of one instrument and interval in one transaction."""
         with self.writing() as conn:
             counts = _prices.write_bars(conn, instrument_id, interval, source, bars, now)
-            if counts.new or counts.updated:
-                _runs.bump_data_version(conn)
+            if counts.changed:
+                _runs.bump_data_version(conn, counts)
             return counts
 
     def write_headlines(self, headlines: Sequence[Headline], tag: TagFunction | None = None) -> WriteCounts:
@@ -142,16 +151,16 @@ class Store:
         with self.writing() as conn:
             tags = [list(tag(h)) for h in headlines] if tag else None
             counts = _headlines.write_headlines(conn, headlines, tags)
-            if counts.new or counts.updated:
-                _runs.bump_data_version(conn)
+            if counts.changed:
+                _runs.bump_data_version(conn, counts)
             return counts
 
     def write_snapshots(self, snapshots: Sequence[TickerSnapshot]) -> WriteCounts:
         """Store ticker snapshots in one transaction."""
         with self.writing() as conn:
             counts = _snapshots.write_snapshots(conn, snapshots)
-            if counts.new:
-                _runs.bump_data_version(conn)
+            if counts.changed:
+                _runs.bump_data_version(conn, counts)
             return counts
 
     # -- reads -------------------------------------------------------------------------------
@@ -164,6 +173,17 @@ class Store:
         """Price bars in a range (see ingest.store.prices.read_bars)."""
         with self.reading() as conn:
             return _prices.read_bars(conn, instrument_ids, interval, start, end, limit)
+
+    def closes(self, instrument_ids: list[str], interval: str, start: datetime | None = None,
+               end: datetime | None = None) -> pd.DataFrame:
+        """Closes of bars in a range: instrument_id, ts, close (see ingest.store.prices.read_closes)."""
+        with self.reading() as conn:
+            return _prices.read_closes(conn, instrument_ids, interval, start, end)
+
+    def has_bars(self, instrument_ids: list[str], interval: str, start: datetime, end: datetime) -> bool:
+        """Whether any of the instruments has a bar of `interval` in [start, end]."""
+        with self.reading() as conn:
+            return _prices.has_bars(conn, instrument_ids, interval, start, end)
 
     def headlines(self, *, start: datetime | None = None, end: datetime | None = None,
                   query: str | None = None, sources: Sequence[str] = (), topics: Sequence[str] = (),
@@ -249,8 +269,8 @@ class Store:
             tags = [list(tag(h)) for h in headlines] if tag else None
             counts = _headlines.write_headlines(conn, headlines, tags) if headlines else WriteCounts()
             _news_backfill.record_slice(conn, source, query, start, end, len(headlines), now)
-            if counts.new or counts.updated:
-                _runs.bump_data_version(conn)
+            if counts.changed:
+                _runs.bump_data_version(conn, counts)
             return counts
 
     def headline_sources(self) -> list[str]:
@@ -290,3 +310,37 @@ class Store:
     def data_version(self) -> int:
         with self.reading() as conn:
             return _runs.data_version(conn)
+
+    def changed_since(self, version: int, start: datetime | None, end: datetime | None) -> bool:
+        """Whether data newer than `version` changed any time in [start, end] (None: unbounded);
+        True when the store cannot tell (see runs.changed_since)."""
+        with self.reading() as conn:
+            return _runs.changed_since(conn, version, start, end)
+
+
+class ReadOnlyStore(Exception):
+    """A write was attempted through Store.snapshot()."""
+
+
+class _SnapshotStore(Store):
+    """Store.snapshot(): every read on the one connection of an open read transaction."""
+
+    def __init__(self, engine: Engine, conn: Connection):
+        super().__init__(engine)
+        self._conn = conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        yield self._conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        yield self
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        raise ReadOnlyStore("this is a read-only snapshot of the store: write through the Store itself")
+        yield  # pragma: no cover  (makes this a generator)
+
+    def close(self) -> None:
+        raise ReadOnlyStore("a snapshot does not own the store's connections: close the Store itself")

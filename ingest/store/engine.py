@@ -78,6 +78,16 @@ def _postgres_engine(url: URL) -> Engine:
         connect_args["application_name"] = "newsmarks"
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # psycopg prepares a statement on the server after 5 runs, and PostgreSQL then soon
+        # switches it to one generic plan for every parameter value: for a time range that plan
+        # walks the whole time index (a 6-year keyword view: 700 ms instead of 18 ms). Planning
+        # each run for its own values costs a millisecond or two.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         options = conn.get_execution_options()

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 from ingest.store import schema
 from ingest.store.fts import create_fts, ensure_index
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_news_backfill_slices(conn: Connection) -> None:
@@ -22,8 +22,13 @@ def _add_news_backfill_slices(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE ticker_snapshots ADD COLUMN direction INTEGER"))
 
 
+def _add_data_changes(conn: Connection) -> None:
+    """v3: the times each data version changed (an open chart redraws only when its window did)."""
+    schema.data_changes.create(conn, checkfirst=True)
+
+
 # version reached -> function that takes a store at version-1 to it. Append, never edit.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_news_backfill_slices}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_news_backfill_slices, 3: _add_data_changes}
 
 
 class SchemaError(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -18,25 +18,50 @@ VALUE_COLUMNS = ["open", "high", "low", "close", "volume", "flag"]
 
 @dataclass(frozen=True)
 class WriteCounts:
-    """What a write did: rows added, rows whose values changed, rows already stored as given."""
+    """What a write did: rows added, rows whose values changed, rows already stored as given;
+    and the times (UTC epoch seconds) the added and changed rows lie between, `first` to `last`
+    — None when rows changed but the writer could not say where: then anywhere, as far as an
+    open chart is concerned (see runs.changed_since)."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    first: int | None = field(default=None, compare=False)
+    last: int | None = field(default=None, compare=False)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.updated)
 
     def __add__(self, other: WriteCounts) -> WriteCounts:
+        spans = [c for c in (self, other) if c.changed]
+        first = last = None
+        if spans and all(c.first is not None and c.last is not None for c in spans):
+            first, last = min(c.first for c in spans), max(c.last for c in spans)
         return WriteCounts(self.new + other.new, self.updated + other.updated,
-                           self.unchanged + other.unchanged)
+                           self.unchanged + other.unchanged, first, last)
 
 
 NO_ROWS = WriteCounts()
 
 
 def result_frame(result: Result, columns: list[str] | None = None) -> pd.DataFrame:
-    """A query result as a DataFrame (columns: the result's own names unless given). Rows go in
-    as plain tuples: pandas builds a frame from SQLAlchemy Row objects about ten times slower."""
+    """A query result of plain-typed columns (integers, floats, text; booleans come as 0/1 from
+    SQLite: convert them) as a DataFrame (columns: the result's own names unless given), built
+    from the driver's rows (see driver_rows): pandas builds a frame from SQLAlchemy Row objects
+    about ten times slower, and iterating the result costs twice the one fetch."""
     names = list(result.keys()) if columns is None else columns
-    return pd.DataFrame([tuple(row) for row in result], columns=names)
+    return pd.DataFrame(driver_rows(result), columns=names)
+
+
+def driver_rows(result: Result) -> list[tuple]:
+    """All rows of a result as the database driver gives them (plain tuples, in one fetch),
+    skipping SQLAlchemy's per-row processing: only for columns of plain types (integers, floats,
+    text), whose values need none. Three times faster than iterating the result."""
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def sync_instruments(conn: Connection, instruments) -> None:
@@ -92,8 +117,10 @@ def write_bars(conn: Connection, instrument_id: str, interval: str, source: str,
         for r in to_write.itertuples(index=False)
     ]
     upsert(conn, table, rows, ["instrument_id", "interval", "ts"])
+    times = [row["ts"] for row in rows]
     return WriteCounts(new=int(is_new.sum()), updated=int(changed.sum()),
-                       unchanged=int(len(merged) - is_new.sum() - changed.sum()))
+                       unchanged=int(len(merged) - is_new.sum() - changed.sum()),
+                       first=min(times, default=None), last=max(times, default=None))
 
 
 def _num(value) -> float | None:
@@ -131,3 +158,30 @@ def read_bars(conn: Connection, instrument_ids: list[str] | None = None, interva
     for column in ("open", "high", "low", "close", "volume"):
         frame[column] = frame[column].astype("float64")
     return frame
+
+
+def read_closes(conn: Connection, instrument_ids: list[str], interval: str, start: datetime | None = None,
+                end: datetime | None = None) -> pd.DataFrame:
+    """The closes of bars (columns instrument_id, ts UTC, close), ordered by instrument and time,
+    `end` inclusive: all a chart's price lines need, read without the other seven columns of
+    read_bars, about five times faster for a chart of thousands of bars."""
+    table = schema.price_bars
+    query = select(table.c.instrument_id, table.c.ts, table.c.close).where(
+        table.c.instrument_id.in_(instrument_ids), table.c.interval == interval)
+    if start is not None:
+        query = query.where(table.c.ts >= to_epoch(start))
+    if end is not None:
+        query = query.where(table.c.ts <= to_epoch(end))
+    rows = driver_rows(conn.execute(query.order_by(table.c.instrument_id, table.c.ts)))
+    frame = pd.DataFrame(rows, columns=["instrument_id", "ts", "close"])
+    frame["ts"] = epoch_series(frame["ts"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
+    frame["close"] = frame["close"].astype("float64")
+    return frame
+
+
+def has_bars(conn: Connection, instrument_ids: list[str], interval: str, start: datetime, end: datetime) -> bool:
+    """Whether any of the instruments has a bar of `interval` in [start, end]."""
+    table = schema.price_bars
+    query = select(table.c.ts).where(table.c.instrument_id.in_(instrument_ids), table.c.interval == interval,
+                                     table.c.ts >= to_epoch(start), table.c.ts <= to_epoch(end)).limit(1)
+    return conn.execute(query).first() is not None

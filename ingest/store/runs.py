@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from ingest.sources.base import FeedState
 from ingest.store import schema
@@ -135,14 +135,50 @@ def latest_data_time(conn: Connection) -> datetime | None:
     return from_epoch(max(values)) if values else None
 
 
-def bump_data_version(conn: Connection) -> None:
-    """Increase the store's data version (what an open dashboard polls for)."""
+CHANGE_LOG_KEEP = 10_000  # data versions whose changed times are remembered
+
+
+def bump_data_version(conn: Connection, counts: WriteCounts | None = None) -> int:
+    """Increase the store's data version (what an open dashboard polls for) and record which
+    times it changed: those of `counts` (first..last), anywhere when it says none or is None.
+    Returns the new version."""
     table = schema.meta
     current = conn.execute(select(table.c.value).where(table.c.key == "data_version")).scalar()
+    version = 1 if current is None else int(current) + 1
     if current is None:
         conn.execute(table.insert().values(key="data_version", value="1"))
     else:
-        conn.execute(update(table).where(table.c.key == "data_version").values(value=str(int(current) + 1)))
+        conn.execute(update(table).where(table.c.key == "data_version").values(value=str(version)))
+    known = counts is not None and counts.first is not None and counts.last is not None
+    changes = schema.data_changes
+    conn.execute(changes.insert().values(version=version, first_ts=counts.first if known else None,
+                                         last_ts=counts.last if known else None))
+    if version % 100 == 0:
+        conn.execute(delete(changes).where(changes.c.version <= version - CHANGE_LOG_KEEP))
+    return version
+
+
+def changed_since(conn: Connection, version: int, start: datetime | None, end: datetime | None) -> bool:
+    """Whether any data version after `version` changed a time in [start, end] (None: unbounded
+    on that side). True also when the log cannot tell: versions older than it keeps, or a
+    change recorded as anywhere."""
+    current = data_version(conn)
+    if version == current:
+        return False
+    if version > current:
+        return True   # a version this store never had: another store, or one restored from a backup
+    changes = schema.data_changes
+    newer = changes.c.version > version
+    kept = conn.execute(select(func.count()).select_from(changes).where(newer)).scalar()
+    if kept < current - version:
+        return True
+    if start is None and end is None:
+        return True   # a newer version changed something, and every time is in the window
+    inside = ([changes.c.first_ts <= to_epoch(end)] if end is not None else []) + \
+        ([changes.c.last_ts >= to_epoch(start)] if start is not None else [])
+    hit = conn.execute(select(changes.c.version).where(
+        newer, or_(changes.c.first_ts.is_(None), and_(*inside))).limit(1)).first()
+    return hit is not None
 
 
 def data_version(conn: Connection) -> int:

@@ -151,3 +151,13 @@ news_backfill_slices = Table(
     Column("finished", BigInteger, nullable=False),
     PrimaryKeyConstraint("source", "query", "slice_start", "slice_end", name="pk_news_backfill_slices"),
 )
+
+# Which times each data version changed (schema version 3): an open chart whose window none of
+# the newer versions touched need not be drawn again. first/last: UTC seconds; NULL: anywhere.
+# Only the latest runs.CHANGE_LOG_KEEP versions are kept.
+data_changes = Table(
+    "data_changes", metadata,
+    Column("version", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_ts", BigInteger),
+    Column("last_ts", BigInteger),
+)

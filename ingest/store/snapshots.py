@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select
 from ingest.sources.base import TickerSnapshot
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
-from ingest.store.prices import WriteCounts
+from ingest.store.prices import WriteCounts, driver_rows
 from ingest.store.timecodec import epoch_series, to_epoch
 
 SNAPSHOT_COLUMNS = ["source", "mark", "instrument_id", "value", "change", "change_pct", "captured_at",
@@ -28,7 +28,9 @@ def write_snapshots(conn: Connection, snapshots: Sequence[TickerSnapshot]) -> Wr
     before = conn.execute(select(func.count()).select_from(table)).scalar()
     insert_ignore(conn, table, rows, ["source", "captured_at", "mark"])
     added = conn.execute(select(func.count()).select_from(table)).scalar() - before
-    return WriteCounts(new=added, unchanged=len(rows) - added)
+    times = [row["captured_at"] for row in rows]  # the batch's span (what was added lies within it)
+    return WriteCounts(new=added, unchanged=len(rows) - added, first=min(times, default=None),
+                       last=max(times, default=None))
 
 
 def read_snapshots(conn: Connection, start: datetime | None = None, end: datetime | None = None,
@@ -44,7 +46,7 @@ def read_snapshots(conn: Connection, start: datetime | None = None, end: datetim
     if instrument_ids is not None:
         stmt = stmt.where(table.c.instrument_id.in_(list(instrument_ids)))
     stmt = stmt.order_by(table.c.captured_at, table.c.source, table.c.mark)
-    frame = pd.DataFrame(conn.execute(stmt).fetchall(), columns=SNAPSHOT_COLUMNS)
+    frame = pd.DataFrame(driver_rows(conn.execute(stmt)), columns=SNAPSHOT_COLUMNS)
     frame["captured_at"] = epoch_series(frame["captured_at"]) if len(frame) else \
         pd.Series(dtype="datetime64[s, UTC]")
     for column in ("value", "change", "change_pct"):

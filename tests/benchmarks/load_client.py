@@ -6,7 +6,8 @@ A user loads the page (GET /, /_dash-layout, /_dash-dependencies; the JS bundles
 browser caches them), asks the data version (the page's poll callback) and draws the default
 chart, then until the deadline: waits an exponential think time, then either polls the data
 version (every POLL_SECONDS, as the page's dcc.Interval does; a new version redraws the chart,
-triggered by nm-data-version as in the browser) or sends the main chart callback with the next
+triggered by nm-data-version as in the browser; the answer is empty when the new data touched
+nothing the chart shows) or sends the main chart callback with the next
 prepared view (a range, zoom, keyword, filter... from bench_chart.ViewMaker), passing the window
 the previous answer returned as its State. Only loopback URLs are accepted."""
 
@@ -28,6 +29,7 @@ CONNECT_TIMEOUT = 5.0
 FIGURE = re.compile(rb'"nm-chart"\s*:\s*\{\s*"figure"\s*:\s*\{')
 WINDOW = re.compile(rb'"nm-window"\s*:\s*\{\s*"data"\s*:\s*(\{[^{}]*\})')
 VERSION = re.compile(rb'"nm-data-version"\s*:\s*\{\s*"data"\s*:\s*(-?\d+)')
+UNCHANGED = re.compile(rb'\{\s*"multi"\s*:\s*true\s*,\s*"response"\s*:\s*\{\s*\}\s*\}')
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ class Spec:
 
 
 Record = tuple  # (kind, started epoch s, latency s, status, error kind, error message, bytes, request id,
-#                 what: the chart's view kind, 'initial' or 'new data', else ''; view: index in Spec.views or -1)
+#                 what: the chart's view kind, 'initial', 'new data' or 'new data, unchanged', else '';
+#                 view: index in Spec.views or -1)
 
 
 class User:
@@ -114,7 +117,10 @@ class User:
             if status not in (200, 204):
                 error, message = f"HTTP {status}", content[:200].decode("utf-8", "replace")
             elif kind == "chart" and not FIGURE.search(content):
-                error, message = "no figure in the answer", content[:200].decode("utf-8", "replace")
+                if what == "new data" and UNCHANGED.fullmatch(content):
+                    what = "new data, unchanged"   # the new data touched nothing this chart shows
+                else:
+                    error, message = "no figure in the answer", content[:200].decode("utf-8", "replace")
         except requests.Timeout as exc:
             error, message = "timeout", str(exc)[:200]
         except requests.RequestException as exc:
