@@ -12,6 +12,7 @@ import pandas as pd
 from dashboard.state import ViewState
 from ingest.risk_index import BUCKET_INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
+from ingest.store.timecodec import epoch_series
 
 MAX_MARKS = 1500              # more headlines than this in view: counts only, zoom in for marks
 MAX_POINTS = 2000             # per price line, after min/max downsampling
@@ -44,6 +45,36 @@ def headline_filter(state: ViewState, start: datetime | None, end: datetime | No
     """The store filter for a view state's headlines in a window (first copy of each story)."""
     return HeadlineFilter(start=start, end=end, query=state.query or None, sources=state.sources,
                           topics=state.topics, stories_only=True, sentiments=state.sentiment)
+
+
+def counts_from_rows(published: pd.Series, bucket_seconds: int) -> pd.DataFrame:
+    """Headline counts per bucket (columns bucket, count; empty buckets left out) from the
+    headlines' own times: what Store.headline_counts answers for the same headlines."""
+    seconds = published.dt.tz_convert("UTC").dt.as_unit("s").astype("int64")
+    counted = (seconds - seconds % bucket_seconds).value_counts().sort_index()
+    return pd.DataFrame({"bucket": epoch_series(pd.Series(counted.index, dtype="int64")) if len(counted)
+                         else pd.Series(dtype="datetime64[s, UTC]"),
+                         "count": counted.to_numpy(dtype="int64")})
+
+
+def count_and_read_headlines(store: Store, flt: HeadlineFilter,
+                             bucket_seconds: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(counts per bucket, the headlines to mark: all of them when at most MAX_MARKS, else none).
+    A filter on the time alone is counted first along the time index (cheap), and the headlines
+    read only when few enough. Any other filter costs about as much to count as to find, so the
+    times of up to MAX_MARKS + 1 matches are read first, in any order (the database stops as soon
+    as it has them); when that is all of them they are counted from those times and read by id —
+    one scan of the matching headlines instead of two."""
+    only_time = not (flt.query or flt.topics or flt.sources or flt.sentiments)
+    if not only_time:
+        found = store.headline_times(flt, MAX_MARKS + 1)
+        if len(found) <= MAX_MARKS:
+            rows = store.headlines_matching(flt, ids=found["id"].tolist()) if len(found) else \
+                store.headlines_matching(flt, limit=0)
+            return counts_from_rows(found["published"], bucket_seconds), rows
+    counts = store.headline_counts(flt, bucket_seconds)
+    total = int(counts["count"].sum())  # every matching headline is in one bucket: no second count
+    return counts, store.headlines_matching(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
 
 
 def bucket_for(start: datetime | None, end: datetime | None) -> int:
@@ -91,9 +122,8 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     bars = store.closes(instruments, interval, padded, end)
     flt = headline_filter(state, start, end)
     bucket = bucket_for(start, end)
-    counts = store.headline_counts(flt, bucket)
-    total = int(counts["count"].sum())  # every matching headline is in one bucket: no second count
-    headlines = store.headlines_matching(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
+    counts, headlines = count_and_read_headlines(store, flt, bucket)
+    total = int(counts["count"].sum())
     risk = load_risk(store, flt, bucket, counts) if "risk" in state.overlays else None
     snapshots = store.snapshots(start, end, instruments) if "snapshots" in state.overlays else None
     return ChartData(start, end, interval, bars, headlines, counts, total, bucket, risk, snapshots)

@@ -208,3 +208,24 @@ def test_sentiment_filter_narrows_the_chart_and_table(ctx):
     frame = ctx.store.headlines(ids=sorted(r["id"] for r in everything["rowData"]))
     assert ids_negative == set(frame[frame["sentiment"] == "negative"]["id"])
     assert 0 < rows["rowCount"] < everything["rowCount"]
+
+
+@pytest.mark.parametrize("search, marked", [
+    (MARCH + "&q=Ukraine", True),                          # a keyword: counted from the rows read
+    (MARCH + "&topics=Energy", True),
+    ("?instruments=brent&range=All&sources=import:bbc-business-rss-2022-2024.csv", False),  # too many to mark
+    ("?instruments=brent&range=All", False),               # time alone: counted in SQL first
+    (MARCH, True),
+])
+def test_chart_counts_equal_the_stores_counts_however_they_are_made(ctx, search, marked):
+    from dashboard.chart_data import MAX_MARKS, bucket_for, headline_filter, load_chart_data
+    from dashboard.state import ViewState, time_window
+    view = ViewState.from_dict(state(ctx, search), ctx.instrument_ids, ctx.default_instruments)
+    start, end = time_window(view, ctx.store.latest_data_time())
+    data = load_chart_data(ctx.store, view, start, end)
+    flt = headline_filter(view, start, end)
+    expected = ctx.store.headline_counts(flt, bucket_for(start, end))
+    pd.testing.assert_frame_equal(data.counts, expected)
+    assert data.total_headlines == ctx.store.count_headlines(flt) > 0
+    assert (0 < data.total_headlines <= MAX_MARKS) is marked
+    assert len(data.headlines) == (data.total_headlines if marked else 0)

@@ -197,10 +197,17 @@ class Store:
                                              descending=descending, ids=ids)
 
     def headlines_matching(self, flt: HeadlineFilter, *, limit: int | None = None, offset: int = 0,
-                           sort: str = "published", descending: bool = False) -> pd.DataFrame:
-        """Headlines matching a HeadlineFilter, sorted and paged."""
+                           sort: str = "published", descending: bool = False,
+                           ids: list[int] | None = None) -> pd.DataFrame:
+        """Headlines matching a HeadlineFilter (and among `ids`, when given), sorted and paged."""
         with self.reading() as conn:
-            return _headlines.read_headlines(conn, flt, limit=limit, offset=offset, sort=sort, descending=descending)
+            return _headlines.read_headlines(conn, flt, limit=limit, offset=offset, sort=sort, descending=descending,
+                                             ids=ids)
+
+    def headline_times(self, flt: HeadlineFilter, limit: int) -> pd.DataFrame:
+        """Up to `limit` matching headlines (id, published), in no particular order."""
+        with self.reading() as conn:
+            return _headlines.headline_times(conn, flt, limit)
 
     def count_headlines(self, flt: HeadlineFilter | None = None) -> int:
         """How many headlines match `flt` (all when None)."""

@@ -278,6 +278,16 @@ def read_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter(), *, 
     return frame
 
 
+def headline_times(conn: Connection, flt: HeadlineFilter, limit: int) -> pd.DataFrame:
+    """Up to `limit` matching headlines, in no particular order (the database takes the cheapest
+    way to find them and stops there): columns id and published (UTC)."""
+    table = schema.headlines
+    stmt = where_matching(conn, select(table.c.id, table.c.published), flt).limit(limit)
+    frame = result_frame(conn.execute(stmt), ["id", "published"])
+    frame["published"] = epoch_series(frame["published"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
+    return frame
+
+
 def count_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter()) -> int:
     """How many headlines match."""
     table = schema.headlines
