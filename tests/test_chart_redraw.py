@@ -157,3 +157,69 @@ def test_the_callback_answers_nothing_when_new_data_changes_nothing_shown(ctx):
     ctx.store.write_headlines([headline("e", utc(2022, 3, 15))])
     status, content = post([f"{ids.DATA_VERSION}.data"], 4)
     assert status == 200 and json.loads(content)["response"][ids.WINDOW]["data"]["headlines"] == 2
+
+
+def test_a_worker_draws_a_view_of_the_same_data_once(ctx):
+    """Pages showing one view (a team's default) redrawing it after a refresh: the first request
+    reads the store and builds the figure, the others get that answer; new data is drawn anew."""
+    from sqlalchemy import event
+    app = create_app(ctx.config, ctx.store)
+    client = app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    chart = next(d for d in dependencies if f"{ids.CHART}.figure" in d["output"])
+    statements: list[str] = []
+    event.listen(ctx.store.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: statements.append(statement))
+
+    def post(state: dict, tz: str = "Europe/Berlin") -> dict:
+        values = {f"{ids.STATE}.data": state, f"{ids.BROWSER_TZ}.data": tz}
+        body = {"output": chart["output"], "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
+                                                        for o in chart["output"].strip(".").split("...")],
+                "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in chart["inputs"]],
+                "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in chart["state"]],
+                "changedPropIds": [f"{ids.STATE}.data"]}
+        answer = client.post("/_dash-update-component", json=body)
+        assert answer.status_code == 200
+        return json.loads(answer.data)["response"]
+
+    first = post(MARCH)
+    drawn = len(statements)
+    assert drawn > 5
+    assert post(MARCH) == first
+    asked = [s for s in statements[drawn:] if s.lstrip().upper().startswith("SELECT")]
+    assert len(asked) == 1 and "FROM meta" in asked[0]     # only: which data version is this?
+    other_zone = post(dict(MARCH, tz="browser"), "Asia/Tokyo")
+    assert other_zone[ids.CHART_NOTE]["children"].endswith("times in Asia/Tokyo.")
+    ctx.store.write_headlines([headline("z", utc(2022, 3, 12), title="Talks resume")])
+    again = post(MARCH)
+    assert again[ids.WINDOW]["data"]["version"] == 3 and again[ids.WINDOW]["data"]["headlines"] == 2
+    assert first[ids.WINDOW]["data"]["headlines"] == 1
+
+
+def test_a_chart_cache_keeps_the_latest_answers():
+    from dashboard.chart_cache import ChartCache, chart_key
+    cache = ChartCache(size=2)
+    drawn = []
+
+    def draw(name):
+        drawn.append(name)
+        return (name,)
+    assert cache.get_or_draw("a", lambda: draw("a")) == ("a",)
+    assert cache.get_or_draw("a", lambda: draw("again")) == ("a",)
+    cache.get_or_draw("b", lambda: draw("b"))
+    cache.get_or_draw("c", lambda: draw("c"))         # "a" was used least recently: dropped
+    cache.get_or_draw("a", lambda: draw("a2"))
+    assert drawn == ["a", "b", "c", "a2"] and (cache.hits, cache.misses) == (1, 4)
+    with pytest.raises(ValueError, match="at least one answer"):
+        ChartCache(size=0)
+    # the key holds what the answer depends on, and no more
+    zoomed = {"start": "2022-03-07T00:00:00+00:00", "end": "2022-03-08T00:00:00+00:00", "zoomed": True,
+              "version": 1, "headlines": 5}
+    key = chart_key(MARCH, {"xaxis.range[0]": "x"}, ids.DATA_VERSION, zoomed, None, "UTC", 7)
+    assert key == chart_key(MARCH, None, ids.DATA_VERSION, dict(zoomed, version=6, headlines=9), None, "UTC", 7)
+    assert key != chart_key(MARCH, None, ids.DATA_VERSION, zoomed, None, "UTC", 8)
+    assert key != chart_key(MARCH, None, ids.STATE, zoomed, None, "UTC", 7)      # a new state drops the zoom
+    assert key != chart_key(MARCH, None, ids.DATA_VERSION, None, None, "UTC", 7)
+    assert chart_key(MARCH, {"xaxis.range[0]": "x"}, ids.CHART, None, None, "UTC", 7) != \
+        chart_key(MARCH, {"xaxis.range[0]": "y"}, ids.CHART, None, None, "UTC", 7)
+    assert key != chart_key(MARCH, None, ids.DATA_VERSION, zoomed, 12, "UTC", 7)  # a highlighted headline

@@ -9,6 +9,7 @@ import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
+from dashboard.chart_cache import ChartCache, chart_key
 from dashboard.chart_data import BAR_PADDING, MAX_POINTS, load_chart_data
 from dashboard.components import empty_state
 from dashboard.context import DashboardContext
@@ -141,8 +142,9 @@ def headline_count_text(total: int) -> str:
     return f"{total:,} headline" + ("" if total == 1 else "s")
 
 
-def register(app: Dash, ctx: DashboardContext) -> None:
-    """Wire the chart."""
+def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) -> ChartCache:
+    """Wire the chart, its answers kept in `cache` (a new one by default); returns the cache."""
+    cache = cache if cache is not None else ChartCache()
 
     @app.callback(
         Output(ids.CHART, "figure"), Output(ids.CHART_NOTE, "children"), Output(ids.WINDOW, "data"),
@@ -156,5 +158,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         # new data fired it only when nothing else did at the same time
         trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
         with ctx.snapshot() as view:
-            return chart_view(view, state_data, relayout, trigger, window, selected, browser_tz)
+            if trigger == ids.DATA_VERSION and unchanged_since_drawn(view.store, window):
+                return UNCHANGED
+            key = chart_key(state_data, relayout, trigger, window, selected, browser_tz, view.store.data_version())
+            return cache.get_or_draw(key, lambda: chart_view(view, state_data, relayout, trigger, window, selected,
+                                                             browser_tz))
+
+    return cache
 
