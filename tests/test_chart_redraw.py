@@ -223,3 +223,19 @@ def test_a_chart_cache_keeps_the_latest_answers():
     assert chart_key(MARCH, {"xaxis.range[0]": "x"}, ids.CHART, None, None, "UTC", 7) != \
         chart_key(MARCH, {"xaxis.range[0]": "y"}, ids.CHART, None, None, "UTC", 7)
     assert key != chart_key(MARCH, None, ids.DATA_VERSION, zoomed, 12, "UTC", 7)  # a highlighted headline
+
+
+def test_what_reads_beyond_the_window_is_refreshed_by_new_data_even_when_the_chart_is_not(ctx):
+    """The table's moves after each headline and the analysis read bars past the window's end: they
+    listen to the data version themselves, not only to the window the chart sets."""
+    app = create_app(ctx.config, ctx.store)
+    dependencies = app.server.test_client().get("/_dash-dependencies").get_json()
+
+    def inputs_of(output: str) -> set[str]:
+        found = [d for d in dependencies if output in d["output"]]
+        assert len(found) == 1, output
+        return {f"{i['id']}.{i['property']}" for i in found[0]["inputs"]}
+    version, window = f"{ids.DATA_VERSION}.data", f"{ids.WINDOW}.data"
+    assert {version, window} <= inputs_of(f"{ids.TABLE_CONTAINER}.children")
+    assert {version, window} <= inputs_of(f"{ids.ANALYSIS_EVENT_CHART}.figure")
+    assert version in inputs_of(f"{ids.CHART}.figure")

@@ -163,8 +163,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
 
     @app.callback(*[Output(cid, prop) for cid, prop in OUTPUTS],
                   Input(ids.ANALYSIS_TABS, "active_tab"), Input(ids.STATE, "data"), Input(ids.WINDOW, "data"),
+                  # new data: the study reads bars and headlines beyond the window, so it is run again
+                  # even when the chart, whose window the data missed, is not redrawn
+                  Input(ids.DATA_VERSION, "data"),
                   *[Input(cid, "value") for cid in CONTROL_IDS], Input(ids.BROWSER_TZ, "data"))
-    def _analysis(active_tab, state_data, window, *values):
+    def _analysis(active_tab, state_data, window, _version, *values):
         *controls, browser_tz = values
         with ctx.snapshot() as view:
             return analysis_outputs(view, active_tab, state_data, window,

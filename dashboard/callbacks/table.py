@@ -97,9 +97,11 @@ def clicked_headline(click: dict | None) -> int | None:
 def register(app: Dash, ctx: DashboardContext) -> None:
     """Wire the table, the detail panel and the highlight."""
 
+    # new data remounts the table (its rows are read again) even when the chart, whose window the
+    # data missed, is not redrawn: the moves after each headline read bars beyond the window
     @app.callback(Output(ids.TABLE_CONTAINER, "children"), Output(ids.TABLE_COUNT, "children"),
-                  Input(ids.WINDOW, "data"), State(ids.STATE, "data"))
-    def _remount(window, state_data):
+                  Input(ids.WINDOW, "data"), Input(ids.DATA_VERSION, "data"), State(ids.STATE, "data"))
+    def _remount(window, _version, state_data):
         state = _state(ctx, state_data)
         total = (window or {}).get("headlines")
         if total is None:
