@@ -111,7 +111,8 @@ def group_marks(marks: pd.DataFrame, by: str, max_groups: int = MAX_GROUPS) -> l
         exploded = marks.assign(_group=keys.astype(str).to_numpy())
     else:
         _require(marks, ("topics",), "marks")
-        exploded = marks.assign(_group=marks["topics"].map(_split_topics)).explode("_group")
+        exploded = marks.assign(_group=[_split_topics(v) for v in marks["topics"].to_numpy(dtype=object)]) \
+            .explode("_group")
 
     frames = {name: part.drop(columns="_group").reset_index(drop=True)
               for name, part in exploded.groupby("_group", sort=False)}

@@ -263,3 +263,15 @@ def test_format_times_writes_what_pandas_strftime_writes(zone, fmt):
     assert format_times(times.iloc[:0], ZoneInfo(zone), fmt) == []
     with pytest.raises(ValueError, match="when must be tz-aware"):
         format_times(times.dt.tz_localize(None), ZoneInfo(zone), fmt, "when")
+
+
+def test_marks_without_a_source_or_title_show_empty_hover_fields():
+    headlines = make_headlines()
+    headlines["source"] = pd.Series(["BBC", None, np.nan], dtype="str")
+    headlines["title"] = pd.Series(["Oil up", None, "A & B"], dtype="str")
+    marks = place_marks(headlines, make_bars(), "usd")
+    fig = price_figure(make_bars(), marks, make_counts(), labels=LABELS, tz="UTC", marks_by="source")
+    rows = {t.name: [list(r) for r in t.customdata] for t in of_kind(fig, "marks")}
+    assert rows == {"(no source)": [[12, "", "", "2022-03-02 06:30 UTC"],
+                                    [13, "A &amp; B", "", "2022-03-02 21:15 UTC"]],
+                    "BBC": [[11, "Oil up", "BBC", "2022-03-01 12:00 UTC"]]}
