@@ -41,6 +41,17 @@ def ctx(store_url) -> DashboardContext:
     store.close()
 
 
+def chart_request(dependencies: list[dict], values: dict, changed: list[str]) -> dict:
+    """The body dash-renderer posts for the main chart callback; `values` by 'id.property'."""
+    chart = next(d for d in dependencies if f"{ids.CHART}.figure" in d["output"])
+    return {"output": chart["output"],
+            "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
+                        for o in chart["output"].strip(".").split("...")],
+            "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in chart["inputs"]],
+            "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in chart["state"]],
+            "changedPropIds": changed}
+
+
 def draw(ctx, state, window=None, trigger=ids.STATE):
     return chart_view(ctx, state, None, trigger, window, None, None)
 
@@ -136,16 +147,11 @@ def test_the_callback_answers_nothing_when_new_data_changes_nothing_shown(ctx):
     app = create_app(ctx.config, ctx.store)
     client = app.server.test_client()
     dependencies = client.get("/_dash-dependencies").get_json()
-    chart = next(d for d in dependencies if f"{ids.CHART}.figure" in d["output"])
     window = draw(ctx, MARCH)[2]
 
     def post(changed: list[str], version: int) -> tuple[int, bytes]:
         values = {f"{ids.STATE}.data": MARCH, f"{ids.DATA_VERSION}.data": version, f"{ids.WINDOW}.data": window}
-        body = {"output": chart["output"], "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
-                                                        for o in chart["output"].strip(".").split("...")],
-                "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in chart["inputs"]],
-                "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in chart["state"]],
-                "changedPropIds": changed}
+        body = chart_request(dependencies, values, changed)
         answer = client.post("/_dash-update-component", json=body)
         return answer.status_code, answer.data
 
@@ -166,18 +172,13 @@ def test_a_worker_draws_a_view_of_the_same_data_once(ctx):
     app = create_app(ctx.config, ctx.store)
     client = app.server.test_client()
     dependencies = client.get("/_dash-dependencies").get_json()
-    chart = next(d for d in dependencies if f"{ids.CHART}.figure" in d["output"])
     statements: list[str] = []
     event.listen(ctx.store.engine, "before_cursor_execute",
                  lambda _c, _cur, statement, *_: statements.append(statement))
 
     def post(state: dict, tz: str = "Europe/Berlin") -> dict:
-        values = {f"{ids.STATE}.data": state, f"{ids.BROWSER_TZ}.data": tz}
-        body = {"output": chart["output"], "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
-                                                        for o in chart["output"].strip(".").split("...")],
-                "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in chart["inputs"]],
-                "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in chart["state"]],
-                "changedPropIds": [f"{ids.STATE}.data"]}
+        body = chart_request(dependencies, {f"{ids.STATE}.data": state, f"{ids.BROWSER_TZ}.data": tz},
+                             [f"{ids.STATE}.data"])
         answer = client.post("/_dash-update-component", json=body)
         assert answer.status_code == 200
         return json.loads(answer.data)["response"]
