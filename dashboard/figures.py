@@ -19,7 +19,8 @@ from plotly.colors import qualitative
 from dashboard.marks import AXIS_MODES, OTHER, group_marks, percent_from_first
 from dashboard.times import format_times, utc_ns
 
-__all__ = ["price_figure", "empty_figure", "display_times", "hover_text", "price_axis_name", "counts_name"]
+__all__ = ["price_figure", "price_figure_spec", "empty_figure", "display_times", "hover_text", "price_axis_name",
+           "counts_name"]
 
 HEIGHT = 620
 UIREVISION = "newsmarks-price"
@@ -242,7 +243,13 @@ def _counts_trace(counts: pd.DataFrame, bucket_seconds: int, tz: str) -> dict:
         showlegend=False, hovertemplate=COUNTS_HOVER, xaxis="x2", yaxis="y2")
 
 
-def price_figure(
+def price_figure(bars: pd.DataFrame, marks: pd.DataFrame, counts: pd.DataFrame, **options) -> go.Figure:
+    """The main chart as a ``go.Figure`` (see :func:`price_figure_spec` for what it draws)."""
+    spec = price_figure_spec(bars, marks, counts, **options)
+    return build_figure(spec["data"], spec["layout"])
+
+
+def price_figure_spec(
     bars: pd.DataFrame,
     marks: pd.DataFrame,
     counts: pd.DataFrame,
@@ -257,8 +264,10 @@ def price_figure(
     bucket_seconds: int | None = None,
     extra_traces: Sequence[dict] = (),
     extra_layout: Mapping | None = None,
-) -> go.Figure:
-    """Build the main chart.
+) -> dict:
+    """The main chart as a plain figure dict ``{"data": [...], "layout": {...}}``: what the chart
+    callback sends (Dash serialises it without building a ``go.Figure`` and copying it whole, ~8 ms
+    a chart); tests check it against plotly's validation.
 
     Row 1: one line per instrument (``bars``: instrument_id, ts UTC, close), in ``labels`` order; in
     "separate" mode each has its own y-axis ("y", "y3", "y4", ... see :func:`price_axis_name`), in "pct"
@@ -301,10 +310,10 @@ def price_figure(
                         **_GRID}
     layout["yaxis2"] = {"title": {"text": "headlines"}, "automargin": True, "rangemode": "tozero", "anchor": "x2",
                         "domain": [0.0, 0.2134], **_GRID}
-    return build_figure(traces, {
+    return {"data": traces, "layout": {
         **_STYLE, "height": HEIGHT, "uirevision": UIREVISION, "hovermode": "closest", "showlegend": True,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, **layout, **(extra_layout or {})})
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, **layout, **(extra_layout or {})}}
 
 
 _STYLE = {"template": NO_TEMPLATE, "paper_bgcolor": "white", "plot_bgcolor": "white",

@@ -6,6 +6,7 @@ import base64
 from datetime import UTC, datetime
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from dash import html, no_update
 
@@ -101,6 +102,7 @@ def test_sync_from_url_and_from_filters(ctx):
 
 def test_chart_shows_prices_marks_and_counts(ctx):
     figure, note, window, empty = chart_view(ctx, state(ctx, MARCH), None, ids.STATE, None, None, None)
+    figure = go.Figure(figure)
     assert empty is None
     assert window == {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00",
                       "interval": "1d", "zoomed": False, "headlines": march_total(ctx),
@@ -135,6 +137,7 @@ def test_empty_store_explains_what_happened(tmp_path):
     run = store.start_run("refresh", "feed:BBC World", utc(2026, 1, 1), "feeds")
     store.finish_run(run, "error", utc(2026, 1, 1), error="feed BBC World: cannot connect (refused)")
     figure, note, window, empty = chart_view(DashboardContext(config, store), None, None, None, None, None, None)
+    figure = go.Figure(figure)
     text = str(empty)
     assert "No data yet" in text and "feed BBC World: cannot connect (refused)" in text
     assert "newsmarks import-prices FILE --instrument ID" in text

@@ -14,7 +14,7 @@ from dashboard.chart_data import BAR_PADDING, MAX_POINTS, load_chart_data
 from dashboard.components import empty_state
 from dashboard.context import DashboardContext
 from dashboard.downsample import downsample_bars
-from dashboard.figures import empty_figure, price_figure
+from dashboard.figures import empty_figure, price_figure_spec
 from dashboard.marks import place_marks
 from dashboard.overlays import overlay_parts
 from dashboard.state import ViewState, display_zone, time_window
@@ -84,8 +84,9 @@ def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | Non
 
 def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | None, trigger: str | None,
                current_window: dict | None, selected: int | None, browser_tz: str | None) -> tuple:
-    """(figure, note, window, empty state) for the view. A zoom re-queries just that range
-    (switching to hourly bars where the store has them); a new view state resets the zoom. Asked
+    """(figure — a go.Figure or a plain figure dict, note, window, empty state) for the view. A
+    zoom re-queries just that range (switching to hourly bars where the store has them); a new
+    view state resets the zoom. Asked
     again because the store has new data (`trigger` the data version), a chart whose window the
     new data did not touch is left as it is: UNCHANGED."""
     store = ctx.store
@@ -116,14 +117,16 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
     extra_traces, extra_layout = overlay_parts(bars=data.bars, labels=labels, axis_mode=state.axis, tz=zone,
                                                risk=data.risk, snapshots=data.snapshots)
-    figure = price_figure(bars, marks, data.counts, labels=labels, axis_mode=state.axis, tz=zone,
-                          marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
-                          interval=data.interval, bucket_seconds=data.bucket_seconds,
-                          extra_traces=extra_traces, extra_layout=extra_layout)
-    figure.update_layout(uirevision=str(sorted(state.to_dict().items())))
+    figure = price_figure_spec(bars, marks, data.counts, labels=labels, axis_mode=state.axis, tz=zone,
+                               marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
+                               interval=data.interval, bucket_seconds=data.bucket_seconds,
+                               extra_traces=extra_traces, extra_layout=extra_layout)
+    layout = figure["layout"]
+    layout["uirevision"] = str(sorted(state.to_dict().items()))
     if data.start is not None and data.end is not None:  # the bars' padding stays off screen
-        figure.update_xaxes(range=[pd.Timestamp(t).tz_convert(zone).tz_localize(None).isoformat()
-                                   for t in (data.start, data.end)])
+        shown = [pd.Timestamp(t).tz_convert(zone).tz_localize(None).isoformat() for t in (data.start, data.end)]
+        for axis in ("xaxis", "xaxis2"):
+            layout[axis] = {**layout[axis], "range": shown}
     return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone), window, None
 
 

@@ -15,7 +15,7 @@ geopolitical-risk categories, sentiment).
 Then calls `dashboard.callbacks.chart.chart_view` directly (server time, no HTTP) over varied
 views: presets 1D..All, custom ranges, zooms of a few days (hourly bars), keywords, topic, source
 and sentiment filters, the pct axis mode. Prints p50/p95/max of the callback time per view kind and
-overall, and the figure's JSON size (`len(fig.to_json())`). Targets: p95 <= 150 ms, figure <=
+overall, and the figure's JSON size as Dash sends it (`len(to_json_plotly(figure))`). Targets: p95 <= 150 ms, figure <=
 1.5 MB. Each of the `--runs` views is called `--repeat` times (in rounds) and its best time counts,
 as in bench_feeds.py, so that load from other processes on a shared machine hits it less; the
 spread of every call is printed too. Warm-up calls are not counted. `--profile` adds one more
@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from plotly.io.json import to_json_plotly
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -251,8 +252,8 @@ class ViewMaker:
 class Timing:
     ms: float         # chart_view, wall clock
     cpu: float        # chart_view, CPU time of this process
-    size: int         # len(figure.to_json())
-    encode_ms: float  # figure.to_json() (Dash serialises the figure after the callback)
+    size: int         # len(to_json_plotly(figure))
+    encode_ms: float  # to_json_plotly(figure) (Dash serialises the figure after the callback)
     note: str
 
 
@@ -265,7 +266,7 @@ def call(ctx: DashboardContext, view: View) -> Timing:
                                                    view.browser_tz)
     elapsed, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
     started = time.perf_counter()
-    size = len(figure.to_json())
+    size = len(to_json_plotly(figure))   # as Dash serialises it
     return Timing(elapsed, cpu, size, (time.perf_counter() - started) * 1000, note)
 
 
@@ -341,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_row("overall", best))
     print(_row("every", [t for runs in every for t in runs]) + "   <- all calls, not only the best")
     encode = [t.encode_ms for t in best]
-    print(f"figure.to_json() after the callback: p50 {np.percentile(encode, 50):.1f} ms, "
+    print(f"to_json_plotly(figure) after the callback: p50 {np.percentile(encode, 50):.1f} ms, "
           f"p95 {np.percentile(encode, 95):.1f} ms (not in the times above)")
     all_ms, all_sizes = [t.ms for t in best], [t.size for t in best]
     p95, biggest = float(np.percentile(all_ms, 95)), max(all_sizes)
