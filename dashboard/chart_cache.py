@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Callable
 
-from cachetools import LRUCache
+from cachetools import LRUCache, cached
 
 from dashboard import ids
 
@@ -31,24 +31,23 @@ def chart_key(state_data: dict | None, relayout: dict | None, trigger: str | Non
 
 
 class ChartCache:
-    """Answers by chart_key, least recently used dropped first; counts hits and misses."""
+    """Answers by chart_key, least recently used dropped first; counts hits and misses. The
+    memoising is cachetools' own (a draw runs outside the lock: two threads may draw one key)."""
 
     def __init__(self, size: int = CHART_CACHE_SIZE):
         if size < 1:
             raise ValueError(f"a chart cache holds at least one answer, not {size}")
-        self._answers: LRUCache = LRUCache(maxsize=size)
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        memo = cached(LRUCache(maxsize=size), key=lambda key, _draw: key, lock=threading.Lock(), info=True)
+        self._draw = memo(lambda _key, draw: draw())
 
     def get_or_draw(self, key: str, draw: Callable[[], tuple]) -> tuple:
         """The answer kept for `key`, else draw() (kept for next time)."""
-        with self._lock:
-            answer = self._answers.get(key)
-            if answer is not None:
-                self.hits += 1
-                return answer
-            self.misses += 1
-        answer = draw()   # outside the lock: other threads go on meanwhile (two may draw the same)
-        with self._lock:
-            self._answers[key] = answer
-        return answer
+        return self._draw(key, draw)
+
+    @property
+    def hits(self) -> int:
+        return self._draw.cache_info().hits
+
+    @property
+    def misses(self) -> int:
+        return self._draw.cache_info().misses

@@ -1,5 +1,5 @@
 """New data redraws an open chart only when it changed what the chart shows: the store's log of
-which times each data version changed, chart_view's answer, and the callback as the browser
+which times each data version changed, chart_answer, and the callback as the browser
 calls it (an empty answer when nothing is to be redrawn)."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from dashboard import create_app, ids
-from dashboard.callbacks.chart import UNCHANGED, chart_view
+from dashboard.callbacks.chart import UNCHANGED, chart_answer, chart_view
+from dashboard.chart_cache import ChartCache
 from dashboard.context import DashboardContext
 from ingest.config import Config
 from ingest.sources.base import Headline, TickerSnapshot
@@ -53,7 +54,8 @@ def chart_request(dependencies: list[dict], values: dict, changed: list[str]) ->
 
 
 def draw(ctx, state, window=None, trigger=ids.STATE):
-    return chart_view(ctx, state, None, trigger, window, None, None)
+    """The callback's answer (with a cache of its own, so that every call draws or says UNCHANGED)."""
+    return chart_answer(ctx, ChartCache(), state, None, trigger, window, None, None)
 
 
 def test_the_change_log_tells_which_times_each_version_changed(store):

@@ -82,17 +82,29 @@ def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | Non
     return parse(data.get("start")), parse(data.get("end"))
 
 
-def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | None, trigger: str | None,
-               current_window: dict | None, selected: int | None, browser_tz: str | None) -> tuple:
-    """(figure — a go.Figure or a plain figure dict, note, window, empty state) for the view. A
-    zoom re-queries just that range (switching to hourly bars where the store has them); a new
-    view state resets the zoom. Asked
-    again because the store has new data (`trigger` the data version), a chart whose window the
-    new data did not touch is left as it is: UNCHANGED."""
-    store = ctx.store
-    if trigger == ids.DATA_VERSION and unchanged_since_drawn(store, current_window):
+def chart_answer(ctx: DashboardContext, cache: ChartCache, state_data: dict | None, relayout: dict | None,
+                 trigger: str | None, current_window: dict | None, selected: int | None,
+                 browser_tz: str | None) -> tuple:
+    """What the chart callback answers. Asked again because the store has new data (`trigger` the
+    data version), a chart whose window the new data did not touch is left as it is: UNCHANGED.
+    Otherwise chart_view's drawing of the view at the store's data version, from `cache` when
+    this worker drew it already."""
+    if trigger == ids.DATA_VERSION and unchanged_since_drawn(ctx.store, current_window):
         return UNCHANGED
-    version = store.data_version()
+    version = ctx.store.data_version()
+    key = chart_key(state_data, relayout, trigger, current_window, selected, browser_tz, version)
+    return cache.get_or_draw(key, lambda: chart_view(ctx, state_data, relayout, trigger, current_window, selected,
+                                                     browser_tz, version))
+
+
+def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | None, trigger: str | None,
+               current_window: dict | None, selected: int | None, browser_tz: str | None,
+               version: int | None = None) -> tuple:
+    """(figure — a go.Figure or a plain figure dict, note, window, empty state) for the view, drawn
+    from the store (at data `version`, read when not given). A zoom re-queries just that range
+    (switching to hourly bars where the store has them); a new view state resets the zoom."""
+    store = ctx.store
+    version = store.data_version() if version is None else version
     state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
     zone = display_zone(state, browser_tz)
     latest = store.latest_data_time()
@@ -161,11 +173,7 @@ def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) 
         # new data fired it only when nothing else did at the same time
         trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
         with ctx.snapshot() as view:
-            if trigger == ids.DATA_VERSION and unchanged_since_drawn(view.store, window):
-                return UNCHANGED
-            key = chart_key(state_data, relayout, trigger, window, selected, browser_tz, view.store.data_version())
-            return cache.get_or_draw(key, lambda: chart_view(view, state_data, relayout, trigger, window, selected,
-                                                             browser_tz))
+            return chart_answer(view, cache, state_data, relayout, trigger, window, selected, browser_tz)
 
     return cache
 
