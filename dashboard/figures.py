@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from dashboard.marks import AXIS_MODES, OTHER, group_marks, percent_from_first
-from dashboard.times import format_times, utc_ns
+from dashboard.times import format_times, require_aware
 
 __all__ = ["price_figure", "price_figure_spec", "empty_figure", "display_times", "hover_text", "price_axis_name",
            "counts_name"]
@@ -59,8 +59,7 @@ def _zone(tz: str) -> ZoneInfo:
 def display_times(values: pd.Series, tz: str, what: str = "times") -> pd.Series:
     """tz-aware UTC times -> naive wall-clock times in ``tz``, to the second (what the chart shows)."""
     _zone(tz)
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        utc_ns(values, what)   # raises, naming `what`
+    require_aware(values, what)
     # on an index, not through Series.dt: a third of the time, and a chart makes eight of these
     local = pd.DatetimeIndex(values).tz_convert(tz).tz_localize(None).as_unit("s")
     return pd.Series(local, index=values.index, name=values.name)

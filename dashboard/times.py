@@ -11,10 +11,15 @@ import numpy as np
 import pandas as pd
 
 
-def utc_ns(values: pd.Series, what: str) -> pd.Series:
-    """`values` as UTC nanosecond timestamps; ValueError naming `what` for naive or non-time values."""
+def require_aware(values: pd.Series, what: str) -> None:
+    """ValueError naming `what` unless `values` are tz-aware timestamps."""
     if not isinstance(values.dtype, pd.DatetimeTZDtype):
         raise ValueError(f"{what} must be tz-aware timestamps (UTC), got dtype {values.dtype}")
+
+
+def utc_ns(values: pd.Series, what: str) -> pd.Series:
+    """`values` as UTC nanosecond timestamps; ValueError naming `what` for naive or non-time values."""
+    require_aware(values, what)
     return values.dt.tz_convert("UTC").dt.as_unit("ns")
 
 
