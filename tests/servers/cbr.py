@@ -33,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from tests.servers.loopback import LoopbackServer, Reply, Script, Scripted
+from tests.servers.loopback import Reply, Scripted, ScriptedServer
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ECB_RUB_CSV = DATA_DIR / "ecb-rub-daily.csv"
@@ -115,7 +115,7 @@ def _val_curs(attributes: str, items: list[str]) -> bytes:
                     "</ValCurs>"]).encode("windows-1251")
 
 
-class FakeCbr(LoopbackServer):
+class FakeCbr(ScriptedServer):
     """The fake service; `url` is the base to put in `config.sources.cbr.url`."""
 
     thread_name = "fake-cbr"
@@ -124,7 +124,6 @@ class FakeCbr(LoopbackServer):
         super().__init__()
         self.rates: dict[str, dict[date, Rate]] = {k: dict(v) for k, v in (rates or {}).items()}
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self._script: Script[Scripted] = Script()
 
     @classmethod
     def with_ecb_data(cls, path: Path = ECB_RUB_CSV) -> FakeCbr:
@@ -152,20 +151,9 @@ class FakeCbr(LoopbackServer):
         """The next `n` requests wait `seconds` before answering (normally) — for timeouts."""
         self._script.add(None, Scripted(stall=seconds, normal=True), n)
 
-    def pass_next(self, n: int = 1) -> None:
-        """The next `n` requests are answered normally: aims a later scripted failure, e.g.
-        `pass_next(1); fail_next(3)` fails the second request and its retries."""
-        self._script.add(None, Scripted(normal=True), n)
-
     def serve_next(self, body: bytes, n: int = 1, status: int = 200) -> None:
         """The next `n` requests get this body (e.g. malformed XML)."""
         self._script.add(None, Scripted(status=status, body=body), n)
-
-    def reset(self) -> None:
-        """Forget queued behaviours and logged requests."""
-        self._script.clear()
-        with self._lock:
-            self.requests.clear()
 
     @property
     def dynamic_requests(self) -> list[dict[str, str]]:

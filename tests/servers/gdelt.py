@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.servers.loopback import LoopbackServer, Reply, Script, Scripted
+from tests.servers.loopback import Reply, Scripted, ScriptedServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gdelt"
 PATH = "/api/v2/doc/doc"
@@ -72,7 +72,7 @@ class GdeltRequest:
     status: int | None = None
 
 
-class FakeGdelt(LoopbackServer):
+class FakeGdelt(ScriptedServer):
     """The fake service; `url` is what goes in `config.sources.gdelt.url`."""
 
     thread_name = "fake-gdelt"
@@ -81,7 +81,6 @@ class FakeGdelt(LoopbackServer):
         super().__init__()
         self.articles: list[dict] = list(articles)
         self.requests: list[GdeltRequest] = []
-        self._script: Script[Scripted] = Script()
 
     @property
     def url(self) -> str:
@@ -111,16 +110,6 @@ class FakeGdelt(LoopbackServer):
     def serve_next(self, body: bytes, n: int = 1, status: int = 200, content_type: str = JSON_TYPE) -> None:
         """The next `n` requests get this body."""
         self._script.add(None, Scripted(status=status, body=body, headers={"Content-Type": content_type}), n)
-
-    def pass_next(self, n: int = 1) -> None:
-        """The next `n` requests are answered normally."""
-        self._script.add(None, Scripted(normal=True), n)
-
-    def reset(self) -> None:
-        """Forget queued behaviours and logged requests."""
-        self._script.clear()
-        with self._lock:
-            self.requests.clear()
 
     @property
     def windows(self) -> list[tuple[datetime, datetime]]:

@@ -1,5 +1,6 @@
-"""What the loopback fakes (cbr.py, feeds.py, yahoo.py) share: the server lifecycle, the request
-log and the queue of scripted "next N requests" behaviours.
+"""What the loopback fakes (cbr.py, feeds.py, gdelt.py, yahoo.py) share: the server lifecycle, the request
+log and the queue of scripted "next N requests" behaviours (ScriptedServer: one queue for every
+request, as the CBR and GDELT fakes use it).
 
 A fake subclasses `LoopbackServer` and implements one method::
 
@@ -171,6 +172,26 @@ class LoopbackServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+
+
+class ScriptedServer(LoopbackServer):
+    """A LoopbackServer with one script of behaviours (Scripted) for its next requests, whatever
+    they ask; `answer()` takes them with `self._script.take(None)` and `play()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._script: Script[Scripted] = Script()
+
+    def pass_next(self, n: int = 1) -> None:
+        """The next `n` requests are answered normally: aims a later scripted failure, e.g.
+        `pass_next(1); fail_next(3)` fails the second request and its retries."""
+        self._script.add(None, Scripted(normal=True), n)
+
+    def reset(self) -> None:
+        """Forget queued behaviours and logged requests."""
+        self._script.clear()
+        with self._lock:
+            self.requests.clear()
 
 class _Handler(BaseHTTPRequestHandler):
     owner: LoopbackServer
