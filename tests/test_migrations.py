@@ -25,12 +25,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "3"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "4"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()

@@ -236,17 +236,62 @@ def test_refresh_lock_between_two_connections(store_url):
         other.close()
 
 
-def test_every_statement_is_planned_for_its_own_values(new_postgres_url):
+def _settings(conn) -> tuple[str, str]:
+    return (conn.exec_driver_sql("SHOW plan_cache_mode").scalar(),
+            conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar())
+
+
+def test_every_statement_is_planned_for_its_own_values_without_parallel_workers(new_postgres_url):
     """psycopg prepares statements on the server after a few runs; PostgreSQL must not then
     answer every time range with one generic plan (a keyword view over years took 700 ms instead
-    of 18 ms): each connection the store opens plans every run with its values."""
+    of 18 ms): each connection the store opens plans every run with its values. And it starts
+    no parallel workers for one query (the dashboard's many short queries compete for cores)."""
     store = Store.open(new_postgres_url())
     try:
         for _ in range(2):   # a connection from the pool, then a new one
             with store.reading() as conn:
-                assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+                assert _settings(conn) == ("force_custom_plan", "0")
             store.engine.dispose()
         with store.writing() as conn:
-            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+            assert _settings(conn) == ("force_custom_plan", "0")
     finally:
         store.close()
+
+
+def _headline_index_definitions(store: Store) -> dict[str, str]:
+    with store.reading() as conn:
+        rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'headlines' "
+                                    "AND indexname IN ('ix_headlines_published', 'ix_headlines_source_published')").all()
+    return {name: definition.split(" USING ")[1] for name, definition in rows}
+
+
+COVERING = {"ix_headlines_published": "btree (published, story_id) INCLUDE (id)",
+            "ix_headlines_source_published": "btree (source, published, story_id) INCLUDE (id)"}
+
+
+def test_the_time_indexes_carry_the_id_in_new_and_upgraded_stores(new_postgres_url):
+    """Counting headlines with tag filters joins on the id: the time indexes include it, so that
+    PostgreSQL reads them instead of the table — in a new store and in one upgraded from v3."""
+    url = new_postgres_url()
+    store = Store.open(url)
+    try:
+        assert _headline_index_definitions(store) == COVERING
+        store.write_headlines([Headline(source="s", guid="g", title="Kept across the upgrade",
+                                        published=utc(2022, 3, 1), fetched=utc(2022, 3, 1))])
+        with store.engine.begin() as conn:   # the indexes of a version-3 store
+            for name, columns in (("ix_headlines_published", "published, story_id"),
+                                  ("ix_headlines_source_published", "source, published, story_id")):
+                conn.execute(text(f"DROP INDEX {name}"))
+                conn.execute(text(f"CREATE INDEX {name} ON headlines ({columns})"))
+            conn.execute(text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
+        assert _headline_index_definitions(store)["ix_headlines_published"] == "btree (published, story_id)"
+    finally:
+        store.close()
+    upgraded = Store.open(url)
+    try:
+        assert _headline_index_definitions(upgraded) == COVERING
+        with upgraded.reading() as conn:
+            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "4"
+        assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
+    finally:
+        upgraded.close()

@@ -92,10 +92,14 @@ headlines = Table(
     UniqueConstraint("source", "guid", name="uq_headlines_source_guid"),
 )
 # story_id in the time indexes: counting first copies of stories (the chart's counts) reads the
-# index alone, never the table
-Index("ix_headlines_published", headlines.c.published, headlines.c.story_id)
+# index alone, never the table. The id too (SQLite keeps the rowid in every index; PostgreSQL
+# needs INCLUDE): a tag or search filter joins on it, and without it PostgreSQL read the 116 MB
+# table of a 300,000-headline store to count a source's negative headlines (220 ms against 130).
+ix_headlines_published = Index("ix_headlines_published", headlines.c.published, headlines.c.story_id,
+                               postgresql_include=["id"])
 Index("ix_headlines_title_norm", headlines.c.title_norm)
-Index("ix_headlines_source_published", headlines.c.source, headlines.c.published, headlines.c.story_id)
+ix_headlines_source_published = Index("ix_headlines_source_published", headlines.c.source, headlines.c.published,
+                                      headlines.c.story_id, postgresql_include=["id"])
 
 headline_tags = Table(
     "headline_tags", metadata,
