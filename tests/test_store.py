@@ -293,6 +293,27 @@ def test_counts_per_bucket_equal_counting_the_matching_headlines(store, flt, buc
     assert counts["count"].sum() == store.count_headlines(flt) == len(rows)
 
 
+def test_headlines_carry_their_tags_of_each_kind_sorted_and_can_be_read_by_ids(store):
+    """Tags come with each row (one text per row, split and sorted in Python): every kind in its
+    own column, sorted, '' for none; `ids` (one parameter however many) keeps only those rows,
+    still within the filter."""
+    items = [headline("A", str(i), f"Story {i}", utc(2024, 3, 1, i)) for i in range(1, 6)]
+    tags = {"1": [("topic", "Sanctions"), ("gpr", "war_threats"), ("topic", "Energy"), ("sentiment", "negative"),
+                  ("topic", "Ukraine: front"), ("gpr", "acts_of_war")],
+            "2": [("sentiment", "positive")], "3": [], "4": [("topic", "Oil")], "5": [("topic", "Oil")]}
+    store.write_headlines(items, tag=lambda h: tags[h.guid])
+    frame = store.headlines()
+    assert frame[["guid", "topics", "gpr", "sentiment"]].values.tolist() == [
+        ["1", "Energy;Sanctions;Ukraine: front", "acts_of_war;war_threats", "negative"],
+        ["2", "", "", "positive"], ["3", "", "", ""], ["4", "Oil", "", ""], ["5", "Oil", "", ""]]
+    ids = dict(zip(frame["guid"], frame["id"], strict=True))
+    many = [ids["1"], ids["4"], ids["5"], *range(10_000, 11_500)]   # unknown ids match nothing
+    assert store.headlines_matching(HeadlineFilter(), ids=many)["guid"].tolist() == ["1", "4", "5"]
+    assert store.headlines_matching(HeadlineFilter(topics=("Oil",)), ids=many, sort="published",
+                                    descending=True)["guid"].tolist() == ["5", "4"]
+    assert store.headlines_matching(HeadlineFilter(), ids=[])["guid"].tolist() == []
+
+
 def test_a_snapshot_reads_one_state_of_the_store_and_refuses_writes(store):
     items, tag = _tagged_headlines()
     store.write_headlines(items[:10], tag=tag)

@@ -5,9 +5,11 @@ faster than a multi-row VALUES list of thousands of parameters."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import ColumnElement, Connection, Integer, Table, any_, bindparam, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.selectable import TableClause
 
@@ -72,3 +74,13 @@ def insert_new(conn: Connection, table: TableClause, rows: list[dict], keys: lis
             yield from conn.execute(stmt.returning(*returning), params)
         else:
             conn.execute(stmt, params)
+
+
+def among_ids(conn: Connection, column: ColumnElement, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids` with the ids as one parameter (a PostgreSQL integer array, a JSON array read
+    by SQLite's json_each): an IN list of 1,500 parameters took 7 ms to render and parse, several
+    times the query itself."""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(Integer)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(values))))

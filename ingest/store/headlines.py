@@ -26,9 +26,9 @@ from sqlalchemy import (
 
 from ingest.sources.base import Headline
 from ingest.store import schema
-from ingest.store.dialect import insert_ignore, insert_new
+from ingest.store.dialect import among_ids, insert_ignore, insert_new
 from ingest.store.fts import index_headlines, parse_search, search_condition
-from ingest.store.prices import WriteCounts, driver_rows, result_frame
+from ingest.store.prices import WriteCounts, result_frame
 from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
 
 STORY_WINDOW_SECONDS = 2 * 86400
@@ -258,20 +258,20 @@ def read_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter(), *, 
     if sort not in SORTABLE:
         raise ValueError(f"cannot sort headlines by {sort!r} (choose from {', '.join(SORTABLE)})")
     table = schema.headlines
+    columns = [*HEADLINE_COLUMNS, "tags"]
     stmt = where_matching(conn, select(*[table.c[c] for c in HEADLINE_COLUMNS[:-1]],
-                               func.coalesce(table.c.story_id, table.c.id).label("story_id")), flt)
+                                       func.coalesce(table.c.story_id, table.c.id).label("story_id"),
+                                       _all_tags()), flt)
     if ids is not None:
-        stmt = stmt.where(table.c.id.in_(ids))
+        stmt = stmt.where(among_ids(conn, table.c.id, ids))
     column = table.c[SORTABLE[sort]]
     stmt = stmt.order_by(column.desc() if descending else column, table.c.id.desc() if descending else table.c.id)
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     # limit 0 (a chart with too many headlines to mark): the empty frame, without asking
-    frame = pd.DataFrame([], columns=HEADLINE_COLUMNS) if limit == 0 else result_frame(conn.execute(stmt),
-                                                                                        HEADLINE_COLUMNS)
-    tags = _tags_for(conn, frame["id"].tolist())
-    for kind, column in TAG_COLUMNS.items():
-        frame[column] = [";".join(tags.get((i, kind), [])) for i in frame["id"].tolist()]
+    frame = pd.DataFrame([], columns=columns) if limit == 0 else result_frame(conn.execute(stmt), columns)
+    for column, values in _tag_columns(frame.pop("tags").tolist()).items():
+        frame[column] = values
     for name in ("published", "fetched"):
         frame[name] = epoch_series(frame[name]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
     frame["time_inferred"] = frame["time_inferred"].astype(bool)
@@ -352,17 +352,29 @@ def headline_sources(conn: Connection) -> list[str]:
     return [r[0] for r in conn.execute(select(table.c.source).distinct().order_by(table.c.source))]
 
 
-def _tags_for(conn: Connection, ids: list[int]) -> dict[tuple[int, str], list[str]]:
-    """(headline id, kind) -> its tags, sorted."""
-    tags: dict[tuple[int, str], list[str]] = {}
-    tag_table = schema.headline_tags
-    for chunk in _chunks(ids, 900):
-        for headline_id, kind, tag in driver_rows(conn.execute(
-                select(tag_table.c.headline_id, tag_table.c.kind, tag_table.c.tag)
-                .where(tag_table.c.headline_id.in_(chunk))
-                .order_by(tag_table.c.headline_id, tag_table.c.kind, tag_table.c.tag))):
-            tags.setdefault((headline_id, kind), []).append(tag)
-    return tags
+TAG_SEPARATOR = "\x1f"   # between a headline's "kind:tag" items in one text (no tag holds a control character)
+
+
+def _all_tags():
+    """A headline's tags, every kind, as one text of "kind:tag" items in no particular order
+    (NULL: none), read as a column of the headline's own row: one primary-key walk per row, no
+    second query with the ids."""
+    tags = schema.headline_tags
+    return select(func.aggregate_strings(tags.c.kind + ":" + tags.c.tag, TAG_SEPARATOR)).where(
+        tags.c.headline_id == schema.headlines.c.id).scalar_subquery()
+
+
+def _tag_columns(joined: list) -> dict[str, list[str]]:
+    """The _all_tags() texts of the rows -> per TAG_COLUMNS column, each row's tags of that kind,
+    sorted and ';'-joined ('' for none)."""
+    prefixes = [(column, f"{kind}:") for kind, column in TAG_COLUMNS.items()]
+    columns: dict[str, list[str]] = {column: [] for column in TAG_COLUMNS.values()}
+    for value in joined:
+        # sorting "kind:tag" items sorts by kind, then tag (a kind's items share their prefix)
+        items = sorted(value.split(TAG_SEPARATOR)) if isinstance(value, str) else []  # NULL: None or NaN
+        for column, prefix in prefixes:
+            columns[column].append(";".join([item[len(prefix):] for item in items if item.startswith(prefix)]))
+    return columns
 
 
 def retag(conn: Connection, tag, after_id: int, chunk: int) -> tuple[int, int]:
