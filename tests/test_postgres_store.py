@@ -260,8 +260,9 @@ def test_every_statement_is_planned_for_its_own_values_without_parallel_workers(
 
 def _headline_index_definitions(store: Store) -> dict[str, str]:
     with store.reading() as conn:
-        rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'headlines' "
-                                    "AND indexname IN ('ix_headlines_published', 'ix_headlines_source_published')").all()
+        rows = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'headlines' "
+            "AND indexname IN ('ix_headlines_published', 'ix_headlines_source_published')").all()
     return {name: definition.split(" USING ")[1] for name, definition in rows}
 
 
