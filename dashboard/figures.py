@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from dashboard.marks import AXIS_MODES, OTHER, group_marks, percent_from_first
+from dashboard.marks import AXIS_MODES, OTHER, group_positions, percent_from_first
 from dashboard.times import format_times, require_aware
 
 __all__ = ["price_figure", "price_figure_spec", "empty_figure", "display_times", "hover_text", "price_axis_name",
@@ -194,14 +194,17 @@ def _anchor_axis(marks: pd.DataFrame, axes: Mapping[str, str]) -> str:
 def _mark_traces(marks: pd.DataFrame, marks_by: str, tz: str, axis: str) -> list:
     """One marker trace per group of headlines (never one shape per headline)."""
     traces = []
-    for position, (group, part) in enumerate(group_marks(_hover_columns(marks, tz), marks_by)):
+    # every column once for all marks, then each group's rows taken by position
+    hover = _hover_columns(marks, tz)
+    times = display_times(hover["published"], tz, "marks.published").to_numpy()
+    values, customdata = hover["y"].to_numpy(dtype="float64"), _mark_customdata(hover, tz)
+    for position, (group, rows) in enumerate(group_positions(hover, marks_by)):
         color = OTHER_COLOR if group == OTHER else MARK_COLORS[position % len(MARK_COLORS)]
         mark_trace = trace(
-            _scatter(len(part)), x=display_times(part["published"], tz, "marks.published").to_numpy(),
-            y=part["y"].to_numpy(dtype="float64"), mode="markers", name=hover_text(group),
+            _scatter(len(rows)), x=times[rows], y=values[rows], mode="markers", name=hover_text(group),
             meta={"kind": "marks", "group": group},
             marker={"size": 9, "color": color, "opacity": 0.9, "line": {"width": 1, "color": "white"}},
-            customdata=_mark_customdata(part, tz), hovertemplate=MARK_HOVER, xaxis="x", yaxis=axis)
+            customdata=customdata[rows], hovertemplate=MARK_HOVER, xaxis="x", yaxis=axis)
         traces.append(mark_trace)
     return traces
 
@@ -271,7 +274,7 @@ def price_figure_spec(
     Row 1: one line per instrument (``bars``: instrument_id, ts UTC, close), in ``labels`` order; in
     "separate" mode each has its own y-axis ("y", "y3", "y4", ... see :func:`price_axis_name`), in "pct"
     mode all share "y" as % change from their first bar. Headline marks (``marks`` from
-    :func:`dashboard.marks.place_marks`) as one marker trace per group (:func:`dashboard.marks.group_marks`)
+    :func:`dashboard.marks.place_marks`) as one marker trace per group (:func:`dashboard.marks.group_positions`)
     on the anchor's axis, unless ``aggregated``; ``highlight_id`` adds a ring on that headline. Row 2
     ("x2"/"y2"): bars of ``counts`` (bucket UTC start, count), buckets of ``bucket_seconds`` (default: one
     bar ``interval``, "1d" or "1h"). Times are shown in ``tz``. Every trace has a ``meta`` dict whose
