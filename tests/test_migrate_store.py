@@ -59,6 +59,12 @@ def test_copy_is_complete_and_verified(source_url, store_url):
     expected, copied = table_rows(source), table_rows(target)
     for name, frame in expected.items():
         pd.testing.assert_frame_equal(copied[name], frame, check_dtype=False, obj=name)
+    # the day counts are the target's own, counted from the copied headlines, equal to the source's
+    with source.engine.connect() as src, target.engine.connect() as dst:
+        days = [pd.DataFrame([tuple(r) for r in conn.execute(select(schema.headline_days).order_by("day"))])
+                for conn in (src, dst)]
+    assert len(days[0]) > 20
+    pd.testing.assert_frame_equal(days[1], days[0], check_dtype=False)
     # the target's own search index was filled as rows arrived
     assert target.headlines(query="oil")["id"].tolist() == source.headlines(query="oil")["id"].tolist()
     assert len(target.headlines(query="oil")) > 10

@@ -284,6 +284,7 @@ def test_the_time_indexes_carry_the_id_in_new_and_upgraded_stores(new_postgres_u
                                   ("ix_headlines_source_published", "source, published, story_id")):
                 conn.execute(text(f"DROP INDEX {name}"))
                 conn.execute(text(f"CREATE INDEX {name} ON headlines ({columns})"))
+            conn.execute(text("DROP TABLE headline_days"))
             conn.execute(text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
         assert _headline_index_definitions(store)["ix_headlines_published"] == "btree (published, story_id)"
     finally:
@@ -292,7 +293,7 @@ def test_the_time_indexes_carry_the_id_in_new_and_upgraded_stores(new_postgres_u
     try:
         assert _headline_index_definitions(upgraded) == COVERING
         with upgraded.reading() as conn:
-            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "4"
+            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "5"
         assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     finally:
         upgraded.close()

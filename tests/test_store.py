@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -312,6 +313,61 @@ def test_headlines_carry_their_tags_of_each_kind_sorted_and_can_be_read_by_ids(s
     assert store.headlines_matching(HeadlineFilter(topics=("Oil",)), ids=many, sort="published",
                                     descending=True)["guid"].tolist() == ["5", "4"]
     assert store.headlines_matching(HeadlineFilter(), ids=[])["guid"].tolist() == []
+
+
+def _expected_counts(store, flt: HeadlineFilter, bucket: int) -> list[tuple[int, int]]:
+    rows = store.headlines_matching(flt)
+    epoch = rows["published"].dt.as_unit("s").astype("int64")
+    counted = (epoch - epoch % bucket).value_counts().sort_index()
+    return list(zip(counted.index.tolist(), counted.tolist(), strict=True))
+
+
+def _day_table(store) -> list[tuple[int, int, int]]:
+    with store.reading() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT day, headlines, stories FROM headline_days ORDER BY day"))]
+
+
+def test_day_counts_follow_every_write_and_answer_day_and_week_counts(store):
+    """The per-day counts (headline_days) are kept by each write — new headlines, story copies,
+    a headline moved to an earlier day, an inferred time replaced by the real one — and the
+    day and week counts of windows with part-days at either end, or none, equal counting the
+    headlines themselves."""
+    day = 86400
+    items = [headline(source, f"{source}{i}", f"Story {i // 2}", utc(2024, 3, 1) + pd.Timedelta(hours=7 * i))
+             for i in range(40) for source in ("A", "B")]
+    windows = [HeadlineFilter(), HeadlineFilter(start=utc(2024, 3, 2, 13), end=utc(2024, 3, 9, 4)),
+               HeadlineFilter(start=utc(2024, 3, 3), end=utc(2024, 3, 8, 23, 59, 59)),
+               HeadlineFilter(start=utc(2024, 3, 4, 2), end=utc(2024, 3, 4, 20)),
+               HeadlineFilter(start=utc(2024, 3, 4, 20), end=utc(2024, 3, 5, 3)),
+               HeadlineFilter(start=utc(2030, 1, 1), end=utc(2030, 2, 1))]
+
+    def check():
+        for flt in windows:
+            for stories in (False, True):
+                shown = replace(flt, stories_only=stories)
+                for bucket in (day, 7 * day):
+                    counts = store.headline_counts(shown, bucket)
+                    got = list(zip(counts["bucket"].dt.as_unit("s").astype("int64").tolist(),
+                                   counts["count"].tolist(), strict=True))
+                    assert got == _expected_counts(store, shown, bucket), (shown, bucket)
+        whole = _expected_counts(store, HeadlineFilter(), day)
+        firsts = dict(_expected_counts(store, HeadlineFilter(stories_only=True), day))
+        assert _day_table(store) == [(start, count, firsts.get(start, 0)) for start, count in whole]
+
+    store.write_headlines(items)
+    check()
+    # hours 0, 7, 14 and 21 from A and B: "Story 0" and "Story 1", each first seen once, three copies each
+    assert _day_table(store)[0] == (int(utc(2024, 3, 1).timestamp()), 8, 2)
+    # a real earlier time moves a headline to another day; an inferred time never does
+    store.write_headlines([headline("A", "A30", "Story 15", utc(2024, 3, 2, 1)),
+                           headline("B", "B2", "Story 1", utc(2024, 2, 20), inferred=True)])
+    check()
+    # a headline first seen with an inferred time gets its real one, a week earlier
+    store.write_headlines([headline("C", "c1", "Late wire", utc(2024, 3, 10, 12), inferred=True)])
+    check()
+    store.write_headlines([headline("C", "c1", "Late wire", utc(2024, 3, 3, 12))])
+    check()
+    assert store.headlines(sources=["C"])["published"].tolist() == [pd.Timestamp("2024-03-03 12:00", tz="UTC")]
 
 
 def test_a_snapshot_reads_one_state_of_the_store_and_refuses_writes(store):

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, Table, func, select, text, tuple_
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.fts import index_headlines
+from ingest.store.headline_days import refresh_days
 
 CHUNK_ROWS = 5000
 COPY_MARK = "copied_from"
@@ -135,6 +136,7 @@ def copy_store(source: Engine, target: Engine, source_name: str,
         conn = conn.execution_options(newsmarks_write=True)
         with conn.begin():
             insert_ignore(conn, schema.meta, meta, ["key"])
+            refresh_days(conn)   # derived from the headlines: counted in the target, not copied
             if conn.dialect.name == "postgresql":
                 _advance_sequences(conn)
     results = []

@@ -28,6 +28,7 @@ from ingest.sources.base import Headline
 from ingest.store import schema
 from ingest.store.dialect import among_ids, insert_ignore, insert_new
 from ingest.store.fts import index_headlines, parse_search, search_condition
+from ingest.store.headline_days import day_counts, refresh_touched_days
 from ingest.store.prices import WriteCounts, result_frame
 from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
 
@@ -103,6 +104,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
     if new_rows:
         _link_stories_and_tag(conn, new_rows, new_tags)
     touched += [r["published"] for r in new_rows]
+    refresh_touched_days(conn, touched)
     return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged,
                        first=min(touched, default=None), last=max(touched, default=None))
 
@@ -313,8 +315,9 @@ def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) 
 
 def _counts_bucket_by_bucket(conn: Connection, flt: HeadlineFilter, bucket_seconds: int,
                              plan: tuple[str | None, bool]) -> pd.DataFrame | None:
-    """Counts per bucket as one range count per bucket, each a short walk along a time index —
-    several times faster over a long window than grouping every row (which sorts them all).
+    """Counts per bucket from the day counts (headline_days) when the buckets are whole days, else
+    as one range count per bucket, each a short walk along a time index — several times faster
+    over a long window than grouping every row (which sorts them all).
     None when a GROUP BY is the better (or the only exact) way: a list of matching ids drives
     the query (`plan`, a search); the filter has conditions on tags or sources (every row in the
     window is checked anyway, and PostgreSQL runs the per-bucket subquery with them thousands of
@@ -327,6 +330,9 @@ def _counts_bucket_by_bucket(conn: Connection, flt: HeadlineFilter, bucket_secon
     high = to_epoch(flt.end) if flt.end is not None else conn.execute(select(func.max(table.c.published))).scalar()
     if low is None or high is None or low > high:
         return pd.DataFrame({"bucket": [], "count": []})
+    by_day = day_counts(conn, low, high, bucket_seconds, flt.stories_only)
+    if by_day is not None:
+        return by_day
     first = low - low % bucket_seconds
     if low < 0 or (high - first) // bucket_seconds >= MAX_COUNT_BUCKETS:
         return None

@@ -10,8 +10,9 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 
 from ingest.store import schema
 from ingest.store.fts import create_fts, ensure_index
+from ingest.store.headline_days import refresh_days
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _add_news_backfill_slices(conn: Connection) -> None:
@@ -38,9 +39,15 @@ def _cover_headline_ids(conn: Connection) -> None:
         index.create(conn)
 
 
+def _add_headline_days(conn: Connection) -> None:
+    """v5: headlines counted per UTC day, filled from the headlines already stored."""
+    schema.headline_days.create(conn, checkfirst=True)
+    refresh_days(conn)
+
+
 # version reached -> function that takes a store at version-1 to it. Append, never edit.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_news_backfill_slices, 3: _add_data_changes,
-                                                       4: _cover_headline_ids}
+                                                       4: _cover_headline_ids, 5: _add_headline_days}
 
 
 class SchemaError(Exception):

@@ -1,0 +1,80 @@
+"""Headline counts per UTC day (the headline_days table): kept up to date by every headline
+write, in its transaction, and read for the chart's counts of long windows without filters."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, case, delete, func, insert, select
+
+from ingest.store import schema
+
+DAY = 86400
+
+
+def refresh_days(conn: Connection, first: int | None = None, last: int | None = None) -> None:
+    """Count again the days from `first`'s to `last`'s (UTC seconds; None: from the first day,
+    to the last one) from the headlines themselves. A write calls it with the span of the times
+    it touched — a headline's old and new time included — so every day it changed is counted
+    again. Days before 1970 are not kept (their counts are always taken from the headlines)."""
+    table, days = schema.headlines, schema.headline_days
+    low = 0 if first is None else max(0, first - first % DAY)
+    high = None if last is None else last - last % DAY + DAY   # exclusive
+    if high is not None and high <= low:
+        return
+    stale = delete(days).where(days.c.day >= low)
+    rows = table.c.published >= low
+    if high is not None:
+        stale, rows = stale.where(days.c.day < high), rows & (table.c.published < high)
+    conn.execute(stale)
+    day = (table.c.published - table.c.published % DAY).label("day")
+    counted = select(day, func.count().label("headlines"),
+                     func.sum(case((table.c.story_id.is_(None), 1), else_=0)).label("stories")) \
+        .where(rows).group_by(day)
+    conn.execute(insert(days).from_select(["day", "headlines", "stories"], counted))
+
+
+def refresh_touched_days(conn: Connection, times: list[int]) -> None:
+    """Count again each day holding one of `times` (UTC seconds), one range of adjoining days at
+    a time (a refresh touches today and yesterday; a revised old headline adds its own day, not
+    the years between)."""
+    runs: list[list[int]] = []
+    for day in sorted({t - t % DAY for t in times}):
+        if runs and day == runs[-1][1] + DAY:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    for first, last in runs:
+        refresh_days(conn, first, last)
+
+
+def day_counts(conn: Connection, low: int, high: int, bucket_seconds: int, stories_only: bool) -> pd.DataFrame | None:
+    """Counts per bucket (columns bucket in UTC seconds, count; empty buckets left out) of the
+    headlines published in [low, high] (UTC seconds), from the day counts: the whole days
+    inside the window summed per bucket, the parts of a day at either end counted from the
+    headlines. None when the day counts cannot answer: buckets not whole days, times before 1970."""
+    if bucket_seconds % DAY or low < 0 or high < low:
+        return None
+    table, days = schema.headlines, schema.headline_days
+    column = days.c.stories if stories_only else days.c.headlines
+    whole_from = -(-low // DAY) * DAY            # the first day boundary at or after low
+    whole_to = (high + 1) // DAY * DAY           # the last day boundary at or before high + 1
+    totals: dict[int, int] = {}
+    if whole_from < whole_to:
+        bucket = (days.c.day - days.c.day % bucket_seconds).label("bucket")
+        for start, count in conn.execute(select(bucket, func.sum(column)).where(
+                days.c.day >= whole_from, days.c.day < whole_to).group_by(bucket)):
+            totals[int(start)] = int(count)
+    # the part-days at either end (each within one day, so within one bucket)
+    ends = [(low, min(whole_from, high + 1))] if whole_from > low else []
+    if whole_to <= high and whole_to >= whole_from:
+        ends.append((whole_to, high + 1))
+    for start, stop in ends:
+        counted = select(func.count()).select_from(table).where(table.c.published >= start, table.c.published < stop)
+        if stories_only:
+            counted = counted.where(table.c.story_id.is_(None))
+        count = int(conn.execute(counted).scalar())
+        if count:
+            bucket_start = start - start % bucket_seconds
+            totals[bucket_start] = totals.get(bucket_start, 0) + count
+    kept = sorted((start, count) for start, count in totals.items() if count)
+    return pd.DataFrame({"bucket": [s for s, _ in kept], "count": [c for _, c in kept]}, dtype="int64")
