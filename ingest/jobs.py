@@ -121,6 +121,7 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
         with store.refresh_lock(wait, groups):
             store.mark_interrupted(now(), groups)
             store.index_missing()   # headlines written around the store get searchable (a no-op on SQLite)
+            store.recount_days()    # ... and counted per day
             store.sync_config(config)
             tagger = headline_tagger(config.topics)
             for unit in (build_sources(config, groups=groups) if units is None else units):

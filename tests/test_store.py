@@ -370,6 +370,23 @@ def test_day_counts_follow_every_write_and_answer_day_and_week_counts(store):
     assert store.headlines(sources=["C"])["published"].tolist() == [pd.Timestamp("2024-03-03 12:00", tz="UTC")]
 
 
+def test_headlines_written_around_the_store_are_counted_per_day_again(store):
+    """A row inserted with plain SQL (a bulk load beside newsmarks) leaves the day counts short:
+    recount_days notices, counts again and marks the data changed; then there is nothing to do."""
+    store.write_headlines([headline("A", "1", "Kept", utc(2024, 3, 1, 9))])
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO headlines (source, guid, title, summary, published, fetched, time_inferred, "
+                          "title_norm) VALUES ('bulk', 'b1', 'Loaded beside', '', :t, :t, false, 'loaded beside')"),
+                     {"t": int(utc(2024, 3, 2, 9).timestamp())})
+    version = store.data_version()
+    flt = HeadlineFilter(start=utc(2024, 2, 20), end=utc(2024, 3, 10), stories_only=True)
+    assert store.headline_counts(flt, 86400)["count"].tolist() == [1]   # the day counts lack the bulk row
+    assert store.recount_days() is True
+    assert store.headline_counts(flt, 86400)["count"].tolist() == [1, 1]
+    assert store.data_version() == version + 1 and store.changed_since(version, utc(1990, 1, 1), None)
+    assert store.recount_days() is False and store.data_version() == version + 1
+
+
 def test_a_snapshot_reads_one_state_of_the_store_and_refuses_writes(store):
     items, tag = _tagged_headlines()
     store.write_headlines(items[:10], tag=tag)

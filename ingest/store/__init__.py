@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from ingest.sources.base import FetchResult, Headline, TickerSnapshot
 from ingest.store import fts as _fts
+from ingest.store import headline_days as _days
 from ingest.store import headlines as _headlines
 from ingest.store import news_backfill as _news_backfill
 from ingest.store import prices as _prices
@@ -233,6 +234,18 @@ class Store:
             if not count:
                 return done
             done += count
+
+    def recount_days(self) -> bool:
+        """Count the headlines per day again when the day counts no longer add up to the headlines
+        (rows written around the store), marking the data changed everywhere; returns whether it
+        did. Nothing to do costs two counts, never the write lock."""
+        with self.reading() as conn:
+            if _days.days_agree(conn):
+                return False
+        with self.writing() as conn:
+            _days.refresh_days(conn)
+            _runs.bump_data_version(conn)
+        return True
 
     def gpr_tags(self, flt: HeadlineFilter) -> pd.DataFrame:
         """The geopolitical-risk categories of the headlines matching `flt`: one row per headline

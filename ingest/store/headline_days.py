@@ -33,6 +33,16 @@ def refresh_days(conn: Connection, first: int | None = None, last: int | None = 
     conn.execute(insert(days).from_select(["day", "headlines", "stories"], counted))
 
 
+def days_agree(conn: Connection) -> bool:
+    """Whether the day counts add up to the headlines from 1970 on, all and first copies (rows
+    written around the store — a bulk load with psql, say — make them disagree)."""
+    table, days = schema.headlines, schema.headline_days
+    stored = conn.execute(select(func.count(), func.sum(case((table.c.story_id.is_(None), 1), else_=0)))
+                          .where(table.c.published >= 0)).one()
+    counted = conn.execute(select(func.sum(days.c.headlines), func.sum(days.c.stories))).one()
+    return tuple(int(v or 0) for v in stored) == tuple(int(v or 0) for v in counted)
+
+
 def refresh_touched_days(conn: Connection, times: list[int]) -> None:
     """Count again each day holding one of `times` (UTC seconds), one range of adjoining days at
     a time (a refresh touches today and yesterday; a revised old headline adds its own day, not
