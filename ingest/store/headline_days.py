@@ -13,9 +13,9 @@ DAY = 86400
 
 def refresh_days(conn: Connection, first: int | None = None, last: int | None = None) -> None:
     """Count again the days from `first`'s to `last`'s (UTC seconds; None: from the first day,
-    to the last one) from the headlines themselves. A write calls it with the span of the times
-    it touched — a headline's old and new time included — so every day it changed is counted
-    again. Days before 1970 are not kept (their counts are always taken from the headlines)."""
+    to the last one) from the headlines themselves. A write has the days of every time it
+    touched — a moved headline's old and new time included — counted again (refresh_touched_days).
+    Days before 1970 are not kept (their counts are always taken from the headlines)."""
     table, days = schema.headlines, schema.headline_days
     low = 0 if first is None else max(0, first - first % DAY)
     high = None if last is None else last - last % DAY + DAY   # exclusive

@@ -1,6 +1,6 @@
 """Load test of the dashboard on PostgreSQL (a script that prints figures, not a timed test).
 
-    python tests/benchmarks/bench_load.py [--users 50] [--duration 60] [--workers 4] [--think 1.0]
+    python tests/benchmarks/bench_load.py [--users 50] [--duration 60] [--workers 4] [--think 5.0]
         [--refresh-every 5s] [--headlines 300000] [--clients 2] [--pg-url URL] [--bench-db PATH]
         [--profile]
 
@@ -18,9 +18,10 @@ Load: `--users` simulated users (load_client.py), threads spread over `--clients
 `--duration` seconds: each loads the page, then sends the main chart callback with varied views
 (bench_chart.ViewMaker: presets, custom ranges, zooms, keywords, filters, % axis) and polls the
 data version as the page does, with an exponential think time of mean `--think` s between
-actions. Everything stays on loopback; every request has a timeout and the load phase a hard cap
-(duration + 120 s). Gunicorn, the scheduler, the replays and PostgreSQL are stopped on exit and
-on Ctrl-C.
+actions (5 s: a brisk analyst, a dozen views a minute each; `--think 1` is a stress test in
+which 50 users ask for more chart redraws than 2 cores can draw). Everything stays on
+loopback; every request has a timeout and the load phase a hard cap (duration + 120 s).
+Gunicorn, the scheduler, the replays and PostgreSQL are stopped on exit and on Ctrl-C.
 
 Report: setup times; requests, requests/s, p50/p95/p99/max latency overall and per kind (page,
 layout, dependencies, poll, chart); the server's own time per request from gunicorn's access log
@@ -282,7 +283,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--think", type=float, default=1.0, help="mean think time between a user's actions (s)")
+    parser.add_argument("--think", type=float, default=5.0, help="mean think time between a user's actions (s)")
     parser.add_argument("--refresh-every", default="5s", help="the scheduler's prices and feeds interval")
     parser.add_argument("--headlines", type=int, default=300_000)
     parser.add_argument("--clients", type=int, default=2, help="client processes the users are spread over")
