@@ -109,10 +109,12 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
             lock_wait: float | None = None, now: Callable[[], datetime] = utcnow,
             units: Iterable[Source] | None = None,
             on_outcome: Callable[[UnitOutcome], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> JobReport:
+            should_stop: Callable[[], bool] = lambda: False, repair: bool = True) -> JobReport:
     """Run a refresh or backfill of every configured unit in `groups` under the refresh lock.
     If another process holds the lock for longer than `lock_wait`, the report says skipped.
-    `should_stop` is checked between units (a clean shutdown finishes the current one only)."""
+    `should_stop` is checked between units (a clean shutdown finishes the current one only).
+    `repair`: first look for headlines written around the store (two scans of the headlines:
+    the scheduler asks for it now and then, not every few seconds)."""
     if job not in ("refresh", "backfill"):
         raise ValueError(f"unknown job {job!r}")
     wait = config.refresh.lock_wait_delta.total_seconds() if lock_wait is None else lock_wait
@@ -120,8 +122,9 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
     try:
         with store.refresh_lock(wait, groups):
             store.mark_interrupted(now(), groups)
-            store.index_missing()   # headlines written around the store get searchable (a no-op on SQLite)
-            store.recount_days()    # ... and counted per day
+            if repair:
+                store.index_missing()   # headlines written around the store get searchable (a no-op on SQLite)
+                store.recount_days()    # ... and counted per day
             store.sync_config(config)
             tagger = headline_tagger(config.topics)
             for unit in (build_sources(config, groups=groups) if units is None else units):

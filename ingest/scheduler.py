@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -17,13 +18,33 @@ from ingest.jobs import JobReport, run_job, utcnow
 from ingest.store import Store
 
 log = logging.getLogger("newsmarks.schedule")
+REPAIR_EVERY = timedelta(minutes=10)
+
+
+class RepairClock:
+    """When the feeds refresh next looks for headlines written around the store (run_job's
+    `repair`, two scans of every headline): on its first run, then every REPAIR_EVERY."""
+
+    def __init__(self, every: timedelta = REPAIR_EVERY):
+        self.every = every
+        self._last: datetime | None = None
+        self._lock = threading.Lock()
+
+    def due(self, now: datetime) -> bool:
+        """Whether a repair is due at `now`; if so, it counts as done then."""
+        with self._lock:
+            if self._last is not None and now - self._last < self.every:
+                return False
+            self._last = now
+            return True
 
 
 def _refresh_group(store: Store, config: Config, group: str, stop: threading.Event,
-                   on_report: Callable[[str, JobReport], None] | None) -> None:
+                   on_report: Callable[[str, JobReport], None] | None, repairs: RepairClock) -> None:
     log.info("refresh of %s starting", group)
     report = run_job(store, config, "refresh", groups=(group,), should_stop=stop.is_set,
-                     on_outcome=lambda outcome: log.info("%s", outcome.line()))
+                     on_outcome=lambda outcome: log.info("%s", outcome.line()),
+                     repair=group == "feeds" and repairs.due(utcnow()))
     if report.skipped:
         log.warning("refresh of %s skipped: %s", group, report.skipped)
     else:
@@ -42,8 +63,9 @@ def make_scheduler(store: Store, config: Config, *, blocking: bool, stop: thread
     never overlapping itself; with `run_now` both also run at once."""
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
     intervals = {"prices": config.refresh.prices_every, "feeds": config.refresh.feeds_every}
+    repairs = RepairClock()
     for group, every in intervals.items():
-        scheduler.add_job(_refresh_group, "interval", args=(store, config, group, stop, on_report),
+        scheduler.add_job(_refresh_group, "interval", args=(store, config, group, stop, on_report, repairs),
                           seconds=every.total_seconds(), id=f"refresh-{group}", name=f"refresh {group}",
                           max_instances=1, coalesce=True, misfire_grace_time=int(every.total_seconds()),
                           next_run_time=utcnow() if run_now else None)

@@ -3,10 +3,15 @@ against loopback servers in test_refresh_e2e.py)."""
 
 from __future__ import annotations
 
-import pandas as pd
+import threading
+from datetime import timedelta
 
+import pandas as pd
+from sqlalchemy import text
+
+from ingest import scheduler
 from ingest.config import Instrument
-from ingest.jobs import UnitOutcome, plan_for, run_job
+from ingest.jobs import JobReport, UnitOutcome, plan_for, run_job
 from ingest.sources.base import (
     FetchPlan,
     FetchResult,
@@ -14,7 +19,7 @@ from ingest.sources.base import (
     PriceSource,
     TransientError,
 )
-from ingest.store import WriteCounts
+from ingest.store import HeadlineFilter, WriteCounts
 from tests.conftest import close_bars, store_place, utc
 
 NOW = utc(2022, 3, 10, 12)
@@ -116,3 +121,37 @@ def test_stop_request_is_honoured_between_units(store, make_config):
                      should_stop=lambda: next(calls))
     assert [o.key for o in report.outcomes] == ["yahoo:brent:1d"]
     assert report.skipped == "stopped before all sources ran" and second.plans == []
+
+
+def _write_around_the_store(store) -> None:
+    """A headline inserted with plain SQL, as a bulk load beside newsmarks would."""
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO headlines (source, guid, title, summary, published, fetched, time_inferred, "
+                          "title_norm) VALUES ('bulk', 'b1', 'Loaded beside', '', :t, :t, false, 'loaded beside')"),
+                     {"t": int(utc(2022, 3, 2, 9).timestamp())})
+
+
+def _day_count(store) -> list[int]:
+    return store.headline_counts(HeadlineFilter(start=utc(2022, 3, 1), end=utc(2022, 3, 9)), 86400)["count"].tolist()
+
+
+def test_a_job_repairs_headlines_written_around_the_store_only_when_asked(store, make_config):
+    _write_around_the_store(store)
+    run_job(store, make_config(), units=[], now=lambda: NOW, repair=False)
+    assert _day_count(store) == []
+    run_job(store, make_config(), units=[], now=lambda: NOW)
+    assert _day_count(store) == [1]
+
+
+def test_the_scheduler_repairs_with_the_feeds_refresh_at_start_then_every_ten_minutes(store, make_config, monkeypatch):
+    asked: list[tuple[tuple, bool]] = []
+    monkeypatch.setattr(scheduler, "run_job", lambda *_a, groups, repair, **_k: asked.append((groups, repair))
+                        or JobReport("refresh"))
+    clock = [NOW]
+    monkeypatch.setattr(scheduler, "utcnow", lambda: clock[0])
+    repairs = scheduler.RepairClock()
+    for group, minutes in (("prices", 0), ("feeds", 0), ("feeds", 9), ("prices", 10), ("feeds", 10), ("feeds", 15)):
+        clock[0] = NOW + timedelta(minutes=minutes)
+        scheduler._refresh_group(store, make_config(), group, threading.Event(), None, repairs)
+    assert asked == [(("prices",), False), (("feeds",), True), (("feeds",), False), (("prices",), False),
+                     (("feeds",), True), (("feeds",), False)]
