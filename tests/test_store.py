@@ -166,6 +166,27 @@ def test_tags_and_topic_filter(store):
     assert store.headlines()["topics"].tolist() == ["Syria", "Oil"]
 
 
+def test_tags_are_asked_for_new_and_changed_headlines_only(store):
+    """A feed repeats most items on every fetch: the tagger runs for the new and the changed
+    ones (a changed title gets its new tags), once per (source, guid) of a batch."""
+    asked: list[str] = []
+
+    def tag(h):
+        asked.append(h.guid)
+        return [("topic", h.title.split()[0])]
+
+    items = [headline("A", str(i), f"{word} story", utc(2016, 1, i + 1)) for i, word in enumerate(["Oil", "Syria"])]
+    store.write_headlines(items, tag=tag)
+    assert asked == ["0", "1"]
+    store.write_headlines(items, tag=tag)
+    assert asked == ["0", "1"]
+    store.write_headlines([items[0], headline("A", "1", "Sanctions story", utc(2016, 1, 2)),
+                           headline("A", "2", "Gas story", utc(2016, 1, 3)),
+                           headline("A", "2", "Gas story again", utc(2016, 1, 3))], tag=tag)
+    assert asked == ["0", "1", "1", "2"]
+    assert store.headlines()[["guid", "topics"]].values.tolist() == [["0", "Oil"], ["1", "Sanctions"], ["2", "Gas"]]
+
+
 def test_commit_result_is_all_or_nothing(store):
     run_id = store.start_run("refresh", "yahoo:brent:1d", NOW, "prices")
     good = PriceBatch("brent", "1d", "yahoo", bars(("2022-03-01", 1, 1, 1, 1, 0, None)))

@@ -123,8 +123,7 @@ class Store:
                 counts += _prices.write_bars(conn, batch.instrument_id, batch.interval, batch.source,
                                              batch.bars, now)
             if result.headlines:
-                tags = [list(tag(h)) for h in result.headlines] if tag else None
-                counts += _headlines.write_headlines(conn, result.headlines, tags)
+                counts += _headlines.write_headlines(conn, result.headlines, tag)
             if result.snapshots:
                 counts += _snapshots.write_snapshots(conn, result.snapshots)
             not_modified = result.feed_state is not None and result.feed_state.not_modified
@@ -148,10 +147,9 @@ class Store:
             return counts
 
     def write_headlines(self, headlines: Sequence[Headline], tag: TagFunction | None = None) -> WriteCounts:
-        """Store headlines (with their tags) in one transaction."""
+        """Store headlines (with the tags `tag` gives the new and changed ones) in one transaction."""
         with self.writing() as conn:
-            tags = [list(tag(h)) for h in headlines] if tag else None
-            counts = _headlines.write_headlines(conn, headlines, tags)
+            counts = _headlines.write_headlines(conn, headlines, tag)
             if counts.changed:
                 _runs.bump_data_version(conn, counts)
             return counts
@@ -286,8 +284,7 @@ class Store:
         """Store one slice's headlines (with tags) and mark the slice done, in one transaction:
         a crash leaves the slice either whole and marked, or absent and to be fetched again."""
         with self.writing() as conn:
-            tags = [list(tag(h)) for h in headlines] if tag else None
-            counts = _headlines.write_headlines(conn, headlines, tags) if headlines else WriteCounts()
+            counts = _headlines.write_headlines(conn, headlines, tag) if headlines else WriteCounts()
             _news_backfill.record_slice(conn, source, query, start, end, len(headlines), now)
             if counts.changed:
                 _runs.bump_data_version(conn, counts)

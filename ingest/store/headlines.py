@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -59,12 +59,13 @@ def _chunks(items: Sequence, size: int = 400) -> Iterable[Sequence]:
 
 
 def write_headlines(conn: Connection, headlines: Sequence[Headline],
-                    tags: Sequence[Iterable[tuple[str, str]]] | None = None) -> WriteCounts:
+                    tag: Callable[[Headline], Iterable[tuple[str, str]]] | None = None) -> WriteCounts:
     """Insert new headlines, update changed ones (the latest title, summary and link; the
-    earliest time), link each new one to an earlier copy of the same story, and store its tags.
-    Returns the counts."""
+    earliest time), link each new one to an earlier copy of the same story, and store the tags
+    `tag` gives them — asked only for new and changed headlines (a feed repeats most of its
+    items on every fetch, and tagging costs about a millisecond a headline). Returns the counts."""
     table = schema.headlines
-    batch = _collapse(headlines, tags)
+    batch = _collapse(headlines)
     existing: dict[tuple[str, str], tuple] = {}
     by_source: dict[str, list[str]] = {}
     for source, guid in batch:
@@ -76,12 +77,12 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
                 existing[(row.source, row.guid)] = row
     new_rows, new_tags, updated, unchanged, reindex, touched = [], [], 0, 0, [], []
-    for key, (item, item_tags) in batch.items():
+    for key, item in batch.items():
         row = _row(item)
         old = existing.get(key)
         if old is None:
             new_rows.append(row)
-            new_tags.append(item_tags)
+            new_tags.append(list(tag(item)) if tag is not None else [])
             continue
         values = {k: row[k] for k in ("title", "summary", "link", "published", "time_inferred")}
         if item.time_inferred or (not old.time_inferred and old.published <= row["published"]):
@@ -96,7 +97,8 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
         touched += [old.published, values["published"]]
         if (old.title, old.summary) != (row["title"], row["summary"]):
             reindex.append((old.id, row["title"], row["summary"]))
-        if tags is not None:
+        if tag is not None:
+            item_tags = list(tag(item))
             for kind in TAG_KINDS:
                 _replace_tags(conn, old.id, kind, [t for t in item_tags if t[0] == kind])
         updated += 1
@@ -109,17 +111,16 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
                        first=min(touched, default=None), last=max(touched, default=None))
 
 
-def _collapse(headlines: Sequence[Headline], tags) -> dict[tuple[str, str], tuple[Headline, list]]:
-    """One entry per (source, guid): the last copy's text and tags, the earliest real time."""
-    batch: dict[tuple[str, str], tuple[Headline, list]] = {}
-    for index, item in enumerate(headlines):
+def _collapse(headlines: Sequence[Headline]) -> dict[tuple[str, str], Headline]:
+    """One entry per (source, guid): the last copy's text, the earliest real time."""
+    batch: dict[tuple[str, str], Headline] = {}
+    for item in headlines:
         key = (item.source, item.guid)
-        item_tags = list(tags[index]) if tags is not None else []
         earlier = batch.get(key)
-        if earlier is not None and not earlier[0].time_inferred and (
-                item.time_inferred or earlier[0].published < item.published):
-            item = replace(item, published=earlier[0].published, time_inferred=False)
-        batch[key] = (item, item_tags)
+        if earlier is not None and not earlier.time_inferred and (
+                item.time_inferred or earlier.published < item.published):
+            item = replace(item, published=earlier.published, time_inferred=False)
+        batch[key] = item
     return batch
 
 
