@@ -11,7 +11,7 @@ import pytest
 from dash import html, no_update
 
 from dashboard import create_app, ids
-from dashboard.callbacks.chart import chart_view, window_from_dict, zoom_window
+from dashboard.callbacks.chart import chart_view, mark_anchor, window_from_dict, zoom_window
 from dashboard.callbacks.downloads import download
 from dashboard.callbacks.header import header_view, poll
 from dashboard.callbacks.state_sync import sync
@@ -118,6 +118,21 @@ def test_chart_shows_prices_marks_and_counts(ctx):
     assert list(brent.y) == stored["close"].tolist()   # 7 days of padding before the window
     assert pd.Timestamp(brent.x[0]) == pd.Timestamp("2022-02-22")
     assert [t.meta["kind"] for t in figure.data][-1] == "counts"
+
+
+def test_marks_sit_on_the_first_shown_instrument_with_prices(ctx):
+    """usd_rub (the Bank of Russia's rate) has no prices in this store: the marks sit on Brent,
+    the next instrument shown, at its last close at or before each headline, on Brent's axis."""
+    view = "?instruments=usd_rub,brent&range=custom&start=2022-03-01&end=2022-03-31"
+    figure, _note, _window, _empty = chart_view(ctx, state(ctx, view), None, ids.STATE, None, None, None)
+    marks = [t for t in figure["data"] if t["meta"]["kind"] == "marks"]
+    closes = ctx.store.bars(["brent"], "1d", utc(2022, 2, 20), utc(2022, 3, 31, 23))
+    on = pd.Series(closes["close"].to_numpy(), index=closes["ts"].dt.tz_localize(None))
+    placed = [(pd.Timestamp(x), y) for t in marks for x, y in zip(t["x"], t["y"], strict=True)]
+    assert len(placed) == march_total(ctx) and {t["yaxis"] for t in marks} == {"y"}
+    assert all(y == on[on.index <= x].iloc[-1] for x, y in placed)
+    assert mark_anchor(("usd_rub", "brent"), pd.DataFrame(columns=["instrument_id"])) == "usd_rub"
+    assert mark_anchor((), pd.DataFrame(columns=["instrument_id"])) is None
 
 
 def test_zoom_to_days_switches_to_hourly_bars(ctx):

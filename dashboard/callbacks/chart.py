@@ -123,7 +123,7 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
                           follows_latest=not zoomed and state.range != "custom")
     if data.bars.empty and data.total_headlines == 0:
         return empty_figure("Nothing in this range: widen the range or clear the filters"), "", window, None
-    anchor = state.instruments[0] if state.instruments else None
+    anchor = mark_anchor(state.instruments, data.bars)
     bars = downsample_bars(data.bars, MAX_POINTS)
     marks = place_marks(data.headlines, data.bars, anchor, state.axis)
     labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
@@ -140,6 +140,13 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
         for axis in ("xaxis", "xaxis2"):
             layout[axis] = {**layout[axis], "range": shown}
     return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone), window, None
+
+
+def mark_anchor(instruments: tuple[str, ...], bars: pd.DataFrame) -> str | None:
+    """The instrument the headline marks sit on: the first shown one with prices in the window
+    (a first instrument without any would leave every mark at zero), else the first shown."""
+    priced = set(bars["instrument_id"].unique()) if not bars.empty else set()
+    return next((i for i in instruments if i in priced), instruments[0] if instruments else None)
 
 
 def chart_note(total: int, aggregated: bool, interval: str, zone: str) -> str:
