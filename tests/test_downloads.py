@@ -76,7 +76,7 @@ def test_prices_csv_empty_and_errors():
 
 
 TRICKY = [
-    ("2022-03-07T08:15:53Z", "BBC", '=HYPERLINK("http://evil.example/","click")', "https://bbc.co.uk/a",
+    ("2022-03-07T08:15:53Z", "BBC", '=HYPERLINK("http://evil.example/","click")', "https://news.example.org/a",
      "Summary, with comma", "energy;russia"),
     ("2022-03-07T09:00:00Z", "+source", "+7% for oil", "", "line one\nline two", None),
     ("2022-03-07T10:00:00Z", None, "-5 dead in blast", None, float("nan"), ""),
@@ -89,7 +89,7 @@ TRICKY = [
 
 TRICKY_UTC_ROWS = (
     "2022-03-07T08:15:53+00:00,BBC,\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\","
-    "https://bbc.co.uk/a,\"Summary, with comma\",energy;russia\n"
+    "https://news.example.org/a,\"Summary, with comma\",energy;russia\n"
     "2022-03-07T09:00:00+00:00,'+source,'+7% for oil,,\"line one\nline two\",\n"
     "2022-03-07T10:00:00+00:00,,'-5 dead in blast,,,\n"
     "2022-03-07T11:00:00+00:00,x,'@SUM(A1:A9),\"https://x.example/?a=1,2\",,energy\n"
@@ -123,7 +123,7 @@ def test_headlines_csv_moscow_and_list_topics():
         BOM
         + "time,source,title,link,summary,topics\n"
         + "2022-03-07T11:15:53+03:00,BBC,\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\","
-          "https://bbc.co.uk/a,\"Summary, with comma\",energy;russia\n"
+          "https://news.example.org/a,\"Summary, with comma\",energy;russia\n"
         + "2022-03-08T00:30:00+03:00,РИА Новости,Нефть подорожала до $130,,Цена «Брент»,\n"
     ).encode("utf-8")
 
@@ -140,7 +140,7 @@ def test_joined_csv_moves_as_numbers_matched_on_id():
         BOM
         + "time,source,title,link,summary,topics,move_brent_1h,move_brent_1d,move_usdrub_1d\n"
         + "2022-03-07T11:15:53+03:00,BBC,\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\","
-          "https://bbc.co.uk/a,\"Summary, with comma\",energy;russia,0,3.2243062703457,25\n"
+          "https://news.example.org/a,\"Summary, with comma\",energy;russia,0,3.2243062703457,25\n"
         + "2022-03-07T13:00:00+03:00,,'-5 dead in blast,,,,,,\n"
         + "2022-03-08T00:30:00+03:00,РИА Новости,Нефть подорожала до $130,,Цена «Брент»,energy,"
           "-0.30000000000000004,,-12.5\n"
