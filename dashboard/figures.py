@@ -156,11 +156,9 @@ def _price_traces(bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str,
     return traces, axes, layout
 
 
-def _mark_customdata(part: pd.DataFrame, tz: str) -> np.ndarray:
-    """Rows of [headline id, escaped title, escaped source, time string in ``tz``] (from the
-    columns _hover_columns added, when there)."""
-    if "_hover_title" not in part.columns:
-        part = _hover_columns(part, tz)
+def _mark_customdata(part: pd.DataFrame) -> np.ndarray:
+    """Rows of [headline id, escaped title, escaped source, time string] from the columns
+    _hover_columns made."""
     data = np.empty((len(part), 4), dtype=object)
     data[:, 0] = part["id"].to_numpy(dtype="int64").tolist()
     data[:, 1] = part["_hover_title"].to_numpy(dtype=object)
@@ -197,7 +195,7 @@ def _mark_traces(marks: pd.DataFrame, marks_by: str, tz: str, axis: str) -> list
     # every column once for all marks, then each group's rows taken by position
     hover = _hover_columns(marks, tz)
     times = display_times(hover["published"], tz, "marks.published").to_numpy()
-    values, customdata = hover["y"].to_numpy(dtype="float64"), _mark_customdata(hover, tz)
+    values, customdata = hover["y"].to_numpy(dtype="float64"), _mark_customdata(hover)
     for position, (group, rows) in enumerate(group_positions(hover, marks_by)):
         color = OTHER_COLOR if group == OTHER else MARK_COLORS[position % len(MARK_COLORS)]
         mark_trace = trace(

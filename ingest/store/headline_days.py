@@ -11,6 +11,11 @@ from ingest.store import schema
 DAY = 86400
 
 
+def _first_copies():
+    """How many of the rows counted are the first copy of their story (story_id NULL)."""
+    return func.sum(case((schema.headlines.c.story_id.is_(None), 1), else_=0))
+
+
 def refresh_days(conn: Connection, first: int | None = None, last: int | None = None) -> None:
     """Count again the days from `first`'s to `last`'s (UTC seconds; None: from the first day,
     to the last one) from the headlines themselves. A write has the days of every time it
@@ -27,9 +32,7 @@ def refresh_days(conn: Connection, first: int | None = None, last: int | None = 
         stale, rows = stale.where(days.c.day < high), rows & (table.c.published < high)
     conn.execute(stale)
     day = (table.c.published - table.c.published % DAY).label("day")
-    counted = select(day, func.count().label("headlines"),
-                     func.sum(case((table.c.story_id.is_(None), 1), else_=0)).label("stories")) \
-        .where(rows).group_by(day)
+    counted = select(day, func.count().label("headlines"), _first_copies().label("stories")).where(rows).group_by(day)
     conn.execute(insert(days).from_select(["day", "headlines", "stories"], counted))
 
 
@@ -37,8 +40,7 @@ def days_agree(conn: Connection) -> bool:
     """Whether the day counts add up to the headlines from 1970 on, all and first copies (rows
     written around the store — a bulk load with psql, say — make them disagree)."""
     table, days = schema.headlines, schema.headline_days
-    stored = conn.execute(select(func.count(), func.sum(case((table.c.story_id.is_(None), 1), else_=0)))
-                          .where(table.c.published >= 0)).one()
+    stored = conn.execute(select(func.count(), _first_copies()).where(table.c.published >= 0)).one()
     counted = conn.execute(select(func.sum(days.c.headlines), func.sum(days.c.stories))).one()
     return tuple(int(v or 0) for v in stored) == tuple(int(v or 0) for v in counted)
 

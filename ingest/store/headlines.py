@@ -303,7 +303,7 @@ def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) 
     if bucket_seconds <= 0:
         raise ValueError(f"bucket_seconds must be positive, got {bucket_seconds}")
     plan = _plan(conn, flt) if _by_ids(flt) else (None, False)
-    frame = _counts_bucket_by_bucket(conn, flt, bucket_seconds, plan)
+    frame = _time_only_counts(conn, flt, bucket_seconds, plan)
     if frame is None:
         table = schema.headlines
         bucket = (table.c.published - table.c.published % bucket_seconds).label("bucket")
@@ -314,11 +314,11 @@ def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) 
     return frame
 
 
-def _counts_bucket_by_bucket(conn: Connection, flt: HeadlineFilter, bucket_seconds: int,
-                             plan: tuple[str | None, bool]) -> pd.DataFrame | None:
-    """Counts per bucket from the day counts (headline_days) when the buckets are whole days, else
-    as one range count per bucket, each a short walk along a time index — several times faster
-    over a long window than grouping every row (which sorts them all).
+def _time_only_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int,
+                      plan: tuple[str | None, bool]) -> pd.DataFrame | None:
+    """Counts per bucket of a filter on time alone: from the day counts (headline_days) when the
+    buckets are whole days, else as one range count per bucket, each a short walk along a time
+    index — several times faster over a long window than grouping every row (which sorts them all).
     None when a GROUP BY is the better (or the only exact) way: a list of matching ids drives
     the query (`plan`, a search); the filter has conditions on tags or sources (every row in the
     window is checked anyway, and PostgreSQL runs the per-bucket subquery with them thousands of
