@@ -108,6 +108,25 @@ def props(duo, component_id: str) -> dict | None:
     return duo.driver.execute_script(PROPS_JS, component_id)
 
 
+def prop(duo, component_id: str, name: str) -> Any:
+    """One prop of a component as the renderer holds it; None until the layout holding the
+    component has been rendered (so a wait on it never fails on a page still loading)."""
+    return (props(duo, component_id) or {}).get(name)
+
+
+def checked_values(duo, component_id: str) -> list[str]:
+    """The values of the checked inputs inside a component (radio items, checklists)."""
+    return duo.driver.execute_script(
+        "return [...document.querySelectorAll('#' + arguments[0] + ' input')].filter(i => i.checked)"
+        ".map(i => i.value)", component_id)
+
+
+def date_inputs(duo) -> list[str]:
+    """The values shown in the date pickers' inputs."""
+    return duo.driver.execute_script(
+        "return [...document.querySelectorAll('.dash-datepicker-input')].map(i => i.value)")
+
+
 def text(duo, selector: str) -> str:
     """The visible text of the first element matching a CSS selector ('' when there is none)."""
     found = duo.driver.find_elements(By.CSS_SELECTOR, selector)

@@ -68,12 +68,9 @@ def test_link_opens_its_view_and_search_narrows_table_and_marks(open_app, browse
     duo = open_app(MARCH_LINK)
     # The filters show the link's values.
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.INSTRUMENTS}-value"), BRENT_LABEL, "the instruments shown")
-    assert page.props(duo, ids.INSTRUMENTS)["value"] == ["brent"]
-    checked = duo.driver.execute_script(
-        f"return [...document.querySelectorAll('#{ids.RANGE_PRESET} input')].filter(i => i.checked).map(i => i.value)")
-    assert checked == ["custom"]
-    dates = duo.driver.find_elements(By.CSS_SELECTOR, ".dash-datepicker-input")
-    assert [d.get_attribute("value") for d in dates] == ["2022-03-01", "2022-03-31"]
+    page.wait_for_equal(lambda: page.prop(duo, ids.INSTRUMENTS, "value"), ["brent"], "the instruments' value")
+    page.wait_for_equal(lambda: page.checked_values(duo, ids.RANGE_PRESET), ["custom"], "the checked range preset")
+    page.wait_for_equal(lambda: page.date_inputs(duo), ["2022-03-01", "2022-03-31"], "the date pickers")
     assert duo.find_element(f"#{ids.SEARCH}").get_attribute("value") == ""
 
     # The whole month: every headline is a mark, the table counts them all, newest first.
@@ -100,20 +97,21 @@ def test_link_opens_its_view_and_search_narrows_table_and_marks(open_app, browse
 
 
 def test_malformed_link_falls_back_to_the_defaults(open_app):
+    # Every read waits for its condition: the page renders its layout, then each callback's
+    # answer, in an order the test does not control (a read before its component is rendered
+    # sees None or an empty text, never a wrong value that would pass).
     duo = open_app("/?range=banana&instruments=nope&tz=Mars/Phobos")
-    page.wait_for_equal(lambda: page.props(duo, ids.INSTRUMENTS)["value"], ["usd_rub", "eur_rub", "brent"],
+    page.wait_for_equal(lambda: page.prop(duo, ids.INSTRUMENTS, "value"), ["usd_rub", "eur_rub", "brent"],
                         "the default instruments")
-    assert page.text(duo, f"#{ids.INSTRUMENTS}").split("\n") == ["USD/RUB (Bank of Russia)", "3 selected"]
-    checked = duo.driver.execute_script(
-        f"return [...document.querySelectorAll('#{ids.RANGE_PRESET} input')].filter(i => i.checked).map(i => i.value)")
-    assert checked == ["3M"]
-    assert page.text(duo, f"#{ids.TIMEZONE}") == "UTC"
-    assert [d.get_attribute("value") for d in duo.driver.find_elements(By.CSS_SELECTOR, ".dash-datepicker-input")] \
-        == ["", ""]
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.INSTRUMENTS}").split("\n"),
+                        ["USD/RUB (Bank of Russia)", "3 selected"], "the instruments dropdown's text")
+    page.wait_for_equal(lambda: page.checked_values(duo, ids.RANGE_PRESET), ["3M"], "the checked range preset")
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TIMEZONE}"), "UTC", "the time zone shown")
+    page.wait_for_equal(lambda: page.date_inputs(duo), ["", ""], "the empty date pickers")
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.CHART_NOTE}"),
                         "0 headlines in view. Daily bars, times in UTC.", "the chart note")
     drawn = page.wait_until(lambda: page.traces(duo), "the chart")
     assert [t["name"] for t in drawn] == [BRENT_LABEL]
-    assert page.text(duo, f"#{ids.TICKER_STRIP}") == "BR95.29+3.09%"
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TICKER_STRIP}"), "BR95.29+3.09%", "the ticker strip")
     assert duo.find_elements("div.dash-debug-alert") == []
     assert duo.get_logs() == []
