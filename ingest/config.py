@@ -80,6 +80,16 @@ class Instrument(_Model):
     source: str
     ticker: Annotated[str, Field(min_length=1)]
     change: Literal["abs", "pct"] = "abs"
+    close_time: str | None = None   # when a daily close became known; None: the built-in rule
+
+    @field_validator("close_time")
+    @classmethod
+    def _close_rule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from ingest.close_rules import parse_rule
+
+        return parse_rule(value).text
 
     @field_validator("source")
     @classmethod
@@ -163,6 +173,21 @@ class ServiceConfig(_Model):
         return _check_http_url(value)
 
 
+class CbrConfig(ServiceConfig):
+    """The Bank of Russia: its URL, and when its rates are taken as published (Moscow time, on
+    the business day before the date a rate carries; see ingest.close_rules)."""
+
+    published: str = "17:00"
+
+    @field_validator("published")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        from ingest.close_rules import cbr_rule
+
+        cbr_rule(value)
+        return value
+
+
 class GdeltConfig(ServiceConfig):
     """GDELT DOC 2.0: its URL, the spacing GDELT asks for, the page size and the first slice length
     of a headline-history backfill."""
@@ -174,7 +199,7 @@ class GdeltConfig(ServiceConfig):
 
 class SourcesConfig(_Model):
     yahoo: ServiceConfig = ServiceConfig(url="https://query2.finance.yahoo.com")
-    cbr: ServiceConfig = ServiceConfig(url="https://www.cbr.ru/scripts")
+    cbr: CbrConfig = CbrConfig(url="https://www.cbr.ru/scripts")
     gdelt: GdeltConfig = GdeltConfig(url="https://api.gdeltproject.org/api/v2/doc/doc")
 
 

@@ -132,10 +132,13 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def close_bars(ts, close) -> pd.DataFrame:
-    """A bar frame (ingest.sources.base.BAR_COLUMNS) with only times and closes: no OHLV, no flag."""
+def close_bars(ts, close, known=None) -> pd.DataFrame:
+    """A bar frame (ingest.sources.base.BAR_COLUMNS) with only times and closes: no OHLV, no flag;
+    `known` (when each close became known) defaults to one day after each stamp — the default
+    close rule ("24:00 UTC", ingest.close_rules) of a daily bar stamped at its trading day."""
     frame = pd.DataFrame({"ts": ts, "close": close})
+    frame["known"] = frame["ts"] + pd.Timedelta(days=1) if known is None else known
     for column in ("open", "high", "low", "volume"):
         frame[column] = float("nan")
     frame["flag"] = None
-    return frame
+    return frame[["ts", "known", "open", "high", "low", "close", "volume", "flag"]]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ingest.close_rules import cbr_rule
 from ingest.config import Config, Instrument
 from ingest.sources.base import (
     BAR_COLUMNS,
@@ -22,7 +23,7 @@ from ingest.sources.base import (
     RateLimited,
     TransientError,
 )
-from ingest.sources.cbr import CbrSource, DailyRates, parse_daily, parse_dynamic, year_chunks
+from ingest.sources.cbr import CbrSource, DailyRates, bars_from_rates, parse_daily, parse_dynamic, year_chunks
 from ingest.sources.http import HttpClient
 from ingest.store import Store
 from tests.servers.cbr import CNY, EUR, JPY, USD, FakeCbr, Rate, dynamic_xml
@@ -213,7 +214,7 @@ def test_fetch_asks_one_request_per_calendar_year_from_since(cbr):
     assert cbr.dynamic_requests == [
         {"date_req1": "15/06/2020", "date_req2": "31/12/2020", "VAL_NM_RQ": USD},
         {"date_req1": "01/01/2021", "date_req2": "31/12/2021", "VAL_NM_RQ": USD},
-        {"date_req1": "01/01/2022", "date_req2": "01/03/2022", "VAL_NM_RQ": USD},
+        {"date_req1": "01/01/2022", "date_req2": "02/03/2022", "VAL_NM_RQ": USD},   # through tomorrow
     ]
     bars = result.prices[0].bars
     assert (bars["ts"].iloc[0], bars["close"].iloc[0]) == (ts("2020-06-15"), 70.0716)
@@ -249,7 +250,7 @@ def test_429_then_success_is_retried(cbr):
 
 def test_persistent_500_is_a_transient_error_after_bounded_retries(cbr):
     cbr.fail_next(10, status=503)
-    with pytest.raises(TransientError, match=r"cbr R01235 01\.03\.2022-01\.03\.2022: HTTP 503"):
+    with pytest.raises(TransientError, match=r"cbr R01235 01\.03\.2022-02\.03\.2022: HTTP 503"):
         make_unit(cbr.url).fetch(plan("2022-03-01T12:00:00", since="2022-03-01T00:00:00"))
     assert len(cbr.dynamic_requests) == 3  # 1 + retries=2
 
@@ -273,7 +274,7 @@ def test_malformed_xml_from_the_service(cbr):
     cbr.pass_next(1)
     cbr.serve_next(b'<?xml version="1.0" encoding="windows-1251"?><ValCurs ID="R01235"><Record')
     with pytest.raises(MalformedResponse,
-                       match=r"^cbr R01235 01\.01\.2022-01\.03\.2022: not well-formed XML"):
+                       match=r"^cbr R01235 01\.01\.2022-02\.03\.2022: not well-formed XML"):
         make_unit(cbr.url).fetch(plan("2022-03-01T12:00:00", since="2021-12-01T00:00:00"))
     assert len(cbr.dynamic_requests) == 2  # a permanent error is not retried
 
@@ -296,7 +297,7 @@ def test_empty_body_and_http_404_are_permanent(cbr):
 
 
 def test_empty_range_is_an_empty_result(cbr):
-    with pytest.raises(EmptyResult, match=r"cbr R01235: no rates between 01\.01\.2023 and 01\.06\.2023"):
+    with pytest.raises(EmptyResult, match=r"cbr R01235: no rates between 01\.01\.2023 and 02\.06\.2023"):
         make_unit(cbr.url).fetch(plan("2023-06-01T12:00:00", backfill=date(2023, 1, 1)))
     assert len(cbr.dynamic_requests) == 1
 
@@ -316,6 +317,31 @@ def test_recent_refresh_with_nothing_new_is_an_empty_batch(cbr):
     # ... but from further back than a week, nothing at all is an error
     with pytest.raises(EmptyResult):
         make_unit(cbr.url).fetch(plan("2022-03-10T12:00:00", since="2022-03-02T00:00:00"))
+
+
+def test_tomorrows_rate_comes_in_once_published_known_the_day_before(cbr):
+    """The rate carrying tomorrow's date is published this afternoon (17:00 Moscow time by the
+    default rule, 14:00 UTC): a refresh asks through tomorrow, and the bar is known the day
+    before its date."""
+    cbr.add_rates(USD, {date(2022, 3, 2): "106.1234"})
+    bars = make_unit(cbr.url).fetch(plan("2022-03-01T15:00:00", since="2022-02-28T00:00:00")).prices[0].bars
+    assert [(t.isoformat(), k.isoformat(), c) for t, k, c in zip(bars["ts"], bars["known"], bars["close"],
+                                                                 strict=True)] == [
+        ("2022-02-28T00:00:00+00:00", "2022-02-27T14:00:00+00:00", 103.1201),
+        ("2022-03-01T00:00:00+00:00", "2022-02-28T14:00:00+00:00", 105.0),
+        ("2022-03-02T00:00:00+00:00", "2022-03-01T14:00:00+00:00", 106.1234)]
+
+
+def test_known_times_follow_moscow_time_of_each_date():
+    """Moscow time was UTC+3 with summer time (+4) until March 2011, UTC+4 until October 2014,
+    UTC+3 since: 17:00 in Moscow on the day before the date, in UTC of that day."""
+    rates = {date(2010, 1, 15): 30.0, date(2010, 7, 15): 31.0, date(2012, 7, 15): 32.0, date(2015, 7, 15): 33.0}
+    bars = bars_from_rates(rates)
+    assert [k.isoformat() for k in bars["known"]] == [
+        "2010-01-14T14:00:00+00:00", "2010-07-14T13:00:00+00:00", "2012-07-14T13:00:00+00:00",
+        "2015-07-14T14:00:00+00:00"]
+    later = bars_from_rates(rates, cbr_rule("15:30"))
+    assert [k.isoformat() for k in later["known"]][-1] == "2015-07-14T12:30:00+00:00"
 
 
 def test_new_rate_appears_on_the_next_refresh(cbr):

@@ -90,3 +90,21 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_rejects_zero():
     with pytest.raises(ValueError, match="positive"):
         parse_duration("0m")
+
+
+def test_default_instruments_close_rules():
+    """The close rule each default instrument follows (README, "Data model"): the Bank of Russia's
+    rates known at 17:00 Moscow the day before their date, BZ=F at the ICE Brent settlement, and
+    Yahoo's rouble pairs at the end of the London day."""
+    from ingest.close_rules import instrument_rule
+
+    config = Config()
+    rules = {i.id: instrument_rule(i.source, i.ticker, i.close_time, config.sources.cbr.published).text
+             for i in config.instruments}
+    assert rules == {"usd_rub": "cbr 17:00 Europe/Moscow", "eur_rub": "cbr 17:00 Europe/Moscow",
+                     "brent": "19:30 Europe/London", "usd_rub_mkt": "24:00 Europe/London",
+                     "eur_rub_mkt": "24:00 Europe/London"}
+    custom = Config.model_validate(
+        {"instruments": [{"id": "brent", "label": "Brent spot (EIA)", "source": "yahoo", "ticker": "BZ=F",
+                          "close_time": " 16:30  Europe/London"}]})
+    assert custom.instruments[0].close_time == "16:30 Europe/London"

@@ -12,12 +12,22 @@ from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
+def back_to_version_5(conn) -> None:
+    """Undo what schema version 6 added, as a version-5 store was."""
+    conn.execute(text("DROP INDEX ix_price_bars_known"))
+    conn.execute(text("DROP TABLE retag_queue"))
+    for table, column in (("price_bars", "known"), ("price_bars", "review"), ("instruments", "close_rule"),
+                          ("headlines", "day_precision")):
+        conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+
+
 def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store_url):
     url = store_url
     store = Store.open(url)
     store.write_headlines([Headline(source="s", guid="g", title="Kept across the upgrade",
                                     published=utc(2022, 3, 1), fetched=utc(2022, 3, 1))])
     with store.engine.begin() as conn:   # what a version-1 store looked like
+        back_to_version_5(conn)
         conn.execute(text("DROP TABLE headline_days"))
         conn.execute(text("DROP TABLE data_changes"))
         conn.execute(text("DROP TABLE news_backfill_slices"))
@@ -28,12 +38,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 5
+    assert SCHEMA_VERSION == 6
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "5"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "6"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()
@@ -45,6 +55,7 @@ def test_a_version_2_store_gains_the_change_log_and_redraws_once(store_url):
         store.write_headlines([Headline(source="s", guid=f"g{day}", title=f"Story {day}",
                                         published=utc(2022, 3, day), fetched=utc(2022, 3, 5))])
     with store.engine.begin() as conn:   # what a version-2 store looked like
+        back_to_version_5(conn)
         conn.execute(text("DROP TABLE headline_days"))
         conn.execute(text("DROP TABLE data_changes"))
         conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
@@ -53,14 +64,15 @@ def test_a_version_2_store_gains_the_change_log_and_redraws_once(store_url):
     upgraded = Store.open(store_url)
     try:
         assert inspect(upgraded.engine).has_table("data_changes")
-        assert upgraded.data_version() == 2
+        # the v6 migration changed data (known times...): one version, anywhere
+        assert upgraded.data_version() == 3
         # what changed in versions 1 and 2 was not logged: a chart drawn then redraws
         assert upgraded.changed_since(1, utc(2030, 1, 1), None) is True
-        assert upgraded.changed_since(2, None, None) is False
+        assert upgraded.changed_since(3, None, None) is False
         upgraded.write_headlines([Headline(source="s", guid="g3", title="Story 3", published=utc(2022, 3, 3),
                                            fetched=utc(2022, 3, 5))])
-        assert upgraded.changed_since(2, utc(2022, 3, 4), None) is False
-        assert upgraded.changed_since(2, utc(2022, 3, 1), utc(2022, 3, 3)) is True
+        assert upgraded.changed_since(3, utc(2022, 3, 4), None) is False
+        assert upgraded.changed_since(3, utc(2022, 3, 1), utc(2022, 3, 3)) is True
         assert upgraded.headlines()["title"].tolist() == ["Story 1", "Story 2", "Story 3"]
     finally:
         upgraded.close()
@@ -74,6 +86,7 @@ def test_a_version_4_store_gains_its_headlines_counted_per_day(store_url):
                                     published=utc(2022, 3, 1) + timedelta(hours=hour), fetched=utc(2022, 3, 9))
                            for hour in (0, 5, 23, 24, 30, 75) for source in ("a", "b")])
     with store.engine.begin() as conn:   # what a version-4 store looked like
+        back_to_version_5(conn)
         conn.execute(text("DROP TABLE headline_days"))
         conn.execute(text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
     store.close()
@@ -81,7 +94,7 @@ def test_a_version_4_store_gains_its_headlines_counted_per_day(store_url):
     upgraded = Store.open(store_url)
     try:
         with upgraded.engine.connect() as conn:
-            assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "5"
+            assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "6"
             days = conn.execute(text("SELECT day, headlines, stories FROM headline_days ORDER BY day")).all()
         day = utc(2022, 3, 1).timestamp()
         # the same title from the second source within two days is a copy of the first's story
@@ -89,5 +102,79 @@ def test_a_version_4_store_gains_its_headlines_counted_per_day(store_url):
         counts = upgraded.headline_counts(HeadlineFilter(start=utc(2022, 2, 1), end=utc(2022, 3, 31),
                                                          stories_only=True), 86400)
         assert counts["count"].tolist() == [3, 2, 1]
+    finally:
+        upgraded.close()
+
+
+def test_a_version_5_store_gets_trading_days_known_times_and_trusted_headlines(store_url):
+    """v6: daily bars move to their trading day and two stamps of one day merge (the one written
+    last kept); every bar gets the time its close became known by its instrument's rule; flags
+    are computed again; entities in stored text are decoded (tags queued for the next refresh);
+    a headline dated after it was fetched gets its fetch time, inferred. The report says so."""
+    from ingest.config import Config
+
+    store = Store.open(store_url)
+    store.sync_config(Config())
+    with store.engine.begin() as conn:
+        back_to_version_5(conn)
+        bars = [  # instrument, interval, ts, close, updated
+            ("usd_rub_mkt", "1d", utc(2022, 6, 14, 23), 57.0, 100),    # Yahoo: London midnight of 06-15 (BST)
+            ("usd_rub_mkt", "1d", utc(2022, 6, 15), 57.5, 200),        # a naive-date import of the same day, later
+            ("usd_rub_mkt", "1d", utc(2022, 6, 16, 23), 58.0, 200),    # 06-17
+            ("usd_rub_mkt", "1d", utc(2022, 1, 10), 75.0, 100),        # winter: already at 00:00
+            ("brent", "1d", utc(2022, 6, 15, 4), 118.5, 100),          # New York midnight (EDT)
+            ("usd_rub", "1d", utc(2022, 6, 15), 57.2, 100),            # the Bank of Russia's rate dated 06-15
+            ("brent", "1h", utc(2022, 6, 15, 13), 118.0, 100),
+        ]
+        for instrument, interval, ts, close, updated in bars:
+            conn.execute(text("INSERT INTO price_bars (instrument_id, interval, ts, close, source, updated) "
+                              "VALUES (:i, :v, :t, :c, 'yahoo', :u)"),
+                         {"i": instrument, "v": interval, "t": int(ts.timestamp()), "c": close,
+                          "u": int(utc(2022, 6, 20).timestamp()) + updated})
+        for guid, title, published in (("e", "Trump&#039;s &amp; Putin&#039;s talks", utc(2022, 6, 15, 9)),
+                                       ("f", "Dated in the future", utc(2099, 1, 1))):
+            conn.execute(text("INSERT INTO headlines (source, guid, title, summary, published, fetched, "
+                              "time_inferred, title_norm) VALUES ('s', :g, :t, '', :p, :f, :x, :n)"),
+                         {"g": guid, "t": title, "p": int(published.timestamp()),
+                          "f": int(utc(2022, 6, 15, 12).timestamp()), "x": False, "n": title.lower()})
+        conn.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
+    store.close()
+
+    upgraded = Store.open(store_url)
+    try:
+        got = upgraded.bars()
+        rows = [(r.instrument_id, r.interval, r.ts.isoformat(), r.known.isoformat(), r.close)
+                for r in got.itertuples()]
+        assert rows == [
+            ("brent", "1d", "2022-06-15T00:00:00+00:00", "2022-06-15T18:30:00+00:00", 118.5),   # 19:30 London (BST)
+            ("brent", "1h", "2022-06-15T13:00:00+00:00", "2022-06-15T14:00:00+00:00", 118.0),
+            ("usd_rub", "1d", "2022-06-15T00:00:00+00:00", "2022-06-14T14:00:00+00:00", 57.2),  # 17:00 Moscow, D - 1
+            ("usd_rub_mkt", "1d", "2022-01-10T00:00:00+00:00", "2022-01-11T00:00:00+00:00", 75.0),  # 24:00 London
+            ("usd_rub_mkt", "1d", "2022-06-15T00:00:00+00:00", "2022-06-15T23:00:00+00:00", 57.5),  # written last
+            ("usd_rub_mkt", "1d", "2022-06-17T00:00:00+00:00", "2022-06-17T23:00:00+00:00", 58.0),
+        ]
+        assert upgraded.close_rules() == {"usd_rub": "cbr 17:00 Europe/Moscow", "eur_rub": "cbr 17:00 Europe/Moscow",
+                                          "brent": "19:30 Europe/London", "usd_rub_mkt": "24:00 Europe/London",
+                                          "eur_rub_mkt": "24:00 Europe/London"}
+        heads = upgraded.headlines().sort_values("guid")
+        assert heads["title"].tolist() == ["Trump's & Putin's talks", "Dated in the future"]
+        assert [t.isoformat() for t in heads["published"]] == ["2022-06-15T09:00:00+00:00",
+                                                                "2022-06-15T12:00:00+00:00"]
+        assert heads["time_inferred"].tolist() == [False, True]
+        assert upgraded.headlines(query="Putin's")["guid"].tolist() == ["e"]
+        with upgraded.engine.connect() as conn:
+            queued = [r[0] for r in conn.execute(text("SELECT headline_id FROM retag_queue"))]
+        assert queued == heads.loc[heads["guid"] == "e", "id"].tolist()
+        report = upgraded.migration_report()
+        assert report["version"] == 6
+        assert report["notes"] == [
+            "2 daily bars moved to their trading day (00:00 UTC)",
+            "1 duplicate daily bars merged into the bar of their trading day (the one written last kept): "
+            "usd_rub_mkt 1",
+            "6 bars given the time their close became known",
+            "1 headlines had HTML entities in their text (`Trump&#039;s`): decoded; their tags are computed "
+            "again by the next refresh or `newsmarks retag`",
+            "1 headlines dated after they were fetched or imported now carry that moment, marked inferred",
+        ]
     finally:
         upgraded.close()

@@ -17,6 +17,7 @@ from ingest.store import HeadlineFilter, LockBusy, Store
 from ingest.store.fts import index_missing, parse_search, to_tsquery
 from ingest.store.pg_search import document, tokenize
 from tests.conftest import store_place, utc
+from tests.test_migrations import back_to_version_5
 
 FETCHED = utc(2026, 9, 1)
 
@@ -90,8 +91,8 @@ def test_search_finds_the_same_headlines_on_sqlite_and_postgresql(new_postgres_u
             "oil price*": 36, "gaza ceasefire": 6, "Trump OR Biden": 248, "U.S.": 232, '"U.S. sanctions"': 1,
             "tariff* China": 2, "China*": 428, "covid-19": 4, "brexit OR eu": 127, "Zelensk*": 13,
             '"climate change"': 38, "café": 9, "cafe": 9, "Путин": 1, "санкц*": 1, "São": 10, "Nord Stream": 3,
-            '"interest rates" OR inflation': 128, "Lavrov OR": 0, "OR Kerry": 5, '"oil': 164, "oil*gas": 0, "__": 0,
-            "🙂": 12572, "2022": 16, "3.5": 2, "a*": 9215, "the OR and": 5143}   # 🙂 has no words: no filter
+            '"interest rates" OR inflation': 128, "Lavrov OR": 0, "OR Kerry": 5, '"oil': 164, "oil*gas": 1, "__": 0,
+            "🙂": 12572, "2022": 16, "3.5": 2, "a*": 9200, "the OR and": 5143}   # 🙂 has no words: no filter
         # titles sort by code point on both, accents and Cyrillic included
         ordered = [store.headlines(sort="title", descending=True, limit=50)["title"].tolist() for store in stores]
         assert ordered[1] == ordered[0]
@@ -280,6 +281,7 @@ def test_the_time_indexes_carry_the_id_in_new_and_upgraded_stores(new_postgres_u
         store.write_headlines([Headline(source="s", guid="g", title="Kept across the upgrade",
                                         published=utc(2022, 3, 1), fetched=utc(2022, 3, 1))])
         with store.engine.begin() as conn:   # the indexes of a version-3 store
+            back_to_version_5(conn)
             for name, columns in (("ix_headlines_published", "published, story_id"),
                                   ("ix_headlines_source_published", "source, published, story_id")):
                 conn.execute(text(f"DROP INDEX {name}"))
@@ -293,7 +295,7 @@ def test_the_time_indexes_carry_the_id_in_new_and_upgraded_stores(new_postgres_u
     try:
         assert _headline_index_definitions(upgraded) == COVERING
         with upgraded.reading() as conn:
-            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "5"
+            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "6"
         assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     finally:
         upgraded.close()

@@ -20,9 +20,12 @@ from ingest.store.migrations import SCHEMA_VERSION, migrate
 from tests.conftest import store_place, utc
 
 
-def bars(*rows) -> pd.DataFrame:
+def bars(*rows, hourly: bool = False) -> pd.DataFrame:
+    """Bars with their known times: an hourly bar's an hour after its start, a daily bar's at the
+    end of its trading day (UTC)."""
     frame = pd.DataFrame(rows, columns=["ts", "open", "high", "low", "close", "volume", "flag"])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    frame["known"] = frame["ts"] + pd.Timedelta(hours=1 if hourly else 24)
     return frame
 
 
@@ -50,7 +53,7 @@ def test_write_bars_counts_and_is_idempotent(store):
 
 def test_bars_range_and_intervals(store):
     store.write_bars("brent", "1h", "yahoo", bars(("2022-03-01T10:00Z", 1, 1, 1, 1, 0, None),
-                                                  ("2022-03-01T11:00Z", 1, 1, 1, 2, 0, None)), NOW)
+                                                  ("2022-03-01T11:00Z", 1, 1, 1, 2, 0, None), hourly=True), NOW)
     store.write_bars("brent", "1d", "yahoo", bars(("2022-03-01", 1, 1, 1, 5, 0, None)), NOW)
     hourly = store.bars(["brent"], "1h", start=utc(2022, 3, 1, 11), end=utc(2022, 3, 1, 11))
     assert hourly["close"].tolist() == [2.0]
@@ -62,18 +65,19 @@ def test_closes_are_the_close_column_of_bars(store):
                                                   ("2022-03-02", 1, 1, 1, 5.5, 0, None),
                                                   ("2022-03-03", 1, 1, 1, 6.25, 0, None)), NOW)
     store.write_bars("usd_rub", "1d", "cbr", bars(("2022-03-02", None, None, None, 100.5, None, None)), NOW)
-    store.write_bars("brent", "1h", "yahoo", bars(("2022-03-02T10:00Z", 1, 1, 1, 9, 0, None)), NOW)
+    store.write_bars("brent", "1h", "yahoo", bars(("2022-03-02T10:00Z", 1, 1, 1, 9, 0, None), hourly=True), NOW)
     closes = store.closes(["usd_rub", "brent"], "1d", start=utc(2022, 3, 2), end=utc(2022, 3, 3))
-    assert list(closes.columns) == ["instrument_id", "ts", "close"]
+    columns = ["instrument_id", "ts", "known", "close", "flag", "review", "bad"]
+    assert list(closes.columns) == columns
     assert closes["instrument_id"].tolist() == ["brent", "brent", "usd_rub"]
     assert closes["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist() == [
         "2022-03-02T00:00:00Z", "2022-03-03T00:00:00Z", "2022-03-02T00:00:00Z"]
     assert closes["close"].tolist() == [5.5, 6.25, 100.5]
     assert str(closes["ts"].dt.tz) == "UTC" and closes["close"].dtype == "float64"
     full = store.bars(["usd_rub", "brent"], "1d", start=utc(2022, 3, 2), end=utc(2022, 3, 3))
-    pd.testing.assert_frame_equal(closes, full[["instrument_id", "ts", "close"]])
+    pd.testing.assert_frame_equal(closes, full[columns])
     assert store.closes(["brent"], "1h")["close"].tolist() == [9.0]
-    assert store.closes([], "1d").empty and list(store.closes([], "1d").columns) == ["instrument_id", "ts", "close"]
+    assert store.closes([], "1d").empty and list(store.closes([], "1d").columns) == columns
     assert store.closes(["brent"], "1d", start=utc(2022, 3, 4)).empty
     assert store.has_bars(["usd_rub", "eur_rub"], "1d", utc(2022, 3, 2), utc(2022, 3, 2)) is True
     assert store.has_bars(["usd_rub"], "1d", utc(2022, 3, 2, 0, 0, 1), utc(2022, 3, 9)) is False
@@ -190,7 +194,7 @@ def test_tags_are_asked_for_new_and_changed_headlines_only(store):
 def test_commit_result_is_all_or_nothing(store):
     run_id = store.start_run("refresh", "yahoo:brent:1d", NOW, "prices")
     good = PriceBatch("brent", "1d", "yahoo", bars(("2022-03-01", 1, 1, 1, 1, 0, None)))
-    bad = PriceBatch("brent", "1h", "yahoo", bars(("2022-03-01", 1, 1, 1, None, 0, None)))
+    bad = PriceBatch("brent", "1h", "yahoo", bars(("2022-03-01", 1, 1, 1, None, 0, None), hourly=True))
     with pytest.raises(ValueError, match="without a close"):
         store.commit_result(run_id, FetchResult(prices=[good, bad]), NOW)
     assert store.counts()["price_bars"] == 0
@@ -397,7 +401,8 @@ def test_headlines_written_around_the_store_are_counted_per_day_again(store):
     store.write_headlines([headline("A", "1", "Kept", utc(2024, 3, 1, 9))])
     with store.engine.begin() as conn:
         conn.execute(text("INSERT INTO headlines (source, guid, title, summary, published, fetched, time_inferred, "
-                          "title_norm) VALUES ('bulk', 'b1', 'Loaded beside', '', :t, :t, false, 'loaded beside')"),
+                          "day_precision, title_norm) VALUES ('bulk', 'b1', 'Loaded beside', '', :t, :t, false, "
+                          "false, 'loaded beside')"),
                      {"t": int(utc(2024, 3, 2, 9).timestamp())})
     version = store.data_version()
     flt = HeadlineFilter(start=utc(2024, 2, 20), end=utc(2024, 3, 10), stories_only=True)

@@ -32,7 +32,7 @@ from ingest.sources.yahoo import (
     history_to_bars,
 )
 from ingest.sources.yahoo_session import ChartAnswer, rewrite_url
-from tests.servers.yahoo import FakeYahoo, brent_series, rub_series, utc
+from tests.servers.yahoo import FakeYahoo, Series, brent_series, rub_series, utc
 
 # yfinance 1.7 calls DataFrame.sort_index(inplace=True), deprecated in pandas 3.1.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
@@ -41,12 +41,14 @@ HTTP = {"backoff": 0.01, "backoff_max": 0.05, "retries": 2, "connect_timeout": 0
 INSTRUMENTS = [
     {"id": "usd_rub_mkt", "label": "USD/RUB market", "source": "yahoo", "ticker": "RUB=X"},
     {"id": "brent", "label": "Brent", "source": "yahoo", "ticker": "BZ=F", "change": "pct"},
+    {"id": "wti", "label": "WTI", "source": "yahoo", "ticker": "CL=F", "change": "pct"},
 ]
 
 
 @pytest.fixture(scope="module")
 def series():
-    return [rub_series(), brent_series()]
+    # CL=F: a future newsmarks has no built-in close rule for (it is learned from the metadata)
+    return [rub_series(), brent_series(), Series(**{**brent_series().__dict__, "symbol": "CL=F"})]
 
 
 @pytest.fixture
@@ -66,6 +68,13 @@ def unit(config: Config, instrument_id: str, interval: str = "1d", client: HttpC
 
 def plan(now, since=None, backfill=date(2016, 1, 1)) -> FetchPlan:
     return FetchPlan(now=now, backfill_since=backfill, since=since)
+
+
+def known(bars: pd.DataFrame, ts: str) -> str:
+    """When the close of the bar stamped `ts` became known, ISO 8601."""
+    match = bars[bars["ts"] == pd.Timestamp(ts)]
+    assert len(match) == 1, f"no single bar at {ts}"
+    return match.iloc[0]["known"].isoformat()
 
 
 def row(bars: pd.DataFrame, ts: str) -> tuple:
@@ -189,32 +198,57 @@ def test_daily_rub_values_times_and_flags(fake):
     result = unit(config, "usd_rub_mkt").fetch(plan(utc(2022, 7, 1)))
     [batch] = result.prices
     assert (batch.instrument_id, batch.interval, batch.source) == ("usd_rub_mkt", "1d", "yahoo")
+    assert batch.close_rule is None    # the built-in rule of FX pairs: nothing to learn
     assert result.problems == []
     bars = batch.bars
-    assert list(bars.columns) == ["ts", "open", "high", "low", "close", "volume", "flag"]
+    assert list(bars.columns) == ["ts", "known", "open", "high", "low", "close", "volume", "flag"]
     assert bars["ts"].is_monotonic_increasing and bars["ts"].dt.tz is not None
-    # the bad tick of 2016-01-06: close 0.7162 below its own low, among values near 74
+    # the bad tick of 2016-01-06: close 0.7162 far below its own low, among values near 74
     assert row(bars, "2016-01-06 00:00Z") == (74.02749633789062, 74.02749633789062, 74.02749633789062,
-                                              0.7161999940872192, 0.0, "ohlc,jump")
-    # winter: London midnight is 00:00 UTC
+                                              0.7161999940872192, 0.0, "range,jump")
+    # winter: the trading day at 00:00 UTC, its close known at the end of the London day
     assert row(bars, "2022-03-07 00:00Z") == (139.25399780273438, 154.71499633789062, 134.46499633789062,
-                                              108.84510040283203, 0.0, "ohlc")
-    # summer (BST): the bar of 2022-06-15 starts at 2022-06-14 23:00 UTC
-    assert row(bars, "2022-06-14 23:00Z") == (58.34000015258789, 58.84000015258789, 55.55699920654297,
+                                              108.84510040283203, 0.0, "range")
+    assert known(bars, "2022-03-07 00:00Z") == "2022-03-08T00:00:00+00:00"
+    # summer (BST): the bar of 2022-06-15, stamped 2022-06-15 00:00 London (23:00 UTC the day
+    # before), is stored under its trading day; its close is known at 24:00 London = 23:00 UTC
+    assert row(bars, "2022-06-15 00:00Z") == (58.34000015258789, 58.84000015258789, 55.55699920654297,
                                               58.34000015258789, 0.0, None)
+    assert known(bars, "2022-06-15 00:00Z") == "2022-06-15T23:00:00+00:00"
     assert bars["ts"].iloc[0] == pd.Timestamp("2016-01-01 00:00Z")
-    assert bars["ts"].iloc[-1] == pd.Timestamp("2022-06-30 23:00Z")
+    assert bars["ts"].iloc[-1] == pd.Timestamp("2022-07-01 00:00Z")
+    assert (bars["ts"] == bars["ts"].dt.floor("D")).all()
     assert len(bars) == 1693
 
 
-def test_daily_brent_new_york_midnight_in_utc(fake):
+def test_daily_brent_trading_days_known_at_the_ice_settlement(fake):
+    """BZ=F is stamped at New York midnight (05:00 or 04:00 UTC); its trading day is that date,
+    its close (the ICE Brent settlement) known at 19:30 London: 19:30 UTC in winter, 18:30 in summer."""
     config = make_config(fake.url)
     bars = unit(config, "brent").fetch(plan(utc(2022, 7, 1), backfill=date(2022, 3, 1))).prices[0].bars
-    assert row(bars, "2022-03-07 05:00Z") == (121.23999786376953, 137.0, 119.06999969482422,
+    assert row(bars, "2022-03-07 00:00Z") == (121.23999786376953, 137.0, 119.06999969482422,
                                               123.20999908447266, 29504.0, None)
-    assert row(bars, "2022-06-15 04:00Z") == (121.0, 121.8499984741211, 117.75, 118.51000213623047,
+    assert known(bars, "2022-03-07 00:00Z") == "2022-03-07T19:30:00+00:00"
+    assert row(bars, "2022-06-15 00:00Z") == (121.0, 121.8499984741211, 117.75, 118.51000213623047,
                                               22360.0, None)
+    assert known(bars, "2022-06-15 00:00Z") == "2022-06-15T18:30:00+00:00"
     assert len(bars) == 86
+
+
+def test_a_symbol_without_a_built_in_rule_learns_it_from_the_chart_metadata(fake):
+    """CL=F: the end of the regular trading period in the answer's metadata (Yahoo gives the
+    whole New York day, 00:00-23:59): closes known at the end of the New York day, and the batch
+    carries the rule for the store to remember."""
+    config = make_config(fake.url)
+    [batch] = unit(config, "wti").fetch(plan(utc(2022, 7, 1), backfill=date(2022, 3, 1))).prices
+    assert batch.close_rule == "24:00 America/New_York"
+    assert known(batch.bars, "2022-03-07 00:00Z") == "2022-03-08T05:00:00+00:00"
+    assert known(batch.bars, "2022-06-15 00:00Z") == "2022-06-16T04:00:00+00:00"
+    configured = Config.model_validate({**config.model_dump(), "instruments": [
+        {"id": "wti", "label": "WTI", "source": "yahoo", "ticker": "CL=F", "close_time": "14:30 America/New_York"}]})
+    [batch] = unit(configured, "wti").fetch(plan(utc(2022, 7, 1), backfill=date(2022, 3, 1))).prices
+    assert batch.close_rule is None
+    assert known(batch.bars, "2022-06-15 00:00Z") == "2022-06-15T18:30:00+00:00"
 
 
 def test_incremental_fetch_asks_from_since_to_plan_now(fake):
@@ -381,7 +415,7 @@ def test_every_request_goes_to_the_fake(fake):
 
 
 def test_two_servers_with_different_data_do_not_leak(series):
-    rub, brent = series
+    rub, brent = series[:2]
     doubled = rub.daily.assign(**{c: rub.daily[c] * 2 for c in ("open", "high", "low", "close")})
     window = plan(utc(2022, 3, 10), since=utc(2022, 3, 4))
     with FakeYahoo([rub, brent]) as first, FakeYahoo([rub.with_daily(doubled), brent]) as second:

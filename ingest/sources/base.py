@@ -14,7 +14,9 @@ from typing import ClassVar
 
 import pandas as pd
 
-BAR_COLUMNS = ["ts", "open", "high", "low", "close", "volume", "flag"]
+# ts: a daily bar's trading day at 00:00 UTC, an hourly bar's start (UTC); known: when its close
+# became known (UTC; see ingest.close_rules); flag: automatic quality flags (ingest.bar_quality)
+BAR_COLUMNS = ["ts", "known", "open", "high", "low", "close", "volume", "flag"]
 INTERVALS = ("1d", "1h")
 
 
@@ -52,7 +54,9 @@ class MalformedResponse(PermanentError):
 
 @dataclass(frozen=True)
 class Headline:
-    """One headline. Times are timezone-aware UTC."""
+    """One headline. Times are timezone-aware UTC. `time_inferred`: the source gave no usable
+    time (or one in the future) and `published` is when it was fetched or imported.
+    `day_precision`: the source gave a date without a time; `published` is 00:00 UTC of it."""
 
     source: str
     guid: str
@@ -62,6 +66,7 @@ class Headline:
     summary: str = ""
     link: str | None = None
     time_inferred: bool = False
+    day_precision: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class TickerSnapshot:
     mark: str
     value: float
     captured_at: datetime
-    captured_from: str  # "given" | "file" | "fetch"
+    captured_from: str  # "given" | "fetch" | "page" (the date the page shows) | "file" (its modification time)
     instrument_id: str | None = None
     change: float | None = None
     change_pct: float | None = None
@@ -82,12 +87,15 @@ class TickerSnapshot:
 
 @dataclass(frozen=True)
 class PriceBatch:
-    """Bars of one instrument at one interval: a DataFrame with BAR_COLUMNS, `ts` UTC-aware."""
+    """Bars of one instrument at one interval: a DataFrame with BAR_COLUMNS, `ts` and `known`
+    UTC-aware. `close_rule`: the close rule the daily bars' `known` follows when the source
+    learned it itself (Yahoo's metadata), to be remembered for the instrument; else None."""
 
     instrument_id: str
     interval: str
     source: str
     bars: pd.DataFrame
+    close_rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,5 +161,6 @@ def empty_bars() -> pd.DataFrame:
     """An empty bar frame with the right columns and dtypes."""
     frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS})
     frame["ts"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["known"] = pd.Series(dtype="datetime64[ns, UTC]")
     frame["flag"] = pd.Series(dtype="object")
     return frame

@@ -1,15 +1,17 @@
 """Bank of Russia official rouble rates (cbr.ru XML scripts).
 
 The Bank of Russia sets its official rate of a currency on a business day; the rate is valid from
-the date it carries (the rate set on a Friday carries Saturday's date and holds through Monday).
-A rate is stored at that date: the bar's `ts` is that date at 00:00 UTC, with
-open = high = low = close = the rate per ONE unit of the currency (the service quotes roubles per
-`Nominal` units, e.g. per 100 yen, and we divide), no volume, and `flag` from `flag_bars`.
+the date it carries, the next calendar day (the rate set on a Friday carries Saturday's date and
+holds through Monday). A rate is stored at that date: the bar's `ts` is that date at 00:00 UTC,
+with open = high = low = close = the rate per ONE unit of the currency (the service quotes roubles
+per `Nominal` units, e.g. per 100 yen, and we divide), no volume, `flag` from `flag_bars`, and
+`known` by the instrument's close rule (ingest.close_rules: by default 17:00 Moscow time on the
+day before the date, when it has been published).
 
 Requests: `{base}/XML_dynamic.asp?date_req1=DD/MM/YYYY&date_req2=DD/MM/YYYY&VAL_NM_RQ=<ID>`, one per
 calendar year of the requested range, so every response stays small; one failing request fails
-the unit. `plan.now`'s UTC date is the last day asked for (the next day's rate, published the
-afternoon before, arrives with the following refresh).
+the unit. The day after `plan.now`'s UTC date is the last day asked for: the rate carrying
+tomorrow's date is published this afternoon (a news page shows it as "the rate for tomorrow").
 
 Empty answers: a well-formed response without records for the whole range is an `EmptyResult`
 (a wrong currency ID looks like this) — except right after a weekend or holiday, when a refresh
@@ -33,6 +35,7 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 
 from ingest.bar_quality import flag_bars
+from ingest.close_rules import CloseRule, cbr_rule, instrument_rule
 from ingest.sources.base import (
     BAR_COLUMNS,
     EmptyResult,
@@ -95,8 +98,9 @@ def _per_unit(node: Element, what: str) -> float:
     return float(Decimal(value_text.replace(",", ".")) / Decimal(nominal_text))
 
 
-def bars_from_rates(rates: dict[date, float]) -> pd.DataFrame:
-    """A bar frame (BAR_COLUMNS, sorted, flagged) from per-unit rates by the date they carry."""
+def bars_from_rates(rates: dict[date, float], rule: CloseRule | None = None) -> pd.DataFrame:
+    """A bar frame (BAR_COLUMNS, sorted, flagged) from per-unit rates by the date they carry,
+    known by `rule` (default: the Bank of Russia's rule with its default publication time)."""
     if not rates:
         return empty_bars()
     days = sorted(rates)
@@ -106,12 +110,15 @@ def bars_from_rates(rates: dict[date, float]) -> pd.DataFrame:
         "open": values, "high": values, "low": values, "close": values,
         "volume": float("nan"),
     })
+    bars["known"] = (rule or cbr_rule()).known(bars["ts"]).dt.as_unit("ns")
     bars["flag"] = flag_bars(bars)
     return bars[BAR_COLUMNS]
 
 
-def parse_dynamic(xml: bytes, currency_id: str, *, what: str | None = None) -> pd.DataFrame:
-    """Parse an `XML_dynamic.asp` document of `currency_id` into bars (see the module docstring).
+def parse_dynamic(xml: bytes, currency_id: str, *, what: str | None = None,
+                  rule: CloseRule | None = None) -> pd.DataFrame:
+    """Parse an `XML_dynamic.asp` document of `currency_id` into bars (see the module docstring;
+    `rule`: when the rates became known, by default the Bank of Russia's rule).
     A document without records gives an empty frame; a malformed one, a record of another
     currency or a non-numeric value raises MalformedResponse (its message starts with `what`)."""
     what = what or f"cbr {currency_id}"
@@ -126,7 +133,7 @@ def parse_dynamic(xml: bytes, currency_id: str, *, what: str | None = None) -> p
             raise MalformedResponse(f"{what}: a record is for currency {record_id!r}")
         day = _date(record.get("Date"), f"{what} <Record>")
         rates[day] = _per_unit(record, f"{what} record of {record.get('Date')}")
-    return bars_from_rates(rates)
+    return bars_from_rates(rates, rule)
 
 
 def parse_daily(xml: bytes) -> DailyRates:
@@ -175,6 +182,8 @@ class CbrSource(PriceSource):
         super().__init__(instrument, interval)
         self.client = client
         self.base_url = config.sources.cbr.url.rstrip("/")
+        self.rule = instrument_rule("cbr", instrument.ticker, getattr(instrument, "close_time", None),
+                                    config.sources.cbr.published)
 
     @classmethod
     def units(cls, instrument, config, client) -> list[CbrSource]:
@@ -182,10 +191,11 @@ class CbrSource(PriceSource):
         return [cls(instrument, "1d", config, client)]
 
     def fetch(self, plan: FetchPlan) -> FetchResult:
-        """Fetch the rates from `plan.since` (else `plan.backfill_since`) to `plan.now`."""
+        """Fetch the rates from `plan.since` (else `plan.backfill_since`) to the day after
+        `plan.now` (tomorrow's rate, when it has been published)."""
         currency_id = self.instrument.ticker
         start = _utc_date(plan.since) if plan.since is not None else plan.backfill_since
-        end = _utc_date(plan.now)
+        end = _utc_date(plan.now) + timedelta(days=1)
         frames = []
         for first, last in year_chunks(start, end):
             label = f"cbr {currency_id} {first:%d.%m.%Y}-{last:%d.%m.%Y}"
@@ -197,7 +207,7 @@ class CbrSource(PriceSource):
         rates = {ts.date(): close for frame in frames
                  for ts, close in zip(frame["ts"], frame["close"], strict=True)
                  if start <= ts.date() <= end}
-        bars = bars_from_rates(rates)  # flags computed over the whole range, not per chunk
+        bars = bars_from_rates(rates, self.rule)  # flags computed over the whole range, not per chunk
         if bars.empty:
             recent = plan.since is not None and plan.now - plan.since <= RECENT_EMPTY_OK
             if not recent:

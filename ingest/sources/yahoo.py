@@ -6,10 +6,13 @@ Choices (see also yahoo_session.py for the session and yfinance's process-wide s
   `plan.backfill_since`, 00:00 UTC) to `plan.now`; hourly bars from `plan.since` (else
   `plan.now - hourly_days`), clamped to Yahoo's 730-day limit for 1h bars (less one hour of slack).
   yfinance sends them as period1/period2; `auto_adjust=False`, no actions, no repair, no pre/post.
-- Time stamps are stored in UTC. Daily bars keep the time stamp Yahoo gives, which yfinance
-  normalises to midnight in the exchange's zone, converted to UTC: a RUB=X bar for 2022-06-15
-  (Europe/London, BST) is stored at 2022-06-14 23:00 UTC, a winter one at 00:00 UTC; a BZ=F
-  bar (America/New_York) at 04:00 or 05:00 UTC. The local date is the bar's trading day.
+- Time stamps are stored in UTC. Yahoo stamps a daily bar at midnight in the exchange's zone;
+  its local date is the bar's trading day, stored as that date at 00:00 UTC (a RUB=X bar for
+  2022-06-15, stamped 00:00 Europe/London in summer time, is stored at 2022-06-15 00:00 UTC, as
+  a naive date in a CSV file of the same day is). Its close is known by the instrument's close
+  rule (ingest.close_rules): the configured or built-in one, else the end of the regular trading
+  period in the chart answer's metadata, which the batch carries for the store to remember.
+  Hourly bars are stored at their start in UTC and known one hour later.
 - Failures are typed by what Yahoo actually answered (the session keeps the chart responses),
   falling back on yfinance's exceptions (YFRateLimitError, YFPricesMissingError,
   YFTzMissingError, YFDataException) and curl's (Timeout, ConnectionError): 429 -> RateLimited
@@ -34,6 +37,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from ingest.bar_quality import flag_bars
+from ingest.close_rules import DEFAULT_RULE, CloseRule, hourly_known, instrument_rule, meta_rule, trading_days
 from ingest.sources.base import (
     EmptyResult,
     FetchPlan,
@@ -77,17 +81,19 @@ def is_recent(plan: FetchPlan) -> bool:
     return plan.since is not None and plan.now - plan.since <= RECENT
 
 
-def history_to_bars(frame: pd.DataFrame) -> pd.DataFrame:
+def history_to_bars(frame: pd.DataFrame, interval: str = "1h", rule: CloseRule | None = None) -> pd.DataFrame:
     """Turn a yfinance `history()` frame (tz-aware index in the exchange zone, Open/High/Low/
-    Close/Volume) into BAR_COLUMNS with `ts` in UTC, sorted, flagged; bars without a close are
-    left out."""
+    Close/Volume) into BAR_COLUMNS, sorted, flagged: daily bars (`interval` "1d") under their
+    trading day (the index's local date, 00:00 UTC), known by `rule` (default DEFAULT_RULE);
+    hourly bars at their start in UTC, known an hour later. Bars without a close are left out."""
     if frame is None or frame.empty:
         return empty_bars()
     index = pd.DatetimeIndex(frame.index)
     if index.tz is None:
         raise MalformedResponse("yfinance returned bars without a time zone")
+    stamps = pd.DatetimeIndex(trading_days(index)) if interval == "1d" else index.tz_convert("UTC")
     bars = pd.DataFrame({
-        "ts": index.tz_convert("UTC").as_unit("ns"),
+        "ts": pd.DatetimeIndex(stamps).as_unit("ns"),
         "open": frame["Open"].astype("float64").to_numpy(),
         "high": frame["High"].astype("float64").to_numpy(),
         "low": frame["Low"].astype("float64").to_numpy(),
@@ -96,8 +102,10 @@ def history_to_bars(frame: pd.DataFrame) -> pd.DataFrame:
     })
     bars = bars.dropna(subset=["close"]).sort_values("ts").drop_duplicates("ts", keep="last")
     bars = bars.reset_index(drop=True)
+    known = (rule or DEFAULT_RULE).known(bars["ts"]) if interval == "1d" else hourly_known(bars["ts"])
+    bars["known"] = known.dt.as_unit("ns")
     bars["flag"] = flag_bars(bars)
-    return bars
+    return bars[["ts", "known", "open", "high", "low", "close", "volume", "flag"]]
 
 
 def _without_query(url: str) -> str:
@@ -185,6 +193,7 @@ class YahooSource(PriceSource):
         self.client = client
         self.base_url = config.sources.yahoo.url
         self.label = f"Yahoo {instrument.ticker} {interval}"
+        self.rule = instrument_rule("yahoo", instrument.ticker, getattr(instrument, "close_time", None))
 
     @classmethod
     def units(cls, instrument, config, client) -> list[YahooSource]:
@@ -200,18 +209,23 @@ class YahooSource(PriceSource):
         label = f"{self.label} {start:%Y-%m-%d %H:%M}..{end:%Y-%m-%d %H:%M} UTC"
         session = shared_session(self.client, self.base_url, self.config.http)
         try:
-            frame = self.client.retrying(lambda: self._history(session, start, end, label), self.label,
-                                         host=urlsplit(self.base_url).netloc)
+            frame, answered_rule = self.client.retrying(lambda: self._history(session, start, end, label),
+                                                        self.label, host=urlsplit(self.base_url).netloc)
         except EmptyResult as exc:
             if type(exc) is EmptyResult and is_recent(plan):
                 return self._result(empty_bars())
             raise
-        bars = history_to_bars(frame)
+        rule, learned = self.rule, None
+        if rule is None and self.interval == "1d":
+            rule = answered_rule or DEFAULT_RULE
+            learned = rule.text
+        bars = history_to_bars(frame, self.interval, rule)
         dropped = int(frame["Close"].isna().sum())
         problems = [f"{self.label}: {dropped} bars without a close left out"] if dropped else []
-        return self._result(bars, problems)
+        return self._result(bars, problems, learned)
 
-    def _history(self, session, start: datetime, end: datetime, label: str) -> pd.DataFrame:
+    def _history(self, session, start: datetime, end: datetime, label: str) -> tuple[pd.DataFrame, CloseRule | None]:
+        """The history frame, and the close rule the chart answer's metadata implies."""
         import yfinance as yf
 
         with yfinance_guard(session):
@@ -226,8 +240,20 @@ class YahooSource(PriceSource):
             if frame is None or frame.empty:
                 answer = session.chart_answers[-1] if session.chart_answers else None
                 raise classify_failure(label, None, answer)
-            return frame
+            return frame, _answer_rule(session.chart_answers[-1] if session.chart_answers else None)
 
-    def _result(self, bars: pd.DataFrame, problems: list[str] | None = None) -> FetchResult:
-        batch = PriceBatch(self.instrument.id, self.interval, self.source, bars)
+    def _result(self, bars: pd.DataFrame, problems: list[str] | None = None,
+                close_rule: str | None = None) -> FetchResult:
+        batch = PriceBatch(self.instrument.id, self.interval, self.source, bars, close_rule)
         return FetchResult(prices=[batch], problems=problems or [])
+
+
+def _answer_rule(answer: ChartAnswer | None) -> CloseRule | None:
+    """The close rule a chart answer's metadata implies (meta_rule), or None."""
+    if answer is None:
+        return None
+    try:
+        result = json.loads(answer.body)["chart"]["result"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return meta_rule(result.get("meta") if isinstance(result, dict) else None)

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from ingest.sources.base import FetchResult, Headline, TickerSnapshot
+from ingest.store import deletion as _deletion
 from ingest.store import fts as _fts
 from ingest.store import headline_days as _days
 from ingest.store import headlines as _headlines
@@ -20,6 +21,7 @@ from ingest.store import risk as _risk
 from ingest.store import runs as _runs
 from ingest.store import snapshots as _snapshots
 from ingest.store.copy import CopyError, TableCopy, copy_store
+from ingest.store.deletion import DeleteCounts, DeleteFilter
 from ingest.store.engine import make_engine
 from ingest.store.headlines import HeadlineFilter
 from ingest.store.lock import LockBusy, refresh_lock
@@ -87,11 +89,20 @@ class Store:
         return refresh_lock(self.engine, wait_seconds, groups)
 
     # -- configuration -------------------------------------------------------------------
-    def sync_config(self, config) -> None:
-        """Store the configured instruments and feeds."""
+    def sync_config(self, config) -> list[str]:
+        """Store the configured instruments (with their close rules) and feeds. Where an
+        instrument's close rule changed, its daily bars' known times are computed again;
+        returns those instruments' ids."""
+        from ingest.close_rules import instrument_rule
+
+        rules = {i.id: instrument_rule(i.source, i.ticker, i.close_time, config.sources.cbr.published)
+                 for i in config.instruments}
         with self.writing() as conn:
-            _prices.sync_instruments(conn, config.instruments)
+            changed = _prices.sync_instruments(conn, config.instruments, rules)
             _runs.sync_feeds(conn, config.feeds)
+            if changed:
+                _runs.bump_data_version(conn)
+            return changed
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, job: str, source: str, now: datetime, group: str) -> int:
@@ -119,7 +130,12 @@ class Store:
         """Store everything a source unit returned and close its run, in one transaction."""
         with self.writing() as conn:
             counts = WriteCounts()
+            relearned = False
             for batch in result.prices:
+                if batch.close_rule is not None:
+                    from ingest.close_rules import parse_rule
+
+                    relearned |= _prices.learn_close_rule(conn, batch.instrument_id, parse_rule(batch.close_rule))
                 counts += _prices.write_bars(conn, batch.instrument_id, batch.interval, batch.source,
                                              batch.bars, now)
             if result.headlines:
@@ -132,7 +148,9 @@ class Store:
             _runs.finish_run(conn, run_id, status, now, counts, error)
             if feed is not None:
                 _runs.record_feed_fetch(conn, feed[0], feed[1], now, status, result.feed_state, error)
-            if counts.changed:
+            if relearned:
+                _runs.bump_data_version(conn)
+            elif counts.changed:
                 _runs.bump_data_version(conn, counts)
             return counts
 
@@ -145,6 +163,26 @@ class Store:
             if counts.changed:
                 _runs.bump_data_version(conn, counts)
             return counts
+
+    def import_bars(self, instrument_id: str, interval: str, source: str, bars: pd.DataFrame,
+                    now: datetime) -> tuple[WriteCounts, int]:
+        """Upsert imported bars and apply the users' verdicts they carry (a `review` column,
+        'bad'/'good'; an empty one leaves a stored verdict as it is), in one transaction; returns
+        the write's counts and how many bars' review changed."""
+        with self.writing() as conn:
+            counts = _prices.write_bars(conn, instrument_id, interval, source, bars, now)
+            reviewed: list[int] = []
+            if "review" in bars.columns and len(bars):
+                given = bars[bars["review"].notna()]
+                seconds = given["ts"].dt.tz_convert("UTC").dt.as_unit("s").astype("int64").tolist()
+                reviewed = _prices.apply_reviews(conn, instrument_id, interval,
+                                                 dict(zip(seconds, given["review"].tolist(), strict=True)))
+            if reviewed:
+                _runs.bump_data_version(conn, counts + WriteCounts(updated=len(reviewed), first=min(reviewed),
+                                                                   last=max(reviewed)))
+            elif counts.changed:
+                _runs.bump_data_version(conn, counts)
+            return counts, len(reviewed)
 
     def write_headlines(self, headlines: Sequence[Headline], tag: TagFunction | None = None) -> WriteCounts:
         """Store headlines (with the tags `tag` gives the new and changed ones) in one transaction."""
@@ -162,7 +200,50 @@ class Store:
                 _runs.bump_data_version(conn, counts)
             return counts
 
+    # -- repairs (newsmarks delete) -----------------------------------------------------------
+    def count_deletable(self, kind: str, flt: DeleteFilter) -> DeleteCounts:
+        """What delete_rows(kind, flt) would delete, counted without writing (a dry run)."""
+        with self.reading() as conn:
+            return _deletion.count_rows(conn, kind, flt)
+
+    def delete_rows(self, kind: str, flt: DeleteFilter) -> DeleteCounts:
+        """Delete headlines, prices or snapshots matching `flt` with everything derived from them
+        (tags, search entries, day counts, story links; see ingest.store.deletion), in one
+        transaction; raises DeleteError for a deletion the kind cannot do."""
+        with self.writing() as conn:
+            counts = _deletion.delete_rows(conn, kind, flt)
+            if counts.rows:
+                _runs.bump_data_version(conn, counts.write_counts())
+            return counts
+
     # -- reads -------------------------------------------------------------------------------
+    def set_bar_review(self, instrument_id: str, interval: str, ts: datetime, review: str | None) -> bool:
+        """Record a user's verdict on one bar: 'bad' (kept out of every return), 'good' (used
+        whatever its flags say) or None (its flags decide); whether the bar exists."""
+        with self.writing() as conn:
+            found = _prices.set_review(conn, instrument_id, interval, ts, review)
+            if found:
+                seconds = int(ts.timestamp())
+                _runs.bump_data_version(conn, WriteCounts(updated=1, first=seconds, last=seconds))
+            return found
+
+    def flag_counts(self) -> pd.DataFrame:
+        """Flagged and reviewed bars per instrument, interval, flag and review (for `status`)."""
+        with self.reading() as conn:
+            return _prices.flag_counts(conn)
+
+    def close_rules(self) -> dict[str, str | None]:
+        """The close rule each stored instrument's daily bars follow (text; ingest.close_rules)."""
+        with self.reading() as conn:
+            return _prices.close_rules(conn)
+
+    def migration_report(self) -> dict | None:
+        """What the latest migration that changed data did ({'version', 'at', 'notes'})."""
+        from ingest.store.migrations import migration_report
+
+        with self.reading() as conn:
+            return migration_report(conn)
+
     def last_bar_time(self, instrument_id: str, interval: str) -> datetime | None:
         with self.reading() as conn:
             return _prices.last_bar_time(conn, instrument_id, interval)
@@ -251,20 +332,44 @@ class Store:
         with self.reading() as conn:
             return _risk.gpr_tag_rows(conn, flt)
 
-    def retag(self, tag: TagFunction, chunk: int = 2000, progress: Callable[[int], None] | None = None) -> int:
+    def retag(self, tag: TagFunction, chunk: int = 2000, progress: Callable[[int], None] | None = None,
+              decoded: Callable[[int], None] | None = None) -> int:
         """Recompute every headline's tags (topics, geopolitical categories, sentiment), one
-        transaction per chunk; returns how many headlines were retagged."""
+        transaction per chunk, first decoding HTML entities left in stored text (headlines written
+        around the store: title, summary, search index; `decoded` is told how many per chunk),
+        then empty the retag queue; returns how many headlines were retagged."""
         done, last = 0, 0
         while True:
             with self.writing() as conn:
-                count, last = _headlines.retag(conn, tag, last, chunk)
+                count, last, fixed = _headlines.retag(conn, tag, last, chunk)
                 if count:
                     _runs.bump_data_version(conn)
+                else:
+                    _headlines.clear_retag_queue(conn)
             if not count:
                 return done
             done += count
+            if decoded is not None and fixed:
+                decoded(fixed)
             if progress is not None:
                 progress(count)
+
+    def retag_queued(self, tag: TagFunction, chunk: int = 2000) -> int:
+        """Recompute the tags of the headlines waiting in the retag queue (those whose text the
+        v6 migration decoded), one transaction per chunk, taking them off it; returns how many
+        were retagged. An empty queue costs one read, never the write lock."""
+        with self.reading() as conn:
+            if _headlines.retag_queue_empty(conn):
+                return 0
+        done = 0
+        while True:
+            with self.writing() as conn:
+                entries, counts = _headlines.retag_queued(conn, tag, chunk)
+                if counts.updated:
+                    _runs.bump_data_version(conn, counts)
+            if not entries:
+                return done
+            done += counts.updated
 
     def snapshots(self, start: datetime | None = None, end: datetime | None = None,
                   instrument_ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -319,10 +424,14 @@ class Store:
         with self.reading() as conn:
             return _runs.headline_extents(conn)
 
-    def latest_data_time(self) -> datetime | None:
-        """The newest bar or headline time in the store (None when it is empty)."""
+    def latest_data_time(self, now: datetime | None = None) -> datetime | None:
+        """Where preset ranges end: the newest data point known by `now` (default: the clock) —
+        price bars by when their close was known, headlines with exact times only (see
+        runs.latest_data_time); None when the store holds neither."""
+        from datetime import UTC
+
         with self.reading() as conn:
-            return _runs.latest_data_time(conn)
+            return _runs.latest_data_time(conn, now or datetime.now(UTC))
 
     def data_version(self) -> int:
         with self.reading() as conn:

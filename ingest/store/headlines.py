@@ -24,6 +24,8 @@ from sqlalchemy import (
     update,
 )
 
+from ingest.clean import decode_entities
+from ingest.headline_times import settle_time
 from ingest.sources.base import Headline
 from ingest.store import schema
 from ingest.store.dialect import among_ids, insert_ignore, insert_new
@@ -41,7 +43,7 @@ MAX_COUNT_BUCKETS = 5_000      # more buckets than this: count with one GROUP BY
 TITLE_NORM_CHARS = 500         # stories compare this much of a normalised title (an index entry must stay small)
 _WORD = re.compile(r"\w+")
 HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "published", "fetched",
-                    "time_inferred", "story_id"]
+                    "time_inferred", "day_precision", "story_id"]
 
 
 def normalise_title(title: str) -> str:
@@ -63,15 +65,17 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
     """Insert new headlines, update changed ones (the latest title, summary and link; the
     earliest time), link each new one to an earlier copy of the same story, and store the tags
     `tag` gives them — asked only for new and changed headlines (a feed repeats most of its
-    items on every fetch, and tagging costs about a millisecond a headline). Returns the counts."""
+    items on every fetch, and tagging costs about a millisecond a headline). A time more than
+    ingest.headline_times.FUTURE_SLACK after the headline was fetched becomes its fetch time,
+    marked inferred, whatever wrote it. Returns the counts."""
     table = schema.headlines
-    batch = _collapse(headlines)
+    batch = _collapse([settle_time(item) for item in headlines])
     existing: dict[tuple[str, str], tuple] = {}
     by_source: dict[str, list[str]] = {}
     for source, guid in batch:
         by_source.setdefault(source, []).append(guid)
     columns = [table.c[c] for c in ("id", "source", "guid", "title", "summary", "link", "published",
-                                    "time_inferred")]
+                                    "time_inferred", "day_precision")]
     for source, guids in by_source.items():
         for chunk in _chunks(guids, 900):
             for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
@@ -84,11 +88,15 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             new_rows.append(row)
             new_tags.append(list(tag(item)) if tag is not None else [])
             continue
-        values = {k: row[k] for k in ("title", "summary", "link", "published", "time_inferred")}
+        values = {k: row[k] for k in ("title", "summary", "link", "published", "time_inferred", "day_precision")}
         if item.time_inferred or (not old.time_inferred and old.published <= row["published"]):
             # keep the first sighting: an inferred time never replaces a real one, and a story
             # re-stamped by its feed keeps the time it first appeared
             values["published"], values["time_inferred"] = old.published, old.time_inferred
+            # the same time again: what the source now says of its precision holds (a re-import
+            # of a date-only file marks rows stored as exact midnights before schema v6)
+            values["day_precision"] = row["day_precision"] if old.published == row["published"] \
+                else old.day_precision
         if all(getattr(old, k) == v for k, v in values.items()):
             unchanged += 1
             continue
@@ -119,7 +127,8 @@ def _collapse(headlines: Sequence[Headline]) -> dict[tuple[str, str], Headline]:
         earlier = batch.get(key)
         if earlier is not None and not earlier.time_inferred and (
                 item.time_inferred or earlier.published < item.published):
-            item = replace(item, published=earlier.published, time_inferred=False)
+            item = replace(item, published=earlier.published, time_inferred=False,
+                           day_precision=earlier.day_precision)
         batch[key] = item
     return batch
 
@@ -127,7 +136,8 @@ def _collapse(headlines: Sequence[Headline]) -> dict[tuple[str, str], Headline]:
 def _row(item: Headline) -> dict:
     return dict(source=item.source, guid=item.guid, title=item.title, summary=item.summary or "",
                 link=item.link, published=to_epoch(item.published), fetched=to_epoch(item.fetched),
-                time_inferred=bool(item.time_inferred), title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
+                time_inferred=bool(item.time_inferred), day_precision=bool(item.day_precision),
+                title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
 
 
 def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> None:
@@ -278,6 +288,7 @@ def read_headlines(conn: Connection, flt: HeadlineFilter = HeadlineFilter(), *, 
     for name in ("published", "fetched"):
         frame[name] = epoch_series(frame[name]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
     frame["time_inferred"] = frame["time_inferred"].astype(bool)
+    frame["day_precision"] = frame["day_precision"].astype(bool)
     return frame
 
 
@@ -384,22 +395,79 @@ def _tag_columns(joined: list) -> dict[str, list[str]]:
     return columns
 
 
-def retag(conn: Connection, tag, after_id: int, chunk: int) -> tuple[int, int]:
+def retag(conn: Connection, tag, after_id: int, chunk: int) -> tuple[int, int, int]:
     """Recompute the tags of up to `chunk` headlines with id > `after_id` (all kinds in
-    TAG_KINDS); returns (headlines done, last id)."""
-    table, tag_table = schema.headlines, schema.headline_tags
-    rows = conn.execute(select(table.c.id, table.c.source, table.c.guid, table.c.title, table.c.summary,
-                               table.c.published, table.c.fetched, table.c.link, table.c.time_inferred)
-                        .where(table.c.id > after_id).order_by(table.c.id).limit(chunk)).all()
+    TAG_KINDS), first decoding HTML entities left in their text (rows written around the store:
+    title, summary, title_norm and the search index, as the v6 migration does), and take them off
+    the retag queue; returns (headlines done, last id, headlines decoded)."""
+    table = schema.headlines
+    rows = conn.execute(_retag_columns().where(table.c.id > after_id).order_by(table.c.id).limit(chunk)).all()
     if not rows:
-        return 0, after_id
+        return 0, after_id, 0
+    decoded = _retag_rows(conn, rows, tag)
+    return len(rows), rows[-1].id, decoded
+
+
+def retag_queue_empty(conn: Connection) -> bool:
+    """Whether no headline waits in the retag queue (one look at its first row)."""
+    queue = schema.retag_queue
+    return conn.execute(select(queue.c.headline_id).limit(1)).first() is None
+
+
+def retag_queued(conn: Connection, tag, chunk: int) -> tuple[int, WriteCounts]:
+    """Recompute the tags of up to `chunk` headlines of the retag queue (lowest ids first; entities
+    left in their text decoded as by `retag`) and take them off the queue — ids of headlines no
+    longer stored too. Returns (queue entries done, the counts of the retagged headlines: updated
+    and their first and last time)."""
+    table, queue = schema.headlines, schema.retag_queue
+    ids = [r[0] for r in conn.execute(select(queue.c.headline_id).order_by(queue.c.headline_id).limit(chunk))]
+    if not ids:
+        return 0, WriteCounts()
+    rows = conn.execute(_retag_columns().where(table.c.id.in_(ids)).order_by(table.c.id)).all()
+    if rows:
+        _retag_rows(conn, rows, tag)
+    conn.execute(delete(queue).where(queue.c.headline_id.in_(ids)))
+    times = [r.published for r in rows]
+    return len(ids), WriteCounts(updated=len(rows), first=min(times, default=None), last=max(times, default=None))
+
+
+def clear_retag_queue(conn: Connection) -> None:
+    """Empty the retag queue (every headline has just been retagged)."""
+    conn.execute(delete(schema.retag_queue))
+
+
+def _retag_columns():
+    table = schema.headlines
+    return select(table.c.id, table.c.source, table.c.guid, table.c.title, table.c.summary, table.c.published,
+                  table.c.fetched, table.c.link, table.c.time_inferred, table.c.day_precision)
+
+
+def _retag_rows(conn: Connection, rows: Sequence, tag) -> int:
+    """Decode entities left in the rows' text, replace their tags and take them off the retag
+    queue; returns how many rows had their text decoded."""
+    tag_table, queue = schema.headline_tags, schema.retag_queue
+    texts, changed = {}, []
+    for r in rows:
+        title, summary = r.title, r.summary or ""
+        if "&" in title or "&" in summary:
+            title, summary = decode_entities(title), decode_entities(summary)
+            if (title, summary) != (r.title, r.summary or ""):
+                changed.append((r.id, title, summary))
+        texts[r.id] = (title, summary)
+    if changed:
+        conn.execute(update(schema.headlines).where(schema.headlines.c.id == bindparam("hid")).values(
+            title=bindparam("t"), summary=bindparam("s"), title_norm=bindparam("n")),
+            [{"hid": i, "t": t, "s": s, "n": normalise_title(t)[:TITLE_NORM_CHARS]} for i, t, s in changed])
+        index_headlines(conn, changed)
     ids = [r.id for r in rows]
     conn.execute(delete(tag_table).where(tag_table.c.headline_id.in_(ids), tag_table.c.kind.in_(TAG_KINDS)))
     new_tags = []
     for r in rows:
-        item = Headline(source=r.source, guid=r.guid, title=r.title, summary=r.summary,
+        title, summary = texts[r.id]
+        item = Headline(source=r.source, guid=r.guid, title=title, summary=summary,
                         published=from_epoch(r.published), fetched=from_epoch(r.fetched), link=r.link,
-                        time_inferred=bool(r.time_inferred))
+                        time_inferred=bool(r.time_inferred), day_precision=bool(r.day_precision))
         new_tags.extend(dict(headline_id=r.id, kind=k, tag=t) for k, t in tag(item))
     insert_ignore(conn, tag_table, new_tags, ["headline_id", "kind", "tag"])
-    return len(rows), ids[-1]
+    conn.execute(delete(queue).where(queue.c.headline_id.in_(ids)))
+    return len(changed)

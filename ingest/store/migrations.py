@@ -4,7 +4,10 @@ refused rather than touched."""
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, inspect, select, text
 
@@ -12,7 +15,9 @@ from ingest.store import schema
 from ingest.store.fts import create_fts, ensure_index
 from ingest.store.headline_days import refresh_days
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+REPORT_KEY = "migration_report"
+log = logging.getLogger(__name__)
 
 
 def _add_news_backfill_slices(conn: Connection) -> None:
@@ -45,9 +50,19 @@ def _add_headline_days(conn: Connection) -> None:
     refresh_days(conn)
 
 
-# version reached -> function that takes a store at version-1 to it. Append, never edit.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_news_backfill_slices, 3: _add_data_changes,
-                                                       4: _cover_headline_ids, 5: _add_headline_days}
+def _known_times(conn: Connection) -> list[str]:
+    """v6: when each value was known, one bar per trading day, trusted headline times and text
+    (ingest.store.migrate_v6)."""
+    from ingest.store import migrate_v6
+
+    return migrate_v6.upgrade(conn)
+
+
+# version reached -> function that takes a store at version-1 to it (returning lines for the
+# migration report, or None). Append, never edit.
+MIGRATIONS: dict[int, Callable[[Connection], list[str] | None]] = {
+    2: _add_news_backfill_slices, 3: _add_data_changes, 4: _cover_headline_ids, 5: _add_headline_days,
+    6: _known_times}
 
 
 class SchemaError(Exception):
@@ -92,7 +107,27 @@ def migrate(engine: Engine, migrations: dict[int, Callable[[Connection], None]] 
             if step is None:
                 raise SchemaError(f"no migration from schema version {version} to {version + 1}")
             with conn.begin():
-                step(conn)
+                notes = step(conn) or []
                 _set_version(conn, version + 1)
+                if notes:
+                    _record_report(conn, version + 1, notes)
+            for note in notes:
+                log.warning("store migrated to schema version %d: %s", version + 1, note)
             version += 1
     return version
+
+
+def _record_report(conn: Connection, version: int, notes: list[str]) -> None:
+    """Keep what a migration did in the meta table (`newsmarks status` shows it)."""
+    table = schema.meta
+    value = json.dumps({"version": version, "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "notes": notes})
+    if conn.execute(select(table.c.key).where(table.c.key == REPORT_KEY)).first():
+        conn.execute(table.update().where(table.c.key == REPORT_KEY).values(value=value))
+    else:
+        conn.execute(table.insert().values(key=REPORT_KEY, value=value))
+
+
+def migration_report(conn: Connection) -> dict | None:
+    """What the latest migration that changed data did: {'version', 'at', 'notes'}, or None."""
+    value = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == REPORT_KEY)).scalar()
+    return json.loads(value) if value else None

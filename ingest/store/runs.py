@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, false, func, or_, select, update
 
 from ingest.sources.base import FeedState
 from ingest.store import schema
@@ -127,11 +127,30 @@ def headline_extents(conn: Connection) -> pd.DataFrame:
     return frame
 
 
-def latest_data_time(conn: Connection) -> datetime | None:
-    """The newest bar or headline time, UTC."""
-    newest_bar = conn.execute(select(func.max(schema.price_bars.c.ts))).scalar()
-    newest_headline = conn.execute(select(func.max(schema.headlines.c.published))).scalar()
-    values = [v for v in (newest_bar, newest_headline) if v is not None]
+def latest_data_time(conn: Connection, now: datetime) -> datetime | None:
+    """The newest data point known by `now` (UTC), where a preset range ends: the later of the
+    newest price bar whose close was known by then (its trading day's start or the moment its
+    close became known, whichever is later: the Bank of Russia's rate for tomorrow is known
+    today) and the newest headline published by then with an exact time (not inferred, not a
+    date alone). Provisional closes (written before their bar closed) do not count. None when
+    the store holds neither."""
+    bars, heads = schema.price_bars, schema.headlines
+    moment = to_epoch(now)
+    known = bars.c.known <= moment
+    final = bars.c.updated >= bars.c.known
+    newest_known = conn.execute(select(bars.c.known).where(known, final).order_by(bars.c.known.desc())
+                                .limit(1)).scalar()
+    newest_ts = None
+    if newest_known is not None:
+        # a bar's close is known at most a day before its trading day starts (the Bank of
+        # Russia's, set the day before) and at most two days after: the newest trading day is
+        # among the bars known in the last four days (a range of the known-time index)
+        recent = bars.c.known >= newest_known - 4 * 86400
+        newest_ts = conn.execute(select(func.max(bars.c.ts)).where(known, final, recent)).scalar()
+    newest_headline = conn.execute(select(heads.c.published).where(
+        heads.c.published <= moment, heads.c.time_inferred == false(), heads.c.day_precision == false())
+        .order_by(heads.c.published.desc()).limit(1)).scalar()
+    values = [v for v in (newest_ts, newest_known, newest_headline) if v is not None]
     return from_epoch(max(values)) if values else None
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 
@@ -45,13 +46,21 @@ instruments = Table(
     Column("source", _text(32), nullable=False),
     Column("ticker", _text(64), nullable=False),
     Column("change_kind", _text(8), nullable=False),
+    # the close rule its daily bars' `known` times follow (ingest.close_rules; schema version 6)
+    Column("close_rule", _text(64)),
 )
 
+# ts: a daily bar's trading day at 00:00 UTC (one bar per trading day, whatever zone or clock the
+# source stamped it with), an hourly bar's start. known: when its close became known
+# (ingest.close_rules), flag: automatic quality flags, review: a user's verdict 'bad'/'good'
+# (ingest.bar_quality) — schema version 6. A close stored before its bar closed (updated < known)
+# is provisional: the reads give it no known time until a later write confirms it.
 price_bars = Table(
     "price_bars", metadata,
     Column("instrument_id", _text(40), nullable=False),
     Column("interval", _text(4), nullable=False),
     Column("ts", BigInteger, nullable=False),
+    Column("known", BigInteger, nullable=False),
     Column("open", Float),
     Column("high", Float),
     Column("low", Float),
@@ -59,10 +68,12 @@ price_bars = Table(
     Column("volume", Float),
     Column("source", _text(32), nullable=False),
     Column("flag", _text(64)),
+    Column("review", _text(8)),
     Column("updated", BigInteger, nullable=False),
     PrimaryKeyConstraint("instrument_id", "interval", "ts", name="pk_price_bars"),
 )
 Index("ix_price_bars_ts", price_bars.c.ts)  # the newest bar of all (latest_data_time) without a scan
+ix_price_bars_known = Index("ix_price_bars_known", price_bars.c.known)  # the newest close known by now
 
 feeds = Table(
     "feeds", metadata,
@@ -87,6 +98,8 @@ headlines = Table(
     Column("published", BigInteger, nullable=False),
     Column("fetched", BigInteger, nullable=False),
     Column("time_inferred", Boolean, nullable=False, default=False),
+    # the source gave a date without a time: published is 00:00 UTC of it (schema version 6)
+    Column("day_precision", Boolean, nullable=False, default=False, server_default=false()),
     Column("title_norm", _text(), nullable=False),
     Column("story_id", Integer),
     UniqueConstraint("source", "guid", name="uq_headlines_source_guid"),
@@ -175,4 +188,12 @@ headline_days = Table(
     Column("day", BigInteger, primary_key=True, autoincrement=False),
     Column("headlines", Integer, nullable=False),
     Column("stories", Integer, nullable=False),
+)
+
+# Headlines whose tags are to be computed again by the next refresh or `retag` (schema version 6):
+# the v6 migration decoded HTML entities in stored titles, and tags need the configured topics,
+# which a migration does not have.
+retag_queue = Table(
+    "retag_queue", metadata,
+    Column("headline_id", Integer, primary_key=True, autoincrement=False),
 )
