@@ -1,6 +1,7 @@
 """Cleaning of feed text, links and times (pure functions, no I/O).
 
 - `html_to_text`: HTML (or text that may hold markup) to one line of plain text.
+- `decode_entities`: HTML character references in plain text (`Trump&#039;s`) decoded.
 - `safe_link`: only absolute http(s) URLs survive.
 - `entry_time`: a feed entry's time as an aware UTC datetime, correcting the zone names that
   feedparser 6 silently reads as UTC (MSK and others: its RFC-822 handler maps every zone name it
@@ -38,23 +39,41 @@ _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 def html_to_text(s: str | None) -> str:
     """Plain text of an HTML fragment: tags stripped (script, style, template and applet dropped
-    with their content), entities decoded, block elements separating words, whitespace collapsed
-    to single spaces. Text without '<' skips the HTML parser (the common case for titles)."""
+    with their content), entities decoded (text escaped once more than its markup, `&amp;#039;`,
+    too: see decode_entities), block elements separating words, whitespace collapsed to single
+    spaces. Text without '<' skips the HTML parser (the common case for titles)."""
     if not s:
         return ""
     if _CONTROL.search(s):
         s = _CONTROL.sub("", s)
     if "<" not in s:
         if "&" in s:
-            s = html.unescape(s)
+            s = decode_entities(html.unescape(s))
         return " ".join(s.split())
     try:
         # A space before each block tag keeps words of adjacent paragraphs apart.
         root = lxml.html.document_fromstring(_BLOCK_TAG.sub(" <", s))
     except (etree.ParserError, ValueError):
-        return " ".join(html.unescape(s).split())
+        return " ".join(decode_entities(html.unescape(s)).split())
     etree.strip_elements(root, *_SKIP, with_tail=False)
-    return " ".join(root.text_content().split())  # text_content() leaves out comments and PIs
+    text = root.text_content()  # leaves out comments and PIs
+    return " ".join((decode_entities(text) if "&" in text else text).split())
+
+
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+
+
+def decode_entities(s: str | None) -> str:
+    """Plain text with its HTML character references decoded (`&#039;`, `&amp;`, `&quot;`),
+    twice at most (text escaped twice, `&amp;#039;`, is common in archives); text without a
+    reference is returned as it is (`AT&T` stays)."""
+    if not s:
+        return s or ""
+    for _ in range(2):
+        if "&" not in s or not _ENTITY.search(s):
+            break
+        s = html.unescape(s)
+    return s
 
 
 def safe_link(url: str | None) -> str | None:

@@ -6,8 +6,18 @@ syntax `b"…"` / `b'…'`, unwrapped here), and newsmarks' own export
 `published_utc,source,title,link,summary,time_inferred,topics`.
 
 Times: ISO 8601 (`Z`, offsets; naive = UTC) or RFC 822 (`Mon, 07 Mar 2022 12:00:00 GMT`). A date
-alone becomes 00:00 UTC with time_inferred False: the file gives no time within the day, so
-such a headline can only be placed on its day, not at an hour.
+alone (`2008-06-08`, `Sun, 08 Jun 2008`) is stored as that date: 00:00 UTC with `day_precision`
+(the file gives no time within the day, so such a headline is placed on its day, never at an
+hour of it); the export writes such a row's time as the date alone again. A year or a month
+alone (`2026-07`) is refused. A time more than ingest.headline_times.FUTURE_SLACK after the
+import cannot be a publication time: the row gets the import time, marked time_inferred, and
+`HeadlineImport.future` counts them.
+
+Titles and summaries: a bytes literal is unwrapped, then HTML character references are decoded
+(`Trump&#039;s` → `Trump's`, `&amp;#039;` too: ingest.clean.decode_entities), so that words
+match. A row without a guid or link gets one made from its source, title and time as the file
+writes them (before decoding), so that a file imported before entities were decoded is
+recognised row by row.
 
 Text cells are passed through `restore_cell` (the inverse of the export's formula guard), so
 export → import gives back the same headlines. `topics` is not read: tags are recomputed.
@@ -25,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ingest.clean import decode_entities
 from ingest.csv_safety import (
     CsvError,
     column,
@@ -41,6 +52,7 @@ from ingest.csv_safety import (
     safe_link,
     write_csv,
 )
+from ingest.headline_times import day_start, in_the_future, settle_time, without_day, written_date
 from ingest.sources.base import Headline
 
 TIME_ALIASES = ("published utc", "pub date utc", "published", "published at", "pubdate", "pub date",
@@ -62,11 +74,13 @@ _BYTES_LITERAL = re.compile(r"""b(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.
 @dataclass
 class HeadlineImport:
     """Headlines read from a CSV file (in file order), and (line, reason) of the rows left out
-    with skip_bad=True. `columns`: role → the file's column name used."""
+    with skip_bad=True. `columns`: role → the file's column name used. `future`: rows dated more
+    than FUTURE_SLACK after the import, given the import time (marked time_inferred)."""
 
     headlines: list[Headline]
     skipped: list[tuple[int, str]] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
+    future: int = 0
 
 
 def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad: bool = False,
@@ -78,7 +92,8 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
     nothing. Links other than absolute http(s) URLs are dropped. fetched: the import time (aware).
     skip_bad: leave out rows with a bad time or a bad time_inferred cell and list them in
     `.skipped`, instead of raising. Rows with a blank title are always left out (and listed in
-    `.skipped`): there is nothing to import."""
+    `.skipped`): there is nothing to import. Times: see the module docstring (a date alone,
+    times in the future)."""
     if fetched.tzinfo is None:
         raise ValueError("fetched must be timezone-aware")
     table = read_records(path, delimiter)
@@ -89,7 +104,7 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
     if not body:
         raise CsvError(f"{name}: no data rows (columns: {', '.join(header)})")
     default_source = source or f"import:{name}"
-    times, time_problems = parse_times(column(body, roles["time"]))
+    times, time_problems, day_only = _times(column(body, roles["time"]))
     published = times.dt.to_pydatetime().tolist() if len(times) else []
     stamps = iso_utc(times.fillna(pd.Timestamp(0, tz="UTC")))
     texts = {role: [restore_cell(c) if c[:1] == "'" else c for c in column(body, index)]
@@ -101,6 +116,7 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
     headlines: list[Headline] = []
     skipped: list[tuple[int, str]] = []
     width = len(header)
+    future = 0
     for i, record in enumerate(body):
         title = titles[i]
         if title[:1] == "b":
@@ -122,13 +138,40 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
             continue
         row_source = sources[i].strip() or default_source
         link = safe_link(links[i]) if links[i] else None
-        guid = guids[i].strip() or link or stable_guid(row_source, title, stamps[i])
+        guid = guids[i].strip() or link or stable_guid(row_source, title, stamps[i])  # the title as written
         summary = summaries[i]
         if summary[:1] == "b":
             summary = unwrap_bytes_literal(summary)
-        headlines.append(Headline(source=row_source, guid=guid, title=title, published=published[i],
-                                  fetched=fetched, summary=summary, link=link, time_inferred=inferred))
-    return HeadlineImport(headlines, skipped, {role: header[index] for role, index in roles.items()})
+        headline = Headline(source=row_source, guid=guid, title=decode_entities(title), published=published[i],
+                            fetched=fetched, summary=decode_entities(summary), link=link, time_inferred=inferred,
+                            day_precision=day_only[i] and not inferred)
+        if in_the_future(headline):
+            future += 1
+            headline = settle_time(headline)
+        headlines.append(headline)
+    return HeadlineImport(headlines, skipped, {role: header[index] for role, index in roles.items()}, future)
+
+
+def _times(cells: list[str]) -> tuple[pd.Series, list[str | None], list[bool]]:
+    """parse_times (ISO 8601, RFC 822) with dates alone told apart: per cell, whether the text
+    had no time of day (then the time is 00:00 UTC of its date; RFC 822 dates without a clock,
+    which parse_times refuses, are read too). A year or a month alone is a problem."""
+    times, problems = parse_times(cells)
+    day_only = [False] * len(cells)
+    for index, cell in enumerate(cells):
+        if without_day(cell):
+            if problems[index] is None:
+                problems[index] = f"{cell.strip()!r} has no day (a date, or a date and time, is needed)"
+            times.iat[index] = pd.NaT
+            continue
+        day = written_date(cell)
+        if day is None or not 1678 <= day.year <= 2261:  # out of range: parse_times said so
+            continue
+        day_only[index] = True
+        if problems[index] is not None or times.iat[index].to_pydatetime() != day_start(day):
+            times.iat[index] = pd.Timestamp(day_start(day)).as_unit("ns")
+            problems[index] = None
+    return times, problems, day_only
 
 
 def _roles(header: list[str], name: str) -> dict[str, int]:
@@ -172,13 +215,17 @@ def stable_guid(source: str, title: str, published_utc: str) -> str:
 def headlines_to_csv(frame: pd.DataFrame) -> str:
     """CSV text `published_utc,source,title,link,summary,time_inferred,topics,guid` from a frame
     like `Store.headlines()` returns (guid last, so that re-importing an export into the same
-    store recognises every headline). Times as `2022-03-07T00:14:42Z`; time_inferred as true/false;
+    store recognises every headline). Times as `2022-03-07T00:14:42Z`, a headline dated to the day
+    only (`day_precision`) as the date alone (`2008-06-08`); time_inferred as true/false;
     text cells formula-neutralised; minimal quoting, `\\n` line ends."""
     missing = [c for c in ("published", "source", "title") if c not in frame.columns]
     if missing:
         raise ValueError(f"headlines frame lacks column(s) {', '.join(missing)}")
     n = len(frame)
     stamps = iso_utc(frame["published"])
+    if "day_precision" in frame.columns:
+        days = [isinstance(day, bool | int) and bool(day) for day in frame["day_precision"].tolist()]
+        stamps = [stamp[:10] if day else stamp for stamp, day in zip(stamps, days, strict=True)]
 
     def texts(name: str) -> list[str]:
         if name not in frame.columns:

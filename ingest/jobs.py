@@ -114,7 +114,9 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
     If another process holds the lock for longer than `lock_wait`, the report says skipped.
     `should_stop` is checked between units (a clean shutdown finishes the current one only).
     `repair`: first look for headlines written around the store (two scans of the headlines:
-    the scheduler asks for it now and then, not every few seconds)."""
+    the scheduler asks for it now and then, not every few seconds), and retag the headlines
+    waiting in the retag queue (after the v6 migration decoded their text; one cheap read when
+    there are none)."""
     if job not in ("refresh", "backfill"):
         raise ValueError(f"unknown job {job!r}")
     wait = config.refresh.lock_wait_delta.total_seconds() if lock_wait is None else lock_wait
@@ -122,11 +124,12 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
     try:
         with store.refresh_lock(wait, groups):
             store.mark_interrupted(now(), groups)
+            tagger = headline_tagger(config.topics)
             if repair:
                 store.index_missing()   # headlines written around the store get searchable (a no-op on SQLite)
                 store.recount_days()    # ... and counted per day
+                store.retag_queued(tagger)  # headlines whose text a migration changed get their tags again
             store.sync_config(config)
-            tagger = headline_tagger(config.topics)
             for unit in (build_sources(config, groups=groups) if units is None else units):
                 if should_stop():
                     report.skipped = "stopped before all sources ran"

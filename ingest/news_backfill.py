@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from ingest.config import Config
+from ingest.headline_times import FUTURE_SLACK, in_the_future
 from ingest.sources.base import PermanentError, RateLimited, SourceError, TransientError, Unreachable
 from ingest.sources.gdelt import (
     SETTLE,
@@ -58,7 +59,9 @@ class BackfillProgress:
 @dataclass
 class NewsBackfillReport:
     """What a backfill did. status: ok | partial (done, with problems) | error | interrupted |
-    skipped (another backfill held the lock; nothing was done)."""
+    skipped (another backfill held the lock; nothing was done). `future`: articles GDELT dated
+    more than FUTURE_SLACK after they were fetched (stored at their fetch time, marked inferred;
+    a note says how many)."""
 
     query: str
     status: str = "ok"
@@ -70,6 +73,7 @@ class NewsBackfillReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    future: int = 0
 
 
 class _Pacer:
@@ -183,6 +187,7 @@ def _run(store: Store, config: Config, report: NewsBackfillReport, run_id: int, 
                 report.problems.append(truncated_problem(item, settings.max_records))
             if page.skipped:
                 report.problems.append(_skipped_problem(item, page.skipped))
+            report.future += sum(in_the_future(h) for h in page.headlines)  # the store gives them their fetch time
             counts = store.commit_backfill_slice(SOURCE, report.query, item.start, item.end,
                                                  page.headlines, now(), tag=tag)
             report.counts += counts
@@ -202,6 +207,11 @@ def _run(store: Store, config: Config, report: NewsBackfillReport, run_id: int, 
         report.status, report.error = "error", f"unexpected {type(exc).__name__}: {exc}"
     else:
         report.status = "partial" if report.problems else "ok"
+    if report.future:
+        minutes = int(FUTURE_SLACK.total_seconds() // 60)
+        report.notes.append(f"{report.future} {'article' if report.future == 1 else 'articles'} dated more than "
+                            f"{minutes} minutes after {'it was' if report.future == 1 else 'they were'} fetched: "
+                            "stored at the fetch time, marked inferred")
     error = report.error if report.status in ("error", "interrupted") else None
     detail = error or "; ".join(report.problems[:20]) or None
     store.finish_run(run_id, report.status, now(), report.counts, error=detail)

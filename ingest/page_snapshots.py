@@ -5,10 +5,18 @@ snapshots and headline in one transaction with one ingest run per target (job "s
 source `page:<file name>` or `page:<host>`, group "pages"), so a failing target shows in
 `newsmarks status` and never stops the others.
 
-Captured time (UTC, whole seconds): the time given, else a file's modification time, else the
-fetch time; `captured_from` says which ("given", "file", "fetch"). The headline's time is the
-captured time with time_inferred=True (a saved page carries no article time); its guid is the
-URL or file name with the SHA-1 of the title, so storing a page again adds nothing.
+Captured time of the ticker snapshots (UTC, whole seconds), `captured_from` saying which: the
+time given (`--captured-at`: "given"), else a URL's fetch time ("fetch"), else the page's own
+publication time when it shows one ("page"), else the file's modification time ("file"). The
+last two are inferred — a file's date is when it was last copied or saved, and a page's strip
+may be newer than its article — and the outcome line says so; a strip label without a year
+("Курс ЦБ на 17.03") is never given one from an inferred time: `rates as of 17.03 (year unknown)`.
+
+The headline's time: the page's own publication time when it shows one (ingest.pages.published;
+time_inferred False, `day_precision` for a date alone) — unless that time lies more than
+FUTURE_SLACK after the page was captured (a problem then) —, else the captured time with
+time_inferred=True. Its guid is the URL or file name with the SHA-1 of the title, so storing a
+page again adds nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.config import Config
-from ingest.pages import ParsedPage, TickerItem, canonical_mark, parse_page
+from ingest.headline_times import FUTURE_SLACK
+from ingest.pages import AsOf, ParsedPage, TickerItem, canonical_mark, parse_page
 from ingest.sources.base import FetchResult, Headline, PermanentError, SourceError, TickerSnapshot
 from ingest.sources.http import HttpClient
 from ingest.store import Store, WriteCounts
@@ -31,6 +40,9 @@ from ingest.tagging import headline_tagger
 log = logging.getLogger(__name__)
 JOB, GROUP = "snapshot", "pages"
 _ARROWS = {1: "↑", -1: "↓", 0: "→"}
+KNOWN_CAPTURE = ("given", "fetch")   # captured times that are known, not inferred
+CAPTURE_NOTES = {"file": "captured at the file's modification time (inferred)",
+                 "page": "captured at the page's own publication time (inferred)"}
 
 
 @dataclass(frozen=True)
@@ -47,20 +59,37 @@ class PageOutcome:
     rates_as_of: date | None = None
     problems: tuple[str, ...] = ()
     error: str | None = None
+    captured_from: str | None = None
+    rates_label: AsOf | None = None   # the strip label's date as written (for a year not known)
 
     def line(self) -> str:
         """One line for the terminal, e.g. `page:x.txt: 3 snapshots ($ 87.70, € 95.44 (mark
-        inferred), BR 90.06), 1 headline; 4 new, 0 already stored`."""
+        inferred), BR 90.06), 1 headline (time inferred); 4 new, 0 already stored; captured at the
+        file's modification time (inferred)`."""
         if self.status == "error":
             return f"{self.source}: error: {self.error}"
         shown = ", ".join(_item_text(i) for i in self.items)
         if self.rates_as_of is not None:
             shown += f"; rates as of {self.rates_as_of.isoformat()}"
+        elif self.rates_label is not None:
+            shown += f"; rates as of {self.rates_label.text} (year unknown)"
         count = len(self.items)
         strip = f"{count} snapshot{'s' if count != 1 else ''} ({shown})" if count else "no ticker strip"
-        text = (f"{self.source}: {strip}, {'1 headline' if self.headline else 'no headline'}; "
+        text = (f"{self.source}: {strip}, {_headline_text(self.headline)}; "
                 f"{self.counts.new} new, {self.counts.unchanged + self.counts.updated} already stored")
+        if count and self.captured_from in CAPTURE_NOTES:
+            text += f"; {CAPTURE_NOTES[self.captured_from]}"
         return text + (f"; problems: {'; '.join(self.problems)}" if self.problems else "")
+
+
+def _headline_text(headline: Headline | None) -> str:
+    if headline is None:
+        return "no headline"
+    if headline.time_inferred:
+        return "1 headline (time inferred)"
+    if headline.day_precision:
+        return f"1 headline published {headline.published:%Y-%m-%d} (the page's own date)"
+    return f"1 headline published {headline.published:%Y-%m-%d %H:%M:%S} UTC (the page's own time)"
 
 
 def _item_text(item: TickerItem) -> str:
@@ -127,24 +156,42 @@ class _Snapshotter:
             response = self.client.get(target, what=f"page {target}")
             fetched_at = self.clock()
             page = parse_page(response.content, target, response.headers.get("content-type"))
-            when, how, ident, link = fetched_at, "fetch", target, page.link or target
+            existed, how, ident, link = fetched_at, "fetch", target, page.link or target
         elif "://" in target:
             raise PermanentError(f"{target}: only http and https URLs can be fetched")
         else:
             body, modified = read_page_file(target, self.config.http.max_bytes)
             page = parse_page(body, Path(target).name)
-            when, how, ident, link = modified, "file", Path(target).name, page.link
+            existed, how, ident, link = modified, "file", Path(target).name, page.link
         if self.captured_at is not None:
-            when, how = self.captured_at, "given"
-        when = when.astimezone(UTC).replace(microsecond=0)
+            existed, how = self.captured_at, "given"
+        existed = existed.astimezone(UTC).replace(microsecond=0)
+        problems = list(page.problems)
+        own = page.published
+        if own is not None and own > existed + FUTURE_SLACK:  # published after it was seen: a wrong date
+            stated = _moment_text(own, page.published_day_only)
+            problems.append(f"the page's own time ({page.published_where}: {stated}) is after {_SEEN[how]} "
+                            f"({_moment_text(existed, False)}): not used")
+            own = None
+        when = existed
+        if how == "file" and own is not None:
+            when, how = own.replace(microsecond=0), "page"
         snapshots = page_snapshots(page, source, when, how, self.instruments)
-        headline = page_headline(page, source, ident, when, self.now, link)
-        result = FetchResult(headlines=[headline] if headline else [], snapshots=snapshots,
-                             problems=list(page.problems))
+        headline = page_headline(page, source, ident, when, self.now, link, own,
+                                 page.published_day_only)
+        result = FetchResult(headlines=[headline] if headline else [], snapshots=snapshots, problems=problems)
         counts = self.store.commit_result(run_id, result, self.now, tag=self.tagger)
-        return PageOutcome(target, source, "partial" if page.problems else "ok", tuple(snapshots),
-                           page.items, headline, counts,
-                           page.rates_as_of.resolve(when) if page.rates_as_of else None, page.problems)
+        as_of = page.rates_as_of.resolve(when if how in KNOWN_CAPTURE else None) if page.rates_as_of else None
+        return PageOutcome(target, source, "partial" if problems else "ok", tuple(snapshots),
+                           page.items, headline, counts, as_of, tuple(problems), captured_from=how,
+                           rates_label=page.rates_as_of)
+
+
+_SEEN = {"given": "the time given by --captured-at", "fetch": "its fetch time", "file": "its file's modification time"}
+
+
+def _moment_text(moment: datetime, day_only: bool) -> str:
+    return f"{moment:%Y-%m-%d}" if day_only else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def read_page_file(path: str, max_bytes: int) -> tuple[bytes, datetime]:
@@ -172,12 +219,17 @@ def page_snapshots(page: ParsedPage, source: str, captured_at: datetime, capture
 
 
 def page_headline(page: ParsedPage, source: str, ident: str, captured_at: datetime, fetched: datetime,
-                  link: str | None) -> Headline | None:
-    """The page's headline as a record (None when it has none): published at the captured time,
-    time_inferred; guid `<ident>#sha1:<SHA-1 of the title>`."""
+                  link: str | None, own: datetime | None = None, day_only: bool = False) -> Headline | None:
+    """The page's headline as a record (None when it has none): published at the page's own
+    time `own` when there is one (`day_only`: a date alone, day precision), else at the captured
+    time, time_inferred; guid `<ident>#sha1:<SHA-1 of the title>`."""
     if not page.headline:
         return None
     digest = hashlib.sha1(page.headline.encode()).hexdigest()
+    if own is not None:
+        return Headline(source=source, guid=f"{ident}#sha1:{digest}", title=page.headline,
+                        published=own.astimezone(UTC).replace(microsecond=0), fetched=fetched,
+                        summary=page.summary, link=link, day_precision=day_only)
     return Headline(source=source, guid=f"{ident}#sha1:{digest}", title=page.headline,
                     published=captured_at, fetched=fetched, summary=page.summary, link=link,
                     time_inferred=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from ingest.config import Config, FeedConfig
@@ -527,3 +528,60 @@ def test_results_store_and_second_fetch_is_not_modified(server, store_url):
         assert store.runs(source=source.key)["status"].tolist() == ["not_modified", "ok"]
     finally:
         store.close()
+
+
+# -- trustworthy times and text ("right inputs for every number") -------------------------------
+
+def test_dates_alone_future_dates_and_twice_escaped_titles(server):
+    result = fetch(server, "dates-future-entities.xml")
+    rows = [(h.title, h.published, h.time_inferred, h.day_precision) for h in result.headlines]
+    assert rows == [
+        ("Putin's visit to Delhi & what it means", utc(2026, 7, 26, 9, 18, 33), False, False),
+        ("A date without a time", utc(2026, 7, 26), False, True),          # <dc:date>2026-07-26</dc:date>
+        ("An RFC 822 date without a clock", utc(2026, 7, 25), False, True),
+        ("Dated 2099", NOW, True, False),
+        ("Dated an hour ahead of the fetch", NOW, True, False),
+        ("Dated five minutes ahead: a clock running fast", utc(2026, 8, 1, 12, 5), False, False),  # within 10 min
+        ("Only a month", NOW, True, False),
+    ]
+    assert result.problems == [
+        "1 entry with an unreadable date (e.g. '2026-07'); fetch time used",
+        "2 entries dated more than 10 minutes after they were fetched; fetch time used",
+    ]
+
+
+def test_one_future_entry_is_said_in_the_singular():
+    body = (b"<rss version='2.0'><channel><title>t</title><item><title>Far ahead</title>"
+            b"<link>https://example.org/x</link><pubDate>Thu, 01 Jan 2099 00:00:00 GMT</pubDate></item>"
+            b"</channel></rss>")
+    parsed = parse_feed(body, {}, "x", NOW)
+    assert parsed.problems == ["1 entry dated more than 10 minutes after it was fetched; fetch time used"]
+    assert [(h.published, h.time_inferred) for h in parsed.headlines] == [(NOW, True)]
+
+
+def test_a_future_entry_is_stored_at_its_fetch_time_and_the_run_says_why(store, make_config):
+    from ingest.jobs import run_job
+
+    config = make_config(feeds=[{"name": "Dates", "url": str(FIXTURES / "dates-future-entities.xml")}])
+    report = run_job(store, config, groups=("feeds",), now=lambda: NOW)
+    [outcome] = report.outcomes
+    problems = ("1 entry with an unreadable date (e.g. '2026-07'); fetch time used; "
+                "2 entries dated more than 10 minutes after they were fetched; fetch time used")
+    assert (outcome.status, outcome.counts.new, outcome.error) == ("partial", 7, problems)
+    assert outcome.line() == f"{'feed:Dates':<32} partial       7 new, 0 updated, 0 unchanged; {problems}"
+    [run] = store.runs(source="feed:Dates").to_dict("records")
+    assert (run["status"], run["error"]) == ("partial", problems)
+    stored = store.headlines(sort="title")
+    future = stored[stored["title"] == "Dated 2099"].iloc[0]
+    assert (future["published"], future["fetched"], future["time_inferred"], future["day_precision"]) == (
+        pd.Timestamp(NOW), pd.Timestamp(NOW), True, False)
+    dated = stored[stored["title"] == "A date without a time"].iloc[0]
+    assert (dated["published"], dated["time_inferred"], dated["day_precision"]) == (
+        pd.Timestamp("2026-07-26", tz="UTC"), False, True)
+    # fetched again a day later: 2099 still lies ahead and keeps its first fetch time; the entry
+    # dated 13:00 no longer does, and its own time replaces the inferred one
+    again = run_job(store, config, groups=("feeds",), now=lambda: NOW + timedelta(days=1))
+    assert (again.outcomes[0].counts.updated, again.outcomes[0].counts.unchanged) == (1, 6)
+    times = store.headlines().set_index("title")[["published", "time_inferred"]]
+    assert tuple(times.loc["Dated 2099"]) == (pd.Timestamp(NOW), True)
+    assert tuple(times.loc["Dated an hour ahead of the fetch"]) == (pd.Timestamp("2026-08-01 13:00", tz="UTC"), False)

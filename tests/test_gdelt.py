@@ -185,3 +185,11 @@ def test_backfill_range_stays_within_gdelt_archive_and_settled_time():
         backfill_range(utc(2023, 9, 20), utc(2023, 9, 19), utc(2024, 1, 1))
     with pytest.raises(ValueError, match="since 2023-09-18T00:00:00 has no time zone"):
         backfill_range(datetime(2023, 9, 18), utc(2023, 9, 19), utc(2024, 1, 1))
+
+
+def test_titles_escaped_once_or_twice_are_decoded():
+    body = (b'{"articles": [{"url": "https://a.example/1", '
+            b'"title": "Putin&amp;#039;s visit &amp;amp; India&#039;s oil", '
+            b'"seendate": "20230621T154500Z", "domain": "a.example"}]}')
+    [headline] = parse_artlist(body, FETCHED)
+    assert headline.title == "Putin's visit & India's oil"

@@ -15,6 +15,7 @@ from ingest.jobs import JobReport, UnitOutcome, plan_for, run_job
 from ingest.sources.base import (
     FetchPlan,
     FetchResult,
+    Headline,
     PriceBatch,
     PriceSource,
     TransientError,
@@ -155,3 +156,58 @@ def test_the_scheduler_repairs_with_the_feeds_refresh_at_start_then_every_ten_mi
         scheduler._refresh_group(store, make_config(), group, threading.Event(), None, repairs)
     assert asked == [(("prices",), False), (("feeds",), True), (("feeds",), False), (("prices",), False),
                      (("feeds",), True), (("feeds",), False)]
+
+
+# -- the retag queue (headlines whose text the v6 migration decoded) -----------------------------------
+
+def _queue(store, ids) -> None:
+    """Put headline ids into the retag queue by hand, as the v6 migration does."""
+    with store.engine.begin() as conn:
+        for headline_id in ids:
+            conn.execute(text("INSERT INTO retag_queue (headline_id) VALUES (:i)"), {"i": int(headline_id)})
+
+
+def _queued(store) -> list[int]:
+    with store.engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT headline_id FROM retag_queue ORDER BY headline_id"))]
+
+
+def _headline(guid: str, title: str, when) -> Headline:
+    return Headline(source="wire", guid=guid, title=title, published=when, fetched=NOW)
+
+
+def test_a_refresh_retags_the_queued_headlines_in_its_repair_step(store, make_config):
+    config = make_config(topics=[{"name": "Oil", "terms": ["oil"]}])
+    store.write_headlines([_headline("a", "Oil prices rise", utc(2022, 3, 2, 9)),
+                           _headline("b", "Oil output cut", utc(2022, 3, 3, 9))])   # stored without tags
+    rise = int(store.headlines(query="rise")["id"].iloc[0])
+    _queue(store, [rise, 999])   # 999: a headline deleted since: just taken off the queue
+    run_job(store, config, units=[], now=lambda: NOW, repair=False)
+    assert _queued(store) == [rise, 999] and store.headlines()["topics"].tolist() == ["", ""]
+    version = store.data_version()
+    run_job(store, config, units=[], now=lambda: NOW)
+    assert _queued(store) == []
+    assert store.headlines(sort="title")[["title", "topics"]].values.tolist() == [
+        ["Oil output cut", ""], ["Oil prices rise", "Oil"]]   # only the queued one was retagged
+    assert store.data_version() > version
+    assert not store.changed_since(version, utc(2022, 3, 3), utc(2022, 3, 4))   # it changed 2022-03-02 only
+    assert store.changed_since(version, utc(2022, 3, 2), utc(2022, 3, 2, 23))
+
+
+def test_an_empty_retag_queue_costs_one_read(store):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    version = store.data_version()
+    listener = lambda *args: statements.append(args[2])   # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(store.engine, "before_cursor_execute", listener)
+    try:
+        assert store.retag_queued(lambda h: [("topic", "x")]) == 0
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listener)
+    touching = [s for s in statements if "retag_queue" in s or "headline" in s]
+    assert len(touching) == 1 and touching[0].lstrip().upper().startswith("SELECT")
+    assert not any("IMMEDIATE" in s or "advisory" in s or s.lstrip().upper().startswith(("INSERT", "UPDATE",
+                                                                                           "DELETE"))
+                   for s in statements)
+    assert store.data_version() == version

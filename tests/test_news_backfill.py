@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -17,7 +18,7 @@ from ingest.sources.gdelt import Slice
 from ingest.sources.http import HttpClient
 from ingest.store import Store, WriteCounts
 from tests.conftest import utc
-from tests.servers.gdelt import FakeGdelt, article
+from tests.servers.gdelt import FakeGdelt, article, artlist_body
 
 QUERY = "sanctions"
 D1, D2, D3, D4 = utc(2023, 6, 1), utc(2023, 6, 2), utc(2023, 6, 3), utc(2023, 6, 4)
@@ -346,3 +347,17 @@ def test_cli_rejects_an_empty_range_and_has_help_with_an_example(cli_run):
                              "2023-06-02 00:00 UTC\n")
     help_text = CliRunner().invoke(cli, ["backfill-news", "--help"]).output
     assert "  Example:\n    newsmarks backfill-news --query" in help_text
+
+
+def test_articles_dated_after_their_fetch_are_stored_at_it_and_counted(store, gdelt, config_for):
+    ahead = article("https://www.news0.example.com/ahead", "Sanctions story from the future", utc(2099, 1, 1))
+    now = article("https://www.news0.example.com/now", "Sanctions story of the day", D1 + timedelta(hours=3))
+    gdelt.serve_next(artlist_body([ahead, now]))
+    report, _ = run(store, config_for(), until=D2)
+    assert (report.status, report.counts.new, report.future) == ("ok", 2, 1)
+    assert report.notes == ["1 article dated more than 10 minutes after it was fetched: stored at the fetch time, "
+                            "marked inferred"]
+    stored = store.headlines(sort="title")
+    assert stored[["title", "published", "time_inferred"]].values.tolist() == [
+        ["Sanctions story from the future", pd.Timestamp(NOW), True],
+        ["Sanctions story of the day", pd.Timestamp(D1 + timedelta(hours=3)), False]]

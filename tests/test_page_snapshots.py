@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -61,7 +62,7 @@ def test_given_time_stores_snapshots_and_headline(store, config, shared_data):
     given = utc(2024, 4, 30, 9, 15)
     [outcome] = snapshot_pages(store, config, [str(shared_data / "pages" / TEXT_PAGE)], captured_at=given, now=NOW)
     assert outcome.line() == (f"page:{TEXT_PAGE}: 3 snapshots ($ 87.70, € 95.44 (mark inferred), BR 90.06), "
-                              "1 headline; 4 new, 0 already stored")
+                              "1 headline (time inferred); 4 new, 0 already stored")
     assert (outcome.status, outcome.counts) == ("ok", WriteCounts(new=4))
     assert rows(store.snapshots()) == text_page_rows(given, "given")
     [headline] = store.headlines().to_dict("records")
@@ -85,9 +86,16 @@ def test_file_time_and_rerun_store_nothing_twice(store, config, pages):
     again = snapshot_pages(store, config, [str(path)], captured_at=None, now=utc(2024, 5, 2))
     assert first[0].counts == WriteCounts(new=4)
     assert again[0].counts == WriteCounts(unchanged=4)
-    assert again[0].line().endswith("1 headline; 0 new, 4 already stored")
+    # the page shows no date of its own: the file's date, inferred, and said to be
+    assert first[0].line() == (f"page:{TEXT_PAGE}: 3 snapshots ($ 87.70, € 95.44 (mark inferred), BR 90.06), "
+                               "1 headline (time inferred); 4 new, 0 already stored; "
+                               "captured at the file's modification time (inferred)")
+    assert again[0].line().endswith("1 headline (time inferred); 0 new, 4 already stored; "
+                                    "captured at the file's modification time (inferred)")
     assert rows(store.snapshots()) == text_page_rows(modified, "file")
-    assert len(store.headlines()) == 1
+    [headline] = store.headlines().to_dict("records")
+    assert (headline["published"], headline["time_inferred"], headline["day_precision"]) == (
+        pd.Timestamp(modified), True, False)
     assert store.runs()["status"].tolist() == ["ok", "ok"]
 
 
@@ -125,8 +133,8 @@ def test_problems_make_a_partial_run(store, config, tmp_path):
     [outcome] = snapshot_pages(store, config, [str(path)], captured_at=utc(2024, 1, 1), now=NOW)
     problem = ("ticker item '95.44 -0.89' has no mark: left out (a position tells the mark only in the "
                "known layout: three bullet lines $, €, BR at the top)")
-    assert outcome.line() == f"page:page.txt: 1 snapshot ($ 87.70), 1 headline; 2 new, 0 already stored; " \
-                             f"problems: {problem}"
+    assert outcome.line() == f"page:page.txt: 1 snapshot ($ 87.70), 1 headline (time inferred); 2 new, " \
+                             f"0 already stored; problems: {problem}"
     [run] = store.runs().to_dict("records")
     assert (run["status"], run["error"]) == ("partial", problem)
 
@@ -168,7 +176,7 @@ def test_cli_snapshot_then_export(run, shared_data):
     second = run("snapshot", tass, "--captured-at", "2018-03-18T00:18:38")  # naive: UTC
     assert (first.exit_code, second.exit_code) == (0, 0)
     assert first.output == (f"page:{TEXT_PAGE}: 3 snapshots ($ 87.70, € 95.44 (mark inferred), BR 90.06), "
-                            "1 headline; 4 new, 0 already stored\n")
+                            "1 headline (time inferred); 4 new, 0 already stored\n")
     assert second.output == (f"page:{TASS_PAGE}: 2 snapshots ($ 57.49 ↑, € 70.81 ↑; rates as of 2018-03-17), "
                              "no headline; 2 new, 0 already stored\n")
     exported = run("export", "snapshots")
@@ -219,3 +227,107 @@ def test_oversized_files_and_other_schemes_are_refused(store, make_config, pages
         f"page:{TEXT_PAGE}: error: {TEXT_PAGE}: file of {size} bytes exceeds the cap of 1000",
         "page:example.org: error: ftp://example.org/page.txt: only http and https URLs can be fetched"]
     assert store.counts()["ticker_snapshots"] == 0
+
+
+# -- which time: the page's own, the file's, the one given ------------------------------------------
+
+FIXTURE_PAGES = Path(__file__).parent / "fixtures" / "pages"
+OWN_PAGE = "article-published-time.html"
+OWN_TIME = utc(2016, 1, 20, 15, 42, 5)   # its article:published_time, 2016-01-20T18:42:05+03:00
+OWN_TITLE = "Lavrov & Kerry: Russia's talks with the USA"
+
+
+def copy_fixture(name: str, folder: Path, modified) -> Path:
+    path = folder / name
+    shutil.copyfile(FIXTURE_PAGES / name, path)
+    os.utime(path, (modified.timestamp(), modified.timestamp()))
+    return path
+
+
+def test_tass_excerpt_without_a_given_time_keeps_its_year_unknown(store, config, pages):
+    path = pages / TASS_PAGE
+    modified = utc(2026, 12, 2, 8, 0, 0)   # a copy made today: nothing to do with 2018
+    os.utime(path, (modified.timestamp(), modified.timestamp()))
+    [outcome] = snapshot_pages(store, config, [str(path)], captured_at=None, now=NOW)
+    assert outcome.line() == (f"page:{TASS_PAGE}: 2 snapshots ($ 57.49 ↑, € 70.81 ↑; rates as of 17.03 (year "
+                              "unknown)), no headline; 2 new, 0 already stored; captured at the file's "
+                              "modification time (inferred)")
+    assert outcome.rates_as_of is None
+    assert store.snapshots()[["captured_at", "captured_from"]].values.tolist() == [
+        [pd.Timestamp(modified), "file"], [pd.Timestamp(modified), "file"]]
+
+
+def test_cli_tass_excerpt_with_the_time_it_was_saved(run, shared_data):
+    result = run("snapshot", str(shared_data / "pages" / TASS_PAGE), "--captured-at", "2018-03-18T00:18:38Z")
+    assert result.output == (f"page:{TASS_PAGE}: 2 snapshots ($ 57.49 ↑, € 70.81 ↑; rates as of 2018-03-17), "
+                             "no headline; 2 new, 0 already stored\n")
+
+
+def test_a_page_with_its_own_time_dates_its_headline_and_its_snapshots(store, config, tmp_path):
+    path = copy_fixture(OWN_PAGE, tmp_path, utc(2024, 3, 1, 8, 30))
+    [outcome] = snapshot_pages(store, config, [str(path)], captured_at=None, now=NOW)
+    assert outcome.line() == (f"page:{OWN_PAGE}: 3 snapshots ($ 76.55, € 83.12, BR 28.94), 1 headline published "
+                              "2016-01-20 15:42:05 UTC (the page's own time); 4 new, 0 already stored; "
+                              "captured at the page's own publication time (inferred)")
+    assert store.snapshots()[["mark", "captured_at", "captured_from"]].values.tolist() == [
+        ["$", pd.Timestamp(OWN_TIME), "page"], ["BR", pd.Timestamp(OWN_TIME), "page"],
+        ["€", pd.Timestamp(OWN_TIME), "page"]]
+    [headline] = store.headlines().to_dict("records")
+    assert {k: headline[k] for k in ("title", "link", "published", "fetched", "time_inferred", "day_precision")} == {
+        "title": OWN_TITLE, "link": "https://news.example.org/world/lavrov-kerry", "published": pd.Timestamp(OWN_TIME),
+        "fetched": pd.Timestamp(NOW), "time_inferred": False, "day_precision": False}
+
+
+def test_a_given_time_dates_the_snapshots_and_the_page_its_headline(store, config, tmp_path):
+    path = copy_fixture(OWN_PAGE, tmp_path, utc(2024, 3, 1, 8, 30))
+    given = utc(2016, 1, 21, 7)
+    [outcome] = snapshot_pages(store, config, [str(path)], captured_at=given, now=NOW)
+    assert outcome.line() == (f"page:{OWN_PAGE}: 3 snapshots ($ 76.55, € 83.12, BR 28.94), 1 headline published "
+                              "2016-01-20 15:42:05 UTC (the page's own time); 4 new, 0 already stored")
+    assert set(store.snapshots()["captured_from"]) == {"given"}
+    assert set(store.snapshots()["captured_at"]) == {pd.Timestamp(given)}
+    assert store.headlines()[["published", "time_inferred"]].values.tolist() == [[pd.Timestamp(OWN_TIME), False]]
+
+
+def test_a_date_alone_dates_the_headline_to_its_day(store, config, tmp_path):
+    name = "article-time-date-only.html"
+    path = copy_fixture(name, tmp_path, utc(2024, 3, 1, 8, 30))
+    [outcome] = snapshot_pages(store, config, [str(path)], captured_at=None, now=NOW)
+    assert outcome.line() == (f"page:{name}: no ticker strip, 1 headline published 2016-01-20 (the page's own "
+                              "date); 1 new, 0 already stored")
+    [headline] = store.headlines().to_dict("records")
+    assert (headline["published"], headline["time_inferred"], headline["day_precision"]) == (
+        pd.Timestamp("2016-01-20", tz="UTC"), False, True)
+
+
+def test_a_page_time_after_the_page_was_saved_is_not_used(store, config, tmp_path):
+    path = copy_fixture(OWN_PAGE, tmp_path, utc(2015, 6, 1))   # "saved" half a year before it was published
+    [outcome] = snapshot_pages(store, config, [str(path)], captured_at=None, now=NOW)
+    problem = ("the page's own time (article:published_time: 2016-01-20 15:42:05 UTC) is after its file's "
+               "modification time (2015-06-01 00:00:00 UTC): not used")
+    assert outcome.status == "partial" and outcome.problems == (problem,)
+    assert outcome.line() == (f"page:{OWN_PAGE}: 3 snapshots ($ 76.55, € 83.12, BR 28.94), 1 headline (time "
+                              "inferred); 4 new, 0 already stored; captured at the file's modification time "
+                              f"(inferred); problems: {problem}")
+    assert set(store.snapshots()["captured_from"]) == {"file"}
+    assert store.headlines()[["published", "time_inferred"]].values.tolist() == [
+        [pd.Timestamp(utc(2015, 6, 1)), True]]
+
+
+def test_a_fetched_page_with_its_own_time(store, config, httpserver):
+    httpserver.expect_request("/news/lavrov").respond_with_data((FIXTURE_PAGES / OWN_PAGE).read_bytes(),
+                                                                content_type="text/html; charset=utf-8")
+    url = f"http://127.0.0.1:{httpserver.port}/news/lavrov"
+    fetched = utc(2024, 5, 1, 12, 0, 7)
+    [outcome] = snapshot_pages(store, config, [url], captured_at=None, now=NOW, clock=lambda: fetched)
+    assert outcome.status == "ok"
+    assert set(store.snapshots()["captured_from"]) == {"fetch"}
+    assert set(store.snapshots()["captured_at"]) == {pd.Timestamp(fetched)}
+    assert store.headlines()[["published", "time_inferred"]].values.tolist() == [[pd.Timestamp(OWN_TIME), False]]
+
+
+def test_help_says_how_the_times_are_chosen():
+    helped = " ".join(CliRunner().invoke(cli, ["snapshot", "--help"]).output.split())
+    assert "else the page's own publication time" in helped
+    assert "else the file's modification time" in helped
+    assert "The headline's time: the page's own publication time when it shows one" in helped

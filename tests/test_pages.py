@@ -268,3 +268,94 @@ def test_valid_utf8_wins_over_a_stale_meta_charset():
     page = parse_page(body, "saved.html")
     assert (page.headline, [(i.mark, i.value, i.direction) for i in page.items]) == \
         ("Рубль укрепился к доллару", [("€", 70.81, -1)])
+
+
+# -- the page's own time ---------------------------------------------------------------------------
+
+def test_real_pages_show_no_time_of_their_own(shared_data):
+    for name in ("news-page-header-tickers.txt", "tass-ru-homepage-20180318-ticker-excerpt.html"):
+        page = parse_page((shared_data / "pages" / name).read_bytes(), name)
+        assert (page.published, page.published_day_only, page.published_where) == (None, False, None)
+
+
+def test_article_published_time_is_exact_and_wins():
+    page = fixture("article-published-time.html")
+    # article:published_time first: not the <meta name="date"> nor the article's <time> of a day later
+    assert (page.published, page.published_day_only, page.published_where) == (
+        utc(2016, 1, 20, 15, 42, 5), False, "article:published_time")
+    assert page.headline == "Lavrov & Kerry: Russia's talks with the USA"   # escaped twice in the page
+    assert page.link == "https://news.example.org/world/lavrov-kerry"
+    assert [i.mark for i in page.items] == ["$", "€", "BR"]
+
+
+def test_a_date_only_time_of_the_article_is_a_day():
+    page = fixture("article-time-date-only.html")
+    # the <meta name="pubdate"> has no offset (its day is unknown), the sidebar's <time> is another story's
+    assert (page.published, page.published_day_only, page.published_where) == (
+        utc(2016, 1, 20), True, "<time> of the article")
+    assert page.headline == "Oil falls below 28 dollars a barrel"
+
+
+def html_page(head: str = "", body: str = "<h1>Rouble firms as oil recovers</h1>") -> bytes:
+    return f"<html><head>{head}</head><body>{body}<p>The rouble gained on Monday as Brent rose.</p></body></html>" \
+        .encode()
+
+
+@pytest.mark.parametrize("head, body, published, day_only, where", [
+    ('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [{"@type": "WebPage", '
+     '"datePublished": "2016-01-01"}, {"@type": "NewsArticle", "datePublished": "2016-01-20T08:30:00-05:00"}]}'
+     '</script>', None, utc(2016, 1, 20, 13, 30), False, "JSON-LD datePublished"),
+    ('<meta itemprop="datePublished" content="2016-01-20T10:00:00Z">', None, utc(2016, 1, 20, 10), False,
+     "datePublished"),
+    ('<meta name="date" content="2016-01-20">', None, utc(2016, 1, 20), True, "meta date"),
+    ("", '<h1>Rouble firms as oil recovers</h1><span>by A. Writer</span>'
+         '<time pubdate datetime="2016-01-20T10:00+03:00">Jan 20</time>', utc(2016, 1, 20, 7), False,
+     "<time pubdate>"),
+    ('<meta property="article:published_time" content="2016-01-20T10:00:00">', None, None, False, None),  # no zone
+    ('<meta property="article:published_time" content="20 January 2016">', None, None, False, None),   # not ISO
+    ('<meta property="article:published_time" content="0001-01-01T00:00:00Z">', None, None, False, None),
+    ('<script type="application/ld+json">{not json</script>', None, None, False, None),
+])
+def test_html_page_times(head, body, published, day_only, where):
+    page = parse_page(html_page(head, body) if body else html_page(head), "p.html")
+    assert (page.published, page.published_day_only, page.published_where) == (published, day_only, where)
+
+
+def test_a_home_page_gets_no_time_of_its_own():
+    body = (b'<html><head><meta property="article:published_time" content="2016-01-20T10:00:00Z"></head>'
+            b'<body><div>$ 57,49 &darr;</div><time datetime="2016-01-20">today</time></body></html>')
+    page = parse_page(body, "home.html")
+    assert page.headline is None and page.published is None
+
+
+def test_text_page_date_line_next_to_the_headline():
+    page = fixture("text-with-date-line.txt")
+    assert (page.published, page.published_day_only, page.published_where) == (
+        utc(2016, 1, 20, 15, 42), False, "a date line of the page")  # MSK was +03:00 in 2016
+    assert page.headline == "Lavrov: Russia and USA will not take part in talks of Syrian government and opposition"
+    assert page.summary.startswith("Russia and the United States")   # the date line is no part of it
+
+
+@pytest.mark.parametrize("line, published", [
+    ("20 January 2016, 18:42 MSK", utc(2016, 1, 20, 15, 42)),
+    ("Published: 2016-01-20T15:42:00Z", utc(2016, 1, 20, 15, 42)),
+    ("2016-01-20 18:42 +03:00", utc(2016, 1, 20, 15, 42)),
+    ("Wed, 20 Jan 2016 15:42:00 GMT", utc(2016, 1, 20, 15, 42)),
+    ("January 20, 2016 10:42 GMT-05:00", utc(2016, 1, 20, 15, 42)),
+    ("20.01.2016 18:42 MSK", utc(2016, 1, 20, 15, 42)),
+    ("20 января 2016, 18:42 МСК", utc(2016, 1, 20, 15, 42)),
+    ("15 марта 2012 г., 14:30 МСК", utc(2012, 3, 15, 10, 30)),   # Moscow was +04:00 then
+    ("20 January 2016", None),               # a date alone: not read from text
+    ("20 January 2016, 18:42", None),        # no zone
+    ("01/02/2016 18:42 GMT", None),          # which is the month?
+    ("20 January 2016, 18:42 IST", None),    # India, Ireland or Israel?
+    ("Updated 20 January 2016, 18:42 GMT", None),
+    ("It was 20 January 2016, 18:42 GMT when the talks ended", None),
+])
+def test_text_page_time_lines(line, published):
+    text = (f"• $ 76.55 +0.30\n\nLavrov meets Kerry in Zurich\n{line}\n\nThe two ministers discussed the Syrian "
+            "settlement on Wednesday in a hotel by the lake.\n")
+    page = parse_page(text.encode(), "p.txt")
+    assert page.headline == "Lavrov meets Kerry in Zurich"
+    assert page.published == published
+    assert page.published_day_only is False

@@ -15,7 +15,9 @@ from ingest.store.engine import url_without_password
 def retag(ctx: Context) -> None:
     """Recompute every stored headline's tags: topics, geopolitical-risk categories, sentiment.
 
-    Run it after changing [[topics]] in the config or the lexicon.
+    Run it after changing [[topics]] in the config or the lexicon. HTML entities left in stored
+    titles and summaries (headlines loaded around newsmarks) are decoded first, so that tags and
+    search see the words; the headlines a migration queued for retagging are done with the rest.
 
     \b
     Example:
@@ -30,10 +32,14 @@ def retag(ctx: Context) -> None:
         from tqdm import tqdm
 
         progress = tqdm(total=total, desc="retag", unit="headline", file=sys.stderr)
-    done = store.retag(headline_tagger(ctx.config.topics), progress=progress.update if progress else None)
+    decoded: list[int] = []
+    done = store.retag(headline_tagger(ctx.config.topics), progress=progress.update if progress else None,
+                       decoded=decoded.append)
     if progress is not None:
         progress.close()
-    click.echo(f"retagged {done} headlines")
+    fixed = sum(decoded)
+    click.echo(f"retagged {done} headlines"
+               + (f"; HTML entities decoded in {fixed} of them" if fixed else ""))
 
 
 @cli.command("migrate-store")

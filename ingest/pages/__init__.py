@@ -3,6 +3,8 @@
 - ingest.pages.tokens: `tokenize(line)`, `canonical_mark`, `AsOf` (the strip label's date).
 - ingest.pages.strip: `find_strip(lines)` → `Strip` of `TickerItem`s.
 - ingest.pages.page: `parse_page(body, name)` → `ParsedPage`; `NotAPage` for what is no page.
+- ingest.pages.published: the page's own publication time (meta tags, JSON-LD, `<time>`, a
+  date line of a text page), read conservatively.
 
 The shell that stores them is ingest.page_snapshots.
 """

@@ -11,6 +11,14 @@ never when its lines are records (CSV and the like).
 Bytes are decoded by their BOM, else as UTF-8 when they are valid UTF-8 (a saved copy is often
 re-encoded but keeps its old `<meta>`), else by the HTTP charset, else the `<meta>` charset.
 
+Headlines and summaries are plain text with HTML character references decoded (`&#039;`, and
+`&amp;#039;` escaped twice): ingest.clean.decode_entities.
+
+The page's own publication time (`published`, `published_day_only`), where it shows one: see
+ingest.pages.published (meta tags, itemprop, JSON-LD, the article's `<time>`; in a text page only
+a full date-and-time line with its zone next to the headline, which is then no part of the
+summary). A page without an article headline gets no time of its own.
+
 HTML pages: block elements break lines (scripts and styles dropped) and the strip is found in
 those lines.
 The headline is the first `<h1>`, else `og:title`. `<title>` is never used: on a home page
@@ -29,11 +37,13 @@ import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import lxml.html
 from lxml import etree
 
-from ingest.clean import html_to_text, safe_link
+from ingest.clean import decode_entities, html_to_text, safe_link
+from ingest.pages.published import PAGE_TIME_LINES, PageTime, article_time, html_page_time, text_page_time
 from ingest.pages.strip import Strip, TickerItem, find_strip
 from ingest.pages.tokens import AsOf
 from ingest.sources.base import PermanentError
@@ -59,8 +69,10 @@ class NotAPage(PermanentError):
 @dataclass(frozen=True)
 class ParsedPage:
     """What a page holds: strip items (page order), headline and summary ('' when none), the
-    page's own link (canonical URL, HTML only), the strip label's date and the problems met
-    (strip items left out, and why)."""
+    page's own link (canonical URL, HTML only), the strip label's date, the problems met
+    (strip items left out, and why), and the page's own publication time when it shows one
+    (`published`, UTC; 00:00 UTC of the date when `published_day_only`; `published_where`:
+    where it was read)."""
 
     name: str
     kind: str  # "text" | "html"
@@ -70,6 +82,9 @@ class ParsedPage:
     link: str | None = None
     rates_as_of: AsOf | None = None
     problems: tuple[str, ...] = ()
+    published: datetime | None = None
+    published_day_only: bool = False
+    published_where: str | None = None
 
 
 def parse_page(body: bytes, name: str, content_type: str | None = None) -> ParsedPage:
@@ -77,15 +92,18 @@ def parse_page(body: bytes, name: str, content_type: str | None = None) -> Parse
     HTTP Content-Type when the page was fetched. Raises NotAPage."""
     text, is_html = decode_page(body, name, content_type)
     if is_html:
-        strip, headline, summary, link, kind = *_read_html(text, name), "html"
+        strip, headline, summary, link, own, kind = *_read_html(text, name), "html"
     else:
-        strip, headline, summary, link, kind = *_read_text(text), "text"
+        strip, headline, summary, link, own, kind = *_read_text(text), "text"
     if not strip.items and headline is None:
         why = "no ticker strip and no headline found"
         if strip.problems:
             why += f" ({'; '.join(strip.problems)})"
         raise NotAPage(f"{name}: not a news page: {why}")
-    return ParsedPage(name, kind, strip.items, headline, summary, link, strip.as_of, strip.problems)
+    if headline is None:
+        own = None  # a home page: its dates are those of other articles
+    return ParsedPage(name, kind, strip.items, headline, summary, link, strip.as_of, strip.problems,
+                      own.moment if own else None, own.day_only if own else False, own.where if own else None)
 
 
 def decode_page(body: bytes, name: str, content_type: str | None = None) -> tuple[str, bool]:
@@ -165,47 +183,66 @@ def looks_tabular(lines: Sequence[str]) -> bool:
     return any(len({row.count(sep) for row in rows[:3]}) == 1 and rows[0].count(sep) >= 2 for sep in ",;\t|")
 
 
-def _read_text(text: str) -> tuple[Strip, str | None, str, None]:
+def _read_text(text: str) -> tuple[Strip, str | None, str, None, PageTime | None]:
     lines = text.splitlines()
     strip = find_strip(lines, infer_layout=True)
     at = next((i for i, line in enumerate(lines) if i not in strip.lines and headline_like(line.strip())),
               None)
     if at is None or len(lines[at].strip()) > MAX_HEADLINE:
-        return strip, None, "", None
+        return strip, None, "", None, None
     if not strip.items and looks_tabular(lines):
-        return strip, None, "", None   # a data file, not a page
+        return strip, None, "", None, None   # a data file, not a page
+    own, own_line = _text_time(lines, at, strip.lines)
     paragraph: list[str] = []
-    for line in lines[at + 1:]:
+    for index in range(at + 1, len(lines)):
+        line = lines[index]
+        if index == own_line:
+            continue  # the page's date line: no part of the summary
         if line.strip():
             paragraph.append(line.strip())
         elif paragraph:
             break
-    summary = " ".join(paragraph)
+    summary = decode_entities(" ".join(paragraph))
     summary = summary if sentence_like(summary) and not _CODE_CHARS.search(summary) else ""
     if not strip.items and len(summary.split()) < MIN_BODY_WORDS:
-        return strip, None, "", None   # without a strip, a page needs an article: a headline and its body
-    return strip, " ".join(lines[at].split()), summary, None
+        return strip, None, "", None, None   # without a strip, a page needs an article: a headline and its body
+    return strip, decode_entities(" ".join(lines[at].split())), summary, None, own
+
+
+def _text_time(lines: list[str], at: int, strip_lines: frozenset[int]) -> tuple[PageTime | None, int | None]:
+    """The page time a full date-and-time line next to the headline (line `at`) states, and
+    that line's index: the nearest of the PAGE_TIME_LINES non-blank lines before and after it."""
+    before = [i for i in range(at - 1, -1, -1) if lines[i].strip() and i not in strip_lines][:PAGE_TIME_LINES]
+    after = [i for i in range(at + 1, len(lines)) if lines[i].strip()][:PAGE_TIME_LINES]
+    for index in sorted(before + after, key=lambda i: (abs(i - at), i)):
+        own = text_page_time(lines[index].strip())
+        if own is not None:
+            return own, index
+    return None, None
 
 
 # -- HTML pages ---------------------------------------------------------------------------------
 
-def _read_html(text: str, name: str) -> tuple[Strip, str | None, str, str | None]:
+def _read_html(text: str, name: str) -> tuple[Strip, str | None, str, str | None, PageTime | None]:
     try:
         root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text))
     except (etree.ParserError, ValueError) as exc:
         raise NotAPage(f"{name}: not a news page (HTML that cannot be parsed: {exc})") from None
+    own = html_page_time(root)   # before the scripts go: JSON-LD is a script
     etree.strip_elements(root, *_DROP, with_tail=False)
     heading = next((h for h in root.iter("h1") if _element_text(h)), None)
-    headline = _element_text(heading) if heading is not None else _meta(root, "og:title")
+    headline = _element_text(heading) if heading is not None else decode_entities(_meta(root, "og:title"))
     summary = ""
     if heading is not None:
         summary = next((t for p in heading.xpath("following::p") if sentence_like(t := _element_text(p))), "")
     if not summary and headline:
-        summary = _meta(root, "og:description") or _meta(root, "description") or ""
+        summary = decode_entities(_meta(root, "og:description") or _meta(root, "description") or "")
     link = next((safe_link(e.get("href")) for e in root.xpath("//link[@rel='canonical'][@href]")), None) \
         or safe_link(_meta(root, "og:url"))
+    if own is None:
+        own = article_time(root, heading)
     strip = find_strip(_html_lines(root), infer_layout=False)
-    return strip, headline or None, summary, link
+    return strip, headline or None, summary, link, own
 
 
 def _element_text(element) -> str:

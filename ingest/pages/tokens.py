@@ -68,12 +68,21 @@ class AsOf:
     month: int
     year: int | None = None
 
-    def resolve(self, moment: datetime) -> date:
+    @property
+    def text(self) -> str:
+        """The label's date as written, normalised: `17.03`, `17.03.2018`."""
+        return f"{self.day:02d}.{self.month:02d}" + (f".{self.year}" if self.year is not None else "")
+
+    def resolve(self, moment: datetime | None) -> date | None:
         """The date meant, for a page shown at `moment`: the written year, else the latest such
         date at most AHEAD_DAYS after the moment's date (a rate is announced the day before it
-        applies, and a page's clock may run ahead of UTC)."""
+        applies, and a page's clock may run ahead of UTC). None when the year is not written and
+        no moment is known (`moment` None: never guess a year from a time that was itself
+        inferred, such as a file's modification time)."""
         if self.year is not None:
             return date(self.year, self.month, self.day)
+        if moment is None:
+            return None
         latest = moment.date() + timedelta(days=AHEAD_DAYS)
         for year in range(latest.year, latest.year - 9, -1):  # 29.02 needs a leap year
             try:

@@ -22,6 +22,7 @@ from xml.sax import SAXParseException
 import feedparser
 
 from ingest.clean import entry_time, html_to_text, safe_link
+from ingest.headline_times import FUTURE_SLACK, day_start, in_the_future, settle_time, without_day, written_date
 from ingest.sources.base import (
     FeedState,
     FetchPlan,
@@ -172,9 +173,12 @@ def declares_entities(body: bytes, headers: Mapping[str, str] | None = None) -> 
 def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetched: datetime) -> ParsedFeed:
     """Headlines of a feed document. `headers` are the HTTP response headers (lower-case names;
     they carry the charset, and `content-location` is the base of relative links); `source` is the
-    feed's name; `fetched` (aware) stands in for entries without a usable time. Raise
-    PermanentError for documents that declare XML entities, MalformedResponse when the body holds
-    no feed at all; a partly readable feed gives what parsed plus a problem."""
+    feed's name; `fetched` (aware) stands in for entries without a usable time (marked
+    time_inferred) and for entries dated more than FUTURE_SLACK after it (marked too, and
+    counted in a problem). An entry dated without a time of day (`<dc:date>2026-07-26</dc:date>`)
+    is published at 00:00 UTC of that date with `day_precision`. Raise PermanentError for
+    documents that declare XML entities, MalformedResponse when the body holds no feed at all;
+    a partly readable feed gives what parsed plus a problem."""
     fetched = _utc(fetched)
     headers = dict(headers or {})
     # Relative links are resolved here, not by feedparser: given a base URL it joins one onto
@@ -195,18 +199,18 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
         raise MalformedResponse(f"{label}: no RSS or Atom feed in the document ({_why_not(result, body)})")
 
     headlines: list[Headline] = []
-    untitled = 0
+    untitled = future = 0
     unreadable: list[str] = []
     for entry in entries:
         title = html_to_text(entry.get("title"))
         if not title:
             untitled += 1
             continue
-        published, raw = _published(entry)
+        published, raw, day_only = _published(entry)
         if published is None and raw:
             unreadable.append(raw)
         link = _link(entry.get("link"), base)
-        headlines.append(Headline(
+        headline = Headline(
             source=source,
             guid=_guid(entry, link, title, published),
             title=title,
@@ -215,7 +219,12 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
             summary=html_to_text(entry.get("summary")),
             link=link,
             time_inferred=published is None,
-        ))
+            day_precision=day_only,
+        )
+        if in_the_future(headline):
+            future += 1
+            headline = settle_time(headline)
+        headlines.append(headline)
 
     problems = []
     malformed = _bozo_problem(result, body, len(entries))
@@ -226,6 +235,11 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
     if unreadable:
         problems.append(f"{len(unreadable)} {_entries(len(unreadable))} with an unreadable date "
                         f"(e.g. {unreadable[0]!r}); fetch time used")
+    if future:
+        minutes = int(FUTURE_SLACK.total_seconds() // 60)
+        they = "they were" if future != 1 else "it was"
+        problems.append(f"{future} {_entries(future)} dated more than {minutes} minutes after {they} fetched; "
+                        "fetch time used")
     return ParsedFeed(headlines=headlines, problems=problems)
 
 
@@ -233,9 +247,11 @@ def _entries(count: int) -> str:
     return "entry" if count == 1 else "entries"
 
 
-def _published(entry) -> tuple[datetime | None, str | None]:
-    """The entry's time (published, else updated) and the first raw date string seen.
-    dict.get avoids feedparser's deprecated fallback from 'updated' to 'published'."""
+def _published(entry) -> tuple[datetime | None, str | None, bool]:
+    """The entry's time (published, else updated), the first raw date string seen, and whether
+    the time is a date alone (feedparser reads `2026-07-26` as midnight: the raw string tells).
+    A year or a month alone (`2026-07`) is no usable time. dict.get avoids feedparser's
+    deprecated fallback from 'updated' to 'published'."""
     first_raw = None
     for key in ("published", "updated"):
         raw = dict.get(entry, key)
@@ -243,10 +259,15 @@ def _published(entry) -> tuple[datetime | None, str | None]:
         if not raw and parsed is None:
             continue
         first_raw = first_raw or raw
+        if without_day(raw):
+            continue
+        day = written_date(raw)
+        if day is not None:  # 00:00 UTC of the date written, whatever zone followed it
+            return day_start(day), first_raw, True
         moment = entry_time(raw, parsed)
         if moment is not None:
-            return moment, first_raw
-    return None, first_raw
+            return moment, first_raw, False
+    return None, first_raw, False
 
 
 def _link(raw: str | None, base: str | None) -> str | None:

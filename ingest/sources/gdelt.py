@@ -7,7 +7,9 @@ What GDELT sends, as observed: `{"articles": [{"url", "url_mobile", "title", "se
 "sourcecountry"}, ...]}`; `{}` when nothing matched; refusals as plain text, often with HTTP 200
 ("Please limit requests to one every 5 seconds ...", "The specified phrase is too short"); and
 now and then JSON with invalid backslash escapes in a title (\\' for an apostrophe): the
-backslash is dropped, valid escapes are left alone.
+backslash is dropped, valid escapes are left alone. Titles become plain text with their HTML
+entities decoded, twice-escaped ones (`&amp;#039;`) too (ingest.clean.html_to_text). A seendate
+after the fetch is left to the store's rule (ingest.headline_times: the fetch time, inferred).
 """
 
 from __future__ import annotations
