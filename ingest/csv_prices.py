@@ -3,22 +3,40 @@
 Read as they are: EIA `Date,Price`; yfinance `Ticker.history()` CSVs (`Date` with UTC offsets;
 Dividends/Stock Splits ignored); European-locale CSVs (`;` and decimal comma, detected); the
 three-header-row `yf.download` layout (Price/Ticker/Date); and newsmarks' own export
-`timestamp_utc,instrument,interval,open,high,low,close,volume`.
+`timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags` (and the one from
+before schema version 6, without `known_utc` and `flags`).
 
 Times: ISO 8601 or RFC 822. A time with an offset is converted to UTC; a naive date or
 date-time is taken as UTC (a date alone gives 00:00 UTC).
+
+Daily bars are keyed by trading day (ingest.close_rules): a row's trading day is the date as
+written in its time cell — the local date of a stamp with an offset (`2022-06-15 00:00:00+01:00`
+is 2022-06-15), the date of a naive one — stored as that date at 00:00 UTC. The export of
+newsmarks before schema version 6 stamped daily bars at their exchange's midnight in UTC
+(`2022-06-14T23:00:00Z`): its rows get the nearest UTC midnight. Hourly bars keep their UTC
+instant.
+
+When each close became known (`known`): the file's `known_utc` column where it has one (an empty
+cell: as below); else, for daily bars, by the close rule given (default: the end of the UTC day,
+close_rules.DEFAULT_RULE); an hourly bar's close one hour after its start.
+
+Quality flags: the file's `flags` column where it has one (`jump,ohlc,review:good`, kept as
+given: flags and a user's review), else computed with ingest.bar_quality.flag_bars.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ingest.bar_quality import flag_bars
+from ingest.bar_quality import flag_bars, flags_text, parse_flags
+from ingest.close_rules import DEFAULT_RULE, CloseRule, hourly_known, nearest_midnight
 from ingest.csv_safety import (
     CsvError,
     column,
@@ -42,8 +60,11 @@ CLOSE_ALIASES = ("close", "close/last", "last", "price")
 FALLBACK_CLOSE = ("adj close", "adjusted close")
 VALUE_ALIASES = {"open": ("open",), "high": ("high",), "low": ("low",), "volume": ("volume", "vol", "vol.")}
 SELECTOR_ALIASES = {"instrument": ("instrument", "instrument id"), "interval": ("interval",)}
+EXTRA_ALIASES = {"known": ("known utc",), "flags": ("flags",)}
 MISSING = {"", "nan", "null", "none", "n/a", "na"}
-EXPORT_COLUMNS = ["timestamp_utc", "instrument", "interval", "open", "high", "low", "close", "volume"]
+EXPORT_COLUMNS = ["timestamp_utc", "instrument", "interval", "known_utc", "open", "high", "low", "close", "volume",
+                  "flags"]
+IMPORT_COLUMNS = [*BAR_COLUMNS, "review"]
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _DATE_ONLY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")
 
@@ -52,12 +73,18 @@ _DATE_ONLY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")
 class PriceImport:
     """Bars read from a CSV file.
 
-    bars: BAR_COLUMNS, sorted by ts (UTC), flagged with `flag_bars`.
+    bars: BAR_COLUMNS and `review` (a user's verdict 'bad'/'good' from the file's `flags`
+    column, else None: to be applied after the bars are written, see Store.import_bars), sorted
+    by ts (UTC); daily bars at their trading day (00:00 UTC).
     skipped: (line, reason) of rows left out with skip_bad=True.
     interval_guess: '1d' or '1h' (from the file's interval column, else from the spacing of the
     times), or None when it can't tell.
     instrument / interval: the value of the file's instrument / interval column, if it has one.
-    columns: role (time, open, high, low, close, volume, ...) → the file's column name used.
+    columns: role (time, open, high, low, close, volume, known, flags, ...) → the file's column used.
+    read_as: the interval the times were read as ('1d': trading days; '1h': UTC instants).
+    close_rule: the close rule that gave daily bars their `known` (None for hourly bars).
+    known_given: how many bars took `known` from the file's known_utc column (the others: by
+    `close_rule`, or an hour after an hourly bar's start).
     """
 
     bars: pd.DataFrame
@@ -68,21 +95,37 @@ class PriceImport:
     columns: dict[str, str] = field(default_factory=dict)
     delimiter: str = ","
     decimal: str = "."
+    read_as: str = "1d"
+    close_rule: CloseRule | None = None
+    known_given: int = 0
+
+    @property
+    def reviews(self) -> int:
+        """How many bars carry a user's verdict from the file."""
+        return int(self.bars["review"].notna().sum())
 
 
 def read_prices_csv(path: str | Path, *, delimiter: str | None = None, decimal: str | None = None,
                     skip_bad: bool = False, instrument: str | None = None,
-                    interval: str | None = None, close_column: str | None = None) -> PriceImport:
+                    interval: str | None = None, close_column: str | None = None,
+                    close_rule: CloseRule | None = None) -> PriceImport:
     """Read price bars from a CSV file; CsvError (naming file, line and problem) when it can't.
 
     delimiter / decimal: detected when None (decimal comma when number cells hold `,` but no `.`).
-    skip_bad: leave out rows with a bad time or number, a missing close or a repeated time, and
-    list them in `.skipped`, instead of raising. instrument / interval: when the file has an
-    `instrument` (or `interval`) column, keep only the rows with this value; required when the
-    file holds several. Without such a column they are not used. close_column: the column to
-    read as close (matched case-insensitively), e.g. `usd_rub`, instead of the usual names."""
+    skip_bad: leave out rows with a bad time or number, a missing close or a repeated time (a
+    repeated trading day for daily bars), and list them in `.skipped`, instead of raising.
+    instrument / interval: when the file has an `instrument` (or `interval`) column, keep only the
+    rows with this value; required when the file holds several. Without an instrument column
+    `instrument` is not used; without an interval column `interval` says what the bars are
+    (default: guessed from the spacing of the times, else daily when every time is a midnight as
+    written, else hourly), and a file whose times are spaced otherwise is refused.
+    close_column: the column to read as close (matched case-insensitively), e.g. `usd_rub`,
+    instead of the usual names. close_rule: when daily closes became known, for the rows without
+    a known_utc cell (default: close_rules.DEFAULT_RULE, the end of the UTC day)."""
     if decimal not in (None, ".", ","):
         raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
+    if interval is not None and interval not in INTERVALS:
+        raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVALS)})")
     table = read_records(path, delimiter)
     name = table.name
     header, body, lines = _header(table.records, table.lines, name)
@@ -112,18 +155,122 @@ def read_prices_csv(path: str | Path, *, delimiter: str | None = None, decimal: 
         values[role], bad = _numbers(cells[role], decimal, required=role == "close")
         for i, why in bad:
             problems.setdefault(i, f"{role} {why}")
+    known = _known_cells(body, roles, problems)
+    flags, reviews = _flag_cells(body, roles, problems)
+    guess = _guess_interval(times.dropna().sort_values(), [raw_times[i] for i in np.flatnonzero(times.notna())])
+    read_as = _read_as(chosen["interval"], interval, guess, name)
+    if read_as is None:
+        read_as = "1d" if _all_midnights(raw_times, times) else "1h"
+    if read_as == "1d":
+        keys = nearest_midnight(times) if _old_export(roles, header) else _trading_days(raw_times, times)
+    else:
+        keys = times
     keep = np.ones(len(body), dtype=bool)
     skipped = _settle(problems, lines, keep, skip_bad, name)
-    _duplicates(times, lines, keep, skipped, skip_bad, name)
+    _duplicates(keys, lines, keep, skipped, skip_bad, name, daily=read_as == "1d")
     skipped.sort()
-    bars = pd.DataFrame({"ts": times[keep].reset_index(drop=True),
-                         **{role: values[role][keep] for role in ("open", "high", "low", "close", "volume")}})
+    rows = np.flatnonzero(keep)
+    bars = pd.DataFrame({"ts": keys.iloc[rows].reset_index(drop=True).dt.as_unit("ns"),
+                         "known": known.iloc[rows].reset_index(drop=True),
+                         **{role: values[role][keep] for role in ("open", "high", "low", "close", "volume")},
+                         "flag": [flags[i] for i in rows], "review": [reviews[i] for i in rows]})
     bars = bars.sort_values("ts", kind="stable").reset_index(drop=True)
-    bars["flag"] = flag_bars(bars)
-    guess = chosen["interval"] or _guess_interval(bars["ts"], [raw_times[i] for i in np.flatnonzero(keep)])
+    given = int(bars["known"].notna().sum())
+    rule = (close_rule or DEFAULT_RULE) if read_as == "1d" else None
+    if given < len(bars):
+        missing = bars["known"].isna()
+        by_rule = rule.known(bars["ts"][missing]) if rule is not None else hourly_known(bars["ts"][missing])
+        bars.loc[missing, "known"] = by_rule.dt.as_unit("ns")
+    bars["known"] = pd.to_datetime(bars["known"], utc=True).dt.as_unit("ns")
+    if "flags" not in roles:
+        bars["flag"] = flag_bars(bars)
+    for column_name in ("flag", "review"):
+        bars[column_name] = bars[column_name].astype(object).where(bars[column_name].notna(), None)
     used = {role: header[index] for role, index in roles.items()}
-    return PriceImport(bars[BAR_COLUMNS], skipped, guess, chosen["instrument"], chosen["interval"], used,
-                       table.delimiter, decimal)
+    return PriceImport(bars[IMPORT_COLUMNS], skipped, chosen["interval"] or guess, chosen["instrument"],
+                       chosen["interval"], used, table.delimiter, decimal, read_as, rule, given)
+
+
+def _read_as(column_value: str | None, wanted: str | None, guess: str | None, name: str) -> str | None:
+    """The interval the times are read as: the file's interval column, else the one asked for
+    (refused when the spacing of the times says otherwise), else the guess; None: not known yet."""
+    if column_value is not None:
+        return column_value
+    if wanted is not None:
+        if guess is not None and guess != wanted:
+            spaced = "about an hour" if guess == "1h" else "a day or more"
+            raise CsvError(f"{name}: the rows are {spaced} apart ({guess} bars), not {wanted} bars; "
+                           f"import them as {guess}")
+        return wanted
+    return guess
+
+
+def _old_export(roles: dict[str, int], header: list[str]) -> bool:
+    """newsmarks' own export from before schema version 6: `timestamp_utc,instrument,interval,...`
+    without known_utc, daily bars stamped at their exchange's midnight in UTC."""
+    return ("time" in roles and normalise_name(header[roles["time"]]) == "timestamp utc"
+            and "instrument" in roles and "interval" in roles and "known" not in roles)
+
+
+def _written(cell: str) -> datetime | None:
+    """The date and clock as written in a time cell (its offset, if any, dropped), or None."""
+    text = cell.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return moment.replace(tzinfo=None)
+
+
+def _trading_days(raw: list[str], times: pd.Series) -> pd.Series:
+    """Each row's trading day: the date as written in its time cell, at 00:00 UTC (the UTC date
+    where the cell cannot be read as written; NaT where the time is bad)."""
+    days: list[date | None] = []
+    for cell, moment in zip(raw, times, strict=True):
+        if pd.isna(moment):
+            days.append(None)
+            continue
+        written = _written(cell)
+        days.append(written.date() if written is not None else moment.date())
+    return pd.Series(pd.to_datetime(days, utc=True), dtype="datetime64[ns, UTC]")
+
+
+def _all_midnights(raw: list[str], times: pd.Series) -> bool:
+    """Whether every readable time is a midnight as written (a date alone, or 00:00 local)."""
+    written = [_written(cell) for cell, moment in zip(raw, times, strict=True) if not pd.isna(moment)]
+    return all(w is not None and (w.hour, w.minute, w.second, w.microsecond) == (0, 0, 0, 0) for w in written)
+
+
+def _known_cells(body, roles, problems: dict[int, str]) -> pd.Series:
+    """The known_utc column (UTC; NaT where absent or empty); a bad cell is a problem of its row."""
+    if "known" not in roles:
+        return pd.Series(pd.NaT, index=range(len(body)), dtype="datetime64[ns, UTC]")
+    cells = [c.strip() for c in column(body, roles["known"])]
+    times, bad = parse_times(cells)
+    for i, problem in enumerate(bad):
+        if problem is not None and cells[i].lower() not in MISSING:
+            problems.setdefault(i, f"known_utc {problem}")
+    empty = np.array([c.lower() in MISSING for c in cells], dtype=bool)
+    return times.where(~empty).reset_index(drop=True)
+
+
+def _flag_cells(body, roles, problems: dict[int, str]) -> tuple[list[str | None], list[str | None]]:
+    """The flags column as (flag, review) per row (None, None without one)."""
+    if "flags" not in roles:
+        return [None] * len(body), [None] * len(body)
+    flags, reviews = [], []
+    for i, cell in enumerate(column(body, roles["flags"])):
+        try:
+            flag, review = parse_flags(restore_cell(cell.strip()))
+        except ValueError as exc:
+            problems.setdefault(i, f"flags: {exc}")
+            flag, review = None, None
+        flags.append(flag)
+        reviews.append(review)
+    return flags, reviews
 
 
 def _header(records: list[list[str]], lines: list[int], name: str):
@@ -168,6 +315,7 @@ def _roles(header: list[str], name: str, close_column: str | None) -> dict[str, 
     roles["close"] = close
     roles.update(find_columns(header, VALUE_ALIASES))
     roles.update(find_columns(header, SELECTOR_ALIASES))
+    roles.update(find_columns(header, EXTRA_ALIASES))
     return roles
 
 
@@ -244,20 +392,21 @@ def _settle(problems: dict[int, str], lines: list[int], keep: np.ndarray, skip_b
     return [(lines[i], why) for i, why in problems.items()]
 
 
-def _duplicates(times: pd.Series, lines: list[int], keep: np.ndarray, skipped: list, skip_bad: bool,
-                name: str) -> None:
-    """A time seen twice: CsvError naming both lines, or (skip_bad) the later row skipped."""
+def _duplicates(keys: pd.Series, lines: list[int], keep: np.ndarray, skipped: list, skip_bad: bool,
+                name: str, daily: bool) -> None:
+    """A time (daily bars: a trading day) seen twice: CsvError naming both lines, or (skip_bad)
+    the later row skipped."""
     rows = np.flatnonzero(keep)
-    kept_times = times.iloc[rows]
-    repeated = kept_times.duplicated(keep="first").to_numpy()
+    kept = keys.iloc[rows]
+    repeated = kept.duplicated(keep="first").to_numpy()
     if not repeated.any():
         return
     first_line: dict[pd.Timestamp, int] = {}
-    for row, moment in zip(rows, kept_times, strict=True):
+    for row, moment in zip(rows, kept, strict=True):
         first_line.setdefault(moment, lines[row])
-    for row, moment in zip(rows[repeated], kept_times[repeated], strict=True):
-        stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-        why = f"duplicate time {stamp} (also on line {first_line[moment]})"
+    for row, moment in zip(rows[repeated], kept[repeated], strict=True):
+        what = f"trading day {moment:%Y-%m-%d}" if daily else f"time {moment:%Y-%m-%dT%H:%M:%SZ}"
+        why = f"duplicate {what} (also on line {first_line[moment]})"
         if not skip_bad:
             raise CsvError(f"{name} line {lines[row]}: {why}")
         keep[row] = False
@@ -278,21 +427,41 @@ def _guess_interval(ts: pd.Series, raw: list[str]) -> str | None:
 
 
 def prices_to_csv(frame: pd.DataFrame) -> str:
-    """CSV text `timestamp_utc,instrument,interval,open,high,low,close,volume` from a frame like
-    `Store.bars()` returns (instrument_id, interval, ts, open, high, low, close, volume; other
-    columns ignored). Times as `2022-03-01T00:00:00Z`; numbers written so that they read back
-    as the same floats (empty cell for NaN); text cells formula-neutralised; `\\n` line ends."""
+    """CSV text `timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags` from
+    a frame like `Store.bars()` returns (instrument_id, interval, ts, known, open, high, low, close,
+    volume, flag, review; other columns ignored; known, flag and review optional). Times as
+    `2022-03-01T00:00:00Z` (a daily bar: its trading day); known_utc empty while a close is
+    provisional (NaT); flags as `flags_text` writes them (`ohlc,jump,review:good`); numbers written
+    so that they read back as the same floats (empty cell for NaN); text cells formula-neutralised;
+    `\\n` line ends. read_prices_csv reads it back into the same bars."""
     missing = [c for c in ("instrument_id", "interval", "ts", "close") if c not in frame.columns]
     if missing:
         raise ValueError(f"bars frame lacks column(s) {', '.join(missing)}")
     n = len(frame)
     stamps = iso_utc(frame["ts"])
+    known = _iso_or_empty(frame["known"]) if "known" in frame.columns else [""] * n
+    flags = [flags_text(_text(f), _text(r)) for f, r in zip(
+        frame["flag"].tolist() if "flag" in frame.columns else [None] * n,
+        frame["review"].tolist() if "review" in frame.columns else [None] * n, strict=True)]
     numbers = {c: [format_number(v) for v in frame[c].tolist()] if c in frame.columns else [""] * n
                for c in ("open", "high", "low", "close", "volume")}
     rows = (
-        [stamps[i], neutralise_cell(str(inst)), neutralise_cell(str(ivl)), numbers["open"][i],
-         numbers["high"][i], numbers["low"][i], numbers["close"][i], numbers["volume"][i]]
+        [stamps[i], neutralise_cell(str(inst)), neutralise_cell(str(ivl)), known[i], numbers["open"][i],
+         numbers["high"][i], numbers["low"][i], numbers["close"][i], numbers["volume"][i], flags[i]]
         for i, (inst, ivl) in enumerate(zip(frame["instrument_id"].tolist(), frame["interval"].tolist(),
                                             strict=True))
     )
     return write_csv(EXPORT_COLUMNS, rows)
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _iso_or_empty(times: pd.Series) -> list[str]:
+    """iso_utc of each time, an empty cell for NaT."""
+    present = times.notna().to_numpy()
+    out = [""] * len(times)
+    for index, text in zip(np.flatnonzero(present), iso_utc(times[present]), strict=True):
+        out[index] = text
+    return out

@@ -10,6 +10,8 @@ from ingest.sources import build_sources
 from ingest.sources.base import PriceSource
 from ingest.store import Store
 
+FLAGGED_WIDTH = 18
+
 
 def _when(value) -> str:
     if value is None:
@@ -23,23 +25,79 @@ def _when(value) -> str:
 
 
 def status_rows(store: Store, config: Config) -> list[dict]:
-    """One dict per source unit (configured ones first, then ones only seen in past runs)."""
+    """One dict per source unit (configured ones first, then ones only seen in past runs). A
+    price unit's `flagged` says how many of its bars are bad (kept out of returns) and how many
+    carry a warning (`7 bad, 397 ohlc`; '-' for none); other units' is empty."""
     runs = store.latest_runs()
     bars = {(r.instrument_id, r.interval): r for r in store.bar_extents().itertuples()}
     heads = {r.source: r for r in store.headline_extents().itertuples()}
+    flagged = flag_summaries(store.flag_counts())
     rows = []
     units = build_sources(config)
     keys = [u.key for u in units]
     for unit in units:
         if isinstance(unit, PriceSource):
             extent = bars.get((unit.instrument.id, unit.interval))
+            row = _row(unit.key, runs.get(unit.key), extent, configured=True)
+            row["flagged"] = flagged.get((unit.instrument.id, unit.interval), "-")
         else:
-            extent = heads.get(unit.feed.name)
-        rows.append(_row(unit.key, runs.get(unit.key), extent, configured=True))
+            row = _row(unit.key, runs.get(unit.key), heads.get(unit.feed.name), configured=True)
+        rows.append(row)
     for key in sorted(set(runs) - set(keys)):
-        row = _row(key, runs[key], _on_demand_extent(key, heads), configured=False)
-        rows.append(row | {"on_demand": _on_demand(key)})
+        on_demand = _on_demand(key)
+        price = _price_key(key) if not on_demand else None
+        extent = bars.get(price) if price is not None else _on_demand_extent(key, heads)
+        row = _row(key, runs[key], extent, configured=False) | {"on_demand": on_demand}
+        if price is not None:
+            row["flagged"] = flagged.get(price, "-")
+        rows.append(row)
     return rows
+
+
+def _price_key(key: str) -> tuple[str, str] | None:
+    """(instrument, interval) of a price unit's key ('yahoo:brent:1d'), else None."""
+    parts = key.split(":")
+    if len(parts) == 3 and parts[0] in ("yahoo", "cbr") and parts[2] in ("1d", "1h"):
+        return parts[1], parts[2]
+    return None
+
+
+def flag_summaries(counts) -> dict[tuple[str, str], str]:
+    """Per (instrument, interval), from Store.flag_counts(): '7 bad, 397 ohlc' — the bars kept out
+    of returns (by their flags or a user's review), the other bars with a warning flag, and the
+    bars a user's review:good keeps in although their flags say bad."""
+    from ingest.bar_quality import is_bad
+
+    totals: dict[tuple[str, str], list[int]] = {}
+    for instrument_id, interval, flag, review, bars in counts[
+            ["instrument_id", "interval", "flag", "review", "bars"]].itertuples(index=False):
+        flag = flag if isinstance(flag, str) and flag else None
+        review = review if isinstance(review, str) and review else None
+        total = totals.setdefault((instrument_id, interval), [0, 0, 0])
+        if is_bad(flag, review):
+            total[0] += int(bars)
+            continue
+        if flag and "ohlc" in flag.split(","):
+            total[1] += int(bars)
+        if review == "good" and is_bad(flag):
+            total[2] += int(bars)
+    out = {}
+    for key, (bad, warned, kept) in totals.items():
+        parts = [f"{bad:,} bad"] if bad else []
+        parts += [f"{warned:,} ohlc"] if warned else []
+        parts += [f"{kept:,} good by review"] if kept else []
+        out[key] = ", ".join(parts) or "-"
+    return out
+
+
+def migration_lines(report: dict | None) -> list[str]:
+    """What the latest migration that changed data did, for the status report:
+    `schema v6 (migrated 2026-12-02 08:30 UTC): 938 duplicate daily bars merged ...`, one note a
+    line (the later ones aligned under the first); none without notes."""
+    if not report or not report.get("notes"):
+        return []
+    head = f"schema v{report.get('version', '?')} (migrated {report.get('at', '?')}): "
+    return [(head if i == 0 else " " * len(head)) + str(note) for i, note in enumerate(report["notes"])]
 
 
 def _on_demand(key: str) -> bool:
@@ -74,18 +132,22 @@ def _row(key: str, run: dict | None, extent, configured: bool) -> dict:
 
 
 def status_lines(store: Store, config: Config) -> list[str]:
-    """The status report as text lines."""
+    """The status report as text lines: the store, its row counts, what the latest migration did
+    (when it left notes), then a line per source unit."""
     counts = store.counts()
     lines = [
         f"store: {store.engine.url.render_as_string(hide_password=True)}",
         f"rows: {counts['price_bars']} price bars, {counts['headlines']} headlines, "
         f"{counts['ticker_snapshots']} ticker snapshots",
+        *migration_lines(store.migration_report()),
         "",
-        f"{'source':<32} {'last run (UTC)':<16}  {'result':<12} {'new':>6}  {'newest (UTC)':<16} {'rows':>8}  error",
+        f"{'source':<32} {'last run (UTC)':<16}  {'result':<12} {'new':>6}  {'newest (UTC)':<16} {'rows':>8}  "
+        f"{'flagged':<{FLAGGED_WIDTH}}  error",
     ]
     for row in status_rows(store, config):
         name = row["source"] + ("" if row["configured"] else
                                 " (on demand)" if row.get("on_demand") else " (not configured)")
         lines.append(f"{name:<32} {row['last_run']:<16}  {row['result']:<12} {row['new']:>6}  "
-                     f"{row['newest']:<16} {row['rows']:>8}  {row['error']}".rstrip())
+                     f"{row['newest']:<16} {row['rows']:>8}  {row.get('flagged', ''):<{FLAGGED_WIDTH}}  "
+                     f"{row['error']}".rstrip())
     return lines

@@ -30,7 +30,7 @@ def run(tmp_path, monkeypatch, store_url):
 
 @pytest.mark.parametrize("command", ["refresh", "backfill", "backfill-news", "schedule", "status", "import-prices",
                                      "import-headlines", "snapshot", "export", "retag", "migrate-store", "serve",
-                                     "study"])
+                                     "study", "flag-bar", "delete"])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(newsmarks_cli(), [command, "--help"])
     assert result.exit_code == 0
@@ -48,9 +48,11 @@ def test_import_prices_then_again_adds_nothing(run, shared_data):
     path = str(shared_data / "brent-daily.csv")
     first = run("import-prices", path, "--instrument", "brent")
     assert first.exit_code == 0
-    assert first.output == f"{path}: 9958 new, 0 updated, 0 unchanged bars for brent 1d\n"
+    assert first.output == f"{path}: 9958 new, 0 updated, 0 unchanged bars for brent 1d; closes known by 19:30 " \
+        "Europe/London\n"
     second = run("import-prices", path, "--instrument", "brent")
-    assert second.output == f"{path}: 0 new, 0 updated, 9958 unchanged bars for brent 1d\n"
+    assert second.output == f"{path}: 0 new, 0 updated, 9958 unchanged bars for brent 1d; closes known by 19:30 " \
+        "Europe/London\n"
 
 
 def test_bad_rows_store_nothing_and_name_the_line(run, tmp_path):
@@ -63,7 +65,8 @@ def test_bad_rows_store_nothing_and_name_the_line(run, tmp_path):
     skipped = run("import-prices", str(path), "--instrument", "brent", "--skip-bad")
     assert skipped.exit_code == 0
     assert skipped.stderr == "skipped line 3: close 'abc' is not a number\n"
-    assert skipped.stdout == f"{path}: 1 new, 0 updated, 0 unchanged bars for brent 1d; 1 rows skipped\n"
+    assert skipped.stdout == (f"{path}: 1 new, 0 updated, 0 unchanged bars for brent 1d; closes known by 19:30 "
+                              "Europe/London; 1 rows skipped\n")
 
 
 def test_unknown_instrument(run, shared_data):
@@ -76,14 +79,15 @@ def test_unknown_instrument(run, shared_data):
 def test_semicolon_decimal_comma_file_imports_as_it_is(run, shared_data):
     path = str(shared_data / "yahoo" / "USDRUB=X_1d_semicolon-decimalcomma_2016-2026.csv")
     result = run("import-prices", path, "--instrument", "usd_rub_mkt")
-    assert result.output == f"{path}: 2602 new, 0 updated, 0 unchanged bars for usd_rub_mkt 1d\n"
+    assert result.output == (f"{path}: 2602 new, 0 updated, 0 unchanged bars for usd_rub_mkt 1d; closes known by "
+                             "24:00 Europe/London\n")
     exported = run("export", "prices", "--instrument", "usd_rub_mkt", "--start", "2026-01-16")
     assert exported.output == (
-        "timestamp_utc,instrument,interval,open,high,low,close,volume\n"
-        "2026-01-16T00:00:00Z,usd_rub_mkt,1d,78.24578094482422,78.2552490234375,77.72673034667969,"
-        "78.2450942993164,0\n"
-        "2026-01-19T00:00:00Z,usd_rub_mkt,1d,77.9000015258789,78.28500366210938,77.4000015258789,"
-        "77.63500213623047,0\n")
+        "timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags\n"
+        "2026-01-16T00:00:00Z,usd_rub_mkt,1d,2026-01-17T00:00:00Z,78.24578094482422,78.2552490234375,"
+        "77.72673034667969,78.2450942993164,0,\n"
+        "2026-01-19T00:00:00Z,usd_rub_mkt,1d,2026-01-20T00:00:00Z,77.9000015258789,78.28500366210938,"
+        "77.4000015258789,77.63500213623047,0,\n")
 
 
 def test_export_import_round_trip(run, shared_data, tmp_path):
@@ -100,7 +104,7 @@ def test_export_import_round_trip(run, shared_data, tmp_path):
     bars = read_prices_csv(prices, instrument="usd_rub_mkt", interval="1d").bars
     copy.write_bars("usd_rub_mkt", "1d", "import", bars, utc(2026, 1, 1))
     copy.write_headlines(read_headlines_csv(heads, fetched=utc(2026, 1, 1)).headlines)
-    columns = ["instrument_id", "interval", "ts", "open", "high", "low", "close", "volume", "flag"]
+    columns = ["instrument_id", "interval", "ts", "known", "open", "high", "low", "close", "volume", "flag", "review"]
     assert copy.bars()[columns].equals(original.bars()[columns])
     head_columns = ["source", "guid", "title", "summary", "link", "published", "time_inferred"]
     assert copy.headlines()[head_columns].equals(original.headlines()[head_columns])
@@ -177,7 +181,7 @@ def test_study_prints_the_statistics_and_writes_events(run, shared_data, tmp_pat
                         f"p = {expected.p_1:.4f}")
     assert lines[5].endswith(f"p = {expected.placebo_p:.4f} for the mean absolute move at +5")
     rows = out.read_text(encoding="utf-8").splitlines()
-    assert rows[0] == ("event_time_utc,bar_time_utc,first_headline,first_headline_id,n_headlines,"
+    assert rows[0] == ("event_time_utc,bar_time_utc,bar_known_utc,first_headline,first_headline_id,n_headlines,"
                        "k-5,k-4,k-3,k-2,k-1,k+0,k+1,k+2,k+3,k+4,k+5")
     assert len(rows) == expected.n_events + 1
     assert result.stderr == f"{expected.n_events} events written to {out}\n"

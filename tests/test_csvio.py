@@ -69,10 +69,13 @@ def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 def test_brent_eia_date_price(shared_data):
     result = read_prices_csv(shared_data / "brent-daily.csv")
     bars = result.bars
-    assert list(bars.columns) == BAR_COLUMNS
-    assert str(bars["ts"].dtype) == "datetime64[ns, UTC]"
+    assert list(bars.columns) == [*BAR_COLUMNS, "review"]
+    assert str(bars["ts"].dtype) == str(bars["known"].dtype) == "datetime64[ns, UTC]"
     assert len(bars) == 9958 and result.skipped == []
-    assert result.interval_guess == "1d"
+    assert result.interval_guess == result.read_as == "1d"
+    # no close rule given: known at the end of the UTC day (close_rules.DEFAULT_RULE)
+    assert (bars["known"] == bars["ts"] + pd.Timedelta(days=1)).all() and result.known_given == 0
+    assert bars["review"].isna().all()
     assert result.columns == {"time": "Date", "close": "Price"}
     assert_bar(bars, "1987-05-20T00:00:00Z", NAN, NAN, NAN, 18.63, NAN, None)
     assert_bar(bars, "2026-08-18T00:00:00Z", NAN, NAN, NAN, 95.29, NAN, None)
@@ -93,22 +96,25 @@ def test_rub_yfinance_history_offsets_to_utc(shared_data):
     assert len(bars) == 5348
     assert result.columns == {"time": "Date", "close": "Close", "open": "Open", "high": "High",
                               "low": "Low", "volume": "Volume"}  # Dividends, Stock Splits ignored
-    # 2022-06-15 00:00:00+01:00 (London summer time) is 23:00 UTC the day before.
-    assert_bar(bars, "2022-06-14T23:00:00Z", 58.34000015258789, 58.84000015258789, 55.55699920654297,
+    # 2022-06-15 00:00:00+01:00 (London summer time) is the trading day 2022-06-15, at 00:00 UTC
+    assert_bar(bars, "2022-06-15T00:00:00Z", 58.34000015258789, 58.84000015258789, 55.55699920654297,
                58.34000015258789, 0.0, None)
     assert_bar(bars, "2016-01-06T00:00:00Z", 74.02749633789062, 74.02749633789062, 74.02749633789062,
-               0.7161999940872192, 0.0, "ohlc,jump")
+               0.7161999940872192, 0.0, "range,jump")
     assert_bar(bars, "2023-03-16T00:00:00Z", 76.06500244140625, 77.03849792480469, 75.760498046875,
-               5.0, 0.0, "ohlc,jump")
-    assert int(bars["flag"].str.contains("ohlc").fillna(False).sum()) == 404
+               5.0, 0.0, "range,jump")
+    # the 404 bars whose open or close lies outside their range: 7 far outside (bad), 397 a hair
+    assert int(bars["flag"].str.contains("ohlc").fillna(False).sum()) == 397
+    assert int(bars["flag"].str.contains("range").fillna(False).sum()) == 7
 
 
 def test_brent_futures_new_york_offsets(shared_data):
     bars = read_prices_csv(shared_data / "yahoo" / "BZ=F_1d_yfinance-history_2017-2022.csv").bars
     assert len(bars) == 1257
-    assert_bar(bars, "2017-11-09T05:00:00Z", 63.5, 64.23999786376953, 63.27000045776367,
+    # 2017-11-09 00:00:00-05:00 and 2018-06-15 00:00:00-04:00: their trading days, at 00:00 UTC
+    assert_bar(bars, "2017-11-09T00:00:00Z", 63.5, 64.23999786376953, 63.27000045776367,
                63.93000030517578, 24929.0, None)
-    assert_bar(bars, "2018-06-15T04:00:00Z", 76.55000305175781, 76.91000366210938, 73.06999969482422,
+    assert_bar(bars, "2018-06-15T00:00:00Z", 76.55000305175781, 76.91000366210938, 73.06999969482422,
                73.44000244140625, 30144.0, None)
 
 
@@ -182,8 +188,7 @@ def test_bom_crlf_blank_rows_offsets_and_duplicates_by_line():
 def test_duplicate_date_names_both_lines():
     with pytest.raises(CsvError) as error:
         read_prices_csv(FIXTURES / "prices_duplicate.csv")
-    assert str(error.value) == ("prices_duplicate.csv line 4: duplicate time 2022-03-01T00:00:00Z "
-                                "(also on line 2)")
+    assert str(error.value) == "prices_duplicate.csv line 4: duplicate trading day 2022-03-01 (also on line 2)"
     result = read_prices_csv(FIXTURES / "prices_duplicate.csv", skip_bad=True)
     assert result.bars["close"].tolist() == [97.97, 110.93, 112.1]
 
@@ -349,7 +354,8 @@ def test_headline_columns_times_links_and_restored_cells():
         Headline(source=default, guid=stable_guid(default, "Rouble falls", "2022-03-07T12:30:00Z"),
                  title="Rouble falls", published=utc(2022, 3, 7, 12, 30), fetched=FETCHED, link=None),
         Headline(source="Reuters", guid=stable_guid("Reuters", "Title with\nnewline", "2022-03-08T00:00:00Z"),
-                 title="Title with\nnewline", published=utc(2022, 3, 8), fetched=FETCHED, link=None),
+                 title="Title with\nnewline", published=utc(2022, 3, 8), fetched=FETCHED, link=None,
+                 day_precision=True),  # `2022-03-08`: a date alone
         Headline(source="Reuters", guid="http://example.com/x", title="=SUM(A1)",
                  published=utc(2022, 3, 8, 9), fetched=FETCHED, summary="@sum", link="http://example.com/x"),
         Headline(source="Reuters", guid="HTTPS://EXAMPLE.COM/y", title="Sanctions widen",
@@ -401,6 +407,161 @@ def test_reimport_adds_nothing(store_url):
     store.close()
 
 
+# -- headline text and times that can be trusted ----------------------------------------------------
+
+def entity_topics():
+    from ingest.config import Topic
+
+    return [Topic(name="Delhi visit", terms=["Putin's visit"]), Topic(name="Cafes", terms=["café"])]
+
+
+def test_entities_decoded_in_titles_and_summaries_and_tagged_on_the_decoded_text(store_url):
+    from ingest.csv_headlines import unwrap_bytes_literal
+    from ingest.tagging import headline_tagger
+
+    result = read_headlines_csv(FIXTURES / "headlines_entities.csv", fetched=FETCHED)
+    assert [(h.title, h.summary) for h in result.headlines] == [
+        ("Putin's visit to Delhi & what it means", 'Café owners "worried" about prices'),
+        ("Brazil’s real slips", "AT&T keeps its name"),   # unwrapped, then decoded; a bare & stays
+    ]
+    # guids are made from the title as the file writes it: a file imported before decoding is recognised
+    assert [h.guid for h in result.headlines] == [
+        stable_guid("CNA", "Putin&#039;s visit to Delhi &amp;amp; what it means", "2026-05-12T08:00:00Z"),
+        stable_guid("Rio Times", unwrap_bytes_literal("b'Brazil&#8217;s real slips'"), "2026-05-12T09:30:00Z")]
+    tag = headline_tagger(entity_topics())
+    store = Store.open(store_url)
+    assert store.write_headlines(result.headlines, tag=tag).new == 2
+    stored = store.headlines(sort="title")
+    assert stored[["title", "summary", "topics"]].values.tolist() == [
+        ["Brazil’s real slips", "AT&T keeps its name", ""],
+        ["Putin's visit to Delhi & what it means", 'Café owners "worried" about prices', "Cafes;Delhi visit"]]
+    assert store.headlines(query='"Putin\'s visit"')["title"].tolist() == ["Putin's visit to Delhi & what it means"]
+    assert store.headlines(query="café")["title"].tolist() == ["Putin's visit to Delhi & what it means"]
+    store.close()
+
+
+def test_dates_alone_and_future_times(store_url, tmp_path):
+    from dataclasses import replace
+
+    result = read_headlines_csv(FIXTURES / "headlines_dates_future.csv", fetched=FETCHED)
+    guid = {h.title: h.guid for h in result.headlines}
+    assert [(h.title, h.published, h.time_inferred, h.day_precision) for h in result.headlines] == [
+        ("A date alone", utc(2008, 6, 8), False, True),
+        ("An RFC 822 date without a clock", utc(2008, 6, 8), False, True),
+        ("Midnight to the second", utc(2008, 6, 8), False, False),
+        ("Dated 2099", FETCHED, True, False),                                  # the import time, inferred
+        ("Five minutes after the import", utc(2026, 9, 1, 12, 5), False, False),  # within the 10 minutes
+    ]
+    assert result.future == 1
+    # a guid keeps the time text it always had: a date alone as its midnight, a future time as written
+    assert guid["A date alone"] == stable_guid("reddit", "A date alone", "2008-06-08T00:00:00Z")
+    assert guid["Dated 2099"] == stable_guid("reddit", "Dated 2099", "2099-01-01T00:00:00Z")
+    store = Store.open(store_url)
+    store.write_headlines(result.headlines)
+    stored = store.headlines()
+    assert stored["day_precision"].tolist() == [True, True, False, False, False]
+    exported = headlines_to_csv(stored)
+    assert exported == (
+        "published_utc,source,title,link,summary,time_inferred,topics,guid\n"
+        f"2008-06-08,reddit,A date alone,,,false,,{guid['A date alone']}\n"
+        f"2008-06-08,reddit,An RFC 822 date without a clock,,,false,,{guid['An RFC 822 date without a clock']}\n"
+        f"2008-06-08T00:00:00Z,reddit,Midnight to the second,,,false,,{guid['Midnight to the second']}\n"
+        f"2026-09-01T12:00:00Z,reddit,Dated 2099,,,true,,{guid['Dated 2099']}\n"
+        f"2026-09-01T12:05:00Z,reddit,Five minutes after the import,,,false,,{guid['Five minutes after the import']}\n")
+    back = read_headlines_csv(write(tmp_path, "export.csv", exported), fetched=utc(2026, 9, 2))
+    assert back.future == 0 and sorted(back.headlines, key=lambda h: h.guid) == sorted(
+        [replace(h, fetched=utc(2026, 9, 2)) for h in result.headlines], key=lambda h: h.guid)
+    counts = store.write_headlines(back.headlines)
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 5)
+    store.close()
+
+
+def test_a_year_or_month_alone_is_refused():
+    with pytest.raises(CsvError) as error:
+        read_headlines_csv(FIXTURES / "headlines_month_only.csv", fetched=FETCHED)
+    assert str(error.value) == ("headlines_month_only.csv line 2: published '2026-07' has no day "
+                                "(a date, or a date and time, is needed)")
+    result = read_headlines_csv(FIXTURES / "headlines_month_only.csv", fetched=FETCHED, skip_bad=True)
+    assert [(h.title, h.published, h.day_precision) for h in result.headlines] == [("A day", utc(2026, 7, 26), True)]
+
+
+def test_cli_import_headlines_counts_times_in_the_future(store_url, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ingest.cli import cli
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
+    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
+    path = FIXTURES / "headlines_dates_future.csv"
+    result = CliRunner().invoke(cli, ["--config", str(config), "import-headlines", str(path)], catch_exceptions=False)
+    assert result.output == (f"{path}: 5 new, 0 updated, 0 unchanged headlines; "
+                             "1 time in the future replaced by the import time\n")
+    two = write(tmp_path, "two.csv", "published,title\n2099-01-01,Ahead\n2098-05-05T10:00:00Z,Ahead too\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "import-headlines", str(two)], catch_exceptions=False)
+    assert result.output == (f"{two}: 2 new, 0 updated, 0 unchanged headlines; "
+                             "2 times in the future replaced by the import time\n")
+
+
+def test_reddit_dates_are_days_and_keep_their_guids(shared_data):
+    import csv
+
+    from ingest.csv_headlines import unwrap_bytes_literal
+
+    path = shared_data / "reddit-worldnews-2008-2016.csv"
+    result = read_headlines_csv(path, fetched=FETCHED)
+    assert len(result.headlines) == 73607 and all(h.day_precision for h in result.headlines)
+    assert all(h.published.hour == h.published.minute == h.published.second == 0 for h in result.headlines)
+    # the guid recipe of every earlier import: source, the unwrapped title as written, the date's midnight
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [(r["Date"], unwrap_bytes_literal(r["News"])) for r in csv.DictReader(handle)]
+    source = "import:reddit-worldnews-2008-2016.csv"
+    assert [h.guid for h in result.headlines] == [stable_guid(source, title, f"{day}T00:00:00Z")
+                                                  for day, title in rows if title.strip()]
+    decoded = [h for h in result.headlines if "&amp;" not in h.title and "&" in h.title]
+    assert sum("&amp;" in h.title or "&gt;" in h.title or "&lt;" in h.title for h in result.headlines) == 0
+    assert decoded  # `&amp;` became `&`
+
+
+@pytest.mark.slow
+def test_reimporting_the_reddit_file_into_a_store_filled_before_adds_nothing(shared_data, tmp_path):
+    """Re-importing adds no row (same guids); it marks the rows an earlier newsmarks stored as
+    exact midnights as dated to the day only, and a second re-import changes nothing."""
+    from dataclasses import replace
+
+    path = shared_data / "reddit-worldnews-2008-2016.csv"
+    fresh = read_headlines_csv(path, fetched=FETCHED).headlines
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    # as an earlier newsmarks stored it: exact midnights, no day precision
+    before = store.write_headlines([replace(h, day_precision=False) for h in fresh])
+    assert before.new == 73581   # 26 rows repeat a title on its day
+    again = read_headlines_csv(path, fetched=utc(2026, 9, 2)).headlines
+    counts = store.write_headlines(again)
+    assert (counts.new, counts.updated) == (0, 73581)
+    assert store.headlines(limit=3)["day_precision"].tolist() == [True, True, True]
+    counts = store.write_headlines(read_headlines_csv(path, fetched=utc(2026, 9, 3)).headlines)
+    assert (counts.new, counts.updated) == (0, 0)
+    store.close()
+
+
+@pytest.mark.slow
+def test_world_headlines_import_leaves_no_entity_in_titles(shared_data, tmp_path):
+    import csv
+
+    path = shared_data / "world-headlines-rss-2026-05-to-08.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        raw = [row["title"] for row in csv.DictReader(handle)]
+    assert sum(any(e in t for e in ("&#039;", "&amp;", "&quot;")) for t in raw) == 3087
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    imported = read_headlines_csv(path, fetched=FETCHED)
+    assert store.write_headlines(imported.headlines).new == 88751
+    titles = store.headlines()["title"].tolist()
+    assert len(titles) == 88751
+    assert sum(any(e in t for e in ("&#039;", "&amp;", "&quot;")) for t in titles) == 0
+    assert sum(t != decoded for t, decoded in zip(raw, [h.title for h in imported.headlines], strict=True)) == 5270
+    store.close()
+
+
 # -- formula safety and links -----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("cell", "safe"), [
@@ -433,12 +594,13 @@ def test_prices_export_exact_text():
         "ts": pd.to_datetime(["2020-04-20T00:00:00Z", "2022-06-14T23:00:00Z"], utc=True).as_unit("s"),
         "open": [NAN, 0.1 + 0.2], "high": [NAN, 123456789.123456789], "low": [NAN, 5.0],
         "close": [-36.98, 58.34000015258789], "volume": [NAN, 29078.0], "source": ["csv", "yahoo"],
-        "flag": ["jump", None],
+        "flag": ["jump", None], "review": ["good", None],
+        "known": pd.to_datetime(["2020-04-20T19:30:00Z", None], utc=True).as_unit("s"),  # the 1h bar: provisional
     })
     assert prices_to_csv(frame) == (
-        "timestamp_utc,instrument,interval,open,high,low,close,volume\n"
-        "2020-04-20T00:00:00Z,wti,1d,,,,-36.98,\n"
-        "2022-06-14T23:00:00Z,'=cmd,1h,0.30000000000000004,123456789.12345679,5,58.34000015258789,29078\n"
+        "timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags\n"
+        '2020-04-20T00:00:00Z,wti,1d,2020-04-20T19:30:00Z,,,,-36.98,,"jump,review:good"\n'
+        "2022-06-14T23:00:00Z,'=cmd,1h,,0.30000000000000004,123456789.12345679,5,58.34000015258789,29078,\n"
     )
 
 
@@ -460,7 +622,8 @@ def test_headlines_export_exact_text():
 
 def test_empty_store_exports_header_only(store_url):
     store = Store.open(store_url)
-    assert prices_to_csv(store.bars()) == "timestamp_utc,instrument,interval,open,high,low,close,volume\n"
+    assert prices_to_csv(store.bars()) == \
+        "timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags\n"
     assert headlines_to_csv(store.headlines()) == \
         "published_utc,source,title,link,summary,time_inferred,topics,guid\n"
     store.close()
@@ -473,6 +636,7 @@ def test_prices_round_trip_through_store(shared_data, store_url, tmp_path):
                           "open": [0.1 + 0.2, NAN], "high": [1e-300 + 20, 25.0], "low": [1 / 3, 2e-7],
                           "close": [12.345678901234567, 17.0], "volume": [NAN, 1e17], "flag": [None, None]})
     bars = pd.concat([window, extra], ignore_index=True)
+    bars["known"] = bars["ts"] + pd.Timedelta(hours=19, minutes=30)
     bars["flag"] = flag_bars(bars)  # as the sources store them
     assert bars["flag"].tolist()[4:6] == ["jump", "jump"]  # -36.98 and 8.91
     store = Store.open(store_url)
@@ -484,8 +648,10 @@ def test_prices_round_trip_through_store(shared_data, store_url, tmp_path):
     back = read_prices_csv(path, instrument="wti")
     assert (back.instrument, back.interval) == ("wti", "1d")
     original = stored[stored["instrument_id"] == "wti"].reset_index(drop=True)
-    expected = original[BAR_COLUMNS[:-1]].assign(ts=original["ts"].dt.as_unit("ns"))
+    expected = original[BAR_COLUMNS[:-1]].assign(ts=original["ts"].dt.as_unit("ns"),
+                                                 known=original["known"].dt.as_unit("ns"))
     pd.testing.assert_frame_equal(back.bars[BAR_COLUMNS[:-1]], expected)
+    assert back.known_given == len(back.bars)   # from the export's known_utc column
     stored_flags = [f if isinstance(f, str) else None for f in original["flag"]]
     assert back.bars["flag"].tolist() == stored_flags == bars["flag"].tolist()
     assert back.bars["close"].iloc[4] == -36.98

@@ -2,7 +2,13 @@
 commands over jobs, store and CSV functions; every failure is one plain line, never a traceback.
 The full `newsmarks` command, with `serve` and `study`, is dashboard.commands.main."""
 
-from ingest.cli import file_commands, refresh_commands, store_commands  # noqa: F401  (they register their commands)
+from ingest.cli import (  # noqa: F401  (they register their commands)
+    bar_commands,
+    delete_commands,
+    file_commands,
+    refresh_commands,
+    store_commands,
+)
 from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, Context, cli, pass_context
 
 __all__ = ["cli", "main", "Context", "pass_context", "EXIT_ALL_FAILED", "EXIT_SKIPPED"]

@@ -38,34 +38,81 @@ def _report_skipped(skipped) -> None:
 @click.option("--decimal", type=click.Choice([".", ","]), default=None,
               help="Decimal separator (default: detected).")
 @click.option("--skip-bad", is_flag=True, help="Skip bad rows and report them instead of failing.")
+@click.option("--close-time", "close_time", metavar="'HH:MM Zone'",
+              help="When each daily close became known: 'HH:MM Zone' on the trading day ('24:00 Zone': at "
+                   "its end), or 'cbr HH:MM Zone' (the Bank of Russia's: on the day before the rate's date). "
+                   "Default: the instrument's close rule (brent, Yahoo's BZ=F: the ICE settlement, 19:30 "
+                   "Europe/London) — for EIA's Brent spot, assessed at the London close, pass "
+                   "--close-time '16:30 Europe/London'. A file's known_utc column (newsmarks' export) wins.")
 @pass_context
 def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, delimiter: str | None,
-                  decimal: str | None, skip_bad: bool) -> None:
+                  decimal: str | None, skip_bad: bool, close_time: str | None) -> None:
     """Import price bars from a CSV (a date column and a close, optional OHLCV).
+
+    Daily bars are stored under their trading day: the date written in the file (the local date
+    of a time with an offset). Each close is known by the instrument's close rule unless
+    --close-time says otherwise. A `flags` column (newsmarks' export) is kept as it is, with its
+    review:bad / review:good verdicts; otherwise the bars are flagged afresh.
 
     All or nothing: a bad row stops the import with its line number and stores nothing,
     unless --skip-bad.
 
     \b
     Example:
-      newsmarks import-prices ../shared/data/brent-daily.csv --instrument brent
+      newsmarks import-prices ../shared/data/brent-daily.csv --instrument brent --close-time '16:30 Europe/London'
     """
+    from ingest.close_rules import DEFAULT_RULE, instrument_rule, parse_rule
     from ingest.csvio import read_prices_csv
 
     try:
-        ctx.config.instrument(instrument_id)
+        instrument = ctx.config.instrument(instrument_id)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    imported = _read_csv_or_fail(read_prices_csv, file, delimiter=delimiter, decimal=decimal,
-                                 skip_bad=skip_bad, instrument=instrument_id,
-                                 interval=interval)
-    _report_skipped(imported.skipped)
+    rule = None
+    if close_time is not None:
+        if interval != "1d":
+            raise click.ClickException("--close-time is for daily bars: an hourly bar's close is known an hour "
+                                       "after its start")
+        try:
+            rule = parse_rule(close_time)
+        except ValueError as exc:
+            named = "" if repr(close_time) in str(exc) else f" {close_time!r}"
+            raise click.ClickException(f"bad --close-time{named}: {exc}") from None
     store = ctx.store
     store.sync_config(ctx.config)
-    counts = store.write_bars(instrument_id, interval, "import", imported.bars, datetime.now(UTC))
+    default = False
+    if rule is None:
+        stored = store.close_rules().get(instrument_id)
+        rule = parse_rule(stored) if stored else instrument_rule(
+            instrument.source, instrument.ticker, instrument.close_time, ctx.config.sources.cbr.published)
+    if rule is None:
+        rule, default = DEFAULT_RULE, True
+    imported = _read_csv_or_fail(read_prices_csv, file, delimiter=delimiter, decimal=decimal,
+                                 skip_bad=skip_bad, instrument=instrument_id,
+                                 interval=interval, close_rule=rule)
+    _report_skipped(imported.skipped)
+    counts, reviewed = store.import_bars(instrument_id, interval, "import", imported.bars, datetime.now(UTC))
     click.echo(f"{file}: {counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged bars "
-               f"for {instrument_id} {interval}"
+               f"for {instrument_id} {interval}" + _known_words(imported, default)
+               + (f"; {reviewed} review{'s' if reviewed != 1 else ''} applied" if reviewed else "")
                + (f"; {len(imported.skipped)} rows skipped" if imported.skipped else ""))
+
+
+def _known_words(imported, default: bool) -> str:
+    """How the imported daily bars' closes were timed, for the import's line: '; closes known by
+    19:30 Europe/London' (nothing for hourly bars: an hour after their start)."""
+    rule = imported.close_rule
+    if rule is None or imported.bars.empty:
+        return ""
+    clock = f"{rule.minutes // 60:02d}:{rule.minutes % 60:02d} {rule.zone}"
+    words = f"{clock} the day before each rate's date (the Bank of Russia's rule)" if rule.cbr else clock
+    if default:
+        words += " (the default: no close rule known for this instrument; see --close-time)"
+    if imported.known_given == len(imported.bars):
+        return "; closes known as the file's known_utc column says"
+    if imported.known_given:
+        return f"; closes known as the file's known_utc column says, else by {words}"
+    return f"; closes known by {words}"
 
 
 @cli.command("import-headlines")
@@ -75,6 +122,10 @@ def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, de
 @pass_context
 def import_headlines(ctx: Context, file: str, source: str | None, skip_bad: bool) -> None:
     """Import headlines from a CSV (a time and a title; optional source, link, summary).
+
+    HTML entities in titles and summaries are decoded (Trump&#039;s -> Trump's). A date without
+    a time (2008-06-08) is stored as that day (00:00 UTC, day precision); a time more than 10
+    minutes after the import is replaced by the import time, marked inferred, and counted.
 
     \b
     Example:
@@ -87,8 +138,11 @@ def import_headlines(ctx: Context, file: str, source: str | None, skip_bad: bool
                                  fetched=datetime.now(UTC))
     _report_skipped(imported.skipped)
     counts = ctx.store.write_headlines(imported.headlines, tag=headline_tagger(ctx.config.topics))
+    future = imported.future
     click.echo(f"{file}: {counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged headlines"
-               + (f"; {len(imported.skipped)} rows skipped" if imported.skipped else ""))
+               + (f"; {len(imported.skipped)} rows skipped" if imported.skipped else "")
+               + (f"; {future} {'time' if future == 1 else 'times'} in the future replaced by the import time"
+                  if future else ""))
 
 
 def _captured_at(_ctx, _param, value: str | None) -> datetime | None:
@@ -105,13 +159,23 @@ def _captured_at(_ctx, _param, value: str | None) -> datetime | None:
 @click.argument("targets", nargs=-1, required=True, metavar="FILE|URL...")
 @click.option("--captured-at", callback=_captured_at, metavar="TIME",
               help="When the pages showed their values: ISO 8601, a time without offset is UTC "
-                   "(default: a file's modification time, a URL's fetch time).")
+                   "(default: a URL's fetch time; for a file the page's own publication time, else "
+                   "the file's modification time — both inferred).")
 @pass_context
 def snapshot(ctx: Context, targets: tuple[str, ...], captured_at: datetime | None) -> None:
     """Store the ticker values ($, €, BR) and the headline of saved news pages.
 
     Reads plain-text and HTML pages, from files or http(s) URLs; one line per page. Exits 1
     when every page failed.
+
+    The snapshots' captured time: --captured-at, else a URL's fetch time, else the page's own
+    publication time (article:published_time, datePublished, the article's <time>; in a text
+    page a full date-and-time line by the headline), else the file's modification time. The
+    last two are inferred, and the line says so; a strip date without a year (Курс ЦБ на 17.03)
+    then stays without one ("year unknown").
+
+    The headline's time: the page's own publication time when it shows one (a date alone is
+    kept as that day), else the captured time, marked inferred.
 
     \b
     Example:
@@ -144,7 +208,9 @@ def export(ctx: Context, what: str, instrument_ids: tuple[str, ...], interval: s
            start: datetime | None, end: datetime | None, output: str) -> None:
     """Export prices, headlines or ticker snapshots as CSV (UTF-8; times in UTC).
 
-    Prices: timestamp_utc,instrument,interval,open,high,low,close,volume.
+    Prices: timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags (a daily
+    bar's time is its trading day; known_utc when its close became known, empty while
+    provisional; flags such as ohlc,jump,review:good). import-prices reads it back as it was.
     Headlines: published_utc,source,title,link,summary,time_inferred,topics,guid.
     Snapshots: captured_at_utc,source,mark,instrument_id,value,change,change_pct,captured_from,
     mark_inferred.
