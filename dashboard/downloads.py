@@ -111,8 +111,10 @@ def headlines_csv(headlines: pd.DataFrame, tz: str = "UTC") -> bytes:
 
 def joined_csv(headlines: pd.DataFrame, moves: pd.DataFrame, tz: str = "UTC") -> bytes:
     """Headlines (as in `headlines_csv`) followed by their moves: the `move_*` columns of
-    `moves` (the output of `dashboard.moves.moves_after`), matched on `id`, as percent numbers;
-    an empty cell for NaN or for a headline missing from `moves`."""
+    `moves` (the output of `dashboard.moves.moves_after`), matched on `id`, as percent numbers —
+    an empty cell where there is no move (never 0: an average taken over the column skips it)
+    or for a headline missing from `moves` — and, when `moves` has them, each `why_*` column
+    after its move (why the move is empty: "no hourly data", "no close within 1d", ...)."""
     _require(headlines, "headlines", ("id",))
     _require(moves, "moves", ("id",))
     if moves["id"].duplicated().any():
@@ -121,8 +123,9 @@ def joined_csv(headlines: pd.DataFrame, moves: pd.DataFrame, tz: str = "UTC") ->
     matched = moves.set_index("id").reindex(headlines["id"].to_numpy())
     rows = _headline_rows(headlines, tz)
     for column in move_columns:
+        text = column.startswith("why_")
         for row, value in zip(rows, matched[column].tolist(), strict=True):
-            row.append(format_number(value))
+            row.append(_text(value) if text else format_number(value))
     header = HEADLINE_COLUMNS + [neutralise_cell(str(c)) for c in move_columns]
     return _encode(header, rows)
 

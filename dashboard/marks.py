@@ -41,13 +41,14 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
 def place_marks(
     headlines: pd.DataFrame, bars: pd.DataFrame, anchor: str | None, axis_mode: str = "separate"
 ) -> pd.DataFrame:
-    """Give each headline a ``y``: the anchor instrument's value at the headline's time.
+    """Give each headline a ``y``: the anchor instrument's price known at the headline's time.
 
-    The value is the close of the anchor's last bar at or before ``published`` (merge_asof backward; bars
-    with a missing close are skipped). Headlines before the first bar get the first bar's value; after the
-    last bar, the last bar's. In ``axis_mode="pct"`` the value is the anchor's % change from its first bar
-    in ``bars`` (:func:`percent_from_first`), like the lines. With no anchor, or no bars of the anchor,
-    every ``y`` is 0.0 (the marks then lie along zero of the first axis).
+    The value is the close of the anchor's last bar whose close was known (``known``) at or before
+    ``published`` (dashboard.alignment; bars with a missing close or known time, and bad bars, are
+    skipped). Headlines before the first close was known get the first close; after the last,
+    the last. In ``axis_mode="pct"`` the value is the anchor's % change from its first bar in
+    ``bars`` (:func:`percent_from_first`), like the lines. With no anchor, or no bars of the
+    anchor, every ``y`` is 0.0 (the marks then lie along zero of the first axis).
 
     Returns a copy of ``headlines`` sorted by published (UTC, ns), rows with no published time dropped,
     index reset, plus columns ``y`` (float) and ``anchor`` (the anchor id, or None when y is the 0 fallback).
@@ -64,20 +65,26 @@ def place_marks(
         marks["anchor"] = None
         return marks
 
-    series = pd.DataFrame({"_bar_ts": pd.Series(dtype="datetime64[ns, UTC]"), "_bar_y": pd.Series(dtype=float)})
+    series = pd.DataFrame({"_bar_known": pd.Series(dtype="datetime64[ns, UTC]"), "_bar_y": pd.Series(dtype=float)})
     if anchor is not None and not bars.empty:
-        _require(bars, ("instrument_id", "ts", "close"), "bars")
+        _require(bars, ("instrument_id", "ts", "known", "close"), "bars")
         own = bars[bars["instrument_id"] == anchor]
-        series = pd.DataFrame({"_bar_ts": utc_ns(own["ts"], "bars.ts"), "_bar_y": own["close"].astype("float64")})
-        series = series.dropna().sort_values("_bar_ts", kind="stable").reset_index(drop=True)
+        if "bad" in own.columns:   # a bad tick is not a price anyone knew
+            own = own[~own["bad"].fillna(False).to_numpy(dtype=bool)]
+        own = own.sort_values("ts", kind="stable")
+        values = own["close"].astype("float64")
+        if axis_mode == "pct":   # from the first bar, as the line is drawn
+            values = percent_from_first(values)
+        series = pd.DataFrame({"_bar_known": utc_ns(own["known"], "bars.known"), "_bar_y": values})
+        series = series.dropna().reset_index(drop=True)
+        series["_bar_known"] = series["_bar_known"].cummax()
     if series.empty:
         marks["y"] = 0.0
         marks["anchor"] = None
         return marks
 
-    if axis_mode == "pct":
-        series["_bar_y"] = percent_from_first(series["_bar_y"])
-    placed = pd.merge_asof(marks, series, left_on="published", right_on="_bar_ts", direction="backward")
+    placed = pd.merge_asof(marks, series[["_bar_known", "_bar_y"]], left_on="published", right_on="_bar_known",
+                           direction="backward")
     marks["y"] = placed["_bar_y"].fillna(series["_bar_y"].iloc[0]).to_numpy(dtype="float64")
     marks["anchor"] = anchor
     return marks

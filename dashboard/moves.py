@@ -1,38 +1,24 @@
-"""What each instrument did after each headline (pure, vectorised), by the closed-bar rule.
+"""What each instrument did after each headline (pure, vectorised), by when each price was known.
 
-The closed-bar rule (shared with the event study): a bar stamped `ts` with interval I closes at
-`ts + I` (INTERVAL_LENGTH: '1d' → 1 day, '1h' → 1 hour; `close_times` applies it), and only
-then is its close known. So:
-- the price known at a moment t is the close of the last bar that had closed at or before t
-  (`ts + I <= t`), and it is known only when first close time <= t <= last close time: before
-  the first bar closed there is no price; after the last stored bar closed a later bar may
-  still come, so the price is not known yet;
-- the move over a horizon h after a headline at t is the percent change from the price known
-  at t to the price known at t + h: (to_close - from_close) / from_close * 100. As the starting
-  bar closed before the headline, the move holds the reaction to it.
+Rule (dashboard.alignment): the price known at a moment t is the close of the last bar, hourly
+or daily, whose close was known at or before t (an instrument's hourly and daily closes make one
+timeline of known prices; of an hourly and a daily close known at the same moment the daily one,
+the official close, comes last). For a headline aligned at t (its publication time; the end of
+its day for one dated to the day only) and a horizon h, the move is the percent change from the
+price known at t to the price known at t + h: (to - from) / from * 100. The starting close was
+known before the headline, so the move holds the reaction to it and nothing that was public
+already.
 
-Which bars: per headline and horizon, the instrument's hourly bars ('1h') when they cover both
-moments (first hourly close time <= t and t + h <= last hourly close time), else its daily bars
-('1d'); both prices always come from the same interval.
-
-Daily bars are stamped at the start of their day and close at its end, so:
-- a headline at any time on day D starts from the close of the last trading day before D (for
-  08:15 on Monday 2022-03-07: Friday 03-04's close, that bar closing at 03-05 00:00);
-- a 1-day move then ends at the close of the last bar closed by t + 1 day, i.e. D's own close
-  when D is a trading day (03-04's close → 03-07's close, which holds the reaction); for a
-  headline on a weekend or holiday both prices are the same close and the move is 0.0 (the
-  reaction shows in the next trading day's close, which has not closed by t + 1 day);
-- a 1-hour move on daily bars (no covering hourly bars) is 0.0 unless a bar closes within the
-  hour (at midnight).
-An hourly bar stamped 10:00 closes at 11:00: a headline at 10:30 starts from the close of the
-09:00 bar, and its 1-hour move ends at the close of the 10:00 bar.
-
-The rule never uses a price before it was known, and may take one a little later than it was:
-Yahoo's last hourly bar of a session can be shorter than an hour; a daily bar stamped at local
-midnight (Yahoo) closes 24 hours later, an hour off on the day clocks change; the Bank of
-Russia publishes the rate for day D in the afternoon of D - 1.
-A move is NaN when either price is unknown, and when the starting close is zero or negative
-(a percent change from there means nothing).
+A move is empty (NaN, never 0) — and `why` says so — when:
+- "before the data": no close was known yet at t;
+- "not known yet": t + h lies after the last stored close became known (a later close may
+  still come in);
+- "no hourly data": no close became known in (t, t + h], h is shorter than a day and the
+  instrument has no hourly bars around t — it has no bars fine enough for this horizon;
+- "no close within <h>": no close became known in (t, t + h] (a weekend, a holiday, a night);
+- "flagged bar": a bad bar (ingest.bar_quality) is one of the two bars or lies between them on
+  the timeline: no return is computed across it;
+- "price <= 0": the starting close is not positive (a percent change from there means nothing).
 """
 
 from __future__ import annotations
@@ -45,96 +31,72 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from dashboard.times import epoch_ns
+from dashboard.alignment import NAT, KnownBars, headline_moments, known_bars
 
 DEFAULT_HORIZONS: Mapping[str, timedelta] = MappingProxyType(
     {"1h": timedelta(hours=1), "1d": timedelta(days=1)})
 INTERVAL_LENGTH: Mapping[str, timedelta] = MappingProxyType(
     {"1d": timedelta(days=1), "1h": timedelta(hours=1)})
-PREFERENCE = ("1h", "1d")          # finest first: the first interval covering both moments wins
-BAR_COLUMNS = ("instrument_id", "interval", "ts", "close")
-_NAT = np.iinfo(np.int64).min
+RANK = {"1h": 0, "1d": 1}          # of closes known at the same moment, the daily one comes last
+BAR_COLUMNS = ("instrument_id", "interval", "ts", "known", "close")
+BEFORE, NOT_YET, NO_HOURLY, FLAGGED, NOT_POSITIVE = (
+    "before the data", "not known yet", "no hourly data", "flagged bar", "price <= 0")
+_DAY_NS = 86_400 * 10**9
 
 
-def close_times(ts: pd.Series, interval: str | pd.Series) -> pd.Series:
-    """When each bar closed (its close became known): `ts + INTERVAL_LENGTH[interval]`.
-
-    ts: the bars' stamps (tz-aware). interval: one interval name for all bars, or a Series of
-    names aligned with `ts` (a bars frame's `interval` column). Returns a Series with the index,
-    zone and unit of `ts` (NaT stays NaT). Raises ValueError for naive times or an interval not in
-    INTERVAL_LENGTH."""
-    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"bar times must be tz-aware timestamps (UTC), got dtype {ts.dtype}")
-    if isinstance(interval, str):
-        if interval not in INTERVAL_LENGTH:
-            raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVAL_LENGTH)})")
-        return ts + pd.Timedelta(INTERVAL_LENGTH[interval]).as_unit(ts.dt.unit)
-    if not isinstance(interval, pd.Series) or not interval.index.equals(ts.index):
-        raise ValueError("interval must be a string or a Series with the same index as ts")
-    lengths = interval.map(dict(INTERVAL_LENGTH))
-    if lengths.isna().any():
-        unknown = sorted({repr(v) if isinstance(v, str) else "missing" for v in interval[lengths.isna()]})
-        raise ValueError(f"unknown interval(s) {', '.join(unknown)} (known: {', '.join(INTERVAL_LENGTH)})")
-    return ts + pd.to_timedelta(lengths).dt.as_unit(ts.dt.unit)
+def no_close_within(horizon: str) -> str:
+    """The `why` of a horizon in which no close became known."""
+    return f"no close within {horizon}"
 
 
-@dataclass(frozen=True)
-class _Series:
-    """One instrument's bars of one interval, sorted by time with unique stamps: stamps and
-    close times (int64 ns UTC) and closes."""
+@dataclass(frozen=True, eq=False)
+class _Timeline:
+    """One instrument's closes of all intervals in the order they became known (KnownBars of
+    the merged bars), each with its interval; and the span of its hourly closes' known times
+    (None without hourly bars)."""
 
-    ts: np.ndarray
-    closed: np.ndarray
-    close: np.ndarray
-
-    def last_closed(self, moments: np.ndarray) -> np.ndarray:
-        """Index of the last bar closed at or before each moment (-1 before the first one
-        closed). Fastest with sorted moments."""
-        return np.searchsorted(self.closed, moments, side="right") - 1
-
-    def within(self, moments: np.ndarray) -> np.ndarray:
-        """Where the price is known: first close time <= moment <= last close time."""
-        return (moments >= self.closed[0]) & (moments <= self.closed[-1])
-
-
-@dataclass(frozen=True)
-class _Joined:
-    """One instrument's bars of all its intervals end to end (in `names` order), then one entry
-    that index -1 picks to mean "unknown" (stamp and close time 0, close NaN)."""
-
-    names: tuple[str, ...]
-    offsets: tuple[int, ...]   # where each interval's bars start
-    ts: np.ndarray
-    closed: np.ndarray
-    close: np.ndarray
+    bars: KnownBars
+    interval: np.ndarray           # the interval name of each close
+    hourly: tuple[int, int] | None
 
     @classmethod
-    def of(cls, names: tuple[str, ...], by_interval: Mapping[str, _Series]) -> _Joined:
+    def of(cls, by_interval: Mapping[str, KnownBars]) -> _Timeline:
+        names = [name for name in RANK if name in by_interval and len(by_interval[name])]
         parts = [by_interval[name] for name in names]
-        offsets = tuple(int(x) for x in np.cumsum([0] + [len(p.ts) for p in parts[:-1]])) if parts else ()
-        return cls(names, offsets,
-                   np.concatenate([p.ts for p in parts] + [np.zeros(1, np.int64)]),
-                   np.concatenate([p.closed for p in parts] + [np.zeros(1, np.int64)]),
-                   np.concatenate([p.close for p in parts] + [np.full(1, np.nan)]))
+        known = np.concatenate([p.known for p in parts]) if parts else np.zeros(0, np.int64)
+        rank = np.concatenate([np.full(len(p.known), RANK[name]) for name, p in zip(names, parts, strict=True)]) \
+            if parts else np.zeros(0, np.int64)
+        order = np.lexsort((rank, known))
+        merged = KnownBars(*(np.concatenate([getattr(p, field) for p in parts])[order] if parts
+                             else np.zeros(0, dtype) for field, dtype in
+                             (("ts", np.int64), ("known", np.int64), ("close", float), ("bad", bool))))
+        intervals = np.concatenate([np.full(len(p.known), name, dtype=object)
+                                    for name, p in zip(names, parts, strict=True)])[order] if parts \
+            else np.zeros(0, dtype=object)
+        hourly = by_interval.get("1h")
+        span = (int(hourly.known[0]), int(hourly.known[-1])) if hourly is not None and len(hourly) else None
+        return cls(merged, intervals, span)
 
 
 @dataclass(frozen=True)
 class _Resolved:
-    """Per headline, for one instrument and horizon: the interval used (index into bars.names,
-    -1 for none) and the bars the move starts and ends at (indexes into bars, -1 = unknown)."""
+    """Per headline, for one instrument and horizon: the closes the move starts and ends at
+    (indexes into the timeline, -1 = no move) and why there is no move (None where there is
+    one)."""
 
     instrument_id: str
     horizon: str
-    bars: _Joined
-    interval: np.ndarray
+    timeline: _Timeline
     from_index: np.ndarray
     to_index: np.ndarray
+    why: np.ndarray
 
     def pct(self) -> np.ndarray:
-        start, end = self.bars.close[self.from_index], self.bars.close[self.to_index]
+        close = np.append(self.timeline.bars.close, np.nan)     # index -1: no close
+        start, end = close[self.from_index], close[self.to_index]
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = (end - start) / start * 100.0
-        return np.where(start > 0, pct, np.nan)
+        return np.where((self.from_index >= 0) & (self.to_index >= 0), pct, np.nan)
 
 
 def _check_horizons(horizons: Mapping[str, timedelta]) -> dict[str, int]:
@@ -148,75 +110,52 @@ def _check_horizons(horizons: Mapping[str, timedelta]) -> dict[str, int]:
     return out
 
 
-def _series(bars: pd.DataFrame) -> dict[str, dict[str, _Series]]:
-    """instrument_id → interval → its bars, instruments in order of first appearance. Rows
-    without a close or a time are skipped; of bars with the same stamp the last one counts."""
+def _series(bars: pd.DataFrame) -> dict[str, _Timeline]:
+    """instrument_id → its timeline of known closes, instruments in order of first appearance."""
     missing = [c for c in BAR_COLUMNS if c not in bars.columns]
     if missing:
         raise ValueError(f"bars frame lacks column(s) {', '.join(missing)}")
-    stamps = epoch_ns(bars["ts"], "bars.ts")
-    try:
-        closed = epoch_ns(close_times(bars["ts"], bars["interval"]), "bars.ts")
-    except ValueError as error:
-        raise ValueError(f"bars: {error}") from None
-    close = pd.to_numeric(bars["close"], errors="coerce").astype("float64").to_numpy()
-    inst_code, instruments = pd.factorize(bars["instrument_id"])
-    if (inst_code < 0).any():
+    unknown = sorted({str(v) for v in bars["interval"].unique()} - set(INTERVAL_LENGTH))
+    if unknown:
+        raise ValueError(f"bars: unknown interval(s) {', '.join(unknown)} (known: {', '.join(INTERVAL_LENGTH)})")
+    if bars["instrument_id"].isna().any():
         raise ValueError("bars have a missing instrument_id")
-    interval_code, intervals = pd.factorize(bars["interval"])
-    keep = np.flatnonzero(~np.isnan(close) & (stamps != _NAT))
-    # Sort by instrument, interval and time (stable: among equal stamps the last row stays last).
-    keep = keep[np.lexsort((stamps[keep], interval_code[keep], inst_code[keep]))]
-    group = inst_code[keep] * len(intervals) + interval_code[keep]
-    last = np.ones(len(keep), dtype=bool)
-    last[:-1] = (group[1:] != group[:-1]) | (stamps[keep][1:] != stamps[keep][:-1])
-    keep, group = keep[last], group[last]
-    out: dict[str, dict[str, _Series]] = {inst: {} for inst in instruments}
-    bounds = np.flatnonzero(np.diff(group)) + 1
-    for rows in np.split(keep, bounds) if len(keep) else []:
-        inst, interval = instruments[inst_code[rows[0]]], intervals[interval_code[rows[0]]]
-        out[inst][interval] = _Series(stamps[rows], closed[rows], close[rows])
-    return out
+    by_instrument: dict[str, dict[str, KnownBars]] = {}
+    for (instrument, interval), own in bars.groupby(["instrument_id", "interval"], sort=False):
+        by_instrument.setdefault(instrument, {})[interval] = known_bars(own, "bars")
+    return {instrument: _Timeline.of(parts) for instrument, parts in by_instrument.items()}
 
 
-def _resolve(published: np.ndarray, bars: pd.DataFrame,
-             horizons: Mapping[str, timedelta]) -> list[_Resolved]:
-    """The bars used for every instrument (in order of first appearance) and horizon (in the
-    given order), for headlines at `published` (int64 ns UTC; NaT → unknown)."""
+def _resolve(moments: np.ndarray, bars: pd.DataFrame, horizons: Mapping[str, timedelta]) -> list[_Resolved]:
+    """The closes every instrument's move starts and ends at (instruments in order of first
+    appearance, horizons in the given order), for headlines aligned at `moments` (int64 ns UTC;
+    NaT → unknown)."""
     spans = _check_horizons(horizons)
-    # Work on the headlines sorted by time (searchsorted on sorted queries is several times
-    # faster), and put the results back in the given order at the end.
-    order = np.argsort(published, kind="stable")
-    moments = published[order]
-    known = moments != _NAT
-    back = np.empty_like(order)
-    back[order] = np.arange(len(order))
+    known = moments != NAT
+    n = len(moments)
     resolved: list[_Resolved] = []
-    for inst, by_interval in _series(bars).items():
-        names = tuple(name for name in PREFERENCE if name in by_interval)
-        joined = _Joined.of(names, by_interval)
-        series = [by_interval[name] for name in names]
-        start = [s.last_closed(moments) + offset for s, offset in zip(series, joined.offsets, strict=True)]
-        start_known = [known & s.within(moments) for s in series]
+    for inst, line in _series(bars).items():
+        series = line.bars
+        start = series.last_known(moments)
+        hourly_around = np.zeros(n, dtype=bool) if line.hourly is None else \
+            (moments >= line.hourly[0]) & (moments <= line.hourly[1])
         for label, span in spans.items():
             later = moments + span
-            interval = np.full(len(moments), -1)
-            from_index, to_index = interval.copy(), interval.copy()
-            # The coarsest interval takes every headline; each finer one, from coarse to fine,
-            # takes over where it covers both moments (so the finest covering one wins).
-            for k in reversed(range(len(names))):
-                end_known = series[k].within(later)
-                end = series[k].last_closed(later) + joined.offsets[k]
-                if k == len(names) - 1:
-                    interval = np.where(known, k, -1)
-                    from_index = np.where(start_known[k], start[k], -1)
-                    to_index = np.where(known & end_known, end, -1)
-                else:
-                    cover = start_known[k] & end_known
-                    interval = np.where(cover, k, interval)
-                    from_index = np.where(cover, start[k], from_index)
-                    to_index = np.where(cover, end, to_index)
-            resolved.append(_Resolved(inst, label, joined, interval[back], from_index[back], to_index[back]))
+            end = series.last_known(later)
+            why = np.full(n, None, dtype=object)
+            if len(series):
+                why[(start >= 0) & (series.close[np.maximum(start, 0)] <= 0)] = NOT_POSITIVE
+                why[(end > start) & ~series.clean(start, end)] = FLAGGED
+                short = span < _DAY_NS
+                why[(end <= start) & short & ~hourly_around] = NO_HOURLY
+                why[(end <= start) & ~(short & ~hourly_around)] = no_close_within(label)
+                why[later > series.known[-1]] = NOT_YET
+            else:
+                why[:] = NOT_YET
+            why[start < 0] = BEFORE if len(series) else NOT_YET
+            why[~known] = BEFORE
+            ok = np.array([w is None for w in why], dtype=bool)
+            resolved.append(_Resolved(inst, label, line, np.where(ok, start, -1), np.where(ok, end, -1), why))
     return resolved
 
 
@@ -225,47 +164,65 @@ def move_column(instrument_id: str, horizon: str) -> str:
     return f"move_{instrument_id}_{horizon}"
 
 
-def moves_after(headlines: pd.DataFrame, bars: pd.DataFrame,
-                horizons: Mapping[str, timedelta] = DEFAULT_HORIZONS) -> pd.DataFrame:
-    """Percent moves of every instrument after every headline, by the closed-bar rule.
+def why_column(instrument_id: str, horizon: str) -> str:
+    """Name of the column saying why a move is empty: `why_<instrument>_<horizon>`."""
+    return f"why_{instrument_id}_{horizon}"
 
-    headlines: columns id, published (tz-aware). bars: columns instrument_id, interval ('1d' or
-    '1h'), ts (tz-aware bar stamps), close. Returns one row per headline (same order): `id`,
-    then `move_<instrument>_<horizon>` (float, percent; NaN where unknown) for each instrument in
-    order of first appearance in `bars` and each horizon in the given order. See the module
-    docstring for which bars are used."""
-    missing = [c for c in ("id", "published") if c not in headlines.columns]
-    if missing:
-        raise ValueError(f"headlines frame lacks column(s) {', '.join(missing)}")
-    published = epoch_ns(headlines["published"], "headlines.published")
-    columns: dict[str, np.ndarray] = {"id": headlines["id"].to_numpy()}
-    for item in _resolve(published, bars, horizons):
+
+def moves_after(headlines: pd.DataFrame, bars: pd.DataFrame,
+                horizons: Mapping[str, timedelta] = DEFAULT_HORIZONS, *, reasons: bool = False) -> pd.DataFrame:
+    """Percent moves of every instrument after every headline (see the module docstring).
+
+    headlines: columns id, published (tz-aware), optionally day_precision. bars: columns
+    instrument_id, interval ('1d' or '1h'), ts, known (tz-aware; NaT: not known), close,
+    optionally bad. Returns one row per headline (same order): `id`, then
+    `move_<instrument>_<horizon>` (float, percent; NaN where empty) for each instrument in order
+    of first appearance in `bars` and each horizon in the given order — and with `reasons`,
+    after each, `why_<instrument>_<horizon>` (why it is empty; None where there is a move)."""
+    if "id" not in headlines.columns:
+        raise ValueError("headlines frame lacks column(s) id")
+    moments = headline_moments(headlines, "headlines")
+    columns: dict[str, np.ndarray | pd.Series] = {"id": headlines["id"].to_numpy()}
+    for item in _resolve(moments, bars, horizons):
         columns[move_column(item.instrument_id, item.horizon)] = item.pct()
+        if reasons:   # object dtype: pandas 3 would infer str and turn None into NaN
+            columns[why_column(item.instrument_id, item.horizon)] = pd.Series(
+                item.why, index=pd.RangeIndex(len(headlines)), dtype=object)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(headlines)))
 
 
 def moves_for_one(headline_time: datetime | pd.Timestamp, bars: pd.DataFrame,
-                  horizons: Mapping[str, timedelta] = DEFAULT_HORIZONS) -> list[dict]:
-    """The moves after one headline, with the bars used (for the detail panel): one dict per
+                  horizons: Mapping[str, timedelta] = DEFAULT_HORIZONS, day_precision: bool = False) -> list[dict]:
+    """The moves after one headline, with the closes used (for the detail panel): one dict per
     instrument and horizon, in `moves_after`'s column order, with keys instrument_id, horizon,
-    interval ('1h'/'1d', or None without bars), from_ts, from_closed_at, from_close, to_ts,
-    to_closed_at, to_close (the bars' stamps, the moments they closed — UTC Timestamps — and
-    their closes; None where unknown) and pct (float, None where unknown)."""
+    from_interval, from_ts, from_known, from_close, to_interval, to_ts, to_known, to_close (the
+    bars' intervals, stamps, the moments their closes became known — UTC Timestamps — and their
+    closes; None where there is no move), pct (None where there is no move) and why (None where
+    there is one)."""
     moment = pd.Timestamp(headline_time)
     if moment.tzinfo is None:
         raise ValueError(f"headline_time must be tz-aware, got naive {headline_time!r}")
-    published = epoch_ns(pd.Series([moment]), "headline_time")
+    frame = pd.DataFrame({"published": [moment], "day_precision": [bool(day_precision)]})
     out: list[dict] = []
-    for item in _resolve(published, bars, horizons):
+    for item in _resolve(headline_moments(frame, "headline_time"), bars, horizons):
         pct = float(item.pct()[0])
-        joined, code = item.bars, int(item.interval[0])
+        series = item.timeline.bars
         ends: dict[str, object] = {}
         for side, index in (("from", int(item.from_index[0])), ("to", int(item.to_index[0]))):
-            known = index >= 0
-            ends[f"{side}_ts"] = pd.Timestamp(int(joined.ts[index]), tz="UTC") if known else None
-            ends[f"{side}_closed_at"] = pd.Timestamp(int(joined.closed[index]), tz="UTC") if known else None
-            ends[f"{side}_close"] = float(joined.close[index]) if known else None
+            there = index >= 0
+            ends[f"{side}_interval"] = str(item.timeline.interval[index]) if there else None
+            ends[f"{side}_ts"] = pd.Timestamp(int(series.ts[index]), tz="UTC") if there else None
+            ends[f"{side}_known"] = pd.Timestamp(int(series.known[index]), tz="UTC") if there else None
+            ends[f"{side}_close"] = float(series.close[index]) if there else None
         out.append({"instrument_id": item.instrument_id, "horizon": item.horizon,
-                    "interval": joined.names[code] if code >= 0 else None,
-                    **ends, "pct": None if np.isnan(pct) else pct})
+                    **ends, "pct": None if np.isnan(pct) else pct, "why": item.why[0]})
     return out
+
+
+def mean_move(values: pd.Series) -> tuple[float, int, int]:
+    """(mean of the moves that exist, how many were averaged, how many were empty and left out):
+    an empty move is never counted as 0."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    present = numbers.notna()
+    used = int(present.sum())
+    return (float(numbers[present].mean()) if used else float("nan")), used, int(len(numbers) - used)

@@ -1,6 +1,7 @@
 """Extra series on the main chart (pure, DataFrames -> trace dicts for price_figure): the
-geopolitical-risk index on the lower panel, and the ticker values news pages showed ("as shown
-on the page") as their own marks beside each instrument's line."""
+geopolitical-risk index on the lower panel, the ticker values news pages showed ("as shown
+on the page") as their own marks beside each instrument's line, and the flagged bars — bad ticks
+kept out of every return and out of the lines — as crosses on them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pandas as pd
 from dashboard.figures import TIME_FORMAT, display_times, hover_text, instrument_axes, trace
 from dashboard.ticker import format_change
 from dashboard.times import format_times
+from ingest.bar_quality import flags_text
 
-__all__ = ["RISK_AXIS", "overlay_parts", "risk_traces", "snapshot_traces"]
+__all__ = ["RISK_AXIS", "flagged_traces", "overlay_parts", "risk_traces", "snapshot_traces"]
 
 RISK_AXIS = "y20"          # the lower panel's right-hand axis (price axes are y, y3, y4, ...)
 RISK_SERIES = (            # column, name, line style, shown at first
@@ -26,6 +28,9 @@ RISK_HOVER = "%{x|%Y-%m-%d}<br>%{y:.1f}% of %{customdata} headlines<extra>%{full
 SNAPSHOT_COLOR = "#111111"
 SNAPSHOT_HOVER = ("%{customdata[0]}<br>%{customdata[1]}<br><b>%{customdata[2]}</b> %{customdata[3]}"
                   "<br>%{customdata[4]}<extra>as shown on the page</extra>")
+FLAGGED_COLOR = "#d62728"
+FLAGGED_HOVER = ("%{customdata[0]}<br>close %{customdata[1]} — flagged %{customdata[2]}<br>kept out of every "
+                 "return; drawn at the last good close<extra>flagged bar</extra>")
 
 
 def risk_traces(risk: pd.DataFrame, tz: str) -> tuple[list, dict]:
@@ -69,8 +74,10 @@ def _change_text(change: float, change_pct: float, direction) -> str:
 
 
 def _provenance(captured_from: str, mark_inferred: bool) -> str:
-    when = {"given": "time given on import", "file": "time of the saved file",
-            "fetch": "time the page was fetched"}.get(str(captured_from), str(captured_from))
+    when = {"given": "time given on import", "file": "time of the saved file (inferred)",
+            "fetch": "time the page was fetched",
+            "page": "date the page shows (inferred)"}.get(str(captured_from),
+                                                                                 str(captured_from))
     return when + ("; mark inferred from its position" if mark_inferred else "")
 
 
@@ -104,11 +111,55 @@ def snapshot_traces(snapshots: pd.DataFrame, bars: pd.DataFrame, axes: Mapping[s
     return traces
 
 
+def flagged_traces(flagged: pd.DataFrame, bars: pd.DataFrame, axes: Mapping[str, str],
+                   labels: Mapping[str, str], axis_mode: str, tz: str) -> list:
+    """One cross trace per instrument with bad bars (`flagged`: instrument_id, ts, close, flag,
+    review), on that instrument's axis, at the last good close at or before each (so a tick of
+    0.7 among prices near 70 does not squash the line; the hover gives its close and flags); in
+    "pct" mode as % change from the instrument's first good bar in `bars`, like its line."""
+    if flagged is None or flagged.empty:
+        return []
+    traces = []
+    for instrument, axis in axes.items():
+        part = flagged[flagged["instrument_id"] == instrument].sort_values("ts", kind="stable")
+        good = bars[bars["instrument_id"] == instrument].sort_values("ts", kind="stable")
+        good = good[good["close"].notna()]
+        if part.empty or good.empty:
+            continue
+        placed = pd.merge_asof(part[["ts"]].assign(ts=part["ts"].dt.as_unit("ns")),
+                               good[["ts", "close"]].assign(ts=good["ts"].dt.as_unit("ns")), on="ts",
+                               direction="backward")
+        y = placed["close"].fillna(float(good["close"].iloc[0])).to_numpy(dtype="float64")
+        if axis_mode == "pct":
+            first = float(good["close"].iloc[0])
+            if first == 0:
+                continue
+            y = (y / first - 1.0) * 100.0
+        data = np.empty((len(part), 3), dtype=object)
+        data[:, 0] = format_times(part["ts"], ZoneInfo(tz), TIME_FORMAT, "flagged.ts")
+        data[:, 1] = [f"{v:,.4f}" for v in part["close"].astype("float64")]
+        reviews = part["review"] if "review" in part.columns else [None] * len(part)
+        data[:, 2] = [hover_text(flags_text(f if isinstance(f, str) else None, r if isinstance(r, str) else None))
+                      for f, r in zip(part["flag"], reviews, strict=True)]
+        label = labels.get(instrument, instrument)
+        traces.append(trace(
+            "scatter", x=display_times(part["ts"], tz, "flagged.ts").to_numpy(), y=y, mode="markers",
+            name=hover_text(f"{label}: flagged bars"), meta={"kind": "flagged", "instrument": instrument},
+            marker={"symbol": "x-thin", "size": 12, "color": FLAGGED_COLOR,
+                    "line": {"width": 2, "color": FLAGGED_COLOR}},
+            customdata=data, hovertemplate=FLAGGED_HOVER, xaxis="x", yaxis=axis))
+    return traces
+
+
 def overlay_parts(*, bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str, tz: str,
-                  risk: pd.DataFrame | None = None, snapshots: pd.DataFrame | None = None) -> tuple[list, dict]:
+                  risk: pd.DataFrame | None = None, snapshots: pd.DataFrame | None = None,
+                  flagged: pd.DataFrame | None = None) -> tuple[list, dict]:
     """(traces, layout) to pass to dashboard.figures.price_figure as extra_traces / extra_layout:
-    the page snapshots on their instruments' axes (as price_figure lays them out) and the risk
-    index on the lower panel."""
-    traces = snapshot_traces(snapshots, bars, instrument_axes(bars, labels, axis_mode), labels, axis_mode, tz)
+    the page snapshots and the flagged bars on their instruments' axes (as price_figure lays them
+    out: `bars` are the bars of the lines, without the flagged ones) and the risk index on the
+    lower panel."""
+    axes = instrument_axes(bars, labels, axis_mode)
+    traces = snapshot_traces(snapshots, bars, axes, labels, axis_mode, tz)
+    traces += flagged_traces(flagged, bars, axes, labels, axis_mode, tz)
     extra, layout = risk_traces(risk, tz)
     return traces + extra, layout

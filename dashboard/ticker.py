@@ -1,4 +1,10 @@
-"""The header ticker strip's values (pure): like a news page's `$ 87.70 -0.69`, `BR 90.06 +0.64%`."""
+"""The header ticker strip's values (pure): like a news page's `$ 87.70 -0.69`, `BR 90.06 +0.64%`.
+
+Each value is one that was known at the moment the strip is drawn (dashboard.alignment): the
+close of the instrument's newest bar whose close became known by `now` (hourly or daily; a
+provisional close, stored before its bar closed, and a bad tick are never shown). Its change is
+against the last good daily close of an earlier trading day, known by then too.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,9 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class TickerItem:
-    """One strip item: mark, value and change as shown, direction ('up', 'down', 'flat'),
-    the UTC time of the value."""
+    """One strip item: mark, value and change as shown, direction ('up', 'down', 'flat'), the
+    bar's UTC stamp (`time`: a daily bar's trading day, an hourly bar's start), its interval and
+    when its close became known (`known`)."""
 
     instrument_id: str
     mark: str
@@ -18,6 +25,8 @@ class TickerItem:
     change: str
     direction: str
     time: pd.Timestamp
+    interval: str = "1d"
+    known: pd.Timestamp | None = None
 
 
 def format_change(delta: float, pct: bool) -> str:
@@ -28,32 +37,42 @@ def format_change(delta: float, pct: bool) -> str:
     return text + ("%" if pct else "")
 
 
-def ticker_items(recent: pd.DataFrame, instruments) -> list[TickerItem]:
-    """Strip items for the instruments that have a mark and data. `recent`: bars (instrument_id,
-    interval, ts, close) of the last days. The value is the newest close (hourly or daily); the
-    change is against the last daily close of an earlier day — in roubles or in % as the
-    instrument's `change` says."""
+def _usable(rows: pd.DataFrame, now: pd.Timestamp | None) -> pd.DataFrame:
+    """Bars whose close was known by `now` (all known ones when None) and that are not bad."""
+    if "known" not in rows.columns:
+        raise ValueError("bars frame lacks column known")
+    ok = rows["known"].notna()
+    if now is not None:
+        ok &= rows["known"] <= now
+    if "bad" in rows.columns:
+        ok &= ~rows["bad"].fillna(False).astype(bool)
+    return rows[ok]
+
+
+def ticker_items(recent: pd.DataFrame, instruments, now: pd.Timestamp | None = None) -> list[TickerItem]:
+    """Strip items for the instruments that have a mark and a value known by `now` (see the module
+    docstring). `recent`: bars (instrument_id, interval, ts, known, close, optionally bad) of the
+    last days. The change is in roubles or in % as the instrument's `change` says."""
     items = []
     for instrument in instruments:
         if not instrument.mark:
             continue
-        rows = recent[recent["instrument_id"] == instrument.id].sort_values("ts")
+        rows = _usable(recent[recent["instrument_id"] == instrument.id], now).sort_values(["known", "ts"])
         if rows.empty:
             continue
         latest = rows.iloc[-1]
+        daily = rows[(rows["interval"] == "1d")].sort_values("ts")
         day_start = latest["ts"].normalize()
-        daily = rows[(rows["interval"] == "1d") & (rows["ts"] < day_start)]
-        if latest["interval"] == "1d":
-            daily = rows[(rows["interval"] == "1d") & (rows["ts"] < latest["ts"])]
-        if daily.empty:
+        earlier = daily[daily["ts"] < (latest["ts"] if latest["interval"] == "1d" else day_start)]
+        if earlier.empty:
             change, direction = "", "flat"
         else:
-            previous = float(daily.iloc[-1]["close"])
+            previous = float(earlier.iloc[-1]["close"])
             delta = float(latest["close"]) - previous
             pct = instrument.change == "pct"
             shown = delta / previous * 100 if pct and previous else delta
             change = format_change(shown, pct)
             direction = "flat" if change.lstrip("+-").rstrip("%") == "0.00" else ("up" if delta > 0 else "down")
         items.append(TickerItem(instrument.id, instrument.mark, f"{float(latest['close']):.2f}", change,
-                                direction, latest["ts"]))
+                                direction, latest["ts"], str(latest["interval"]), latest["known"]))
     return items

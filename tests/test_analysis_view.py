@@ -41,7 +41,7 @@ from ingest.store import Store
 from ingest.tagging import headline_tagger
 from tests.conftest import SHARED_DATA, close_bars, utc
 
-FETCHED = utc(2026, 1, 1)
+FETCHED = utc(2026, 9, 1)   # after the last bar: every close written was final
 START, END = utc(2022, 3, 1), utc(2022, 3, 31, 23, 59, 59)
 WINDOW = {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00", "interval": "1d",
           "zoomed": False}
@@ -95,6 +95,29 @@ def expected_study(ctx):
     pad = timedelta(days=2 * 10 + 10)   # 2W daily bars and ten days for weekends and holidays
     bars = ctx.store.bars(["brent"], "1d", START - pad, END + pad)
     return event_study(march_headlines(ctx), bars, "1d", 10, 0, 200, 0)
+
+
+def expected_means(ctx) -> pd.DataFrame:
+    """The mean move after March's headlines per calendar horizon, one headline at a time (an
+    independent reading of dashboard.moves): from the close of the last bar known by the headline
+    to the close of the last bar known a horizon later; none when no close became known between
+    (Brent has daily bars only here: "no hourly data" for an hour, "no close within 1d" for a day)."""
+    pad = timedelta(days=2 * 10 + 10)
+    bars = ctx.store.bars(["brent"], "1d", START - pad, END + pad)
+    rows = []
+    for horizon, span, why in (("1h", timedelta(hours=1), "no hourly data"),
+                               ("1d", timedelta(days=1), "no close within 1d")):
+        moves, empty = [], 0
+        for t in march_headlines(ctx)["published"]:
+            before, after = bars[bars["known"] <= t], bars[bars["known"] <= t + span]
+            if len(after) == len(before):
+                empty += 1
+                continue
+            a, b = before["close"].iloc[-1], after["close"].iloc[-1]
+            moves.append((b - a) / a * 100)
+        rows.append({"horizon": horizon, "mean": float(np.mean(moves)) if moves else np.nan, "used": len(moves),
+                     "empty": empty, "why": f"{why} {empty:,}" if empty else ""})
+    return pd.DataFrame(rows)
 
 
 def expected_intensity(ctx):
@@ -163,7 +186,12 @@ def test_event_study_path_bands_and_statistics(ctx):
     expected = expected_study(ctx)
     headlines = ctx.store.count_headlines(view_filter(ctx, MARCH))
     assert expected.n_headlines == headlines == 93           # 91 BBC headlines in March 2022 and 2 by hand
-    assert [m.children for m in message] == [f"{LABEL}, daily bars; {headlines} headlines in view; times in UTC."]
+    means = expected_means(ctx)
+    assert [m.children for m in message] == [
+        f"{LABEL}, daily bars; {headlines} headlines in view; times in UTC.",
+        *[f"Mean move {m.horizon} after the headlines left out {m.empty:,} without a move ({m.why})."
+          for m in means.itertuples()]]
+    assert means["used"].tolist() == [7, 85] and means["empty"].tolist() == [86, 8]
     k = list(range(-10, 11))
     placebo, band, mean = figure.data
     assert [t.meta["kind"] for t in figure.data] == ["placebo_band", "band", "mean"]
@@ -175,13 +203,21 @@ def test_event_study_path_bands_and_statistics(ctx):
     assert expected.n_events == 21 and expected.events["first_headline_title"].iloc[0] == FORMULA
     assert figure.layout.title.text == (f"{LABEL}<br><sup>21 events, 2022-03-02 12:00 to 2022-03-31 06:38 "
                                         f"(UTC)</sup>")
-    rows = stats_table_rows(expected, expected_intensity(ctx))
+    rows = stats_table_rows(expected, expected_intensity(ctx), means)
     assert rows[:3] == [{"statistic": "Headlines", "value": 93},
                         {"statistic": "Headlines before the first bar", "value": 0},
                         {"statistic": "Events used", "value": 21}]
-    assert rows[8] == {"statistic": "Mean move at +10 bars, %", "value": expected.move_w * 100}
-    assert rows[15] == {"statistic": "Placebo p of the mean |move at +10|", "value": expected.placebo_p}
-    assert rows[16] == {"statistic": "Buckets (1d) with a return", "value": 23}   # March 2022's trading days
+    assert rows[4] == {"statistic": "Events left out: a flagged bar in the window", "value": 0}
+    assert rows[9] == {"statistic": "Mean move at +10 bars, %", "value": expected.move_w * 100}
+    assert rows[16] == {"statistic": "Placebo p of the mean |move at +10|", "value": expected.placebo_p}
+    assert rows[17] == {"statistic": "Buckets (1d) with a return", "value": 23}   # March 2022's trading days
+    assert rows[-6:] == [
+        {"statistic": "Mean move 1h after a headline, %", "value": means["mean"][0]},
+        {"statistic": "Headlines with a 1h move", "value": 7},
+        {"statistic": "Headlines without a 1h move (left out of the mean)", "value": 86},
+        {"statistic": "Mean move 1d after a headline, %", "value": means["mean"][1]},
+        {"statistic": "Headlines with a 1d move", "value": 85},
+        {"statistic": "Headlines without a 1d move (left out of the mean)", "value": 8}]
     shown = texts(stats)
     assert shown == [[row["statistic"], f"{row['value']:,}" if isinstance(row["value"], int)
                       else f"{row['value']:.4g}"] for row in rows]
@@ -296,17 +332,20 @@ def test_downloads_are_safe_csv(ctx):
     sent = analysis_download(ctx, "events", state(ctx, MARCH + "&tz=Europe/Moscow"), WINDOW, BRENT)
     assert sent["filename"] == "newsmarks-analysis-events-brent-2022-03-01-to-2022-03-31.csv"
     rows = csv_rows(sent)
-    assert rows[0] == ["event_time", "bar_time", "bar_close", "first_headline_id", "first_headline_title",
-                       "n_headlines", *[f"k{k:+d}" for k in range(-10, 11)]]
+    assert rows[0] == ["event_time", "bar_time", "bar_known", "bar_close", "first_headline_id",
+                       "first_headline_title", "n_headlines", *[f"k{k:+d}" for k in range(-10, 11)]]
     event = expected.events.iloc[0]
-    assert rows[1] == ["2022-03-02T15:00:00+03:00", "2022-03-01T03:00:00+03:00", format_number(event["bar_close"]),
+    # the close of 1 March, known at the end of its UTC day (the bars were read without a close rule):
+    # the last close known at 15:00 Moscow time on 2 March
+    assert rows[1] == ["2022-03-02T15:00:00+03:00", "2022-03-01T03:00:00+03:00", "2022-03-02T03:00:00+03:00",
+                       format_number(event["bar_close"]),
                        str(event["first_headline_id"]), "'" + FORMULA, "1",
                        *[format_number(event[f"k{k:+d}"]) for k in range(-10, 11)]]
     assert len(rows) == 1 + expected.n_events
     stats = csv_rows(analysis_download(ctx, "stats", state(ctx, MARCH), WINDOW, BRENT))
-    rows = stats_table_rows(expected, expected_intensity(ctx))
+    rows = stats_table_rows(expected, expected_intensity(ctx), expected_means(ctx))
     assert stats == [["statistic", "value"], *[[r["statistic"], format_number(r["value"])] for r in rows]]
-    assert stats[9] == ["Mean move at +10 bars, %", repr(expected.move_w * 100)] and stats[9][1].startswith("-")
+    assert stats[10] == ["Mean move at +10 bars, %", repr(expected.move_w * 100)] and stats[10][1].startswith("-")
     lags = csv_rows(analysis_download(ctx, "lags", state(ctx, MARCH), WINDOW, BRENT))
     intensity = expected_intensity(ctx)
     assert lags[0] == ["lag", "pairs", "r", "band"] and len(lags) == 22

@@ -147,7 +147,7 @@ def test_page_snapshots_sit_beside_their_instruments(ctx):
     assert list(brent.customdata[0]) == ["page:a.txt", "2022-03-02 12:00 UTC", "BR 113.50", "+0.64%",
                                          "time given on import"]
     assert list(rub.customdata[0]) == ["page:b.html", "2022-03-03 06:00 UTC", "$ 87.70", "-0.69",
-                                       "time of the saved file; mark inferred from its position"]
+                                       "time of the saved file (inferred); mark inferred from its position"]
     assert rub.name == "USD/RUB (Bank of Russia): as shown on the page"
     # % change mode: the same transform as the lines (brent's first bar in view, with padding, is 2022-02-22: 102)
     pct = traces(view(ctx, VIEW + "&axis=pct"), "snapshots")

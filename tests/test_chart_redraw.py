@@ -119,12 +119,13 @@ def test_new_data_outside_a_fixed_window_leaves_the_chart_as_it_is(ctx):
 
 def test_a_window_that_follows_the_newest_data_redraws_when_data_comes_after_it(ctx):
     figure, note, window, _ = draw(ctx, MONTH)
-    assert window["follows_latest"] is True and window["end"] == "2022-05-31T00:00:00+00:00"
+    # the newest data point: the close of 31 May, known a day after its stamp (close_bars' rule)
+    assert window["follows_latest"] is True and window["end"] == "2022-06-01T00:00:00+00:00"
     ctx.store.write_headlines([headline("old", utc(2021, 6, 1))])   # long before the window
     assert draw(ctx, MONTH, window, ids.DATA_VERSION) == UNCHANGED
     ctx.store.write_bars("brent", "1d", "import", daily("2022-06-01", 2), FETCHED)
     figure, note, moved, _ = draw(ctx, MONTH, window, ids.DATA_VERSION)
-    assert moved["end"] == "2022-06-02T00:00:00+00:00"
+    assert moved["end"] == "2022-06-03T00:00:00+00:00"
     # a zoom is a fixed window, even on a preset range
     relayout = {"xaxis.range[0]": "2022-05-10 00:00:00", "xaxis.range[1]": "2022-05-20 00:00:00"}
     figure, note, zoomed, _ = chart_view(ctx, MONTH, relayout, ids.CHART, moved, None, None)

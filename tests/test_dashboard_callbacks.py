@@ -24,7 +24,7 @@ from ingest.store import Store
 from ingest.tagging import headline_tagger
 from tests.conftest import SHARED_DATA, close_bars, utc
 
-FETCHED = utc(2026, 1, 1)
+FETCHED = utc(2026, 9, 1)   # after the last bar: every close written was final
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,13 @@ def test_chart_shows_prices_marks_and_counts(ctx):
     stored = ctx.store.bars(["brent"], "1d", utc(2022, 2, 22), utc(2022, 3, 31, 23))
     assert list(brent.y) == stored["close"].tolist()   # 7 days of padding before the window
     assert pd.Timestamp(brent.x[0]) == pd.Timestamp("2022-02-22")
-    assert [t.meta["kind"] for t in figure.data][-1] == "counts"
+    # the counts, then the Yahoo RUB bad ticks of March 2022 as crosses (kept out of the line)
+    assert [t.meta["kind"] for t in figure.data][-2:] == ["counts", "flagged"]
+    flagged = figure.data[-1]
+    assert [str(pd.Timestamp(x).date()) for x in flagged.x] == ["2022-03-07", "2022-03-21"]
+    assert [row[2] for row in flagged.customdata] == ["range", "range"]
+    rub_line = figure.data[1]
+    assert pd.Timestamp("2022-03-07") not in {pd.Timestamp(x) for x in rub_line.x}
 
 
 def test_marks_sit_on_the_first_shown_instrument_with_prices(ctx):
@@ -127,7 +133,8 @@ def test_marks_sit_on_the_first_shown_instrument_with_prices(ctx):
     figure, _note, _window, _empty = chart_view(ctx, state(ctx, view), None, ids.STATE, None, None, None)
     marks = [t for t in figure["data"] if t["meta"]["kind"] == "marks"]
     closes = ctx.store.bars(["brent"], "1d", utc(2022, 2, 20), utc(2022, 3, 31, 23))
-    on = pd.Series(closes["close"].to_numpy(), index=closes["ts"].dt.tz_localize(None))
+    # the price known at each headline: the last close known by then (Brent: 19:30 London)
+    on = pd.Series(closes["close"].to_numpy(), index=closes["known"].dt.tz_localize(None))
     placed = [(pd.Timestamp(x), y) for t in marks for x, y in zip(t["x"], t["y"], strict=True)]
     assert len(placed) == march_total(ctx) and {t["yaxis"] for t in marks} == {"y"}
     assert all(y == on[on.index <= x].iloc[-1] for x, y in placed)

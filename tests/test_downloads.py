@@ -149,17 +149,21 @@ def test_joined_csv_moves_as_numbers_matched_on_id():
 
 def test_joined_csv_from_moves_after_output():
     from dashboard.moves import moves_after
+    from ingest.close_rules import parse_rule
 
     heads = tricky_headlines().iloc[[0]]
-    price_bars = pd.DataFrame({"instrument_id": "brent", "interval": "1d",
-                               "ts": utc_times(["2022-03-04", "2022-03-07", "2022-03-08", "2022-03-09"]),
+    days = utc_times(["2022-03-04", "2022-03-07", "2022-03-08", "2022-03-09"])
+    price_bars = pd.DataFrame({"instrument_id": "brent", "interval": "1d", "ts": days,
+                               "known": parse_rule("19:30 Europe/London").known(days),
                                "close": [123.86, 129.02, 133.18, 116.58]})
-    data = joined_csv(heads, moves_after(heads, price_bars), "UTC")
-    # Closed-bar rule: at 03-07 08:15:53 the last closed bar is 03-04's (it closed at 03-05 00:00);
-    # a day later 03-07's bar has closed: the 1d move is 03-04 -> 03-07, the 1h move 0.
+    data = joined_csv(heads, moves_after(heads, price_bars, reasons=True), "UTC")
+    # At 03-07 08:15:53 the last close known is 03-04's (settled 03-04 19:30); a day later 03-07's
+    # close is known (03-07 19:30): the 1d move is 03-04 -> 03-07. No close became known within the
+    # hour, and there are only daily bars: the 1h move is empty, never 0, and says why.
     pct = (129.02 - 123.86) / 123.86 * 100.0
-    assert data.decode("utf-8").splitlines()[-1].endswith(f",energy;russia,0,{pct!r}")
-    assert data.decode("utf-8").splitlines()[0].endswith(",topics,move_brent_1h,move_brent_1d")
+    assert data.decode("utf-8").splitlines()[-1].endswith(f",energy;russia,,no hourly data,{pct!r},")
+    assert data.decode("utf-8").splitlines()[0].endswith(
+        ",topics,move_brent_1h,why_brent_1h,move_brent_1d,why_brent_1d")
 
 
 def test_joined_csv_errors():

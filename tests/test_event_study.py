@@ -1,13 +1,16 @@
-"""dashboard.analysis.event_study: alignment by the closed-bar rule, grouping, edges and spacing on
-hand-made bars with exact values; the statistics against scipy.stats; the placebo (seeded,
-stratified by weekday / hour); real data (Brent, the rouble, BBC business and world headlines)
-checked against an independent one-headline-at-a-time recomputation."""
+"""dashboard.analysis.event_study: alignment by when each close was known (dashboard.alignment),
+grouping, edges, flagged bars and spacing on hand-made bars with exact values; Bank of Russia
+rates over weekends and the New Year holidays; the statistics against scipy.stats; the placebo
+(seeded, stratified by weekday / hour, never drawing a window with a bad bar) against a slow
+reference draw; the report; real data (Brent, the rouble with its bad ticks, BBC business and
+world headlines) checked against an independent one-headline-at-a-time recomputation."""
 
 from __future__ import annotations
 
 import bisect
 import math
 import re
+import statistics
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -15,8 +18,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from dashboard.alignment import headline_moments, known_bars
+from dashboard.analysis.event_report import events_csv, summary_lines
 from dashboard.analysis.event_study import (
     align_events,
+    clean_returns,
     draw_placebo,
     event_paths,
     event_study,
@@ -24,18 +30,21 @@ from dashboard.analysis.event_study import (
     move_columns,
     path_stats,
 )
+from ingest.bar_quality import bad_mask
+from ingest.close_rules import cbr_rule, parse_rule
 from ingest.csv_headlines import read_headlines_csv
 from ingest.csv_prices import read_prices_csv
 from tests.conftest import SHARED_DATA
 
-# Ten daily bars, Monday 2024-01-01 .. Wednesday 01-10, each closing at the next midnight UTC.
+# Ten daily bars, Monday 2024-01-01 .. Wednesday 01-10, each known at the next midnight UTC (the
+# end of its UTC day).
 CLOSES = [100.0, 102.0, 101.0, 112.0, 111.0, 114.0, 116.0, 113.0, 117.0, 120.0]
 HEADLINES = [  # (id, published, title) -> the bar it belongs to
     (11, "2024-01-04T09:00:00Z", "a"),        # bar 2 (01-03, closed 01-04 00:00)
     (12, "2024-01-05T00:00:00Z", "b"),        # exactly at bar 3's close: bar 3
     (13, "2024-01-04T23:59:59Z", "c"),        # bar 2 again: one event with 11 (11 is earlier)
     (14, "2024-01-02T12:00:00Z", "d"),        # bar 0: no 2 bars before it -> edge
-    (15, "2024-01-01T05:00:00Z", "e"),        # before the first bar closed
+    (15, "2024-01-01T05:00:00Z", "e"),        # before the first close was known
     (16, "2024-01-08T10:00:00Z", "f"),        # bar 6
     (17, "2024-01-10T10:00:00Z", "g"),        # bar 8: no 2 bars after it -> edge
     (18, "2024-02-01T00:00:00Z", "h"),        # after the data: bar 9 -> edge
@@ -43,8 +52,14 @@ HEADLINES = [  # (id, published, title) -> the bar it belongs to
 
 
 def daily_bars(closes: list[float], start: str = "2024-01-01", unit: str = "s") -> pd.DataFrame:
+    """Daily bars every day from `start`, each known at the end of its UTC day."""
     ts = pd.Series(pd.date_range(start, periods=len(closes), freq="D", tz="UTC")).dt.as_unit(unit)
-    return pd.DataFrame({"instrument_id": "brent", "interval": "1d", "ts": ts, "close": closes})
+    return pd.DataFrame({"instrument_id": "brent", "interval": "1d", "ts": ts, "known": ts + pd.Timedelta(days=1),
+                         "close": closes})
+
+
+def moments(rows: list[tuple[int, str, str]]) -> np.ndarray:
+    return headline_moments(headline_frame(rows))
 
 
 def headline_frame(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
@@ -60,26 +75,28 @@ def log_move(i: int, k: int) -> float:
 # -- alignment, grouping, edges, spacing -------------------------------------------------------
 
 def test_alignment_grouping_and_edges_on_hand_made_bars():
-    events = align_events(headline_frame(HEADLINES)["published"], daily_bars(CLOSES)["ts"], "1d", window=2)
+    events = align_events(moments(HEADLINES), known_bars(daily_bars(CLOSES)), window=2)
     assert events.bar_index.tolist() == [2, 3, 6]
     assert events.first_headline.tolist() == [0, 1, 5]      # positions of headlines 11, 12, 16
     assert events.n_headlines.tolist() == [2, 1, 1]
     assert (events.n_headlines_before_data, events.n_dropped_edges, events.n_dropped_spacing) == (1, 3, 0)
+    assert events.n_dropped_flagged == 0
 
 
 def test_without_window_every_aligned_bar_is_an_event():
-    events = align_events(headline_frame(HEADLINES)["published"], daily_bars(CLOSES)["ts"], "1d")
+    events = align_events(moments(HEADLINES), known_bars(daily_bars(CLOSES)))
     assert events.bar_index.tolist() == [0, 2, 3, 6, 8, 9]
     assert events.n_headlines.tolist() == [1, 2, 1, 1, 1, 1]
     assert events.n_dropped_edges == 0
 
 
-def test_hourly_bars_close_at_the_end_of_their_hour():
+def test_hourly_bars_are_known_at_the_end_of_their_hour():
     ts = pd.Series(pd.date_range("2024-03-04 08:00", periods=5, freq="h", tz="UTC"))
-    times = pd.Series(pd.to_datetime(["2024-03-04 10:30:00", "2024-03-04 11:00:00", "2024-03-04 08:59:59"],
-                                     utc=True))
-    events = align_events(times, ts, "1h")
-    # 10:30 -> the 09:00 bar (closed 10:00); 11:00 -> the 10:00 bar; 08:59:59 -> nothing closed yet
+    times = pd.DataFrame({"published": pd.to_datetime(["2024-03-04 10:30:00", "2024-03-04 11:00:00",
+                                                       "2024-03-04 08:59:59"], utc=True)})
+    bars = pd.DataFrame({"ts": ts, "known": ts + pd.Timedelta(hours=1), "close": 1.0})
+    events = align_events(headline_moments(times), known_bars(bars))
+    # 10:30 -> the 09:00 bar (known 10:00); 11:00 -> the 10:00 bar; 08:59:59 -> nothing known yet
     assert events.bar_index.tolist() == [1, 2]
     assert events.first_headline.tolist() == [0, 1]
     assert events.n_headlines_before_data == 1
@@ -88,8 +105,7 @@ def test_hourly_bars_close_at_the_end_of_their_hour():
 @pytest.mark.parametrize(("spacing", "kept", "dropped"), [
     (0, [2, 3, 6], 0), (1, [2, 3, 6], 0), (2, [2, 6], 1), (4, [2, 6], 1), (5, [2], 2)])
 def test_spacing_drops_events_too_close_after_the_previous_kept_one(spacing, kept, dropped):
-    events = align_events(headline_frame(HEADLINES)["published"], daily_bars(CLOSES)["ts"], "1d",
-                          spacing=spacing, window=2)
+    events = align_events(moments(HEADLINES), known_bars(daily_bars(CLOSES)), spacing=spacing, window=2)
     assert events.bar_index.tolist() == kept
     assert events.n_dropped_spacing == dropped
     assert events.n_dropped_edges == 3
@@ -98,9 +114,82 @@ def test_spacing_drops_events_too_close_after_the_previous_kept_one(spacing, kep
 def test_edge_events_are_left_out_before_spacing():
     # bar 0 (headline 14) is an edge event: it does not suppress bar 2, although 2 - 0 < 3
     rows = [HEADLINES[3], HEADLINES[0], HEADLINES[1]]
-    events = align_events(headline_frame(rows)["published"], daily_bars(CLOSES)["ts"], "1d", spacing=3, window=2)
+    events = align_events(moments(rows), known_bars(daily_bars(CLOSES)), spacing=3, window=2)
     assert events.bar_index.tolist() == [2]
     assert (events.n_dropped_edges, events.n_dropped_spacing) == (1, 1)
+
+
+@pytest.mark.parametrize(("bad", "spacing", "kept", "flagged", "spaced"), [
+    (5, 0, [2], 2, 0),          # bar 5 lies in the windows of bars 3 (1..5) and 6 (4..8)
+    (4, 0, [], 3, 0),           # bar 4 is at the edge of bar 2's window (0..4) and bar 6's (4..8)
+    (1, 5, [6], 2, 0),          # events 2 and 3 are dropped for the bad bar first: 6 is not spaced out
+    (9, 2, [2, 6], 0, 1),       # bar 9 lies only in the windows of the edge events 8 and 9
+])
+def test_events_whose_window_holds_a_bad_bar_are_dropped_after_edges_and_before_spacing(
+        bad, spacing, kept, flagged, spaced):
+    bars = daily_bars(CLOSES).assign(bad=[i == bad for i in range(len(CLOSES))])
+    events = align_events(moments(HEADLINES), known_bars(bars), spacing=spacing, window=2)
+    assert events.bar_index.tolist() == kept
+    assert (events.n_dropped_edges, events.n_dropped_flagged, events.n_dropped_spacing) == (3, flagged, spaced)
+
+
+# Bank of Russia USD rates dated Tue 2024-12-24 .. Sat 12-28, then (after the New Year holidays)
+# Fri 2025-01-10, Sat 01-11, Tue 01-14 .. Sat 01-18: no rate is dated Sunday, Monday or a
+# holiday. A rate dated D is known at 14:00 UTC on D - 1 (17:00 Moscow time).
+CBR_DAYS = ["2024-12-24", "2024-12-25", "2024-12-26", "2024-12-27", "2024-12-28", "2025-01-10", "2025-01-11",
+            "2025-01-14", "2025-01-15", "2025-01-16", "2025-01-17", "2025-01-18"]
+CBR_CLOSES = [101.0, 102.0, 100.5, 101.5, 101.6797, 101.2, 101.9146, 102.4651, 102.3429, 101.4361, 102.0, 102.5]
+CBR_HEADLINES = [
+    (1, "2024-12-27T13:59:00Z", "a"),    # a minute before the 12-28 rate: on the 12-27 rate (bar 3)
+    (2, "2024-12-27T14:00:00Z", "b"),    # at its publication: on the 12-28 rate (bar 4)
+    (3, "2024-12-31T10:00:00Z", "c"),    # the holidays: still the 12-28 rate
+    (4, "2025-01-09T13:59:00Z", "d"),    # the last minute before the 01-10 rate: 12-28's
+    (5, "2025-01-09T14:00:00Z", "e"),    # the 01-10 rate (bar 5)
+    (6, "2025-01-12T10:00:00Z", "f"),    # Sunday: the 01-11 rate (bar 6, published Friday)
+    (7, "2025-01-13T13:59:00Z", "g"),    # Monday before 14:00: still the 01-11 rate
+    (8, "2025-01-13T14:00:00Z", "h"),    # Monday 14:00: the 01-14 rate (bar 7)
+]
+
+
+def cbr_bars() -> pd.DataFrame:
+    stamps = pd.Series(pd.to_datetime(CBR_DAYS, utc=True))
+    return pd.DataFrame({"instrument_id": "usd_rub", "interval": "1d", "ts": stamps,
+                         "known": cbr_rule().known(stamps), "close": CBR_CLOSES})
+
+
+def test_bank_of_russia_weekend_and_new_year_rates_in_the_alignment():
+    assert cbr_bars()["known"].iloc[3:6].tolist() == [pd.Timestamp(t, tz="UTC") for t in (
+        "2024-12-26 14:00", "2024-12-27 14:00", "2025-01-09 14:00")]
+    events = align_events(moments(CBR_HEADLINES), known_bars(cbr_bars()), window=1)
+    assert events.bar_index.tolist() == [3, 4, 5, 6, 7]
+    assert events.first_headline.tolist() == [0, 1, 4, 5, 7]
+    assert events.n_headlines.tolist() == [1, 3, 1, 2, 1]
+    result = event_study(headline_frame(CBR_HEADLINES), cbr_bars(), "1d", window=1, placebo_draws=0)
+    events = result.events
+    assert events["bar_time"].tolist() == [pd.Timestamp(d, tz="UTC") for d in CBR_DAYS[3:8]]
+    assert events["bar_known"].tolist() == cbr_bars()["known"].iloc[3:8].tolist()
+    # one bar after the 12-28 rate is the 01-10 rate, across the holidays
+    c = CBR_CLOSES
+    assert events["k+1"].tolist() == pytest.approx([math.log(c[i + 1] / c[i]) for i in range(3, 8)], rel=1e-13)
+    assert events["k-1"].tolist() == pytest.approx([math.log(c[i - 1] / c[i]) for i in range(3, 8)], rel=1e-13)
+    assert result.events["k+1"].iat[1] == pytest.approx(math.log(101.2 / 101.6797), rel=1e-13)
+
+
+def test_a_date_alone_and_provisional_bars_in_the_alignment():
+    rows = [(1, "2024-01-03T00:00:00Z", "x"), (2, "2024-01-03T00:00:00Z", "y")]
+    frame = headline_frame(rows).assign(day_precision=[True, False])
+    # the date alone is aligned at 01-04 00:00, when bar 2's (01-03's) close became known
+    events = align_events(headline_moments(frame), known_bars(daily_bars(CLOSES)))
+    assert (events.bar_index.tolist(), events.first_headline.tolist()) == ([1, 2], [1, 0])
+    # bar 1 provisional (known NaT): the 00:00 headline falls back to bar 0 (ts 01-01), and bar 2
+    # is now index 1
+    bars = daily_bars(CLOSES)
+    bars.loc[1, "known"] = pd.NaT
+    events = align_events(headline_moments(frame), known_bars(bars))
+    assert events.bar_index.tolist() == [0, 1]
+    result = event_study(frame.iloc[[0]], bars, "1d", window=1, placebo_draws=0)
+    assert result.events["bar_time"].tolist() == [pd.Timestamp("2024-01-03", tz="UTC")]
+    assert result.events["k-1"].iat[0] == pytest.approx(math.log(CLOSES[0] / CLOSES[2]), rel=1e-14)
 
 
 def test_keep_spaced_matches_a_plain_greedy_loop():
@@ -131,7 +220,7 @@ def test_event_paths_exact_and_edges_counted():
 def test_event_study_exact_values_on_hand_made_bars():
     result = event_study(headline_frame(HEADLINES), daily_bars(CLOSES), "1d", window=2, placebo_draws=0)
     assert (result.n_headlines, result.n_headlines_before_data, result.n_events) == (8, 1, 3)
-    assert (result.n_dropped_edges, result.n_dropped_spacing) == (3, 0)
+    assert (result.n_dropped_edges, result.n_dropped_spacing, result.n_dropped_flagged) == (3, 0, 0)
     assert result.k.tolist() == [-2, -1, 0, 1, 2]
     moves = np.array([[log_move(i, k) for k in range(-2, 3)] for i in (2, 3, 6)])
     assert result.mean_path.tolist() == pytest.approx(moves.mean(axis=0).tolist(), rel=1e-13, abs=1e-14)
@@ -153,12 +242,14 @@ def test_event_study_exact_values_on_hand_made_bars():
     assert result.mean_abs_w == pytest.approx(sum(abs(m) for m in plus_2) / 3, rel=1e-13)
     assert math.isnan(result.placebo_p) and np.isnan(result.placebo_band_low).all()
     events = result.events
-    assert events.columns.tolist() == ["event_time", "bar_time", "bar_close", "first_headline_id",
+    assert events.columns.tolist() == ["event_time", "bar_time", "bar_known", "bar_close", "first_headline_id",
                                        "first_headline_title", "n_headlines", "k-2", "k-1", "k+0", "k+1", "k+2"]
     assert events["event_time"].tolist() == [pd.Timestamp(t, tz="UTC") for t in
                                              ("2024-01-04 09:00", "2024-01-05 00:00", "2024-01-08 10:00")]
     assert events["bar_time"].tolist() == [pd.Timestamp(t, tz="UTC")
                                            for t in ("2024-01-03", "2024-01-04", "2024-01-07")]
+    assert events["bar_known"].tolist() == [pd.Timestamp(t, tz="UTC")
+                                            for t in ("2024-01-04", "2024-01-05", "2024-01-08")]
     assert events["bar_close"].tolist() == [101.0, 112.0, 116.0]
     assert events["first_headline_id"].tolist() == [11, 12, 16]
     assert events["first_headline_title"].tolist() == ["a", "b", "f"]
@@ -205,9 +296,9 @@ def test_no_usable_event_gives_nan_not_a_crash():
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"headlines": "naive"}, "tz-aware"),
-    ({"bars": "naive"}, "tz-aware"),
-    ({"bars": "unsorted"}, "strictly increasing"),
-    ({"bars": "duplicate"}, "strictly increasing"),
+    ({"bars": "naive"}, "bars.ts must be tz-aware"),
+    ({"bars": "naive known"}, "bars.known must be tz-aware"),
+    ({"bars": "no known"}, "bars frame lacks column(s) known"),
     ({"bars": "negative"}, "positive"),
     ({"bars": "two instruments"}, "one instrument"),
     ({"bars": "hourly"}, "not '1d'"),
@@ -232,10 +323,10 @@ def test_bad_inputs_raise_clear_value_errors(change, message):
     match change.get("bars"):
         case "naive":
             bars["ts"] = bars["ts"].dt.tz_localize(None)
-        case "unsorted":
-            bars = bars.iloc[[0, 2, 1, 3, 4, 5, 6, 7, 8, 9]].reset_index(drop=True)
-        case "duplicate":
-            bars.loc[5, "ts"] = bars.loc[4, "ts"]
+        case "naive known":
+            bars["known"] = bars["known"].dt.tz_localize(None)
+        case "no known":
+            bars = bars.drop(columns="known")
         case "negative":
             bars.loc[7, "close"] = -1.0
         case "two instruments":
@@ -245,6 +336,36 @@ def test_bad_inputs_raise_clear_value_errors(change, message):
     kwargs.update({k: v for k, v in change.items() if k in ("window", "spacing", "placebo_draws")})
     with pytest.raises(ValueError, match=re.escape(message)):
         event_study(headlines, bars, change.get("interval", "1d"), **kwargs)
+
+
+def test_unsorted_bars_are_sorted_and_of_two_bars_with_one_stamp_the_last_counts():
+    headlines = headline_frame(HEADLINES)
+    plain = event_study(headlines, daily_bars(CLOSES), "1d", window=2, placebo_draws=20)
+    shuffled = event_study(headlines, daily_bars(CLOSES).iloc[[0, 2, 1, 3, 4, 5, 6, 9, 7, 8]], "1d", window=2,
+                           placebo_draws=20)
+    pd.testing.assert_frame_equal(plain.events, shuffled.events)
+    assert plain.placebo_p == shuffled.placebo_p and plain.sd_1 == shuffled.sd_1
+    # a second row for 01-04 (bar 3) with close 118: it replaces 112
+    bars = pd.concat([daily_bars(CLOSES), daily_bars(CLOSES).iloc[[3]].assign(close=118.0)], ignore_index=True)
+    result = event_study(headlines, bars, "1d", window=2, placebo_draws=0)
+    assert result.events["bar_close"].tolist() == [101.0, 118.0, 116.0]
+    assert result.events["k+1"].iat[0] == pytest.approx(math.log(118 / 101), rel=1e-14)
+
+
+def test_a_bad_bar_may_have_any_close_and_sd_1_leaves_out_the_returns_touching_it():
+    closes = [*CLOSES]
+    closes[8] = -1.0                                      # bar 8 bad (a negative tick)
+    bars = daily_bars(closes).assign(bad=[i == 8 for i in range(10)])
+    result = event_study(headline_frame(HEADLINES), bars, "1d", window=1, placebo_draws=0)
+    # events on bars 2, 3 and 6 (windows clean); bar 8's window (7..9) holds the bad bar; bars 0
+    # and 9 lack a bar before / after them
+    assert result.events["bar_time"].dt.day.tolist() == [3, 4, 7]
+    assert (result.n_dropped_edges, result.n_dropped_flagged) == (2, 1)
+    logs = np.log(CLOSES)
+    clean = [logs[i + 1] - logs[i] for i in range(9) if 8 not in (i, i + 1)]
+    assert len(clean) == 7
+    assert result.sd_1 == pytest.approx(float(np.std(clean, ddof=1)), rel=1e-13)
+    assert clean_returns(np.log(np.abs(closes)), bars["bad"].to_numpy()).tolist() == pytest.approx(clean, rel=1e-15)
 
 
 def test_bars_without_a_close_are_skipped():
@@ -262,9 +383,9 @@ def random_walk_bars(n: int, sd: float, seed: int, start: str = "2021-01-04") ->
     return daily_bars((100.0 * np.exp(np.cumsum(rng.normal(0.0, sd, n)))).tolist(), start=start)
 
 
-def headlines_after_bars(bars: pd.DataFrame, indexes, interval: timedelta = timedelta(days=1),
-                         delay: timedelta = timedelta(minutes=30)) -> pd.DataFrame:
-    times = [bars["ts"].iloc[i] + interval + delay for i in indexes]
+def headlines_after_bars(bars: pd.DataFrame, indexes, delay: timedelta = timedelta(minutes=30)) -> pd.DataFrame:
+    """A headline `delay` after the close of each bar in `indexes` became known: on that bar."""
+    times = [bars["known"].iloc[i] + delay for i in indexes]
     return pd.DataFrame({"id": range(1, len(times) + 1), "published": pd.Series(times),
                          "title": [f"h{i}" for i in range(len(times))]})
 
@@ -303,11 +424,13 @@ def monday_steps(ts: pd.Series, big: float, small: float) -> np.ndarray:
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/London"])
 def test_placebo_matches_the_weekday_of_the_events(zone):
-    # Daily bars stamped at local midnight (23:00 UTC in summer for London); the only big moves
+    # Daily bars stamped at local midnight (23:00 UTC in summer for London, as newsmarks stored
+    # Yahoo's daily bars before it kept trading days), known 24 hours later; the only big moves
     # are out of Monday bars, and every event is on a Monday bar: drawn from Monday bars only,
     # each placebo draw moves as much as the events, so nothing is significant (p = 1).
     stamps = pd.Series(pd.date_range("2021-01-04", periods=728, freq="D", tz=zone)).dt.tz_convert("UTC")
-    bars = pd.DataFrame({"ts": stamps, "close": monday_steps(stamps, 0.05, 0.001)})
+    bars = pd.DataFrame({"ts": stamps, "known": stamps + pd.Timedelta(days=1),
+                         "close": monday_steps(stamps, 0.05, 0.001)})
     mondays = np.flatnonzero(stamps.dt.tz_convert(zone).dt.day_of_week.to_numpy() == 0)[1:-1]
     result = event_study(headlines_after_bars(bars, mondays[::3]), bars, "1d", window=1, seed=3)
     assert result.n_events == len(mondays[::3])
@@ -319,9 +442,10 @@ def test_placebo_matches_the_hour_of_the_events():
     ts = pd.Series(pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h", tz="UTC"))
     hour = ts.dt.hour.to_numpy()[:-1]
     moves = np.where(hour == 14, 0.04, 0.001) * np.where(np.arange(len(ts) - 1) % 2, 1.0, -1.0)
-    bars = pd.DataFrame({"ts": ts, "close": 50.0 * np.exp(np.concatenate([[0.0], np.cumsum(moves)]))})
+    bars = pd.DataFrame({"ts": ts, "known": ts + pd.Timedelta(hours=1),
+                         "close": 50.0 * np.exp(np.concatenate([[0.0], np.cumsum(moves)]))})
     at_14 = np.flatnonzero(ts.dt.hour.to_numpy() == 14)[1:-1:2]
-    headlines = headlines_after_bars(bars, at_14, interval=timedelta(hours=1), delay=timedelta(minutes=10))
+    headlines = headlines_after_bars(bars, at_14, delay=timedelta(minutes=10))
     result = event_study(headlines, bars, "1h", window=1, seed=4)
     assert result.n_events == len(at_14) and result.placebo_p == 1.0
     # with one stratum for all bars (no hour matching) every draw moves far less than the events
@@ -354,11 +478,102 @@ def test_placebo_sparse_and_dense_sums_agree(monkeypatch):
         draw_placebo(log_close, strata, np.array([3, 500]), 4, 10, seed=0)  # bar 3 lacks 4 bars before
 
 
+def slow_placebo(log_close: np.ndarray, strata: np.ndarray, events: np.ndarray, window: int, draws: int,
+                 seed: int, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """draw_placebo one draw and one event at a time: each event replaced by a bar of its stratum
+    with a full window and a usable flag, the position in that list (by bar order) taken from the
+    same seeded 32-bit uniform numbers as floor(u * size / 2^32)."""
+    rng = np.random.default_rng(seed)
+    u = rng.integers(0, 2**32, size=(draws, len(events)), dtype=np.uint32)
+    n_bars = len(log_close)
+    paths, mean_abs = [], []
+    for d in range(draws):
+        rows = []
+        for e, event in enumerate(events):
+            members = [b for b in range(window, n_bars - window) if strata[b] == strata[event] and usable[b]]
+            pick = members[(int(u[d, e]) * len(members)) >> 32]
+            rows.append([log_close[pick + k] - log_close[pick] for k in range(-window, window + 1)])
+        paths.append(np.mean(rows, axis=0))
+        mean_abs.append(np.mean([abs(r[-1]) for r in rows]))
+    return np.array(paths), np.array(mean_abs)
+
+
+@pytest.mark.parametrize("sparse_below", [0, 10**9])     # dense sums, sparse sums
+def test_placebo_with_usable_equals_a_slow_reference_draw(monkeypatch, sparse_below):
+    import dashboard.analysis.event_study as module
+
+    monkeypatch.setattr(module, "_SPARSE_BELOW", sparse_below)
+    rng = np.random.default_rng(11)
+    n_bars, window = 40, 2
+    log_close = np.cumsum(rng.normal(0.0, 0.01, n_bars))
+    bad = np.zeros(n_bars, dtype=bool)
+    bad[[9, 26]] = True
+    log_close[bad] = np.nan                              # a bad bar's log close is never used
+    series = known_bars(pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=n_bars, freq="D", tz="UTC"),
+                                      "known": pd.date_range("2024-01-02", periods=n_bars, freq="D", tz="UTC"),
+                                      "close": 1.0, "bad": bad}))
+    centre = np.arange(n_bars)
+    usable = series.clean(centre - window, centre + window)
+    assert np.flatnonzero(~usable).tolist() == [0, 1, *range(7, 12), *range(24, 29), 38, 39]
+    strata = np.arange(n_bars) % 3
+    events = np.array([3, 5, 13, 14, 20, 33])
+    fast = draw_placebo(log_close, strata, events, window, 60, 5, usable)
+    slow = slow_placebo(log_close, strata, events, window, 60, 5, usable)
+    assert np.allclose(fast[0], slow[0], rtol=1e-12, atol=1e-15) and np.allclose(fast[1], slow[1], rtol=1e-12)
+    assert np.isfinite(fast[0]).all()
+
+
+def test_placebo_draws_each_usable_bar_of_the_stratum_equally_and_no_other():
+    # one event; every bar's move at +1 is its own index (log_close = cumulative 0, 1, 2, ...
+    # differences): the drawn bar can be read off the draw's mean |move at +1|
+    n_bars, window = 30, 1
+    log_close = np.concatenate([[0.0], np.cumsum(np.arange(1, n_bars))]) * 1e-3
+    usable = np.ones(n_bars, dtype=bool)
+    usable[[0, 29, 4, 5, 6, 16]] = False
+    strata = np.arange(n_bars) % 2                      # the event's stratum: even bars
+    _, mean_abs = draw_placebo(log_close, strata, np.array([10]), window, 20_000, 3, usable)
+    drawn = np.rint(mean_abs * 1e3).astype(int) - 1     # bar b moves by (b + 1) / 1000 to b + 1
+    counts = np.bincount(drawn, minlength=n_bars)
+    allowed = [b for b in range(1, n_bars - 1) if b % 2 == 0 and usable[b]]
+    assert np.flatnonzero(counts).tolist() == allowed == [2, 8, 10, 12, 14, 18, 20, 22, 24, 26, 28]
+    expected = 20_000 / len(allowed)
+    chi2 = float(((counts[allowed] - expected) ** 2 / expected).sum())
+    assert chi2 < stats.chi2.ppf(0.999, len(allowed) - 1)
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+def test_report_lines_and_csv_name_the_flagged_events_and_the_known_times():
+    bars = daily_bars(CLOSES).assign(bad=[i == 5 for i in range(10)])
+    result = event_study(headline_frame(HEADLINES), bars, "1d", window=2, placebo_draws=0)
+    lines = summary_lines(result, "Brent")
+    assert lines[0] == "event study: Brent, 1d bars, window ±2, spacing 0"
+    assert lines[1] == ("headlines: 8 (1 before the data); events: 1 (left out: 3 at the data's edges, "
+                        "2 with a flagged bar in their window, 0 for spacing)")
+    assert lines[2] == f"mean move at +1 bar:  {math.log(112 / 101):.6f} (log return)  t = n/a  p = n/a"
+    rows = events_csv(result).strip().splitlines()
+    assert rows[0] == ("event_time_utc,bar_time_utc,bar_known_utc,first_headline,first_headline_id,n_headlines,"
+                       "k-2,k-1,k+0,k+1,k+2")
+    assert rows[1].startswith("2024-01-04T09:00:00Z,2024-01-03T00:00:00Z,2024-01-04T00:00:00Z,a,11,2,")
+    assert len(rows) == 2
+
+
 # -- real data ----------------------------------------------------------------------------------
 
 def brent_bars() -> pd.DataFrame:
+    """EIA Brent spot: a date without a time of day, taken as known at the end of the UTC day."""
     raw = pd.read_csv(SHARED_DATA / "brent-daily.csv")
-    return pd.DataFrame({"ts": pd.to_datetime(raw["Date"], utc=True, format="%Y-%m-%d"), "close": raw["Price"]})
+    ts = pd.Series(pd.to_datetime(raw["Date"], utc=True, format="%Y-%m-%d"))
+    return pd.DataFrame({"ts": ts, "known": parse_rule("24:00 UTC").known(ts), "close": raw["Price"]})
+
+
+def rub_bars() -> pd.DataFrame:
+    """Yahoo's RUB=X (yfinance history), its closes known at the end of the London day (Yahoo's FX
+    rule), with ingest.bar_quality's flags: `bad` for its bad ticks (0.7162, 5.0, 110.67...)."""
+    imported = read_prices_csv(SHARED_DATA / "yahoo" / "RUB=X_1d_yfinance-history_2003-2024.csv", interval="1d",
+                               close_rule=parse_rule("24:00 Europe/London"))
+    bars = imported.bars
+    return bars[["ts", "known", "close"]].assign(bad=bad_mask(bars["flag"], bars["review"]))
 
 
 def bbc_headlines(pattern: str) -> pd.DataFrame:
@@ -372,24 +587,30 @@ def bbc_headlines(pattern: str) -> pd.DataFrame:
 
 
 def one_at_a_time(headlines: pd.DataFrame, bars: pd.DataFrame, window: int) -> dict:
-    """The event study the plain way: one headline at a time, with bisect and math.log."""
+    """The event study the plain way: one headline at a time, with bisect, math.log and
+    statistics.stdev. bars: sorted by ts, every bar with a known time and a close."""
     closes = bars["close"].tolist()
-    closed_at = [t.to_pydatetime() + timedelta(days=1) for t in bars["ts"]]
+    known = [t.to_pydatetime() for t in bars["known"]]
+    bad = bars["bad"].tolist() if "bad" in bars.columns else [False] * len(closes)
     groups: dict[int, list[int]] = {}
     for row in sorted(headlines.itertuples(index=False), key=lambda r: r.published):
-        i = bisect.bisect_right(closed_at, row.published.to_pydatetime()) - 1
+        i = bisect.bisect_right(known, row.published.to_pydatetime()) - 1
         if i >= 0:
             groups.setdefault(i, []).append(row.id)
-    used = {i: ids for i, ids in groups.items() if window <= i <= len(closes) - 1 - window}
+    inside = {i: ids for i, ids in groups.items() if window <= i <= len(closes) - 1 - window}
+    used = {i: ids for i, ids in inside.items() if not any(bad[i - window:i + window + 1])}
     paths = {i: [math.log(closes[i + k] / closes[i]) for k in range(-window, window + 1)] for i in used}
+    one_bar = [math.log(closes[j + 1] / closes[j]) for j in range(len(closes) - 1) if not (bad[j] or bad[j + 1])]
     return {"bars": sorted(used), "first_ids": [used[i][0] for i in sorted(used)],
-            "sizes": [len(used[i]) for i in sorted(used)], "edges": len(groups) - len(used),
-            "paths": np.array([paths[i] for i in sorted(used)])}
+            "sizes": [len(used[i]) for i in sorted(used)], "edges": len(groups) - len(inside),
+            "flagged": len(inside) - len(used), "paths": np.array([paths[i] for i in sorted(used)]),
+            "sd_1": statistics.stdev(one_bar)}
 
 
 def check_against_the_plain_way(result, expected: dict, window: int) -> None:
     paths = expected["paths"]
     assert result.n_events == len(expected["bars"]) and result.n_dropped_edges == expected["edges"]
+    assert result.n_dropped_flagged == expected["flagged"]
     assert result.events["first_headline_id"].tolist() == expected["first_ids"]
     assert result.events["n_headlines"].tolist() == expected["sizes"]
     assert np.allclose(result.events[move_columns(window)].to_numpy(), paths, rtol=1e-13, atol=1e-14)
@@ -400,29 +621,60 @@ def check_against_the_plain_way(result, expected: dict, window: int) -> None:
     n = len(paths)
     half = stats.t.ppf(0.975, n - 1) * paths.std(axis=0, ddof=1) / math.sqrt(n)
     assert np.allclose(result.band_high, paths.mean(axis=0) + half, rtol=1e-11, atol=1e-16)
+    assert result.sd_1 == pytest.approx(expected["sd_1"], rel=1e-10)
+    beyond = np.abs(paths[:, window + 1]) > 2 * expected["sd_1"]
+    assert result.share_beyond_2sd == beyond.mean()
 
 
 def test_brent_against_bbc_oil_headlines():
     headlines, bars = bbc_headlines(r"\boil\b"), brent_bars()
     result = event_study(headlines, bars, "1d", window=5, placebo_draws=200, seed=0)
     expected = one_at_a_time(headlines, bars, 5)
-    assert (len(headlines), result.n_events, result.n_dropped_edges) == (39, 33, 0)
+    assert (len(headlines), result.n_events, result.n_dropped_edges, result.n_dropped_flagged) == (39, 33, 0, 0)
     check_against_the_plain_way(result, expected, 5)
     # the first event: "Ukraine conflict: Oil price soars to highest level since 2008", Monday
-    # 2022-03-07 08:15 UTC, on Friday 03-04's bar (closed Saturday 00:00)
+    # 2022-03-07 08:15 UTC, on Friday 03-04's bar (known Saturday 00:00)
     first = result.events.iloc[0]
     assert first["first_headline_title"] == "Ukraine conflict: Oil price soars to highest level since 2008"
     assert first["bar_time"] == pd.Timestamp("2022-03-04", tz="UTC") and first["bar_close"] == 123.86
+    assert first["bar_known"] == pd.Timestamp("2022-03-05", tz="UTC")
     assert 1 / 201 <= result.placebo_p <= 1.0
 
 
 def test_the_rouble_against_bbc_russia_headlines():
     headlines = bbc_headlines(r"\b(?:russia\w*|rouble|ruble)\b")
-    bars = read_prices_csv(SHARED_DATA / "yahoo" / "RUB=X_1d_yfinance-history_2003-2024.csv").bars
-    result = event_study(headlines, bars[["ts", "close"]], "1d", window=5, placebo_draws=50)
+    bars = rub_bars()
+    result = event_study(headlines, bars, "1d", window=5, placebo_draws=50)
     expected = one_at_a_time(headlines, bars, 5)
     assert result.n_events == len(expected["bars"]) > 20
     check_against_the_plain_way(result, expected, 5)
+    # RUB=X has six bad bars from 2022 on (2022-03-07, 03-21, 06-13, 07-18; 2023-02-03, 03-16):
+    # 14 events of the BBC's Russia headlines have one in their ±5-bar window
+    assert (result.n_events, result.n_dropped_flagged) == (24, 14)
+    assert np.isfinite(result.placebo_band_low).all() and np.isfinite(result.placebo_p)
+
+
+def test_the_rouble_study_around_its_bad_ticks_does_not_blow_up():
+    """Headlines next to RUB=X's bad ticks (0.7162 on 2016-01-06, 110.67 on 2022-06-13 and
+    2022-07-18, 5.0 on 2023-03-16): the events whose ±5-bar window holds a tick are left out, so
+    no path moves by log(74.6 / 0.7162) = 4.6 or log(76.5 / 5) = 2.7; without the flags they would."""
+    published = ["2016-01-04 12:00", "2016-01-06 12:00", "2016-01-08 12:00", "2016-02-01 12:00",
+                 "2022-06-10 12:00", "2022-06-14 12:00", "2022-07-15 12:00", "2022-07-19 12:00",
+                 "2022-08-15 12:00", "2023-03-15 12:00", "2023-03-17 12:00", "2023-04-20 12:00"]
+    headlines = pd.DataFrame({"id": range(1, 13), "published": pd.to_datetime(published, utc=True),
+                              "title": [f"h{i}" for i in range(1, 13)]})
+    bars = rub_bars()
+    result = event_study(headlines, bars, "1d", window=5, placebo_draws=100, seed=2)
+    # kept: 2016-02-01, 2022-08-15 and 2023-04-20, far enough from every tick
+    assert (result.n_events, result.n_dropped_flagged, result.n_dropped_edges) == (3, 9, 0)
+    assert result.events["first_headline_id"].tolist() == [4, 9, 12]
+    moves = result.events[move_columns(5)].to_numpy()
+    assert np.abs(moves).max() < 0.2 and np.abs(result.mean_path).max() < 0.1
+    assert np.isfinite(result.placebo_band_high).all() and np.abs(result.placebo_band_high).max() < 0.1
+    expected = one_at_a_time(headlines, bars, 5)
+    check_against_the_plain_way(result, expected, 5)
+    raw = event_study(headlines, bars.assign(bad=False), "1d", window=5, placebo_draws=0)
+    assert raw.n_events == 12 and np.abs(raw.events[move_columns(5)].to_numpy()).max() > 4.6
 
 
 def test_brent_against_world_headlines_with_spacing():

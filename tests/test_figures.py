@@ -13,6 +13,7 @@ import pytest
 
 from dashboard.figures import counts_name, empty_figure, hover_text, price_figure
 from dashboard.marks import place_marks
+from ingest.close_rules import parse_rule
 
 LABELS = {"brent": "Brent crude (ICE futures)", "usd": "USD/RUB (Bank of Russia)", "eur": "EUR/RUB"}
 SCRIPT = "<script>alert(1)</script>"
@@ -20,10 +21,13 @@ LINK = '<a href="javascript:alert(1)">x</a>'
 
 
 def make_bars() -> pd.DataFrame:
+    """Three instruments' daily bars, each close known at its bar's stamp (so a mark sits on the
+    close of the last bar at or before it)."""
     ts = pd.Series(pd.to_datetime(["2022-03-01", "2022-03-02", "2022-03-03"], utc=True))
+    stamps = pd.concat([ts] * 3, ignore_index=True)
     return pd.DataFrame({
         "instrument_id": ["brent"] * 3 + ["eur"] * 3 + ["usd"] * 3,
-        "ts": pd.concat([ts] * 3, ignore_index=True),
+        "ts": stamps, "known": stamps,
         "close": [80.0, 100.0, 120.0, 128.0, 160.0, 96.0, 40.0, 50.0, 70.0]})
 
 
@@ -192,7 +196,7 @@ def test_figure_json_size_for_5_instruments_and_2000_marks():
     rng = np.random.default_rng(5)
     ts = pd.date_range("2018-01-01", periods=2000, freq="D", tz="UTC")
     ids = ["brent", "usd", "eur", "cny", "gold"]
-    bars = pd.DataFrame({"instrument_id": np.repeat(ids, 2000), "ts": np.tile(ts, 5),
+    bars = pd.DataFrame({"instrument_id": np.repeat(ids, 2000), "ts": np.tile(ts, 5), "known": np.tile(ts, 5),
                          "close": 80 + rng.normal(0, 1, 10_000).cumsum()})
     headlines = pd.DataFrame({
         "id": np.arange(2000), "published": ts + pd.Timedelta(hours=7),
@@ -219,7 +223,9 @@ def test_empty_figure():
 def test_real_brent_and_bbc_march_2022(shared_data):
     prices = pd.read_csv(shared_data / "brent-daily.csv")
     prices = prices[prices["Date"].str.startswith("2022")]
-    bars = pd.DataFrame({"instrument_id": "brent", "ts": pd.to_datetime(prices["Date"], utc=True),
+    days = pd.to_datetime(prices["Date"], utc=True)
+    bars = pd.DataFrame({"instrument_id": "brent", "ts": days,
+                         "known": parse_rule("19:30 Europe/London").known(days),   # the brent instrument's rule
                          "close": prices["Price"].astype(float)}).reset_index(drop=True)
     feed = pd.read_csv(shared_data / "bbc-business-rss-2022-2024.csv")
     feed["published"] = pd.to_datetime([email.utils.parsedate_to_datetime(v) for v in feed["pubDate"]], utc=True)
@@ -233,17 +239,17 @@ def test_real_brent_and_bbc_march_2022(shared_data):
     # the feed lists this story twice (same guid, re-published at 09:00:31)
     assert soars["published"].tolist() == [pd.Timestamp("2022-03-07 08:15:53", tz="UTC"),
                                            pd.Timestamp("2022-03-07 09:00:31", tz="UTC")]
-    # The daily bar of 2022-03-07 is stamped 2022-03-07 00:00 UTC, which is at or before 08:15:53, so the
-    # mark sits on THAT bar's close (129.02), not on the previous trading day's (2022-03-04: 123.86).
+    # The close of 2022-03-07 (129.02) became known at 19:30 London that evening, after 08:15:53: the
+    # mark sits on the price known then, the previous trading day's close (2022-03-04: 123.86).
     assert bars.loc[bars["ts"] == pd.Timestamp("2022-03-07", tz="UTC"), "close"].tolist() == [129.02]
-    assert soars["y"].tolist() == [129.02, 129.02]
+    assert soars["y"].tolist() == [123.86, 123.86]
     assert set(marks["y"]) <= set(bars["close"])
 
     fig = price_figure(bars, marks, make_counts().iloc[0:0], labels={"brent": "Brent"}, tz="Europe/Moscow")
     (trace,) = of_kind(fig, "marks")
     at = [i for i, row in enumerate(trace.customdata) if row[1].startswith("Ukraine conflict: Oil price soars")]
     assert [shown(trace)[i] for i in at] == ["2022-03-07T11:15:53", "2022-03-07T12:00:31"]
-    assert [trace.y[i] for i in at] == [129.02, 129.02]
+    assert [trace.y[i] for i in at] == [123.86, 123.86]
     assert [trace.customdata[i][3] for i in at] == ["2022-03-07 11:15 MSK", "2022-03-07 12:00 MSK"]
 
 

@@ -16,9 +16,10 @@ def utc(text: str, unit: str = "ns") -> pd.Timestamp:
 def make_bars(unit: str = "s") -> pd.DataFrame:
     """Daily bars of brent (80, 100, 120) and usd (noise), ts at the given unit."""
     ts = pd.Series(pd.to_datetime(["2022-03-01", "2022-03-02", "2022-03-03"], utc=True)).dt.as_unit(unit)
+    stamps = pd.concat([ts, ts], ignore_index=True)
     return pd.DataFrame({
         "instrument_id": ["brent"] * 3 + ["usd"] * 3,
-        "ts": pd.concat([ts, ts], ignore_index=True),
+        "ts": stamps, "known": stamps,    # each close known at its bar's stamp
         "close": [80.0, 100.0, 120.0, 90.5, 91.5, 92.5],
     })
 

@@ -21,7 +21,7 @@ def summary_lines(result: EventStudyResult, label: str) -> list[str]:
         f"event study: {label}, {result.interval} bars, window ±{w}, spacing {result.spacing}",
         f"headlines: {result.n_headlines} ({result.n_headlines_before_data} before the data); "
         f"events: {result.n_events} (left out: {result.n_dropped_edges} at the data's edges, "
-        f"{result.n_dropped_spacing} for spacing)",
+        f"{result.n_dropped_flagged} with a flagged bar in their window, {result.n_dropped_spacing} for spacing)",
         f"mean move at +1 bar:  {_num(result.move_1)} (log return)  t = {_num(result.t_1, 3)}  "
         f"p = {_num(result.p_1, 4)}",
         f"mean move at +{w} bars: {_num(result.move_w)} (log return)  t = {_num(result.t_w, 3)}  "
@@ -33,13 +33,14 @@ def summary_lines(result: EventStudyResult, label: str) -> list[str]:
 
 
 def events_csv(result: EventStudyResult) -> str:
-    """One row per event: event time, bar time, first headline, its id, how many headlines, and
+    """One row per event: event time, bar time, when the bar's close became known, first
+    headline, its id, how many headlines, and
     the cumulative log-return move at each k (UTC times; text cells formula-neutralised)."""
     events = result.events
     move_columns = [c for c in events.columns if c.startswith("k")]
-    header = ["event_time_utc", "bar_time_utc", "first_headline", "first_headline_id", "n_headlines",
-              *move_columns]
-    rows = zip(iso_utc(events["event_time"]), iso_utc(events["bar_time"]),
+    header = ["event_time_utc", "bar_time_utc", "bar_known_utc", "first_headline", "first_headline_id",
+              "n_headlines", *move_columns]
+    rows = zip(iso_utc(events["event_time"]), iso_utc(events["bar_time"]), iso_utc(events["bar_known"]),
                [neutralise_cell(str(t)) for t in events["first_headline_title"]],
                [str(int(i)) for i in events["first_headline_id"]],
                [str(int(n)) for n in events["n_headlines"]],

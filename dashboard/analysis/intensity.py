@@ -3,22 +3,24 @@ absolute return per bucket — Pearson and Spearman correlation with p-values, a
 cross-correlation at lags −L … +L with its significance band: does news come before the moves, or
 after?
 
-Buckets. A bucket of length B (1 hour or 1 day, from the epoch in UTC) holds the bars that closed
-in it, right-closed: (start, start + B] — by the closed-bar rule (dashboard.moves) a bar stamped
-`ts` closes at `ts + interval`, so a daily bar stamped day D (closing at D+1 00:00) is in bucket D,
-an hourly bar stamped 10:00 (closing at 11:00) in the 10:00 bucket, and with daily buckets over
-hourly bars a day's bucket holds the bars stamped that day. Buckets with no bar are left out.
-A bucket's close is the close of its last bar; its return is the log return from the previous
-bucket's close (the previous bucket with a bar): |ln(close / previous close)|. The first bucket
-(no previous close) and buckets where either close is not positive have no return and are left
-out.
+Buckets. A bucket of length B (1 hour or 1 day, from the epoch in UTC) holds the bars whose close
+became known in it (dashboard.alignment), right-closed: (start, start + B] — a Brent bar of day D,
+known at the 19:30 London settlement, is in bucket D; a Bank of Russia rate dated D, known at
+17:00 Moscow time on D - 1, in bucket D - 1; an hourly bar stamped 10:00 (known at 11:00) in the
+10:00 bucket. Buckets with no bar are left out. A bucket's close is the close of its last bar;
+its return is the log return from the previous bucket's close (the previous bucket with a bar):
+|ln(close / previous close)|. The first bucket (no previous close), buckets where either close is
+not positive, and buckets whose return would cross a bad bar (ingest.bar_quality: one of the two
+closing bars or a bar between them is bad) have no return and are left out (the last are
+counted: `n_flagged`).
 
-Headlines. Each headline counts in the first bucket whose close time (the close time of its last
-bar) is after it: the move that could react to it. A headline at the exact moment a close became
-known goes to the next bucket (that close was already known, as in dashboard.moves); headlines
-between bars — at night, on a weekend — go to the next bucket with a bar (for daily bars: a
-weekend's headlines count on Monday); headlines after the last close count nowhere. With daily
-bars on every trading day, a headline on trading day D counts in D.
+Headlines. Each headline, at its aligned time, counts in the first bucket whose close (the known
+time of its last bar) became known after it: the move that could react to it. A headline at the
+exact moment a close became known goes to the next bucket (that close was already known);
+headlines between bars — at night, on a weekend — go to the next bucket with a bar (for daily
+bars: a weekend's headlines count on Monday); headlines after the last close count nowhere. A
+headline dated to the day only is aligned at the end of its day, and counts only with daily
+buckets: with hourly buckets it is left out (and counted: `n_day_only`).
 
 Pass bars and headlines of the same range: buckets with bars but no headlines count as quiet (0).
 
@@ -49,9 +51,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.analysis.largest_moves import bar_moves
+from dashboard.alignment import day_only, headline_moments, known_bars
 from dashboard.moves import INTERVAL_LENGTH
-from dashboard.times import epoch_ns
 
 BUCKETS: Mapping[str, timedelta] = MappingProxyType({"1h": timedelta(hours=1), "1d": timedelta(days=1)})
 NEWS_MEASURES = ("count", "risk")
@@ -69,6 +70,8 @@ class IntensityResult:
     scipy.stats.pearsonr / spearmanr of headlines against abs_return (NaN when degenerate).
     lags: columns lag (−max_lag … max_lag), pairs (rows paired at that lag), r (corr of
     headlines_t with abs_return_{t+lag}; positive lag = news leads). band: 1.96/√n (NaN for n = 0).
+    n_flagged: buckets left out because their return would cross a bad bar; n_day_only: headlines
+    dated to the day only, left out of hourly buckets.
     """
 
     bucket: str
@@ -81,6 +84,8 @@ class IntensityResult:
     spearman_p: float
     lags: pd.DataFrame
     band: float
+    n_flagged: int = 0
+    n_day_only: int = 0
 
 
 def _degenerate(x: np.ndarray, y: np.ndarray) -> bool:
@@ -125,15 +130,20 @@ def lagged_correlations(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.DataFr
     return pd.DataFrame({"lag": lags, "pairs": pairs, "r": r})
 
 
-def _bucket_closes(bars: pd.DataFrame, interval: str, size: int) -> pd.DataFrame:
-    """Per bucket with a bar: bucket start and close time (int64 ns UTC) and close."""
-    moves = bar_moves(bars, interval)
-    closed = epoch_ns(moves["closed_at"], "closed_at")
-    start = (closed - 1) // size * size           # right-closed buckets: (start, start + size]
+def _bucket_closes(bars: pd.DataFrame, size: int) -> pd.DataFrame:
+    """Per bucket with a bar: bucket start and close time (int64 ns UTC, the known time of its
+    last bar), close, and whether the return from the previous bucket's close is clean (no bad
+    bar from the previous bucket's last bar to this bucket's last bar)."""
+    series = known_bars(bars, "bars")
+    known = series.known
+    start = (known - 1) // size * size            # right-closed buckets: (start, start + size]
     last = np.ones(len(start), dtype=bool)
-    last[:-1] = start[1:] != start[:-1]           # bars are sorted by time: the bucket's last bar
-    return pd.DataFrame({"start": start[last], "closed": closed[last],
-                         "close": moves["close"].to_numpy()[last]})
+    last[:-1] = start[1:] != start[:-1]           # known times ascend: the bucket's last bar
+    ends = np.flatnonzero(last)
+    previous = np.concatenate([[-1], ends[:-1]])
+    clean = series.clean(previous, ends)
+    return pd.DataFrame({"start": start[ends], "closed": known[ends], "close": series.close[ends],
+                         "clean": clean})
 
 
 def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket: str, max_lag: int = 10, *,
@@ -141,9 +151,9 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     """Headline count (or risk share, `news="risk"`) per bucket against absolute log return per
     bucket (see the module docstring).
 
-    headlines: column published (tz-aware; NaT rows ignored), and gpr (';'-joined categories)
-    for news="risk". bars: one instrument's bars of one
-    interval, columns ts (tz-aware) and close. bucket: '1h' or '1d'. interval: the bars' interval;
+    headlines: column published (tz-aware; NaT rows ignored), optionally day_precision, and gpr
+    (';'-joined categories) for news="risk". bars: one instrument's bars of one interval, columns
+    ts and known (tz-aware), close, optionally bad. bucket: '1h' or '1d'. interval: the bars' interval;
     default: the bars' `interval` column (one value), else `bucket`. It must not be longer than the
     bucket. ValueError for bad arguments or frames."""
     if bucket not in BUCKETS:
@@ -165,10 +175,15 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     if news == "risk" and "gpr" not in headlines.columns:
         raise ValueError("headlines frame lacks column gpr (needed for the risk share)")
     size = pd.Timedelta(BUCKETS[bucket]).as_unit("ns").value
-    closes = _bucket_closes(bars, interval, size)
+    closes = _bucket_closes(bars, size)
 
-    published = epoch_ns(headlines["published"], "headlines.published")
+    published = headline_moments(headlines, "headlines")
     timed = published != _NAT
+    n_day_only = 0
+    if bucket != "1d":
+        whole_day = day_only(headlines)
+        n_day_only = int((whole_day & timed).sum())
+        timed &= ~whole_day
     where = np.searchsorted(closes["closed"].to_numpy(), published[timed], side="right")
     inside = where < len(closes)
     counts = np.bincount(where[inside], minlength=len(closes)).astype(np.int64)
@@ -177,7 +192,9 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     prev = np.concatenate([[np.nan], close])[:len(close)]
     with np.errstate(divide="ignore", invalid="ignore"):
         abs_return = np.abs(np.log(close / prev))
-    keep = (prev > 0) & (close > 0)
+    clean = closes["clean"].to_numpy()
+    n_flagged = int((~clean[1:]).sum()) if len(clean) else 0
+    keep = (prev > 0) & (close > 0) & clean
     aligned = pd.DataFrame({
         "bucket": pd.Series(pd.to_datetime(closes["start"].to_numpy()[keep], unit="ns", utc=True)),
         "headlines": counts[keep],
@@ -197,4 +214,4 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     return IntensityResult(bucket=bucket, news=news, aligned=aligned, n=n, pearson_r=pearson[0], pearson_p=pearson[1],
                            spearman_r=spearman[0], spearman_p=spearman[1],
                            lags=lagged_correlations(x, y, max_lag),
-                           band=Z_95 / np.sqrt(n) if n else float("nan"))
+                           band=Z_95 / np.sqrt(n) if n else float("nan"), n_flagged=n_flagged, n_day_only=n_day_only)

@@ -3,12 +3,14 @@ the headlines of the window before it, ranked by how many search terms and topic
 "what happened here?".
 
 A move is the log return from one bar's close to the next bar's close: ln(close / previous close),
-stamped with the bar whose close ends it (`ts`). By the closed-bar rule (dashboard.moves) that bar
-closed at `ts + INTERVAL_LENGTH[interval]`; the move's window is the span before that moment,
-[close time − window, close time): a headline published at the very moment the close became known
-came too late for it (as in dashboard.moves, such a headline starts from that close). The default
-window is 6 hours for hourly bars and 1 day for daily bars: a daily bar stamped day D closes at
-D+1 00:00 UTC, so its window is day D.
+stamped with the bar whose close ends it (`ts`); there is none across a bad bar (ingest.bar_quality:
+when either bar is bad). The move became public when that bar's close became known (`known`,
+dashboard.alignment: a Bank of Russia rate dated D at 17:00 Moscow time on D - 1, a Brent close at
+the 19:30 London settlement); its window is the span before that moment, [known − window, known):
+a headline published at the very moment the close became known came too late for it (as in
+dashboard.moves, such a headline starts from that close). A headline dated to the day only is
+placed at the end of its day. The default window is 6 hours for hourly bars and 1 day for daily
+bars: the day before the close became known.
 
 Score of a headline: the number of distinct `terms` it matches plus the number of the given
 `topics` it carries. Terms are written as in the search box (ingest.store.fts.parse_search: words,
@@ -26,14 +28,15 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from dashboard.moves import INTERVAL_LENGTH, close_times
+from dashboard.alignment import headline_moments, known_bars
+from dashboard.moves import INTERVAL_LENGTH
 from dashboard.times import epoch_ns
 from ingest.store.fts import parse_search
 from ingest.tagging import TopicTagger
 
 DEFAULT_WINDOW: Mapping[str, timedelta] = MappingProxyType(
     {"1h": timedelta(hours=6), "1d": timedelta(days=1)})
-MOVE_COLUMNS = ("ts", "closed_at", "prev_close", "close", "log_return")
+MOVE_COLUMNS = ("ts", "known", "prev_close", "close", "log_return")
 RESULT_COLUMNS = ("rank", "ts", "prev_close", "close", "log_return", "pct", "window_start", "window_end",
                   "headline_id", "published", "source", "title", "topics", "score", "matches")
 _HEADLINE_COLUMNS = ("id", "published", "source", "title", "topics")
@@ -45,16 +48,17 @@ def _ns_times(values: np.ndarray) -> pd.Series:
 
 
 def bar_moves(bars: pd.DataFrame, interval: str) -> pd.DataFrame:
-    """One instrument's bars of one interval as moves: columns ts, closed_at (when the close became
-    known, by the closed-bar rule), prev_close, close, log_return (ln(close / prev_close); NaN for
-    the first bar and where either close is not positive). Times as datetime64[ns, UTC].
+    """One instrument's bars of one interval as moves: columns ts, known (when the close became
+    known), prev_close, close, log_return (ln(close / prev_close); NaN for the first bar, where
+    either close is not positive and where either bar is bad). Times as datetime64[ns, UTC].
 
-    bars: columns ts (tz-aware) and close, in any order; rows without a time or a close are
-    skipped, of bars with the same stamp the last one counts. Optional columns interval and
-    instrument_id must hold one value (the given interval, one instrument). ValueError otherwise."""
+    bars: columns ts and known (tz-aware), close, optionally bad, in any order; rows without a
+    time, a known time or a close are skipped, of bars with the same stamp the last one counts.
+    Optional columns interval and instrument_id must hold one value (the given interval, one
+    instrument). ValueError otherwise."""
     if interval not in INTERVAL_LENGTH:
         raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVAL_LENGTH)})")
-    missing = [c for c in ("ts", "close") if c not in bars.columns]
+    missing = [c for c in ("ts", "known", "close") if c not in bars.columns]
     if missing:
         raise ValueError(f"bars frame lacks column(s) {', '.join(missing)}")
     if "interval" in bars.columns and len(bars) and not (bars["interval"] == interval).all():
@@ -63,20 +67,15 @@ def bar_moves(bars: pd.DataFrame, interval: str) -> pd.DataFrame:
     if "instrument_id" in bars.columns and bars["instrument_id"].nunique(dropna=False) > 1:
         found = ", ".join(sorted(str(v) for v in bars["instrument_id"].unique()))
         raise ValueError(f"bars must be of one instrument, found {found}")
-    stamps = epoch_ns(bars["ts"], "bars.ts")
-    close = pd.to_numeric(bars["close"], errors="coerce").astype("float64").to_numpy()
-    keep = np.flatnonzero(~np.isnan(close) & (stamps != _NAT))
-    keep = keep[np.argsort(stamps[keep], kind="stable")]
-    last = np.ones(len(keep), dtype=bool)
-    last[:-1] = stamps[keep][1:] != stamps[keep][:-1]
-    keep = keep[last]
-    stamps, close = stamps[keep], close[keep]
+    series = known_bars(bars, "bars")
+    close = series.close
     prev = np.concatenate([[np.nan], close])[:len(close)]
+    index = np.arange(len(close))
+    clean = series.clean(index - 1, index)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_return = np.log(close / prev)
-    log_return = np.where((prev > 0) & (close > 0), log_return, np.nan)
-    ts = _ns_times(stamps)
-    return pd.DataFrame({"ts": ts, "closed_at": close_times(ts, interval), "prev_close": prev,
+    log_return = np.where((prev > 0) & (close > 0) & clean, log_return, np.nan)
+    return pd.DataFrame({"ts": _ns_times(series.ts), "known": _ns_times(series.known), "prev_close": prev,
                          "close": close, "log_return": log_return})
 
 
@@ -132,15 +131,16 @@ def largest_moves(bars: pd.DataFrame, headlines: pd.DataFrame, interval: str, n:
                   topics: Sequence[str] = ()) -> pd.DataFrame:
     """The `n` largest absolute moves of `bars`, each with the headlines of the window before it.
 
-    bars: one instrument's bars of `interval` ('1h'/'1d'): columns ts (tz-aware), close (see
-    `bar_moves`). headlines: columns id, published (tz-aware), source, title, topics (';'-joined),
-    optionally summary. window: how far before a move's close to look (default DEFAULT_WINDOW).
+    bars: one instrument's bars of `interval` ('1h'/'1d'): columns ts, known (tz-aware), close,
+    optionally bad (see `bar_moves`). headlines: columns id, published (tz-aware), source, title,
+    topics (';'-joined), optionally summary and day_precision. window: how far before the moment
+    a move's close became known to look (default DEFAULT_WINDOW).
     terms: search-box terms; topics: topic names (see the module docstring for the score).
 
     Returns one row per (move, headline in its window), columns RESULT_COLUMNS: rank (1 = largest
     |log_return|; ties: earlier bar first), ts (the bar whose close ends the move), prev_close,
-    close, log_return, pct ((close − prev_close) / prev_close × 100), window_start, window_end (the
-    bar's close time), headline_id, published, source, title, topics, score (Int64) and matches
+    close, log_return, pct ((close − prev_close) / prev_close × 100), window_start, window_end (when
+    the bar's close became known), headline_id, published, source, title, topics, score (Int64) and matches
     (the matched terms, then topics, ';'-joined). Rows by rank, then score descending, then newest
     first (then id descending). A move with no headline in its window has one row with empty
     headline fields (NA)."""
@@ -159,10 +159,11 @@ def largest_moves(bars: pd.DataFrame, headlines: pd.DataFrame, interval: str, n:
     moves = bar_moves(bars, interval)
     moves = moves[moves["log_return"].notna()]
     top = moves.iloc[np.argsort(-moves["log_return"].abs().to_numpy(), kind="stable")[:n]]
-    ends = epoch_ns(top["closed_at"], "closed_at")
+    ends = top["known"].to_numpy(dtype="datetime64[ns]").view("i8")
     starts = ends - pd.Timedelta(span).as_unit("ns").value
 
-    published = epoch_ns(headlines["published"], "headlines.published")
+    published = headline_moments(headlines, "headlines")     # aligned: a date alone at the end of its day
+    shown = epoch_ns(headlines["published"], "headlines.published")
     known = np.flatnonzero(published != _NAT)
     known = known[np.argsort(published[known], kind="stable")]
     lo = np.searchsorted(published[known], starts, side="left")
@@ -194,7 +195,7 @@ def largest_moves(bars: pd.DataFrame, headlines: pd.DataFrame, interval: str, n:
         "window_end": _ns_times(ends[move_index]),
         "headline_id": pd.array(found["id"].tolist() + pad,
                                 dtype="Int64" if pd.api.types.is_integer_dtype(headlines["id"]) else None),
-        "published": _ns_times(np.concatenate([pub[order], np.full(len(empty), _NAT)])),
+        "published": _ns_times(np.concatenate([shown[picked][order], np.full(len(empty), _NAT)])),
         "source": pd.array(found["source"].tolist() + pad, dtype="str"),
         "title": pd.array(found["title"].tolist() + pad, dtype="str"),
         "topics": pd.array(found["topics"].tolist() + pad, dtype="str"),

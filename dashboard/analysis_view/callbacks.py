@@ -18,6 +18,7 @@ from dashboard.analysis_view.data import (
     run_event_study,
     run_intensity,
     run_largest_moves,
+    run_mean_moves,
     run_risk_index,
 )
 from dashboard.analysis_view.figures import event_study_figure, lag_figure, message_figure, risk_figure
@@ -91,7 +92,10 @@ def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict |
     if inputs.truncated:
         notes.append(f"Only the first {HEADLINE_LIMIT:,} headlines of this view are analysed.")
     notes += [note for note in (event_note, intensity_note, moves_note, risk_note) if note]
-    rows = stats_table_rows(result, intensity)
+    means = run_mean_moves(inputs)
+    notes += [f"Mean move {m.horizon} after the headlines left out {m.empty:,} without a move ({m.why})."
+              for m in ([] if means is None else means.itertuples()) if m.empty]
+    rows = stats_table_rows(result, intensity, means)
     return (
         [html.Div(note) for note in notes],
         event_study_figure(result, zone, title=inputs.label) if result is not None and result.n_events
@@ -135,7 +139,7 @@ def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None,
         if kind == "events":
             frame = result.events if result is not None else None
         else:
-            rows = stats_table_rows(result, run_intensity(inputs)[0])
+            rows = stats_table_rows(result, run_intensity(inputs)[0], run_mean_moves(inputs))
             frame = pd.DataFrame({"statistic": pd.Series([r["statistic"] for r in rows], dtype=object),
                                   "value": pd.Series([r["value"] for r in rows], dtype="float64")})
     elif kind == "lags":

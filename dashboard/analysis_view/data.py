@@ -27,7 +27,7 @@ from dashboard.analysis.intensity import IntensityResult, intensity_vs_volatilit
 from dashboard.analysis.largest_moves import DEFAULT_WINDOW, largest_moves
 from dashboard.analysis_view.controls import INTERVAL_WORDS, Controls
 from dashboard.chart_data import headline_filter
-from dashboard.moves import INTERVAL_LENGTH
+from dashboard.moves import DEFAULT_HORIZONS, INTERVAL_LENGTH, mean_move, move_column, moves_after, why_column
 from dashboard.state import ViewState
 from ingest.risk_index import daily_risk_index
 from ingest.store import Store
@@ -151,6 +151,28 @@ def run_largest_moves(inputs: AnalysisInputs) -> tuple[pd.DataFrame | None, str 
     if moves.empty:
         return None, f"Largest moves: no move of the {_bars_word(inputs)} in this view."
     return moves, None
+
+
+def run_mean_moves(inputs: AnalysisInputs) -> pd.DataFrame | None:
+    """The mean move of the instrument after the window's headlines over each calendar horizon
+    (dashboard.moves.moves_after on the analysis' bars: from the price known when the headline
+    came out to the price known the horizon later): columns horizon, mean (%; NaN without any
+    move), used, empty (headlines without a move — no close known in time, a flagged bar… — left
+    out of the mean, never counted as 0), why (the reasons with their counts, '; '-joined). None
+    without headlines or bars."""
+    headlines, bars = inputs.window_headlines, inputs.bars
+    if headlines.empty or bars.empty:
+        return None
+    columns = [c for c in ("id", "published", "day_precision") if c in headlines.columns]
+    moves = moves_after(headlines[columns], bars, reasons=True)
+    instrument = str(bars["instrument_id"].iloc[0])
+    rows = []
+    for horizon in DEFAULT_HORIZONS:
+        mean, used, empty = mean_move(moves[move_column(instrument, horizon)])
+        reasons = moves[why_column(instrument, horizon)].dropna().value_counts()
+        rows.append({"horizon": horizon, "mean": mean, "used": used, "empty": empty,
+                     "why": "; ".join(f"{why} {count:,}" for why, count in reasons.items())})
+    return pd.DataFrame(rows)
 
 
 def run_risk_index(inputs: AnalysisInputs) -> tuple[pd.DataFrame | None, str | None]:

@@ -33,10 +33,13 @@ def _stat(statistic: str, value) -> dict:
     return {"statistic": statistic, "value": value}
 
 
-def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult | None) -> list[dict]:
+def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult | None,
+                     means: pd.DataFrame | None = None) -> list[dict]:
     """The statistics table: rows {'statistic', 'value'} of the event study (moves as log return
-    ×100, i.e. %) then of intensity against volatility; a side that is None is left out. Counts
-    are ints, the rest floats (NaN where undefined)."""
+    ×100, i.e. %), then of intensity against volatility, then the mean move after the headlines
+    over calendar horizons (`means`, dashboard.analysis_view.data.run_mean_moves: empty moves are
+    left out of the mean and counted); a side that is None is left out. Counts are ints, the rest
+    floats (NaN where undefined)."""
     rows: list[dict] = []
     if result is not None:
         w = result.window
@@ -45,6 +48,7 @@ def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult
             _stat("Headlines before the first bar", result.n_headlines_before_data),
             _stat("Events used", result.n_events),
             _stat(f"Events left out: fewer than {w} bars on a side", result.n_dropped_edges),
+            _stat("Events left out: a flagged bar in the window", result.n_dropped_flagged),
             _stat(f"Events left out: spacing {result.spacing}", result.n_dropped_spacing),
             _stat("Mean move at +1 bar, %", result.move_1 * 100),
             _stat("t at +1", result.t_1),
@@ -68,6 +72,15 @@ def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult
             _stat(f"Spearman r, {news} vs |return|", intensity.spearman_r),
             _stat("Spearman p", intensity.spearman_p),
             _stat("Lag band ±1.96/√n", intensity.band),
+            _stat("Buckets left out: return across a flagged bar", intensity.n_flagged),
+        ]
+        if intensity.bucket != "1d":
+            rows.append(_stat("Headlines dated to the day only (not counted by hour)", intensity.n_day_only))
+    for m in ([] if means is None else means.itertuples()):
+        rows += [
+            _stat(f"Mean move {m.horizon} after a headline, %", m.mean),
+            _stat(f"Headlines with a {m.horizon} move", int(m.used)),
+            _stat(f"Headlines without a {m.horizon} move (left out of the mean)", int(m.empty)),
         ]
     return rows
 

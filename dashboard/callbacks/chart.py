@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
 
@@ -123,12 +124,15 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
                           follows_latest=not zoomed and state.range != "custom")
     if data.bars.empty and data.total_headlines == 0:
         return empty_figure("Nothing in this range: widen the range or clear the filters"), "", window, None
-    anchor = mark_anchor(state.instruments, data.bars)
-    bars = downsample_bars(data.bars, MAX_POINTS)
-    marks = place_marks(data.headlines, data.bars, anchor, state.axis)
+    bad = data.bars["bad"].to_numpy(dtype=bool) if "bad" in data.bars.columns else np.zeros(len(data.bars), bool)
+    good = data.bars[~bad] if bad.any() else data.bars   # bad ticks: crosses, never part of a line
+    anchor = mark_anchor(state.instruments, good)
+    bars = downsample_bars(good, MAX_POINTS)
+    marks = place_marks(data.headlines, good, anchor, state.axis)
     labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
-    extra_traces, extra_layout = overlay_parts(bars=data.bars, labels=labels, axis_mode=state.axis, tz=zone,
-                                               risk=data.risk, snapshots=data.snapshots)
+    extra_traces, extra_layout = overlay_parts(bars=good, labels=labels, axis_mode=state.axis, tz=zone,
+                                               risk=data.risk, snapshots=data.snapshots,
+                                               flagged=data.bars[bad] if bad.any() else None)
     figure = price_figure_spec(bars, marks, data.counts, labels=labels, axis_mode=state.axis, tz=zone,
                                marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
                                interval=data.interval, bucket_seconds=data.bucket_seconds,

@@ -34,8 +34,8 @@ def download(ctx: DashboardContext, kind: str, state_data: dict | None, window: 
         if kind == "headlines":
             content = headlines_csv(frame, zone)
         else:
-            moves = moves_after(frame[["id", "published"]],
-                                bars_around(ctx, list(state.instruments), frame["published"]))
+            moves = moves_after(frame[["id", "published", "day_precision"]],
+                                bars_around(ctx, list(state.instruments), frame["published"]), reasons=True)
             content = joined_csv(frame, moves, zone)
     return dcc.send_bytes(content, download_name(kind, start, end))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 from dash import Dash, Input, Output, State, no_update
 
 from dashboard import ids
@@ -27,12 +28,13 @@ def header_view(ctx: DashboardContext, state_data: dict | None, browser_tz: str 
     store = ctx.store
     state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
     zone = display_zone(state, browser_tz)
-    latest = store.latest_data_time()
+    now = pd.Timestamp.now(tz="UTC")
+    latest = store.latest_data_time(now.to_pydatetime())
     recent = store.bars([i.id for i in ctx.config.instruments if i.mark],
                         start=latest - RECENT if latest else None)
     runs = store.latest_runs()
     options = [{"label": s, "value": s} for s in store.headline_sources()]
-    return (ticker_strip(ticker_items(recent, ctx.config.instruments), zone), source_badges(runs),
+    return (ticker_strip(ticker_items(recent, ctx.config.instruments, now), zone), source_badges(runs),
             last_refresh(runs, zone), options)
 
 

@@ -14,9 +14,10 @@ from dashboard.chart_data import headline_filter
 from dashboard.components import detail_body
 from dashboard.context import DashboardContext
 from dashboard.layout import headlines_table
-from dashboard.moves import moves_after, moves_for_one
+from dashboard.moves import move_column, moves_after, moves_for_one, why_column
 from dashboard.state import ViewState, display_zone
 from ingest.clean import safe_link
+from ingest.close_rules import DEFAULT_RULE, parse_rule
 
 SORT_COLUMNS = {"published": "published", "time": "published", "source": "source", "title": "title"}
 HORIZONS = ("1h", "1d")
@@ -31,9 +32,11 @@ MOVE_FORMAT = "params.value == null ? '' : d3.format('+.2f')(params.value)"
 
 
 def move_columns(instruments: list[str], labels: dict[str, str]) -> list[dict]:
-    """Column definitions for each shown instrument's moves after the headline."""
-    return [{"field": f"move_{i}_{h}", "headerName": f"{labels.get(i, i)} {h} %", "width": 105,
-             "type": "numericColumn", "valueFormatter": {"function": MOVE_FORMAT}}
+    """Column definitions for each shown instrument's moves after the headline; an empty cell
+    says on hover why there is no move ("no hourly data", "no close within 1d", ...)."""
+    return [{"field": move_column(i, h), "headerName": f"{labels.get(i, i)} {h} %", "width": 105,
+             "type": "numericColumn", "valueFormatter": {"function": MOVE_FORMAT},
+             "tooltipField": why_column(i, h)}
             for i in instruments for h in HORIZONS]
 
 
@@ -60,7 +63,8 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     frame = ctx.store.headlines_matching(flt, limit=last - first, offset=first, sort=sort,
                                          descending=sort_model[0].get("sort") != "asc")
     instruments = list(state.instruments)
-    moves = moves_after(frame[["id", "published"]], bars_around(ctx, instruments, frame["published"]))
+    moves = moves_after(frame[["id", "published", "day_precision"]], bars_around(ctx, instruments, frame["published"]),
+                        reasons=True)
     rows = []
     for record, move in zip(frame.to_dict("records"), moves.to_dict("records"), strict=True):
         row = {"id": int(record["id"]), "time": record["published"].tz_convert(zone).strftime("%Y-%m-%d %H:%M"),
@@ -69,6 +73,8 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
         for key, value in move.items():
             if key.startswith("move_"):
                 row[key] = None if pd.isna(value) else round(float(value), 4)
+            elif key.startswith("why_") and isinstance(value, str):
+                row[key] = value
         rows.append(row)
     return {"rowData": rows, "rowCount": ctx.store.count_headlines(flt)}
 
@@ -81,8 +87,21 @@ def detail_view(ctx: DashboardContext, headline_id: int, state_data: dict | None
         return ["This headline is no longer in the store."]
     record = frame.iloc[0].to_dict()
     instruments = list(state.instruments)
-    moves = moves_for_one(record["published"], bars_around(ctx, instruments, frame["published"]))
-    return detail_body(record, moves, ctx.labels, display_zone(state, browser_tz))
+    moves = moves_for_one(record["published"], bars_around(ctx, instruments, frame["published"]),
+                          day_precision=bool(record.get("day_precision")))
+    return detail_body(record, moves, ctx.labels, display_zone(state, browser_tz),
+                       rules=instrument_rules(ctx, instruments))
+
+
+def instrument_rules(ctx: DashboardContext, instruments: list[str]) -> dict[str, str]:
+    """How each instrument's closes are known, in words (ingest.close_rules), for the panel."""
+    stored = ctx.store.close_rules()
+    out = {}
+    for instrument in instruments:
+        text = stored.get(instrument)
+        rule = parse_rule(text) if text else DEFAULT_RULE
+        out[instrument] = rule.describe() + "; hourly bars: one hour after they start"
+    return out
 
 
 def clicked_headline(click: dict | None) -> int | None:

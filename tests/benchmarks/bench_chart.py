@@ -92,6 +92,8 @@ def make_bars(rng: np.random.Generator, interval: str, level: float, vol: float)
     ts = ts[ts.day_of_week < 5]
     frame = _walk(rng, len(ts), level, vol)
     frame.insert(0, "ts", ts.as_unit("s"))
+    # when each close became known: the end of its UTC day, or an hour after the bar's start
+    frame.insert(1, "known", frame["ts"] + (pd.Timedelta(days=1) if interval == "1d" else pd.Timedelta(hours=1)))
     frame["volume"] = np.nan
     frame["flag"] = None
     return frame
@@ -156,7 +158,7 @@ def fill(store: Store, config: Config, headlines: int, seed: int) -> dict[str, f
         level, vol = LEVELS.get(instrument.id, (100.0, 0.01))
         for interval in ("1d", "1h"):
             store.write_bars(instrument.id, interval, instrument.source,
-                             make_bars(nprng, interval, level, vol), END)
+                             make_bars(nprng, interval, level, vol), END + timedelta(days=2))  # every close final
     timings["bars"] = time.perf_counter() - started
     started = time.perf_counter()
     items = make_headlines(random.Random(seed), headlines, load_titles())

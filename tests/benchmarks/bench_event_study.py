@@ -10,8 +10,8 @@ and `--events` headlines at uniformly random times over the same span, sorted by
 
 1. core: `event_paths` + `path_stats` (mean path, 95 % band, t-test per k) for
    `--events` event bars × ±window bars — the literal "100k events × ±48 bars";
-2. `event_study` end to end on the `--events` headlines, placebo off (alignment by the
-   closed-bar rule groups them into fewer events: at most one per bar);
+2. `event_study` end to end on the `--events` headlines, placebo off (alignment by the time
+   each close became known groups them into fewer events: at most one per bar);
 3. the placebo alone (`--draws` draws), reported, no target; and, for scale, event_study with
    the placebo on a 1,000-headline selection;
 4. a straightforward per-headline pandas loop doing what 2 does (find the bar with
@@ -44,13 +44,13 @@ from dashboard.analysis.event_study import (  # noqa: E402
     move_columns,
     path_stats,
 )
-from dashboard.moves import close_times  # noqa: E402
 
 
 def synthetic(n_bars: int, n_events: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     ts = pd.Series(pd.date_range("2020-01-06", periods=n_bars, freq="h", tz="UTC"))
-    bars = pd.DataFrame({"ts": ts, "close": 80.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n_bars)))})
+    bars = pd.DataFrame({"ts": ts, "known": ts + pd.Timedelta(hours=1),   # an hourly close: known an hour later
+                         "close": 80.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n_bars)))})
     lo, hi = ts.iloc[0].value, (ts.iloc[-1] + pd.Timedelta(hours=1)).value
     published = pd.Series(pd.to_datetime(np.sort(rng.integers(lo, hi, n_events)), utc=True))
     headlines = pd.DataFrame({"id": np.arange(1, n_events + 1), "published": published,
@@ -66,7 +66,7 @@ def core(close: np.ndarray, event_idx: np.ndarray, window: int) -> PathStats:
 
 def pandas_loop(headlines: pd.DataFrame, bars: pd.DataFrame, window: int) -> tuple[pd.DataFrame, tuple]:
     """The straightforward way: one headline at a time."""
-    closed = close_times(bars["ts"], "1h").dt.as_unit("ns").reset_index(drop=True)
+    closed = bars["known"].dt.as_unit("ns").reset_index(drop=True)
     close = bars["close"].reset_index(drop=True)
     by_bar: dict[int, list] = {}
     for row in headlines.sort_values("published", kind="stable").itertuples(index=False):

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from ingest.close_rules import instrument_rule
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
 from ingest.sources.base import Headline
@@ -57,8 +58,12 @@ def build_store(url: str, headline_files: Iterable[tuple[Path, str | None]] = ((
     config = store_config(url)
     store = Store.open(url)
     try:
+        store.sync_config(config)
         for instrument_id, path in (("brent", BRENT_CSV), ("usd_rub_mkt", USD_RUB_CSV)):
-            prices = read_prices_csv(path)
+            # as `newsmarks import-prices` reads them: closes known by the instrument's rule
+            instrument = config.instrument(instrument_id)
+            rule = instrument_rule(instrument.source, instrument.ticker, instrument.close_time)
+            prices = read_prices_csv(path, interval="1d", close_rule=rule)
             store.write_bars(instrument_id, "1d", "import", prices.bars, FETCHED)
         headlines: list[Headline] = []
         for path, source in headline_files:

@@ -35,9 +35,13 @@ return {
                                                         target: a.getAttribute('target'), rel: a.getAttribute('rel')})),
     moves: [...body.querySelectorAll('table tbody tr')]
         .map(tr => [...tr.querySelectorAll('td')].map(td => td.innerText)),
+    rules: [...body.querySelectorAll('ul.nm-close-rules li')].map(li => li.innerText),
     elements: [...body.querySelectorAll('*')].map(e => e.tagName.toLowerCase()),
 };
 """
+EXPLAINED = ("Each move runs from the price known when the headline came out (a headline dated to the day only: "
+             "at the end of that day) to the price known the horizon later; it is empty when no new close became "
+             "known in between, and never crosses a flagged bar.")
 # The lines of the chart's hover label (plotly draws each as an SVG tspan of class "line").
 HOVER_JS = """
 return [...document.querySelectorAll('#' + arguments[0] + ' .hoverlayer .hovertext text tspan.line')]
@@ -55,9 +59,17 @@ def hand_made(store_url: str, title: str) -> tuple[int, list[list[str]]]:
                           (row["published"] + timedelta(days=7)).to_pydatetime())
     finally:
         store.close()
-    moves = [[BRENT_LABEL, m["horizon"], "not known yet" if m["pct"] is None else f"{m['pct']:+.2f}%"]
+    moves = [[BRENT_LABEL, m["horizon"], m["why"] if m["pct"] is None else f"{m['pct']:+.2f}%", span(m)]
              for m in moves_for_one(row["published"], bars)]
     return int(row["id"]), moves
+
+
+def span(move: dict) -> str:
+    """The closes a move runs between, as the panel shows them (UTC)."""
+    if move["from_known"] is None:
+        return ""
+    return (f"{move['from_close']:,.4f} (known {move['from_known']:%m-%d %H:%M}) → "
+            f"{move['to_close']:,.4f} (known {move['to_known']:%m-%d %H:%M})")
 
 
 def detail(duo) -> dict | None:
@@ -75,12 +87,16 @@ def test_clicking_a_mark_opens_its_detail_panel(open_app, browser_config):
     shown = page.wait_until(lambda: detail(duo), "the detail panel's contents")
     assert shown["title"] == HTTP_TITLE
     assert shown["meta"] == f"{HAND_SOURCE} · 2022-03-20 09:30 UTC"
-    assert shown["paragraphs"] == [f"{HAND_SOURCE} · 2022-03-20 09:30 UTC", "Open the article", HTTP_SUMMARY]
+    assert shown["paragraphs"] == [f"{HAND_SOURCE} · 2022-03-20 09:30 UTC", "Open the article", HTTP_SUMMARY,
+                                   EXPLAINED]
     assert shown["anchors"] == [{"href": HTTP_LINK, "text": "Open the article", "target": "_blank",
                                  "rel": "noopener noreferrer"}]
     assert "noopener" in shown["anchors"][0]["rel"].split()
-    assert [row[:2] for row in moves] == [[BRENT_LABEL, "1h"], [BRENT_LABEL, "1d"]]
+    # a Sunday morning: no close of Brent became known within the hour, or within the day
+    assert moves == [[BRENT_LABEL, "1h", "no hourly data", ""], [BRENT_LABEL, "1d", "no close within 1d", ""]]
     assert shown["moves"] == moves
+    assert shown["rules"] == [f"{BRENT_LABEL}: the close of trading day D is known at 19:30 Europe/London on D; "
+                              "hourly bars: one hour after they start"]
     assert page.text(duo, f"#{ids.DETAIL_PANEL} .offcanvas-title") == "Headline"
     # The clicked headline is ringed on the chart.
     page.wait_until(lambda: [t for t in page.traces(duo) or [] if (t["meta"] or {}).get("kind") == "highlight"
@@ -108,7 +124,7 @@ def test_hostile_headline_stays_text(open_app, browser_config):
     page.wait_until(lambda: page.detail_panel_open(duo), "the detail panel to open")
     shown = page.wait_until(lambda: detail(duo), "the detail panel's contents")
     assert shown["title"] == XSS_TITLE
-    assert shown["paragraphs"] == [f"{HAND_SOURCE} · 2022-03-19 12:00 UTC", "No link", XSS_SUMMARY]
+    assert shown["paragraphs"] == [f"{HAND_SOURCE} · 2022-03-19 12:00 UTC", "No link", XSS_SUMMARY, EXPLAINED]
     assert shown["anchors"] == []
     assert shown["moves"] == moves
     assert not {"script", "img", "b", "a"} & set(shown["elements"])

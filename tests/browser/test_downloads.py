@@ -50,7 +50,7 @@ def test_each_download_button_delivers_its_csv(open_app, browser_config):
         bars = store.bars(["brent", "usd_rub_mkt"], None, MARCH[0] - timedelta(days=7), MARCH[1] + timedelta(days=7))
     finally:
         store.close()
-    first_moves = moves_after(oil[["id", "published"]], bars).iloc[0]
+    first_moves = moves_after(oil[["id", "published", "day_precision"]], bars, reasons=True).iloc[0]
     days = march_days(BRENT_CSV, ",") | march_days(USD_RUB_CSV, ";")
 
     duo = open_app(LINK)
@@ -69,8 +69,15 @@ def test_each_download_button_delivers_its_csv(open_app, browser_config):
     assert [row[2] for row in csv.reader(io.StringIO("\n".join(headlines[1:])))] == oil["title"].tolist()
 
     joined = click_and_read(duo, ids.DOWNLOAD_JOINED_BUTTON, "newsmarks-joined-2022-03-01-to-2022-03-31.csv")
-    move_columns = ["move_brent_1h", "move_brent_1d", "move_usd_rub_mkt_1h", "move_usd_rub_mkt_1d"]
+    move_columns = [f"{kind}_{i}_{h}" for i in ("brent", "usd_rub_mkt") for h in ("1h", "1d")
+                    for kind in ("move", "why")]
     assert joined[0] == ",".join([HEADLINES_HEADER, *move_columns])
-    assert joined[1] == ",".join([FIRST_HEADLINE, *(format_number(first_moves[c]) for c in move_columns)])
+    assert joined[1] == ",".join([FIRST_HEADLINE, *(format_number(first_moves[c]) if c.startswith("move_")
+                                                    else (first_moves[c] or "") for c in move_columns)])
+    # daily bars only: no 1h move (never a 0). A day after 08:15 UTC on Monday 7 March Brent's close
+    # of that day is known (settled 19:30 London); the market rate's close of the 7th (108.85, far
+    # below that day's low of 134.46) is a flagged bad tick: no move across it
+    assert joined[1].split(",")[-8:] == ["", "no hourly data", format_number(first_moves["move_brent_1d"]), "",
+                                         "", "no hourly data", "", "flagged bar"]
     assert len(joined) - 1 == 5
     assert duo.get_logs() == []

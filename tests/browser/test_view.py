@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from selenium.webdriver.common.by import By
@@ -40,14 +40,17 @@ def test_page_loads_with_the_ticker_strip(open_app):
     parts = items[0].find_elements(By.CSS_SELECTOR, "span")
     assert [(p.text, p.get_attribute("class")) for p in parts] == [
         ("BR", "nm-mark"), (value, "nm-value"), (change, "nm-change nm-up")]
-    assert items[0].get_attribute("title") == f"brent: {value} at {day} 00:00 (UTC)"
+    # known at the ICE settlement, 19:30 London time (British summer time: 18:30 UTC)
+    assert items[0].get_attribute("title") == f"brent: {value}, the close dated {day}, known {day} 18:30 (UTC)"
     assert page.text(duo, f"#{ids.LAST_REFRESH}") == "Not refreshed yet"
 
     # The default view: the last three months before the newest data point, Brent's line only.
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.CHART_NOTE}"),
                         "0 headlines in view. Daily bars, times in UTC.", "the chart note")
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), "0 headlines", "the table count")
-    first = (datetime.fromisoformat(day) - RANGE_PRESETS["3M"] - BAR_PADDING["1d"]).date().isoformat()
+    # The newest data point is when Brent's last close became known, 18:30 UTC that day.
+    latest = datetime.fromisoformat(day) + timedelta(hours=18, minutes=30)
+    first = (latest - RANGE_PRESETS["3M"] - BAR_PADDING["1d"]).isoformat()
     drawn = page.wait_until(lambda: page.traces(duo), "the chart")
     assert [(t["name"], t["meta"]["kind"], t["n"]) for t in drawn] == [
         (BRENT_LABEL, "price", sum(1 for d, _ in rows if d >= first))]
