@@ -35,6 +35,7 @@ class ChartData:
     bucket_seconds: int
     risk: pd.DataFrame | None = None        # the risk index per risk_bucket(); None: not asked for
     snapshots: pd.DataFrame | None = None   # page snapshots of the shown instruments; None: not asked for
+    day_only: int = 0                       # headlines dated to the day only, left out of hourly counts
 
     @property
     def aggregated(self) -> bool:
@@ -75,6 +76,23 @@ def count_and_read_headlines(store: Store, flt: HeadlineFilter,
     counts = store.headline_counts(flt, bucket_seconds)
     total = int(counts["count"].sum())  # every matching headline is in one bucket: no second count
     return counts, store.headlines_matching(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
+
+
+def without_day_only(store: Store, flt: HeadlineFilter, counts: pd.DataFrame,
+                     bucket_seconds: int) -> tuple[pd.DataFrame, int]:
+    """Counts of hours hold no headline dated to the day only (stored at 00:00 UTC, it is not
+    at that hour): (the counts without them, how many were taken out). Counts of days and weeks
+    are left as they are."""
+    if bucket_seconds >= 86400 or counts.empty:
+        return counts, 0
+    days = store.day_only_counts(flt)
+    if days.empty:
+        return counts, 0
+    taken = counts.set_index("bucket")["count"].sub(days.set_index("day")["count"], fill_value=0)
+    taken = taken[taken > 0].astype("int64")
+    kept = pd.DataFrame({"bucket": taken.index.to_series(index=range(len(taken))).dt.as_unit(
+        counts["bucket"].dt.unit), "count": taken.to_numpy()})
+    return kept, int(days["count"].sum())
 
 
 def bucket_for(start: datetime | None, end: datetime | None) -> int:
@@ -124,6 +142,7 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     bucket = bucket_for(start, end)
     counts, headlines = count_and_read_headlines(store, flt, bucket)
     total = int(counts["count"].sum())
+    counts, day_only = without_day_only(store, flt, counts, bucket)
     risk = load_risk(store, flt, bucket, counts) if "risk" in state.overlays else None
     snapshots = store.snapshots(start, end, instruments) if "snapshots" in state.overlays else None
-    return ChartData(start, end, interval, bars, headlines, counts, total, bucket, risk, snapshots)
+    return ChartData(start, end, interval, bars, headlines, counts, total, bucket, risk, snapshots, day_only)

@@ -174,10 +174,15 @@ def _hover_columns(marks: pd.DataFrame, tz: str) -> pd.DataFrame:
     titles, source_values = (marks[c].to_numpy(dtype=object) for c in ("title", "source"))
     sources = {value: hover_text(value) for value in set(source_values.tolist())}
     kept = [c for c in ("id", "title", "source", "published", "y", "topics") if c in marks.columns]
+    times = format_times(marks["published"], _zone(tz), TIME_FORMAT, "marks.published")
+    if "day_precision" in marks.columns and marks["day_precision"].any():   # a date alone: no hour to show
+        days = format_times(marks["published"], _zone("UTC"), "%Y-%m-%d", "marks.published")
+        times = [f"{day} (date only)" if whole else shown for shown, day, whole in
+                 zip(times, days, marks["day_precision"].fillna(False).astype(bool).tolist(), strict=True)]
     return marks[kept].assign(
         _hover_title=[hover_text(v) for v in titles],
         _hover_source=[sources[v] if v in sources else hover_text(v) for v in source_values],  # NaN != NaN
-        _hover_time=format_times(marks["published"], _zone(tz), TIME_FORMAT, "marks.published"))
+        _hover_time=times)
 
 
 def _anchor_axis(marks: pd.DataFrame, axes: Mapping[str, str]) -> str:

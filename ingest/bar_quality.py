@@ -65,10 +65,21 @@ def is_bad(flag: str | None, review: str | None = None) -> bool:
 
 
 def bad_mask(flags: pd.Series, reviews: pd.Series | None = None) -> np.ndarray:
-    """`is_bad` of each bar, as a boolean array."""
-    reviews = pd.Series([None] * len(flags), index=flags.index) if reviews is None else reviews
-    return np.array([is_bad(f if isinstance(f, str) else None, r if isinstance(r, str) else None)
-                     for f, r in zip(flags.tolist(), reviews.tolist(), strict=True)], dtype=bool)
+    """`is_bad` of each bar, as a boolean array (vectorised: a chart reads thousands of bars,
+    nearly all without a flag or a review)."""
+    flagged = flags.notna().to_numpy(dtype=bool)
+    bad = np.zeros(len(flags), dtype=bool)
+    if flagged.any():
+        bad[flagged] = [not BAD_FLAGS.isdisjoint(str(f).split(",")) for f in flags[flagged].tolist()]
+    if reviews is not None:
+        reviewed = reviews.notna().to_numpy(dtype=bool)
+        if reviewed.any():
+            given = reviews[reviewed].astype(str).to_numpy()
+            unknown = set(given.tolist()) - set(REVIEWS)
+            if unknown:
+                raise ValueError(f"unknown review {sorted(unknown)[0]!r} (known: {', '.join(REVIEWS)})")
+            bad[reviewed] = given == "bad"
+    return bad
 
 
 def flags_text(flag: str | None, review: str | None) -> str:

@@ -1,4 +1,5 @@
-"""Price bars from CSV files, and bars to CSV (pure, apart from reading the given file).
+"""Price bars from CSV files (pure, apart from reading the given file); bars to CSV are in
+ingest.csv_price_export, the cells that say when a bar was in ingest.csv_price_cells.
 
 Read as they are: EIA `Date,Price`; yfinance `Ticker.history()` CSVs (`Date` with UTC offsets;
 Dividends/Stock Splits ignored); European-locale CSVs (`;` and decimal comma, detected); the
@@ -28,30 +29,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ingest.bar_quality import flag_bars, flags_text, parse_flags
+from ingest.bar_quality import flag_bars
 from ingest.close_rules import DEFAULT_RULE, CloseRule, hourly_known, nearest_midnight
+from ingest.csv_price_cells import (
+    MISSING,
+    all_midnights,
+    flag_cells,
+    known_cells,
+    old_export,
+    trading_days_as_written,
+)
 from ingest.csv_safety import (
     CsvError,
     column,
     extra_fields,
     find_column,
     find_columns,
-    format_number,
-    iso_utc,
     missing_column,
-    neutralise_cell,
     normalise_name,
     parse_times,
     read_records,
     restore_cell,
-    write_csv,
 )
 from ingest.sources.base import BAR_COLUMNS, INTERVALS
 
@@ -61,9 +64,6 @@ FALLBACK_CLOSE = ("adj close", "adjusted close")
 VALUE_ALIASES = {"open": ("open",), "high": ("high",), "low": ("low",), "volume": ("volume", "vol", "vol.")}
 SELECTOR_ALIASES = {"instrument": ("instrument", "instrument id"), "interval": ("interval",)}
 EXTRA_ALIASES = {"known": ("known utc",), "flags": ("flags",)}
-MISSING = {"", "nan", "null", "none", "n/a", "na"}
-EXPORT_COLUMNS = ["timestamp_utc", "instrument", "interval", "known_utc", "open", "high", "low", "close", "volume",
-                  "flags"]
 IMPORT_COLUMNS = [*BAR_COLUMNS, "review"]
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _DATE_ONLY = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")
@@ -155,14 +155,14 @@ def read_prices_csv(path: str | Path, *, delimiter: str | None = None, decimal: 
         values[role], bad = _numbers(cells[role], decimal, required=role == "close")
         for i, why in bad:
             problems.setdefault(i, f"{role} {why}")
-    known = _known_cells(body, roles, problems)
-    flags, reviews = _flag_cells(body, roles, problems)
+    known = known_cells(body, roles, problems)
+    flags, reviews = flag_cells(body, roles, problems)
     guess = _guess_interval(times.dropna().sort_values(), [raw_times[i] for i in np.flatnonzero(times.notna())])
     read_as = _read_as(chosen["interval"], interval, guess, name)
     if read_as is None:
-        read_as = "1d" if _all_midnights(raw_times, times) else "1h"
+        read_as = "1d" if all_midnights(raw_times, times) else "1h"
     if read_as == "1d":
-        keys = nearest_midnight(times) if _old_export(roles, header) else _trading_days(raw_times, times)
+        keys = nearest_midnight(times) if old_export(roles, header) else trading_days_as_written(raw_times, times)
     else:
         keys = times
     keep = np.ones(len(body), dtype=bool)
@@ -203,74 +203,6 @@ def _read_as(column_value: str | None, wanted: str | None, guess: str | None, na
                            f"import them as {guess}")
         return wanted
     return guess
-
-
-def _old_export(roles: dict[str, int], header: list[str]) -> bool:
-    """newsmarks' own export from before schema version 6: `timestamp_utc,instrument,interval,...`
-    without known_utc, daily bars stamped at their exchange's midnight in UTC."""
-    return ("time" in roles and normalise_name(header[roles["time"]]) == "timestamp utc"
-            and "instrument" in roles and "interval" in roles and "known" not in roles)
-
-
-def _written(cell: str) -> datetime | None:
-    """The date and clock as written in a time cell (its offset, if any, dropped), or None."""
-    text = cell.strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    return moment.replace(tzinfo=None)
-
-
-def _trading_days(raw: list[str], times: pd.Series) -> pd.Series:
-    """Each row's trading day: the date as written in its time cell, at 00:00 UTC (the UTC date
-    where the cell cannot be read as written; NaT where the time is bad)."""
-    days: list[date | None] = []
-    for cell, moment in zip(raw, times, strict=True):
-        if pd.isna(moment):
-            days.append(None)
-            continue
-        written = _written(cell)
-        days.append(written.date() if written is not None else moment.date())
-    return pd.Series(pd.to_datetime(days, utc=True), dtype="datetime64[ns, UTC]")
-
-
-def _all_midnights(raw: list[str], times: pd.Series) -> bool:
-    """Whether every readable time is a midnight as written (a date alone, or 00:00 local)."""
-    written = [_written(cell) for cell, moment in zip(raw, times, strict=True) if not pd.isna(moment)]
-    return all(w is not None and (w.hour, w.minute, w.second, w.microsecond) == (0, 0, 0, 0) for w in written)
-
-
-def _known_cells(body, roles, problems: dict[int, str]) -> pd.Series:
-    """The known_utc column (UTC; NaT where absent or empty); a bad cell is a problem of its row."""
-    if "known" not in roles:
-        return pd.Series(pd.NaT, index=range(len(body)), dtype="datetime64[ns, UTC]")
-    cells = [c.strip() for c in column(body, roles["known"])]
-    times, bad = parse_times(cells)
-    for i, problem in enumerate(bad):
-        if problem is not None and cells[i].lower() not in MISSING:
-            problems.setdefault(i, f"known_utc {problem}")
-    empty = np.array([c.lower() in MISSING for c in cells], dtype=bool)
-    return times.where(~empty).reset_index(drop=True)
-
-
-def _flag_cells(body, roles, problems: dict[int, str]) -> tuple[list[str | None], list[str | None]]:
-    """The flags column as (flag, review) per row (None, None without one)."""
-    if "flags" not in roles:
-        return [None] * len(body), [None] * len(body)
-    flags, reviews = [], []
-    for i, cell in enumerate(column(body, roles["flags"])):
-        try:
-            flag, review = parse_flags(restore_cell(cell.strip()))
-        except ValueError as exc:
-            problems.setdefault(i, f"flags: {exc}")
-            flag, review = None, None
-        flags.append(flag)
-        reviews.append(review)
-    return flags, reviews
 
 
 def _header(records: list[list[str]], lines: list[int], name: str):
@@ -424,44 +356,3 @@ def _guess_interval(ts: pd.Series, raw: list[str]) -> str | None:
     if raw and all(_DATE_ONLY.fullmatch(value) for value in raw):
         return "1d"
     return None
-
-
-def prices_to_csv(frame: pd.DataFrame) -> str:
-    """CSV text `timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags` from
-    a frame like `Store.bars()` returns (instrument_id, interval, ts, known, open, high, low, close,
-    volume, flag, review; other columns ignored; known, flag and review optional). Times as
-    `2022-03-01T00:00:00Z` (a daily bar: its trading day); known_utc empty while a close is
-    provisional (NaT); flags as `flags_text` writes them (`ohlc,jump,review:good`); numbers written
-    so that they read back as the same floats (empty cell for NaN); text cells formula-neutralised;
-    `\\n` line ends. read_prices_csv reads it back into the same bars."""
-    missing = [c for c in ("instrument_id", "interval", "ts", "close") if c not in frame.columns]
-    if missing:
-        raise ValueError(f"bars frame lacks column(s) {', '.join(missing)}")
-    n = len(frame)
-    stamps = iso_utc(frame["ts"])
-    known = _iso_or_empty(frame["known"]) if "known" in frame.columns else [""] * n
-    flags = [flags_text(_text(f), _text(r)) for f, r in zip(
-        frame["flag"].tolist() if "flag" in frame.columns else [None] * n,
-        frame["review"].tolist() if "review" in frame.columns else [None] * n, strict=True)]
-    numbers = {c: [format_number(v) for v in frame[c].tolist()] if c in frame.columns else [""] * n
-               for c in ("open", "high", "low", "close", "volume")}
-    rows = (
-        [stamps[i], neutralise_cell(str(inst)), neutralise_cell(str(ivl)), known[i], numbers["open"][i],
-         numbers["high"][i], numbers["low"][i], numbers["close"][i], numbers["volume"][i], flags[i]]
-        for i, (inst, ivl) in enumerate(zip(frame["instrument_id"].tolist(), frame["interval"].tolist(),
-                                            strict=True))
-    )
-    return write_csv(EXPORT_COLUMNS, rows)
-
-
-def _text(value) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _iso_or_empty(times: pd.Series) -> list[str]:
-    """iso_utc of each time, an empty cell for NaT."""
-    present = times.notna().to_numpy()
-    out = [""] * len(times)
-    for index, text in zip(np.flatnonzero(present), iso_utc(times[present]), strict=True):
-        out[index] = text
-    return out

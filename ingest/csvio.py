@@ -1,7 +1,7 @@
 """CSV import and export of prices and headlines: the public API the CLI and the dashboard use.
 
 The work is done in three small modules:
-- ingest.csv_prices: `read_prices_csv`, `prices_to_csv`
+- ingest.csv_prices: `read_prices_csv` (with ingest.csv_price_cells); ingest.csv_price_export: `prices_to_csv`
 - ingest.csv_headlines: `read_headlines_csv`, `headlines_to_csv`
 - ingest.csv_safety: `CsvError`, `neutralise_cell` / `restore_cell` (formula guard and its exact
   inverse), `write_csv`, `safe_link`
@@ -16,7 +16,8 @@ start with `=`, `+`, `-`, `@`, tab or CR prefixed with `'`.
 from __future__ import annotations
 
 from ingest.csv_headlines import HeadlineImport, headlines_to_csv, read_headlines_csv, stable_guid
-from ingest.csv_prices import PriceImport, prices_to_csv, read_prices_csv
+from ingest.csv_price_export import prices_to_csv
+from ingest.csv_prices import PriceImport, read_prices_csv
 from ingest.csv_safety import CsvError, neutralise_cell, restore_cell, safe_link, write_csv
 
 __all__ = [

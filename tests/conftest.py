@@ -113,6 +113,25 @@ def store(store_url: str):
 
 
 @pytest.fixture
+def cli_run(tmp_path: Path, monkeypatch, store_url: str):
+    """`newsmarks ARGS…` run in-process (click's runner, exceptions raised), with a config whose
+    store is the test's (no feeds); `.store_url` and `.config` say which."""
+    from click.testing import CliRunner
+
+    from dashboard.commands import newsmarks_cli
+
+    config = tmp_path / "newsmarks-test.toml"
+    config.write_text(f'feeds = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
+    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args], catch_exceptions=False)
+
+    invoke.store_url, invoke.config = store_url, config
+    return invoke
+
+
+@pytest.fixture
 def make_config(tmp_path: Path, store_url: str):
     """Build a Config from a dict, with a temporary store and fast retries unless overridden."""
 

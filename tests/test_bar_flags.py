@@ -7,9 +7,7 @@ import re
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from dashboard.commands import newsmarks_cli
 from ingest.config import load_config
 from ingest.status import flag_summaries, migration_lines, status_lines
 from ingest.store import Store
@@ -20,20 +18,11 @@ RUB_HISTORY = "RUB=X_1d_yfinance-history_2003-2024.csv"
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, store_url, shared_data):
-    config = tmp_path / "c.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
-    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args], catch_exceptions=False)
-
-    invoke.store_url = store_url
-    invoke.config = config
-    result = invoke("import-prices", str(shared_data / "yahoo" / RUB_HISTORY), "--instrument", "usd_rub_mkt")
+def run(cli_run, shared_data):
+    """`newsmarks ARGS…` on a store holding Yahoo's RUB=X history as usd_rub_mkt."""
+    result = cli_run("import-prices", str(shared_data / "yahoo" / RUB_HISTORY), "--instrument", "usd_rub_mkt")
     assert result.exit_code == 0, result.output
-    return invoke
-
+    return cli_run
 
 @pytest.fixture
 def store(run):

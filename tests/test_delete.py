@@ -47,17 +47,9 @@ HEADLINES = [
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, store_url):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
-    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(newsmarks_cli(), ["--config", str(config), "delete", *args],
-                                  catch_exceptions=False)
-
-    return invoke
-
+def run(cli_run):
+    """`newsmarks delete ARGS…` on the test's store."""
+    return lambda *args: cli_run("delete", *args)
 
 def rows(store, sql: str) -> list[tuple]:
     with store.reading() as conn:

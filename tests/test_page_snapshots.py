@@ -158,17 +158,8 @@ def test_url_is_fetched_and_stamped_with_the_fetch_time(store, config, shared_da
 # -- the CLI -------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, store_url):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
-    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
-
-    invoke.store_url = store_url
-    return invoke
-
+def run(cli_run):
+    return cli_run
 
 def test_cli_snapshot_then_export(run, shared_data):
     text, tass = (str(shared_data / "pages" / name) for name in (TEXT_PAGE, TASS_PAGE))

@@ -23,17 +23,8 @@ HOURLY_NOW = utc(2026, 11, 27, 11, 30)   # the 11:00 bar is still open
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, store_url):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
-    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args], catch_exceptions=False)
-
-    invoke.store_url = store_url
-    return invoke
-
+def run(cli_run):
+    return cli_run
 
 @pytest.fixture
 def opened(run):

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from dashboard.callbacks.header import header_view
-from dashboard.commands import newsmarks_cli
 from dashboard.context import DashboardContext
 from dashboard.moves import moves_after
 from dashboard.state import ViewState, time_window
@@ -26,19 +24,15 @@ FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, store_url):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
-    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
-
+def run(cli_run):
+    """`newsmarks ARGS…`, failing the test unless it exits 0."""
     def invoke(*args: str):
-        result = CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args], catch_exceptions=False)
+        result = cli_run(*args)
         assert result.exit_code == 0, result.output
         return result
 
-    invoke.store_url, invoke.config = store_url, config
+    invoke.store_url, invoke.config = cli_run.store_url, cli_run.config
     return invoke
-
 
 def test_rouble_headlines_on_yahoos_bad_ticks_move_nothing(run, shared_data):
     """Both Yahoo RUB files into one instrument, and a Rouble headline on three of its bad ticks

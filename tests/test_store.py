@@ -17,7 +17,7 @@ from ingest.store import HeadlineFilter, LockBusy, ReadOnlyStore, SchemaError, S
 from ingest.store.fts import Term, parse_search, to_fts5
 from ingest.store.headlines import normalise_title
 from ingest.store.migrations import SCHEMA_VERSION, migrate
-from tests.conftest import store_place, utc
+from tests.conftest import close_bars, store_place, utc
 
 
 def bars(*rows, hourly: bool = False) -> pd.DataFrame:
@@ -430,3 +430,29 @@ def test_a_snapshot_reads_one_state_of_the_store_and_refuses_writes(store):
     assert store.data_version() == version + 1
     with store.snapshot() as snapshot:
         assert snapshot.count_headlines() == 30
+
+
+def test_the_newest_data_point_counts_known_closes_and_exact_headline_times(store):
+    """Where the preset ranges end: the newest close known by now (its trading day, or when it
+    became known if later), the newest headline with an exact time; an inferred or date-only time
+    never; `now` when only such data is stored; None for an empty store."""
+    from ingest.close_rules import cbr_rule
+
+    now = utc(2026, 3, 16, 15)
+    assert store.latest_data_time(now) is None
+    store.write_headlines([Headline(source="page:x", guid="p", title="A 2016 article saved today",
+                                    published=utc(2026, 3, 16, 9), fetched=utc(2026, 3, 16, 9), time_inferred=True),
+                           Headline(source="reddit", guid="d", title="A day", published=utc(2026, 3, 16),
+                                    fetched=utc(2026, 3, 16, 9), day_precision=True)])
+    assert store.latest_data_time(now) == now
+    days = pd.Series(pd.to_datetime(["2026-03-14", "2026-03-17"], utc=True))
+    rates = close_bars(days, [90.0, 91.0], known=cbr_rule().known(days))   # the 17th's rate: known 16th 14:00 UTC
+    store.write_bars("usd_rub", "1d", "cbr", rates, utc(2026, 3, 16, 14, 5))
+    assert store.latest_data_time(now) == utc(2026, 3, 17)              # the rate for tomorrow, as pages show it
+    assert store.latest_data_time(utc(2026, 3, 16, 13)) == utc(2026, 3, 14)   # before its publication
+    brent = close_bars(pd.Series(pd.to_datetime(["2026-03-18"], utc=True)), [70.0])    # known 03-19 00:00
+    store.write_bars("brent", "1d", "import", brent, utc(2026, 3, 18, 12))   # written during the session
+    assert store.latest_data_time(utc(2026, 3, 20)) == utc(2026, 3, 17)      # provisional: does not count
+    store.write_headlines([Headline(source="wire", guid="w", title="Exact", published=utc(2026, 3, 17, 8),
+                                    fetched=utc(2026, 3, 17, 8))])
+    assert store.latest_data_time(utc(2026, 3, 20)) == utc(2026, 3, 17, 8)

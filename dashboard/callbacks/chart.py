@@ -143,7 +143,7 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
         shown = [pd.Timestamp(t).tz_convert(zone).tz_localize(None).isoformat() for t in (data.start, data.end)]
         for axis in ("xaxis", "xaxis2"):
             layout[axis] = {**layout[axis], "range": shown}
-    return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone), window, None
+    return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone, data.day_only), window, None
 
 
 def mark_anchor(instruments: tuple[str, ...], bars: pd.DataFrame) -> str | None:
@@ -153,14 +153,15 @@ def mark_anchor(instruments: tuple[str, ...], bars: pd.DataFrame) -> str | None:
     return next((i for i in instruments if i in priced), instruments[0] if instruments else None)
 
 
-def chart_note(total: int, aggregated: bool, interval: str, zone: str) -> str:
+def chart_note(total: int, aggregated: bool, interval: str, zone: str, day_only: int = 0) -> str:
     """The line above the chart."""
     bars = "hourly" if interval == "1h" else "daily"
     counted = headline_count_text(total)
+    days = (f" {day_only:,} of them dated to the day only: not counted by hour." if day_only else "")
     if aggregated:
         return (f"{counted} in view: too many to mark one by one — the panel below counts them; "
-                f"zoom in to see them. {bars.capitalize()} bars, times in {zone}.")
-    return f"{counted} in view. {bars.capitalize()} bars, times in {zone}."
+                f"zoom in to see them.{days} {bars.capitalize()} bars, times in {zone}.")
+    return f"{counted} in view.{days} {bars.capitalize()} bars, times in {zone}."
 
 
 def headline_count_text(total: int) -> str:

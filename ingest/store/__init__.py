@@ -17,6 +17,7 @@ from ingest.store import headline_days as _days
 from ingest.store import headlines as _headlines
 from ingest.store import news_backfill as _news_backfill
 from ingest.store import prices as _prices
+from ingest.store import retagging as _retagging
 from ingest.store import risk as _risk
 from ingest.store import runs as _runs
 from ingest.store import snapshots as _snapshots
@@ -294,6 +295,11 @@ class Store:
         with self.reading() as conn:
             return _headlines.count_headlines(conn, flt or HeadlineFilter())
 
+    def day_only_counts(self, flt: HeadlineFilter) -> pd.DataFrame:
+        """Headlines matching `flt` dated to the day only, per day (columns day, count)."""
+        with self.reading() as conn:
+            return _headlines.day_only_counts(conn, flt)
+
     def headline_counts(self, flt: HeadlineFilter, bucket_seconds: int) -> pd.DataFrame:
         """Counts of matching headlines per time bucket (columns bucket, count)."""
         with self.reading() as conn:
@@ -341,11 +347,11 @@ class Store:
         done, last = 0, 0
         while True:
             with self.writing() as conn:
-                count, last, fixed = _headlines.retag(conn, tag, last, chunk)
+                count, last, fixed = _retagging.retag(conn, tag, last, chunk)
                 if count:
                     _runs.bump_data_version(conn)
                 else:
-                    _headlines.clear_retag_queue(conn)
+                    _retagging.clear_retag_queue(conn)
             if not count:
                 return done
             done += count
@@ -359,12 +365,12 @@ class Store:
         v6 migration decoded), one transaction per chunk, taking them off it; returns how many
         were retagged. An empty queue costs one read, never the write lock."""
         with self.reading() as conn:
-            if _headlines.retag_queue_empty(conn):
+            if _retagging.retag_queue_empty(conn):
                 return 0
         done = 0
         while True:
             with self.writing() as conn:
-                entries, counts = _headlines.retag_queued(conn, tag, chunk)
+                entries, counts = _retagging.retag_queued(conn, tag, chunk)
                 if counts.updated:
                     _runs.bump_data_version(conn, counts)
             if not entries:

@@ -21,10 +21,10 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     update,
 )
 
-from ingest.clean import decode_entities
 from ingest.headline_times import settle_time
 from ingest.sources.base import Headline
 from ingest.store import schema
@@ -32,7 +32,7 @@ from ingest.store.dialect import among_ids, insert_ignore, insert_new
 from ingest.store.fts import index_headlines, parse_search, search_condition
 from ingest.store.headline_days import day_counts, refresh_touched_days
 from ingest.store.prices import WriteCounts, result_frame
-from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
+from ingest.store.timecodec import epoch_series, to_epoch
 
 STORY_WINDOW_SECONDS = 2 * 86400
 TAG_KINDS = ("topic", "gpr", "sentiment")
@@ -40,6 +40,7 @@ TAG_COLUMNS = {"topic": "topics", "gpr": "gpr", "sentiment": "sentiment"}
 SMALL_WINDOW_ROWS = 10_000     # fewer headlines than this in a window: check a search row by row
 WINDOW_PROBE_ROWS = 50_000     # headlines of a window counted at most, to choose how to check tags
 MAX_COUNT_BUCKETS = 5_000      # more buckets than this: count with one GROUP BY instead of bucket by bucket
+DAY_SECONDS = 86400
 TITLE_NORM_CHARS = 500         # stories compare this much of a normalised title (an index entry must stay small)
 _WORD = re.compile(r"\w+")
 HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "published", "fetched",
@@ -325,6 +326,20 @@ def headline_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int) 
     return frame
 
 
+def day_only_counts(conn: Connection, flt: HeadlineFilter) -> pd.DataFrame:
+    """Of the headlines `flt` matches, those dated to the day only, counted per day: columns day
+    (UTC start) and count. They are stored at 00:00 UTC, so only rows at a midnight are looked
+    at (the time index answers that; the table is read only for them)."""
+    table = schema.headlines
+    stmt = where_matching(conn, select(table.c.published, func.count()).select_from(table), flt)
+    stmt = stmt.where(table.c.published % DAY_SECONDS == 0, table.c.day_precision == true())
+    frame = result_frame(conn.execute(stmt.group_by(table.c.published).order_by(table.c.published)),
+                         ["day", "count"])
+    frame["day"] = epoch_series(frame["day"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
+    frame["count"] = frame["count"].astype("int64")
+    return frame
+
+
 def _time_only_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int,
                       plan: tuple[str | None, bool]) -> pd.DataFrame | None:
     """Counts per bucket of a filter on time alone: from the day counts (headline_days) when the
@@ -393,81 +408,3 @@ def _tag_columns(joined: list) -> dict[str, list[str]]:
         for column, prefix in prefixes:
             columns[column].append(";".join([item[len(prefix):] for item in items if item.startswith(prefix)]))
     return columns
-
-
-def retag(conn: Connection, tag, after_id: int, chunk: int) -> tuple[int, int, int]:
-    """Recompute the tags of up to `chunk` headlines with id > `after_id` (all kinds in
-    TAG_KINDS), first decoding HTML entities left in their text (rows written around the store:
-    title, summary, title_norm and the search index, as the v6 migration does), and take them off
-    the retag queue; returns (headlines done, last id, headlines decoded)."""
-    table = schema.headlines
-    rows = conn.execute(_retag_columns().where(table.c.id > after_id).order_by(table.c.id).limit(chunk)).all()
-    if not rows:
-        return 0, after_id, 0
-    decoded = _retag_rows(conn, rows, tag)
-    return len(rows), rows[-1].id, decoded
-
-
-def retag_queue_empty(conn: Connection) -> bool:
-    """Whether no headline waits in the retag queue (one look at its first row)."""
-    queue = schema.retag_queue
-    return conn.execute(select(queue.c.headline_id).limit(1)).first() is None
-
-
-def retag_queued(conn: Connection, tag, chunk: int) -> tuple[int, WriteCounts]:
-    """Recompute the tags of up to `chunk` headlines of the retag queue (lowest ids first; entities
-    left in their text decoded as by `retag`) and take them off the queue — ids of headlines no
-    longer stored too. Returns (queue entries done, the counts of the retagged headlines: updated
-    and their first and last time)."""
-    table, queue = schema.headlines, schema.retag_queue
-    ids = [r[0] for r in conn.execute(select(queue.c.headline_id).order_by(queue.c.headline_id).limit(chunk))]
-    if not ids:
-        return 0, WriteCounts()
-    rows = conn.execute(_retag_columns().where(table.c.id.in_(ids)).order_by(table.c.id)).all()
-    if rows:
-        _retag_rows(conn, rows, tag)
-    conn.execute(delete(queue).where(queue.c.headline_id.in_(ids)))
-    times = [r.published for r in rows]
-    return len(ids), WriteCounts(updated=len(rows), first=min(times, default=None), last=max(times, default=None))
-
-
-def clear_retag_queue(conn: Connection) -> None:
-    """Empty the retag queue (every headline has just been retagged)."""
-    conn.execute(delete(schema.retag_queue))
-
-
-def _retag_columns():
-    table = schema.headlines
-    return select(table.c.id, table.c.source, table.c.guid, table.c.title, table.c.summary, table.c.published,
-                  table.c.fetched, table.c.link, table.c.time_inferred, table.c.day_precision)
-
-
-def _retag_rows(conn: Connection, rows: Sequence, tag) -> int:
-    """Decode entities left in the rows' text, replace their tags and take them off the retag
-    queue; returns how many rows had their text decoded."""
-    tag_table, queue = schema.headline_tags, schema.retag_queue
-    texts, changed = {}, []
-    for r in rows:
-        title, summary = r.title, r.summary or ""
-        if "&" in title or "&" in summary:
-            title, summary = decode_entities(title), decode_entities(summary)
-            if (title, summary) != (r.title, r.summary or ""):
-                changed.append((r.id, title, summary))
-        texts[r.id] = (title, summary)
-    if changed:
-        conn.execute(update(schema.headlines).where(schema.headlines.c.id == bindparam("hid")).values(
-            title=bindparam("t"), summary=bindparam("s"), title_norm=bindparam("n")),
-            [{"hid": i, "t": t, "s": s, "n": normalise_title(t)[:TITLE_NORM_CHARS]} for i, t, s in changed])
-        index_headlines(conn, changed)
-    ids = [r.id for r in rows]
-    conn.execute(delete(tag_table).where(tag_table.c.headline_id.in_(ids), tag_table.c.kind.in_(TAG_KINDS)))
-    new_tags = []
-    for r in rows:
-        title, summary = texts[r.id]
-        item = Headline(source=r.source, guid=r.guid, title=title, summary=summary,
-                        published=from_epoch(r.published), fetched=from_epoch(r.fetched), link=r.link,
-                        time_inferred=bool(r.time_inferred), day_precision=bool(r.day_precision))
-        new_tags.extend(dict(headline_id=r.id, kind=k, tag=t) for k, t in tag(item))
-    insert_ignore(conn, tag_table, new_tags, ["headline_id", "kind", "tag"])
-    conn.execute(delete(queue).where(queue.c.headline_id.in_(ids)))
-    return len(changed)

@@ -27,9 +27,8 @@ from ingest.close_rules import DEFAULT_RULE, instrument_rule, nearest_midnight
 from ingest.headline_times import FUTURE_SLACK_SECONDS
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
-from ingest.store.fts import index_headlines
 from ingest.store.headline_days import refresh_touched_days
-from ingest.store.headlines import TITLE_NORM_CHARS, normalise_title
+from ingest.store.retagging import store_text
 from ingest.store.runs import bump_data_version
 from ingest.store.timecodec import epoch_series, series_to_epoch
 
@@ -155,10 +154,7 @@ def _decode_entities(conn: Connection) -> list[str]:
             changed.append((row.id, title, summary))
     for start in range(0, len(changed), CHUNK):
         chunk = changed[start:start + CHUNK]
-        conn.execute(update(table).where(table.c.id == bindparam("hid")).values(
-            title=bindparam("t"), summary=bindparam("s"), title_norm=bindparam("n")),
-            [{"hid": i, "t": t, "s": s, "n": normalise_title(t)[:TITLE_NORM_CHARS]} for i, t, s in chunk])
-        index_headlines(conn, chunk)
+        store_text(conn, chunk)
         insert_ignore(conn, schema.retag_queue, [{"headline_id": i} for i, _, _ in chunk], ["headline_id"])
     return [f"{len(changed):,} headlines had HTML entities in their text (`Trump&#039;s`): decoded; their tags "
             "are computed again by the next refresh or `newsmarks retag`"] if changed else []

@@ -132,8 +132,8 @@ def latest_data_time(conn: Connection, now: datetime) -> datetime | None:
     newest price bar whose close was known by then (its trading day's start or the moment its
     close became known, whichever is later: the Bank of Russia's rate for tomorrow is known
     today) and the newest headline published by then with an exact time (not inferred, not a
-    date alone). Provisional closes (written before their bar closed) do not count. None when
-    the store holds neither."""
+    date alone). Provisional closes (written before their bar closed) do not count. `now` when
+    the store holds only data that does not count; None when it holds no bar and no headline."""
     bars, heads = schema.price_bars, schema.headlines
     moment = to_epoch(now)
     known = bars.c.known <= moment
@@ -151,7 +151,11 @@ def latest_data_time(conn: Connection, now: datetime) -> datetime | None:
         heads.c.published <= moment, heads.c.time_inferred == false(), heads.c.day_precision == false())
         .order_by(heads.c.published.desc()).limit(1)).scalar()
     values = [v for v in (newest_ts, newest_known, newest_headline) if v is not None]
-    return from_epoch(max(values)) if values else None
+    if values:
+        return from_epoch(max(values))
+    # only inferred or date-only times, or closes not known yet: count back from now
+    anything = conn.execute(select(heads.c.id).limit(1)).first() or conn.execute(select(bars.c.ts).limit(1)).first()
+    return now if anything else None
 
 
 CHANGE_LOG_KEEP = 10_000  # data versions whose changed times are remembered

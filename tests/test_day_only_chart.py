@@ -1,0 +1,69 @@
+"""Headlines dated to the day only on the chart: counted by day, never at an hour; marked with
+their date alone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard import ids
+from dashboard.callbacks.chart import chart_view
+from dashboard.callbacks.state_sync import sync
+from dashboard.context import DashboardContext
+from ingest.config import Config
+from ingest.sources.base import Headline
+from ingest.store import HeadlineFilter, Store
+from tests.conftest import close_bars, utc
+
+FETCHED = utc(2026, 1, 1)
+
+
+@pytest.fixture
+def ctx(store_url) -> DashboardContext:
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    store = Store.open(store_url)
+    store.sync_config(config)
+    hours = pd.date_range("2010-06-01", periods=72, freq="h", tz="UTC")
+    store.write_bars("brent", "1h", "import", close_bars(hours, [70.0 + i / 10 for i in range(72)],
+                                                         known=hours + pd.Timedelta(hours=1)), FETCHED)
+    store.write_headlines(
+        [Headline(source="wire", guid=f"e{h}", title=f"Exact {h}", published=utc(2010, 6, 2, h), fetched=FETCHED)
+         for h in (0, 9, 15)]
+        + [Headline(source="reddit", guid=f"d{i}", title=f"Dated {i}", published=utc(2010, 6, 2),
+                    fetched=FETCHED, day_precision=True) for i in range(3)]
+        + [Headline(source="reddit", guid="d-other", title="Another day", published=utc(2010, 6, 1),
+                    fetched=FETCHED, day_precision=True)])
+    yield DashboardContext(config, store)
+    store.close()
+
+
+def test_the_store_counts_day_only_headlines_per_day(ctx):
+    counts = ctx.store.day_only_counts(HeadlineFilter(start=utc(2010, 6, 2), end=utc(2010, 6, 2, 23, 59)))
+    assert [(d.isoformat(), c) for d, c in zip(counts["day"], counts["count"], strict=True)] == [
+        ("2010-06-02T00:00:00+00:00", 3)]
+    assert ctx.store.day_only_counts(HeadlineFilter(sources=("wire",)))["count"].tolist() == []
+
+
+def test_hourly_counts_leave_them_out_and_the_note_says_so(ctx):
+    state = sync(None, "?instruments=brent&range=custom&start=2010-06-02&end=2010-06-02", [], ctx.instrument_ids,
+                 ctx.default_instruments)[0]
+    figure, note, window, _ = chart_view(ctx, state, None, ids.STATE, None, None, None)
+    assert window["headlines"] == 6 and window["interval"] == "1h"
+    assert note == ("6 headlines in view. 3 of them dated to the day only: not counted by hour. Hourly bars, "
+                    "times in UTC.")
+    counts = next(t for t in figure["data"] if t["meta"]["kind"] == "counts")
+    assert [(str(pd.Timestamp(x)), y) for x, y in zip(counts["x"], counts["y"], strict=True)] == [
+        ("2010-06-02 00:00:00", 1), ("2010-06-02 09:00:00", 1), ("2010-06-02 15:00:00", 1)]
+    marks = [t for t in figure["data"] if t["meta"]["kind"] == "marks"]
+    hovers = sorted(row[3] for t in marks for row in t["customdata"])
+    assert hovers == ["2010-06-02 (date only)"] * 3 + ["2010-06-02 00:00 UTC", "2010-06-02 09:00 UTC",
+                                                       "2010-06-02 15:00 UTC"]
+
+
+def test_daily_counts_keep_them(ctx):
+    state = sync(None, "?instruments=brent&range=custom&start=2010-05-01&end=2010-06-30", [], ctx.instrument_ids,
+                 ctx.default_instruments)[0]
+    figure, note, _window, _ = chart_view(ctx, state, None, ids.STATE, None, None, None)
+    counts = next(t for t in figure["data"] if t["meta"]["kind"] == "counts")
+    assert list(counts["y"]) == [1, 6]
+    assert note == "7 headlines in view. Daily bars, times in UTC."
