@@ -456,3 +456,45 @@ def test_the_newest_data_point_counts_known_closes_and_exact_headline_times(stor
     store.write_headlines([Headline(source="wire", guid="w", title="Exact", published=utc(2026, 3, 17, 8),
                                     fetched=utc(2026, 3, 17, 8))])
     assert store.latest_data_time(utc(2026, 3, 20)) == utc(2026, 3, 17, 8)
+
+
+def test_a_changed_close_rule_recomputes_the_known_times_of_the_instruments_daily_bars(store):
+    """The configured rule is stored with the instrument; changing it (close_time, or the Bank of
+    Russia's publication time) computes every daily bar's known time again and marks the data
+    changed; a rule a source learned (Yahoo's metadata) is remembered the same way."""
+    from ingest.close_rules import parse_rule
+    from ingest.config import Config
+    from ingest.sources.base import FetchResult, PriceBatch
+
+    config = Config()
+    store.sync_config(config)
+    days = pd.Series(pd.to_datetime(["2025-01-10", "2025-07-15"], utc=True))
+    store.write_bars("brent", "1d", "import", close_bars(days, [75.0, 70.0], known=days), utc(2026, 1, 1))
+    store.write_bars("usd_rub", "1d", "cbr", close_bars(days, [99.0, 80.0], known=days), utc(2026, 1, 1))
+    assert store.close_rules()["brent"] == "19:30 Europe/London"
+    version = store.data_version()
+    assert store.sync_config(config) == []                   # nothing changed: nothing recomputed
+    assert store.data_version() == version
+
+    def known(instrument: str) -> list[str]:
+        return [t.isoformat() for t in store.bars([instrument], "1d")["known"]]
+
+    dumped = config.model_dump()
+    dumped["instruments"][2]["close_time"] = "14:30 America/New_York"
+    dumped["sources"]["cbr"]["published"] = "15:30"
+    changed = Config.model_validate(dumped)
+    assert store.sync_config(changed) == ["usd_rub", "eur_rub", "brent"]
+    assert store.data_version() == version + 1
+    assert known("brent") == ["2025-01-10T19:30:00+00:00", "2025-07-15T18:30:00+00:00"]   # EST, EDT
+    assert known("usd_rub") == ["2025-01-09T12:30:00+00:00", "2025-07-14T12:30:00+00:00"]
+    assert store.close_rules()["usd_rub"] == "cbr 15:30 Europe/Moscow"
+
+    # a rule a source learned: remembered, and the bars stored before follow it too
+    rule = parse_rule("23:00 Europe/London")
+    store.write_bars("eur_rub_mkt", "1d", "import", close_bars(days[:1], [100.0], known=days[:1]), utc(2026, 1, 1))
+    learned = PriceBatch("eur_rub_mkt", "1d", "yahoo", close_bars(days[1:], [90.0], known=rule.known(days[1:])),
+                         close_rule=rule.text)
+    run = store.start_run("refresh", "yahoo:eur_rub_mkt:1d", utc(2026, 1, 1), "prices")
+    store.commit_result(run, FetchResult(prices=[learned]), utc(2026, 1, 1))
+    assert store.close_rules()["eur_rub_mkt"] == "23:00 Europe/London"
+    assert known("eur_rub_mkt") == ["2025-01-10T23:00:00+00:00", "2025-07-15T22:00:00+00:00"]
