@@ -1,4 +1,4 @@
-"""The dashboard's commands — `serve` and `study` — and the full `newsmarks` command: the ingest
+"""The dashboard's commands — `serve`, `study` and `intensity` — and the full `newsmarks` command: the ingest
 commands (ingest.cli) plus these. They live here because ingest/ never imports dashboard/."""
 
 from __future__ import annotations
@@ -13,59 +13,124 @@ from ingest.cli.app import utc_day
 from ingest.config import ConfigError
 
 
+def _view_options(function):
+    """The options naming a view, shared by `study` and `intensity` (as the Analysis tab reads it)."""
+    options = [
+        click.option("--query", "query", default=None, help='Search-box query: Syria, "oil output", sanction*.'),
+        click.option("--topic", "topics", multiple=True, help="Topic (repeatable)."),
+        click.option("--source", "sources", multiple=True, help="Headline source (repeatable)."),
+        click.option("--instrument", "instrument_id", default="brent", show_default=True),
+        click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True),
+        click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="The view's first UTC day (the headlines, and the bars around them)."),
+        click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="The view's last UTC day (inclusive)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _inputs(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
+            instrument_id: str, start: datetime | None, end: datetime | None, controls):
+    """The view's frames, read as the Analysis tab reads them (dashboard.analysis_view.data)."""
+    from dashboard.analysis_view.data import load_inputs
+    from dashboard.state import ViewState
+
+    try:
+        instrument = ctx.config.instrument(instrument_id)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    state = ViewState(instruments=(instrument_id,), query=query or "", topics=tuple(topics), sources=tuple(sources))
+    return load_inputs(ctx.store, state, utc_day(start), utc_day(end, end=True), controls, instrument.label)
+
+
+def _label(query: str | None, topics, sources, instrument_id: str) -> str:
+    return " ".join(filter(None, [f"query {query!r}" if query else "all headlines",
+                                  f"topics {', '.join(topics)}" if topics else "",
+                                  f"sources {', '.join(sources)}" if sources else "", f"on {instrument_id}"]))
+
+
 @click.command()
-@click.option("--query", "query", default=None, help='Search-box query: Syria, "oil output", sanction*.')
-@click.option("--topic", "topics", multiple=True, help="Topic (repeatable).")
-@click.option("--source", "sources", multiple=True, help="Headline source (repeatable).")
-@click.option("--instrument", "instrument_id", default="brent", show_default=True)
-@click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True)
+@_view_options
 @click.option("--window", type=click.IntRange(1, 500), default=10, show_default=True, help="W: bars each side.")
 @click.option("--spacing", type=click.IntRange(0), default=0, show_default=True,
               help="S: drop an event less than S bars after the previous one.")
 @click.option("--placebo-draws", type=click.IntRange(0, 10000), default=200, show_default=True)
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="From this UTC date.")
-@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="To this UTC date (inclusive).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the placebo draws.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write one row per event to this CSV file.")
 @pass_context
 def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...], instrument_id: str,
-          interval: str, window: int, spacing: int, placebo_draws: int, start: datetime | None,
-          end: datetime | None, output: str | None) -> None:
+          interval: str, start: datetime | None, end: datetime | None, window: int, spacing: int,
+          placebo_draws: int, seed: int, output: str | None) -> None:
     """Event study: what the instrument did around the matching headlines.
 
-    Prints N, the mean move at +1 and +W bars (log returns) with t and p, and the placebo p.
+    Prints N, the mean move at +1 and +W bars (log returns) with t and p, and the placebo p. The
+    view (filters, instrument, interval, --start/--end) is read exactly as the Analysis tab reads
+    it — headlines of the period, bars from 2W bars and ten days before it to as much after — so
+    the same view gives the same figures in both.
 
     \b
     Example:
       newsmarks study --query "sanction*" --instrument brent --window 5 -o events.csv
     """
     from dashboard.analysis.event_report import events_csv, summary_lines
-    from dashboard.analysis.event_study import event_study
+    from dashboard.analysis_view.controls import Controls
+    from dashboard.analysis_view.data import run_event_study
 
-    try:
-        ctx.config.instrument(instrument_id)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    store = ctx.store
-    headlines = store.headlines(start=utc_day(start), end=utc_day(end, end=True), query=query, topics=topics,
-                                sources=sources, stories_only=True)
-    bars = store.bars([instrument_id], interval)
-    if bars.empty:
+    controls = Controls(instrument=instrument_id, interval=interval, window=window, spacing=spacing,
+                        placebo_draws=placebo_draws, seed=seed)
+    inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, controls)
+    if inputs.bars["close"].notna().sum() == 0:
         raise click.ClickException(f"no {interval} bars of {instrument_id} in the store "
                                    "(run newsmarks refresh, or import-prices)")
-    try:
-        result = event_study(headlines, bars, interval, window=window, spacing=spacing,
-                             placebo_draws=placebo_draws)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    label = " ".join(filter(None, [f"query {query!r}" if query else "all headlines",
-                                   f"topics {', '.join(topics)}" if topics else "",
-                                   f"sources {', '.join(sources)}" if sources else "", f"on {instrument_id}"]))
-    for line in summary_lines(result, label):
+    result, message = run_event_study(inputs)
+    if result is None:
+        raise click.ClickException(message)
+    for line in summary_lines(result, _label(query, topics, sources, instrument_id)):
         click.echo(line)
     if output:
         Path(output).write_text(events_csv(result), encoding="utf-8", newline="")
         click.echo(f"{result.n_events} events written to {output}", err=True)
+
+
+@click.command()
+@_view_options
+@click.option("--lag", type=click.IntRange(0, 60), default=10, show_default=True,
+              help="L: cross-correlations at lags -L .. +L buckets.")
+@click.option("--news", type=click.Choice(["count", "risk"]), default="count", show_default=True,
+              help="The news side: headlines per bucket, or their geopolitical-risk share.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the cross-correlation by lag to this CSV file.")
+@pass_context
+def intensity(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
+              instrument_id: str, interval: str, start: datetime | None, end: datetime | None, lag: int,
+              news: str, output: str | None) -> None:
+    """News intensity against volatility: headlines (or their risk share) per bar interval against
+    the absolute return, with the cross-correlation by lag.
+
+    The view is read exactly as the Analysis tab reads it: the same view gives the same figures.
+
+    \b
+    Example:
+      newsmarks intensity --topic Energy --instrument brent --start 2026-05-12 --end 2026-08-18
+    """
+    from dashboard.analysis.intensity_report import intensity_lines, lags_csv
+    from dashboard.analysis_view.controls import Controls
+    from dashboard.analysis_view.data import run_intensity
+
+    controls = Controls(instrument=instrument_id, interval=interval, lag=lag, news=news)
+    inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, controls)
+    result, message = run_intensity(inputs)
+    if result is None:
+        raise click.ClickException(message)
+    for line in intensity_lines(result, _label(query, topics, sources, instrument_id)):
+        click.echo(line)
+    if output:
+        Path(output).write_text(lags_csv(result), encoding="utf-8", newline="")
+        click.echo(f"{len(result.lags)} lags written to {output}", err=True)
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -106,7 +171,7 @@ def serve(ctx: Context, host: str, port: int, no_refresh: bool, debug: bool) -> 
 
 def newsmarks_cli() -> click.Group:
     """The full `newsmarks` group: the ingest commands and the dashboard's."""
-    for command in (serve, study):
+    for command in (serve, study, intensity):
         cli.add_command(command)
     return cli
 

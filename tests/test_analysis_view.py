@@ -370,3 +370,75 @@ def test_frame_csv_writes_numbers_times_and_neutral_text():
                           "=s": ["@SUM(A1)", None]})
     assert frame_csv(frame, "Europe/Moscow").decode("utf-8") == (
         "\ufefft,n,x,'=s\n2022-03-01T13:00:00+03:00,-3,-0.5,'@SUM(A1)\n,,,\n")
+
+
+# -- one analysis, two faces: `newsmarks study` / `newsmarks intensity` and the Analysis tab --------------
+
+CLI_VIEWS = [   # (URL query of the view, --start, --end, CLI options)
+    ("?instruments=brent&q=oil", "2022-03-01", "2022-03-31", ["--window", "5"]),
+    ("?instruments=brent&topics=Energy", "2022-01-01", "2022-12-31", ["--window", "3", "--spacing", "2"]),
+    ("?instruments=brent&sources=import:bbc-business-rss-2022-2024.csv", "2022-03-01", "2024-11-30",
+     ["--window", "10"]),
+    ("?instruments=brent", "2022-03-01", "2022-03-31", ["--window", "10"]),
+]
+
+
+def cli(ctx, tmp_path, *args: str):
+    from click.testing import CliRunner
+
+    from dashboard.commands import newsmarks_cli
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'feeds = []\n[store]\nurl = "{ctx.config.store.url}"\n', encoding="utf-8")
+    result = CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def cli_args(view: str) -> list[str]:
+    """The CLI options of a view's filters."""
+    parsed = parse_state(view, ["brent"], ["brent"])
+    return ([*(["--query", parsed.query] if parsed.query else [])]
+            + [a for t in parsed.topics for a in ("--topic", t)] + [a for s in parsed.sources for a in ("--source", s)])
+
+
+@pytest.mark.parametrize("view, first, last, options", CLI_VIEWS)
+def test_study_on_the_command_line_gives_the_analysis_tabs_figures(ctx, tmp_path, view, first, last, options):
+    window = {"start": f"{first}T00:00:00+00:00", "end": f"{last}T23:59:59+00:00", "interval": "1d"}
+    controls = {**BRENT, **{k.lstrip("-"): int(v) for k, v in zip(options[::2], options[1::2], strict=True)}}
+    data = state(ctx, view)
+    tab = {row[0]: row[1] for row in csv_rows(analysis_download(ctx, "stats", data, window, controls))[1:]}
+    tab_events = csv_rows(analysis_download(ctx, "events", data, window, controls))
+    out = tmp_path / "events.csv"
+    printed = cli(ctx, tmp_path, "study", "--instrument", "brent", *cli_args(view), "--start", first, "--end", last,
+                  *options, "-o", str(out)).stdout.splitlines()
+    w = controls["window"]
+    assert printed[1].startswith(f"headlines: {tab['Headlines']} ({tab['Headlines before the first bar']} before "
+                                 f"the data); events: {tab['Events used']} ")
+    assert printed[2] == (f"mean move at +1 bar:  {float(tab['Mean move at +1 bar, %']) / 100:.6f} (log return)  "
+                          f"t = {float(tab['t at +1']):.3f}  p = {float(tab['p at +1']):.4f}")
+    assert printed[5].endswith(f"p = {float(tab[f'Placebo p of the mean |move at +{w}|']):.4f} for the mean "
+                               f"absolute move at +{w}")
+    # the events, move by move: the same floats written the same way
+    cli_events = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    moves = [f"k{k:+d}" for k in range(-w, w + 1)]
+    assert [[row[cli_events[0].index(c)] for c in moves] for row in cli_events[1:]] == \
+        [[row[tab_events[0].index(c)] for c in moves] for row in tab_events[1:]]
+    assert int(tab["Events used"]) == len(cli_events) - 1 > 0
+
+
+@pytest.mark.parametrize("view, first, last, news", [
+    ("?instruments=brent&q=oil", "2022-03-01", "2022-03-31", "count"),
+    ("?instruments=brent", "2022-01-01", "2022-12-31", "risk"),
+])
+def test_intensity_on_the_command_line_gives_the_analysis_tabs_figures(ctx, tmp_path, view, first, last, news):
+    window = {"start": f"{first}T00:00:00+00:00", "end": f"{last}T23:59:59+00:00", "interval": "1d"}
+    controls = {**BRENT, "lag": 5, "news": news}
+    tab_lags = csv_rows(analysis_download(ctx, "lags", state(ctx, view), window, controls))
+    out = tmp_path / "lags.csv"
+    printed = cli(ctx, tmp_path, "intensity", "--instrument", "brent", *cli_args(view), "--start", first, "--end",
+                  last, "--lag", "5", "--news", news, "-o", str(out)).stdout.splitlines()
+    assert list(csv.reader(io.StringIO(out.read_text(encoding="utf-8")))) == tab_lags
+    stats = {row[0]: row[1] for row in csv_rows(analysis_download(ctx, "stats", state(ctx, view), window, controls))}
+    pearson = next(v for k, v in stats.items() if k.startswith("Pearson r"))
+    assert printed[2].startswith(f"Pearson r = {float(pearson):.4f}")

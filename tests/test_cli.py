@@ -30,7 +30,7 @@ def run(tmp_path, monkeypatch, store_url):
 
 @pytest.mark.parametrize("command", ["refresh", "backfill", "backfill-news", "schedule", "status", "import-prices",
                                      "import-headlines", "snapshot", "export", "retag", "migrate-store", "serve",
-                                     "study", "flag-bar", "delete"])
+                                     "study", "intensity", "flag-bar", "delete"])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(newsmarks_cli(), [command, "--help"])
     assert result.exit_code == 0

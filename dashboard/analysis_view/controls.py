@@ -11,13 +11,16 @@ INTERVAL_WORDS = {"1d": "daily", "1h": "hourly"}
 NEWS_MEASURES = ("count", "risk")   # headlines per bucket, or their geopolitical-risk share
 DEFAULTS = {"window": 10, "spacing": 0, "lag": 10, "n": 10}
 LIMITS = {"window": (1, 60), "spacing": (0, 1000), "lag": (0, 60), "n": (1, 50)}
+PLACEBO_DRAWS = 200
+SEED = 0
 
 
 @dataclass(frozen=True)
 class Controls:
-    """The Analysis tab's controls: instrument, interval ('1d'/'1h'), event window W, spacing S,
-    largest lag L, how many largest moves N, and the news side of the correlation ('count' of
-    headlines or their geopolitical-risk share 'risk')."""
+    """What one analysis of a view runs with — the Analysis tab's controls, and the options of
+    `newsmarks study` / `newsmarks intensity`: instrument, interval ('1d'/'1h'), event window W,
+    spacing S, largest lag L, how many largest moves N, the news side of the correlation ('count'
+    of headlines or their geopolitical-risk share 'risk'), and the placebo's draws and seed."""
 
     instrument: str | None
     interval: str = "1d"
@@ -26,6 +29,8 @@ class Controls:
     lag: int = DEFAULTS["lag"]
     n: int = DEFAULTS["n"]
     news: str = "count"
+    placebo_draws: int = PLACEBO_DRAWS   # seeded: the same view gives the same placebo band and p
+    seed: int = SEED
 
 
 def _bounded(value, name: str) -> int:

@@ -32,8 +32,6 @@ from dashboard.state import ViewState
 from ingest.risk_index import daily_risk_index
 from ingest.store import Store
 
-PLACEBO_DRAWS = 200
-SEED = 0
 HEADLINE_LIMIT = 200_000
 EDGE_SLACK = timedelta(days=10)   # weekends and holidays, on top of 2W bars on each side
 
@@ -94,8 +92,10 @@ def _bars_word(inputs: AnalysisInputs) -> str:
 
 
 def run_event_study(inputs: AnalysisInputs) -> tuple[EventStudyResult | None, str | None]:
-    """(result, message): the event study with PLACEBO_DRAWS seeded draws; no result and a message
-    for too few bars or bad prices; the result and a message when no event could be used."""
+    """(result, message): the event study with the controls' seeded placebo draws; no result and a
+    message for too few bars or bad prices; the result and a message when no event could be used.
+    The Analysis tab and `newsmarks study` both call this on load_inputs' frames: the same view
+    gives the same figures in both."""
     c = inputs.controls
     available = int(inputs.bars["close"].notna().sum())
     needed = 2 * c.window + 1
@@ -107,7 +107,7 @@ def run_event_study(inputs: AnalysisInputs) -> tuple[EventStudyResult | None, st
                       f"least {needed} (2W + 1). {hint}")
     try:
         result = event_study(inputs.window_headlines, inputs.bars, c.interval, c.window, c.spacing,
-                             PLACEBO_DRAWS, SEED)
+                             c.placebo_draws, c.seed)
     except ValueError as exc:
         return None, f"Event study of {inputs.label}: {exc}."
     if result.n_events == 0:
