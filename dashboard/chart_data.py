@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from dashboard.state import ViewState
-from ingest.risk_index import BUCKET_INDEX_COLUMNS, bucket_risk_index
+from ingest.risk_index import INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
 from ingest.store.timecodec import epoch_series
 
@@ -112,14 +112,14 @@ def risk_bucket(bucket_seconds: int) -> int:
 
 
 def load_risk(store: Store, flt: HeadlineFilter, bucket_seconds: int, counts: pd.DataFrame) -> pd.DataFrame:
-    """The geopolitical-risk index of the filter's headlines per risk_bucket() (reusing `counts`
-    when they are at that bucket already)."""
+    """The geopolitical-risk index of the filter's headlines per risk_bucket() (ingest.risk_index:
+    tagged headlines over those expected at each source's own mean share, 100 = the view's mean
+    counted bucket), from the headlines counted per bucket and source and the rows of the tagged ones.
+    `counts` (the counts panel's) only says whether there is anything to read."""
     size = risk_bucket(bucket_seconds)
     if counts.empty:
-        return pd.DataFrame({c: [] for c in BUCKET_INDEX_COLUMNS})
-    if size != bucket_seconds:
-        counts = store.headline_counts(flt, size)
-    return bucket_risk_index(counts, store.gpr_tags(flt), size)
+        return pd.DataFrame({c: [] for c in INDEX_COLUMNS})
+    return bucket_risk_index(store.source_counts(flt, size), store.gpr_tags(flt), size)
 
 
 def choose_interval(store: Store, instruments: list[str], start: datetime | None, end: datetime | None) -> str:

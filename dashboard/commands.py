@@ -54,33 +54,61 @@ def _label(query: str | None, topics, sources, instrument_id: str) -> str:
 @click.command()
 @_view_options
 @click.option("--window", type=click.IntRange(1, 500), default=10, show_default=True, help="W: bars each side.")
-@click.option("--spacing", type=click.IntRange(0), default=0, show_default=True,
-              help="S: drop an event less than S bars after the previous one.")
-@click.option("--placebo-draws", type=click.IntRange(0, 10000), default=200, show_default=True)
+@click.option("--model", type=click.Choice(["raw", "mean", "market"]), default="mean", show_default=True,
+              help="Normal-return model: raw (none: abnormal = raw returns), mean (the constant mean of each "
+                   "event's estimation window), market (OLS on --benchmark over it).")
+@click.option("--benchmark", "benchmark_id", default=None,
+              help="The market model's benchmark: another instrument, its price on each bar the last close known "
+                   "by the time that bar's close was.")
+@click.option("--estimation", type=click.IntRange(10, 2000), default=120, show_default=True,
+              help="L: bars of each event's estimation window, ending W + 1 bars before its bar (mean, market).")
+@click.option("--spacing", type=click.IntRange(0), default=None,
+              help="S: keep overlapping events, dropping one less than S bars after the previous one (0: keep "
+                   "all). Default: events less than 2W + 1 bars after an episode's first event are merged into it.")
+@click.option("--placebo-draws", type=click.IntRange(0, 10000), default=200, show_default=True,
+              help="Shifts of the event calendar within the period (all of them when there are fewer).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the placebo draws.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write one row per event to this CSV file.")
+              help="Write one row per event to this CSV file (moves, CARs and ARs).")
 @pass_context
 def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...], instrument_id: str,
-          interval: str, start: datetime | None, end: datetime | None, window: int, spacing: int,
-          placebo_draws: int, seed: int, output: str | None) -> None:
-    """Event study: what the instrument did around the matching headlines.
+          interval: str, start: datetime | None, end: datetime | None, window: int, model: str,
+          benchmark_id: str | None, estimation: int, spacing: int | None, placebo_draws: int, seed: int,
+          output: str | None) -> None:
+    """Event study: what the instrument did around the matching headlines, against a normal-return
+    model.
 
-    Prints N, the mean move at +1 and +W bars (log returns) with t and p, and the placebo p. The
-    view (filters, instrument, interval, --start/--end) is read exactly as the Analysis tab reads
-    it — headlines of the period, bars from 2W bars and ten days before it to as much after — so
-    the same view gives the same figures in both.
+    Prints the model, N (events, or episodes of overlapping ones), the events left out and why,
+    the CAAR at +1 and +W bars (log returns) with the cross-sectional t, the placebo's p-values
+    (the event calendar shifted within the period), then each test's statistic and p: Patell, BMP,
+    BMP adjusted for cross-correlation (Kolari-Pynnönen), Corrado rank, generalised sign and
+    calendar-time HAC. --model raw --spacing 0 is the study without a model, as it was. The view
+    (filters, instrument, interval, --start/--end) is read exactly as the Analysis tab reads it —
+    headlines of the period, bars from 2W bars, the estimation window and ten days before it to
+    2W bars and ten days after — so the same view gives the same figures in both.
 
     \b
     Example:
-      newsmarks study --query "sanction*" --instrument brent --window 5 -o events.csv
+      newsmarks study --query Hormuz --instrument brent --window 3 --start 2026-05-12 --end 2026-08-18
+      newsmarks study --query sanction* --instrument usd_rub --model market --benchmark brent -o events.csv
+      newsmarks study --query "sanction*" --model raw --spacing 0
     """
     from dashboard.analysis.event_report import events_csv, summary_lines
     from dashboard.analysis_view.controls import Controls
     from dashboard.analysis_view.data import run_event_study
 
-    controls = Controls(instrument=instrument_id, interval=interval, window=window, spacing=spacing,
-                        placebo_draws=placebo_draws, seed=seed)
+    if model == "market":
+        if benchmark_id is None:
+            raise click.ClickException("--model market needs --benchmark ID (another instrument)")
+        try:
+            ctx.config.instrument(benchmark_id)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    elif benchmark_id is not None:
+        raise click.ClickException("--benchmark is for --model market")
+    controls = Controls(instrument=instrument_id, interval=interval, window=window, spacing=spacing or 0,
+                        placebo_draws=placebo_draws, seed=seed, model=model, estimation=estimation,
+                        overlap="merge" if spacing is None else "spacing", benchmark=benchmark_id)
     inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, controls)
     if inputs.bars["close"].notna().sum() == 0:
         raise click.ClickException(f"no {interval} bars of {instrument_id} in the store "
@@ -101,15 +129,25 @@ def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tup
               help="L: cross-correlations at lags -L .. +L buckets.")
 @click.option("--news", type=click.Choice(["count", "risk"]), default="count", show_default=True,
               help="The news side: headlines per bucket, or their geopolitical-risk share.")
+@click.option("--closed", type=click.Choice(["next", "exclude"]), default="next", show_default=True,
+              help="Headlines that arrived while the market was closed (weekends, holidays): counted in the "
+                   "next trading period, or left out.")
+@click.option("--prewhiten", is_flag=True,
+              help="Correlate the lags of each series' AR residuals (order by AIC, at most 10).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the cross-correlation by lag to this CSV file.")
+              help="Write the cross-correlation by lag, with each lag's bands, to this CSV file.")
 @pass_context
 def intensity(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
               instrument_id: str, interval: str, start: datetime | None, end: datetime | None, lag: int,
-              news: str, output: str | None) -> None:
-    """News intensity against volatility: headlines (or their risk share) per bar interval against
-    the absolute return, with the cross-correlation by lag.
+              news: str, closed: str, prewhiten: bool, output: str | None) -> None:
+    """News intensity against volatility on a trading calendar: headlines (or their risk share)
+    per trading period against the absolute return.
 
+    Prints what the calendar did with headlines from closed periods, what was left out and why
+    (flagged bars; days without collection: no headline at all in the store, or under 10% of the
+    median day's; periods reaching outside the view), the news coefficient with weekday dummies
+    (and hour of day, hourly) with its Newey-West HAC t and p, the partial r given the weekday,
+    the raw Pearson and Spearman r, and r by lag with each lag's pointwise and Sidak family band.
     The view is read exactly as the Analysis tab reads it: the same view gives the same figures.
 
     \b
@@ -120,7 +158,8 @@ def intensity(ctx: Context, query: str | None, topics: tuple[str, ...], sources:
     from dashboard.analysis_view.controls import Controls
     from dashboard.analysis_view.data import run_intensity
 
-    controls = Controls(instrument=instrument_id, interval=interval, lag=lag, news=news)
+    controls = Controls(instrument=instrument_id, interval=interval, lag=lag, news=news, closed=closed,
+                        prewhiten=prewhiten)
     inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, controls)
     result, message = run_intensity(inputs)
     if result is None:

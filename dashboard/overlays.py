@@ -15,16 +15,20 @@ from dashboard.figures import TIME_FORMAT, display_times, hover_text, instrument
 from dashboard.ticker import format_change
 from dashboard.times import format_times
 from ingest.bar_quality import flags_text
+from ingest.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period
 
-__all__ = ["RISK_AXIS", "flagged_traces", "overlay_parts", "risk_traces", "snapshot_traces"]
+__all__ = ["RISK_AXIS", "band_polygon", "flagged_traces", "overlay_parts", "risk_traces", "snapshot_traces"]
 
 RISK_AXIS = "y20"          # the lower panel's right-hand axis (price axes are y, y3, y4, ...)
 RISK_SERIES = (            # column, name, line style, shown at first
-    ("share_any", "geopolitical risk", {"color": "#b2182b", "width": 1.8}, True),
-    ("share_threats", "risk: threats", {"color": "#ef8a62", "width": 1.2, "dash": "dash"}, "legendonly"),
-    ("share_acts", "risk: acts", {"color": "#67001f", "width": 1.2, "dash": "dot"}, "legendonly"),
+    ("index_any", "geopolitical risk", {"color": "#b2182b", "width": 1.8}, True),
+    ("index_threats", "risk: threats", {"color": "#ef8a62", "width": 1.2, "dash": "dash"}, "legendonly"),
+    ("index_acts", "risk: acts", {"color": "#67001f", "width": 1.2, "dash": "dot"}, "legendonly"),
 )
-RISK_HOVER = "%{x|%Y-%m-%d}<br>%{y:.1f}% of %{customdata} headlines<extra>%{fullData.name}</extra>"
+RISK_BAND_COLOR = "rgba(178, 24, 43, 0.15)"
+RISK_HOVER = ("%{x|%Y-%m-%d}<br><b>%{y:.0f}</b> (95% band %{customdata[0]:.0f}–%{customdata[1]:.0f})"
+              "<br>raw share %{customdata[2]:.1f}% of %{customdata[3]:,} headlines; index from %{customdata[4]:,}"
+              " headlines of %{customdata[5]} sources<br>%{customdata[6]}<extra>%{fullData.name}</extra>")
 SNAPSHOT_COLOR = "#111111"
 SNAPSHOT_HOVER = ("%{customdata[0]}<br>%{customdata[1]}<br><b>%{customdata[2]}</b> %{customdata[3]}"
                   "<br>%{customdata[4]}<extra>as shown on the page</extra>")
@@ -35,19 +39,64 @@ FLAGGED_HOVER = ("%{customdata[0]}<br>close %{customdata[1]} — flagged %{custo
 
 def risk_traces(risk: pd.DataFrame, tz: str) -> tuple[list, dict]:
     """(traces, layout) of the risk index (ingest.risk_index.bucket_risk_index: bucket, headlines,
-    share_*) as % lines on the lower panel's right axis; no traces for an empty index."""
+    counted, sources, share_*, index_* with _low/_high) on the lower panel's right axis: a line per
+    component (gaps where a bucket has too few headlines), the 95% band around the main one; the
+    axis title says the base (100 = the view's mean counted bucket). No traces for an empty index."""
     if risk is None or risk.empty:
         return [], {}
     x = display_times(risk["bucket"], tz, "risk.bucket").to_numpy()
-    counts = risk["headlines"].to_numpy(dtype="int64")
-    traces = [trace(
-        "scatter", x=x, y=risk[column].to_numpy(dtype="float64") * 100.0, mode="lines", name=name, line=line,
-        visible=visible, customdata=counts, hovertemplate=RISK_HOVER, meta={"kind": "risk", "series": column},
-        xaxis="x2", yaxis=RISK_AXIS) for column, name, line, visible in RISK_SERIES]
-    layout = {"yaxis20": {"title": {"text": "risk %"}, "overlaying": "y2", "side": "right", "anchor": "x2",
-                          "rangemode": "tozero", "ticksuffix": "%", "showgrid": False, "zeroline": False,
-                          "automargin": True}}
+    period = base_period(risk)
+    base = (f"100 = mean of {period[0]:%Y-%m-%d} … {period[1]:%Y-%m-%d} (UTC); tagged over expected at each "
+            f"source's own mean share" if period else "")
+    band_x, band_y = band_polygon(x, risk["index_any_low"], risk["index_any_high"])
+    traces = [trace("scatter", x=band_x, y=band_y, mode="lines", line={"width": 0}, fill="toself",
+                    fillcolor=RISK_BAND_COLOR, hoverinfo="skip", showlegend=False, legendgroup="index_any",
+                    meta={"kind": "risk_band", "series": "index_any"}, xaxis="x2", yaxis=RISK_AXIS)]
+    for column, name, line, visible in RISK_SERIES:
+        data = np.empty((len(risk), 7), dtype=object)
+        data[:, 0] = risk[f"{column}_low"].to_numpy(dtype="float64")
+        data[:, 1] = risk[f"{column}_high"].to_numpy(dtype="float64")
+        data[:, 2] = risk[column.replace("index_", "share_")].to_numpy(dtype="float64") * 100.0
+        data[:, 3] = risk["headlines"].to_numpy(dtype="int64")
+        data[:, 4] = risk["counted"].to_numpy(dtype="int64")
+        data[:, 5] = risk["sources"].to_numpy(dtype="int64")
+        data[:, 6] = base
+        traces.append(trace(
+            "scatter", x=x, y=_gaps(risk[column]), mode="lines", name=name, line=line,
+            visible=visible, legendgroup=column, customdata=data, hovertemplate=RISK_HOVER,
+            meta={"kind": "risk", "series": column}, xaxis="x2", yaxis=RISK_AXIS))
+    title = ("GPR index (view mean = 100)" if period else
+             f"GPR index: no day/week with {MIN_BUCKET_HEADLINES} headlines from sources with "
+             f"≥{MIN_SOURCE_HEADLINES} each")
+    layout = {"yaxis20": {"title": {"text": title}, "overlaying": "y2", "side": "right", "anchor": "x2",
+                          "rangemode": "tozero", "showgrid": False, "zeroline": False, "automargin": True}}
     return traces, layout
+
+
+def band_polygon(x, low: pd.Series, high: pd.Series) -> tuple[list, list]:
+    """(x, y) of a band as closed polygons, one per run of points where both bounds exist (along
+    the upper bound, back along the lower one), separated by None: filled with fill='toself', it
+    leaves the gaps empty."""
+    lows, highs = low.to_numpy(dtype="float64"), high.to_numpy(dtype="float64")
+    xs, ys = [], []
+    run: list[int] = []
+    for i in [*range(len(lows)), None]:
+        if i is not None and not (np.isnan(lows[i]) or np.isnan(highs[i])):
+            run.append(i)
+            continue
+        if run:
+            if xs:
+                xs.append(None)
+                ys.append(None)
+            xs += [x[j] for j in run] + [x[j] for j in reversed(run)]
+            ys += [float(highs[j]) for j in run] + [float(lows[j]) for j in reversed(run)]
+            run = []
+    return xs, ys
+
+
+def _gaps(values: pd.Series) -> list[float | None]:
+    """Values as a list, NaN as None: a gap in the line (sent as null, as plotly would send it)."""
+    return [None if np.isnan(v) else float(v) for v in values.to_numpy(dtype="float64").tolist()]
 
 
 def _snapshot_customdata(part: pd.DataFrame, tz: str) -> np.ndarray:

@@ -1,5 +1,8 @@
 """Geopolitical-risk tagging (pure): the eight categories of the Caldara–Iacoviello GPR index
-(AER 2022, Table 1) applied to headlines, and a daily index of the tagged shares.
+(AER 2022, Table 1), the paper's query verbatim — the "paper" tagger, kept so that its rules stay
+checkable (tests/benchmarks/bench_gpr_tagger.py). Written for whole articles, it tags about 0.5 %
+of headlines; the stored 'gpr' tags come from the headline rules of ingest.gpr_headlines, which
+share this module's categories, components and lexicon errors.
 
 The lexicon is data (ingest/lexicons/gpr.toml, read at call time). Each category pairs two word
 sets: either a word of one within N words of a word of the other ("near"), or both anywhere in

@@ -84,12 +84,13 @@ class TopicTagger:
 
 
 def headline_tagger(topics: Iterable) -> Callable[[Headline], list[tuple[str, str]]]:
-    """The tags stored with every headline: its topics, its geopolitical-risk categories
-    (ingest.gpr) and its sentiment label (ingest.sentiment)."""
-    from ingest.gpr import GprTagger
+    """The tags stored with every headline: its topics, its geopolitical-risk categories (kind
+    'gpr', from the headline rules of ingest.gpr_headlines; the paper's article rules, ingest.gpr,
+    are not stored) and its sentiment label (ingest.sentiment)."""
+    from ingest.gpr_headlines import HeadlineGprTagger
     from ingest.sentiment import sentiment_tags
 
-    topic_tagger, gpr_tagger = TopicTagger(topics), GprTagger()
+    topic_tagger, gpr_tagger = TopicTagger(topics), HeadlineGprTagger()
 
     def tag(headline: Headline) -> list[tuple[str, str]]:
         return [*topic_tagger(headline), *gpr_tagger(headline), *sentiment_tags(headline)]

@@ -22,7 +22,7 @@ from dashboard.marks import place_marks
 from dashboard.overlays import RISK_AXIS
 from dashboard.state import ViewState
 from ingest.config import Config
-from ingest.risk_index import BUCKET_INDEX_COLUMNS, bucket_risk_index, daily_risk_index
+from ingest.risk_index import INDEX_COLUMNS, bucket_risk_index, daily_risk_index, tag_counts_by_source
 from ingest.sources.base import Headline, TickerSnapshot
 from ingest.store import HeadlineFilter, Store
 from ingest.tagging import headline_tagger
@@ -90,50 +90,114 @@ def test_store_reads_the_gpr_tags_of_matching_headlines(ctx):
 
 def test_bucket_index_from_counts_and_tags_matches_the_index_from_headlines(ctx):
     flt = HeadlineFilter(start=utc(2022, 3, 1), end=utc(2022, 3, 3, 23))
-    index = bucket_risk_index(ctx.store.headline_counts(flt, 86400), ctx.store.gpr_tags(flt), 86400)
-    assert list(index.columns) == BUCKET_INDEX_COLUMNS
+    index = bucket_risk_index(ctx.store.source_counts(flt, 86400), ctx.store.gpr_tags(flt), 86400)
+    assert list(index.columns) == INDEX_COLUMNS
     assert index["headlines"].tolist() == [4, 2, 1]
     assert index["share_any"].tolist() == [0.5, 1.0, 0.0]
     assert index["share_threats"].tolist() == [0.25, 0.5, 0.0]
     assert index["share_acts"].tolist() == [0.25, 0.5, 0.0]
+    assert index["index_any"].isna().all()          # 7 headlines: no day has enough for an index
     daily = daily_risk_index(ctx.store.headlines(start=flt.start, end=flt.end))
     assert index.drop(columns="bucket").equals(daily.drop(columns="day"))
     assert index["bucket"].tolist() == daily["day"].tolist()
 
 
 def test_bucket_index_refuses_mismatched_inputs():
-    counts = pd.DataFrame({"bucket": [pd.Timestamp("2022-03-01", tz="UTC")], "count": [1]})
+    counts = pd.DataFrame({"bucket": [pd.Timestamp("2022-03-01", tz="UTC")], "source": ["hand"], "count": [1]})
     tags = pd.DataFrame({"id": [1, 2], "published": [pd.Timestamp("2022-03-01 10:00", tz="UTC")] * 2,
-                         "tag": ["war_threats", "terror_acts"]})
-    with pytest.raises(ValueError, match="2 tagged headlines in bucket 2022-03-01 00:00:00\\+00:00 but only 1"):
+                         "source": ["hand", "hand"], "tag": ["war_threats", "terror_acts"]})
+    with pytest.raises(ValueError, match="2 tagged headlines of hand in bucket 2022-03-01 00:00:00\\+00:00 but only 1"):
         bucket_risk_index(counts, tags, 86400)
     with pytest.raises(ValueError, match="unknown GPR categories in tags: banana"):
-        bucket_risk_index(counts, tags.assign(tag="banana"), 86400)
+        tag_counts_by_source(counts, tags.assign(tag="banana"), 86400)
     with pytest.raises(ValueError, match="counts lacks column"):
         bucket_risk_index(counts.drop(columns="count"), tags, 86400)
 
 
-def test_risk_index_on_the_lower_panel_when_asked(ctx):
-    assert traces(view(ctx, VIEW), "risk") == []          # off by default
-    figure = view(ctx, VIEW + "&show=risk")
+RISK_PLAN = {   # day of March 2022: source -> (escalation, peace threats, untagged) headlines
+    1: {"wire": (4, 2, 14), "desk": (3, 0, 7)},
+    2: {"wire": (1, 1, 18)},
+    3: {"wire": (8, 0, 12), "desk": (1, 1, 2)},      # the desk's 4 headlines of March 3rd do not count
+    4: {"wire": (2, 1, 5)},                          # 8 headlines: no index that day
+}
+
+
+@pytest.fixture
+def risk_ctx(store_url) -> DashboardContext:
+    """Brent and 120 headlines of two sources over four days, every title distinct (so that each
+    is the first copy of its story), with known categories."""
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    store = Store.open(config.store.url)
+    store.sync_config(config)
+    days = pd.date_range("2022-02-20", "2022-03-06", freq="D", tz="UTC")
+    store.write_bars("brent", "1d", "import", close_bars(days, [100.0 + i for i in range(len(days))]), FETCHED)
+    items, n = [], 0
+    for d, sources in RISK_PLAN.items():
+        for source, (acts, threats, calm) in sources.items():
+            titles = (["Missile strike hits Kyiv apartment block"] * acts
+                      + ["Ceasefire collapses after talks"] * threats + ["Markets calm"] * calm)
+            for title in titles:
+                n += 1
+                items.append(Headline(source=source, guid=str(n), title=f"{title} {n}",
+                                      published=utc(2022, 3, d, n % 24), fetched=FETCHED))
+    store.write_headlines(items, tag=headline_tagger(config.topics))
+    yield DashboardContext(config, store)
+    store.close()
+
+
+RISK_VIEW = "?instruments=brent&range=custom&start=2022-03-01&end=2022-03-04"
+
+
+def test_risk_index_on_the_lower_panel_when_asked(risk_ctx):
+    assert traces(view(risk_ctx, RISK_VIEW), "risk") == []          # off by default
+    figure = view(risk_ctx, RISK_VIEW + "&show=risk")
     risk = traces(figure, "risk")
     assert [t.name for t in risk] == ["geopolitical risk", "risk: threats", "risk: acts"]
     assert [t.visible for t in risk] == [True, "legendonly", "legendonly"]
-    assert list(risk[0].y) == [50.0, 100.0, 0.0] and list(risk[1].y) == [25.0, 50.0, 0.0]
-    assert [str(x)[:10] for x in risk[0].x] == ["2022-03-01", "2022-03-02", "2022-03-03"]
-    assert list(risk[0].customdata) == [4, 2, 1]
-    assert {t.xaxis for t in risk} == {"x2"} and {t.yaxis for t in risk} == {RISK_AXIS}
+    expected = daily_risk_index(risk_ctx.store.headlines(start=utc(2022, 3, 1), end=utc(2022, 3, 4, 23, 59, 59),
+                                                         stories_only=True))
+    for line, column in zip(risk, ("index_any", "index_threats", "index_acts"), strict=True):
+        np.testing.assert_array_equal(np.array(line.y, dtype=float), expected[column].to_numpy())
+        assert [row[0] for row in line.customdata] == pytest.approx(expected[f"{column}_low"].tolist(), nan_ok=True)
+        assert [row[1] for row in line.customdata] == pytest.approx(expected[f"{column}_high"].tolist(), nan_ok=True)
+    assert risk[0].y[3] is None and np.nanmean(np.array(risk[0].y, dtype=float)) == pytest.approx(100.0)
+    assert [str(x)[:10] for x in risk[0].x] == ["2022-03-01", "2022-03-02", "2022-03-03", "2022-03-04"]
+    assert [list(row[2:6]) for row in risk[0].customdata] == [
+        [pytest.approx(9 / 30 * 100), 30, 30, 2], [pytest.approx(10.0), 20, 20, 1],
+        [pytest.approx(10 / 24 * 100), 24, 20, 1], [pytest.approx(3 / 8 * 100), 8, 0, 0]]
+    assert risk[0].customdata[0][6] == ("100 = mean of 2022-03-01 … 2022-03-03 (UTC); tagged over expected at "
+                                        "each source's own mean share")
+    band = traces(figure, "risk_band")   # one polygon over the days with an index: up the highs, back the lows
+    assert len(band) == 1 and band[0].fill == "toself" and band[0].meta["series"] == "index_any"
+    assert list(band[0].y) == pytest.approx([*expected["index_any_high"].iloc[:3],
+                                             *expected["index_any_low"].iloc[2::-1]])
+    assert [str(x)[:10] for x in band[0].x] == ["2022-03-01", "2022-03-02", "2022-03-03", "2022-03-03", "2022-03-02",
+                                                "2022-03-01"]
+    assert {t.xaxis for t in risk + band} == {"x2"} and {t.yaxis for t in risk + band} == {RISK_AXIS}
     assert figure.layout.yaxis20.overlaying == "y2" and figure.layout.yaxis20.side == "right"
-    # the index follows the filters, like the counts
-    filtered = traces(view(ctx, VIEW + "&show=risk&q=war"), "risk")[0]
-    assert list(filtered.y) == [100.0, 100.0]
+    assert figure.layout.yaxis20.title.text == "GPR index (view mean = 100)"
+    # the index follows the filters, like the counts: the wire alone tags 6, 2, 8 of 20 (mean 16/60)
+    filtered = traces(view(risk_ctx, RISK_VIEW + "&show=risk&sources=wire"), "risk")[0]
+    assert [row[3] for row in filtered.customdata] == [20, 20, 20, 8]
+    assert list(filtered.y[:3]) == pytest.approx([112.5, 37.5, 150.0]) and filtered.y[3] is None
 
 
-def test_hourly_counts_still_give_a_daily_index(ctx):
+def test_risk_index_without_enough_headlines_says_so(ctx):
+    figure = view(ctx, VIEW + "&show=risk")
+    assert all(np.isnan(np.array(t.y, dtype=float)).all() for t in traces(figure, "risk"))
+    assert figure.layout.yaxis20.title.text == ("GPR index: no day/week with 20 headlines from sources with ≥5 "
+                                                "each")
+
+
+def test_hourly_counts_still_give_a_daily_index(risk_ctx):
     relayout = {"xaxis.range[0]": "2022-03-01 00:00:00", "xaxis.range[1]": "2022-03-02 23:00:00"}
-    figure = view(ctx, VIEW + "&show=risk", relayout, ids.CHART)
+    figure = view(risk_ctx, RISK_VIEW + "&show=risk", relayout, ids.CHART)
     assert traces(figure, "counts")[0].meta["bucket_seconds"] == 3600
-    assert list(traces(figure, "risk")[0].y) == [50.0, 100.0]
+    # the base is the zoomed view: its two days
+    expected = daily_risk_index(risk_ctx.store.headlines(start=utc(2022, 3, 1), end=utc(2022, 3, 2, 23),
+                                                         stories_only=True))
+    np.testing.assert_array_equal(np.array(traces(figure, "risk")[0].y, dtype=float), expected["index_any"].to_numpy())
+    assert np.mean(traces(figure, "risk")[0].y) == pytest.approx(100.0)
 
 
 def test_page_snapshots_sit_beside_their_instruments(ctx):

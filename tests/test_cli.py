@@ -30,7 +30,7 @@ def run(tmp_path, monkeypatch, store_url):
 
 @pytest.mark.parametrize("command", ["refresh", "backfill", "backfill-news", "schedule", "status", "import-prices",
                                      "import-headlines", "snapshot", "export", "retag", "migrate-store", "serve",
-                                     "study", "intensity", "flag-bar", "delete"])
+                                     "study", "intensity", "flag-bar", "delete", "tag"])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(newsmarks_cli(), [command, "--help"])
     assert result.exit_code == 0
@@ -169,22 +169,40 @@ def test_study_prints_the_statistics_and_writes_events(run, shared_data, tmp_pat
     run("import-prices", str(shared_data / "brent-daily.csv"), "--instrument", "brent")
     run("import-headlines", str(shared_data / "bbc-business-rss-2022-2024.csv"))
     out = tmp_path / "events.csv"
-    result = run("study", "--query", "oil", "--instrument", "brent", "--window", "5", "-o", str(out))
-    assert result.exit_code == 0, result.output
     store = Store.open(run.store_url)
-    expected = event_study(store.headlines(query="oil", stories_only=True), store.bars(["brent"], "1d"), "1d",
-                           window=5, placebo_draws=200)
+    headlines, bars = store.headlines(query="oil", stories_only=True), store.bars(["brent"], "1d")
+    # without a model and with the spacing rule: the study as it was
+    result = run("study", "--query", "oil", "--instrument", "brent", "--window", "5", "--model", "raw",
+                 "--spacing", "0", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    expected = event_study(headlines, bars, "1d", window=5, placebo_draws=200)
     lines = result.stdout.splitlines()
     assert lines[0] == "event study: query 'oil' on brent, 1d bars, window ±5, spacing 0"
-    assert lines[1].startswith(f"headlines: {expected.n_headlines} (0 before the data); events: {expected.n_events} ")
+    assert lines[1] == (f"headlines: {expected.n_headlines} (0 before the data); events: {expected.n_events} (left "
+                        "out: 0 at the data's edges, 0 with a flagged bar in their window, 0 for spacing)")
     assert lines[2] == (f"mean move at +1 bar:  {expected.move_1:.6f} (log return)  t = {expected.t_1:.3f}  "
                         f"p = {expected.p_1:.4f}")
     assert lines[5].endswith(f"p = {expected.placebo_p:.4f} for the mean absolute move at +5")
+    assert lines[6] == "model: none (raw log returns, no estimation window)"
     rows = out.read_text(encoding="utf-8").splitlines()
     assert rows[0] == ("event_time_utc,bar_time_utc,bar_known_utc,first_headline,first_headline_id,n_headlines,"
-                       "k-5,k-4,k-3,k-2,k-1,k+0,k+1,k+2,k+3,k+4,k+5")
+                       "events_in_episode,est_alpha,est_beta,est_sd,k-5,k-4,k-3,k-2,k-1,k+0,k+1,k+2,k+3,k+4,k+5,"
+                       "car-5,car-4,car-3,car-2,car-1,car+0,car+1,car+2,car+3,car+4,car+5,"
+                       "ar-4,ar-3,ar-2,ar-1,ar+0,ar+1,ar+2,ar+3,ar+4,ar+5")
     assert len(rows) == expected.n_events + 1
     assert result.stderr == f"{expected.n_events} events written to {out}\n"
+    # by default: the constant-mean model over 120 bars, overlapping events merged into episodes
+    result = run("study", "--query", "oil", "--instrument", "brent", "--window", "5")
+    expected = event_study(headlines, bars, "1d", window=5, placebo_draws=200, model="mean", overlap="merge")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "event study: query 'oil' on brent, 1d bars, window ±5, overlapping events merged into episodes"
+    assert lines[1].startswith(f"headlines: {expected.n_headlines} (0 before the data); events: {expected.n_events} "
+                               f"(left out: 0 at the data's edges, ")
+    assert lines[1].endswith(f", {expected.n_merged} merged into episodes)") and expected.n_merged > 0
+    assert lines[2] == (f"CAAR at +1 bar:  {expected.move_1:.6f} (log return)  t = {expected.t_1:.3f}  "
+                        f"p = {expected.p_1:.4f}")
+    bmp, p = expected.test("bmp", 5)
+    assert any(line.startswith("  BMP t [t(N-1)]: ") and f"h = 5: {bmp:.3f}  p = {p:.4f}" in line for line in lines)
 
 
 def test_study_with_no_bars_says_so(run):
@@ -192,3 +210,22 @@ def test_study_with_no_bars_says_so(run):
     assert result.exit_code == 1
     assert result.output == ("Error: no 1d bars of usd_rub in the store (run newsmarks refresh, or "
                              "import-prices)\n")
+
+
+def test_study_model_options_say_what_is_wrong(run):
+    shown = CliRunner().invoke(newsmarks_cli(), ["study", "--help"]).output
+    assert "--model [raw|mean|market]" in shown and "--benchmark" in shown and "--estimation" in shown
+    for args, error in ((["--model", "market"], "Error: --model market needs --benchmark ID (another instrument)\n"),
+                        (["--benchmark", "usd_rub"], "Error: --benchmark is for --model market\n"),
+                        (["--estimation", "5"], "'--estimation': 5 is not in the range 10<=x<=2000")):
+        result = run("study", "--query", "oil", *args)
+        assert result.exit_code in (1, 2) and error in result.output
+    unknown = run("study", "--model", "market", "--benchmark", "gold")
+    assert unknown.exit_code == 1 and "gold" in unknown.output
+
+
+def test_intensity_has_the_trading_calendar_options():
+    shown = CliRunner().invoke(newsmarks_cli(), ["intensity", "--help"]).output
+    assert "--closed [next|exclude]" in shown and "[default: next]" in shown and "--prewhiten" in shown
+    wrong = CliRunner().invoke(newsmarks_cli(), ["intensity", "--closed", "weekend"])
+    assert wrong.exit_code == 2 and "'weekend' is not one of 'next', 'exclude'" in wrong.output

@@ -19,6 +19,7 @@ import pytest
 from scipy import stats
 
 from dashboard.alignment import headline_moments, known_bars
+from dashboard.analysis.event_placebo import shift_placebo, strata
 from dashboard.analysis.event_report import events_csv, summary_lines
 from dashboard.analysis.event_study import (
     align_events,
@@ -30,6 +31,7 @@ from dashboard.analysis.event_study import (
     move_columns,
     path_stats,
 )
+from dashboard.times import epoch_ns
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
 from ingest.csv_headlines import read_headlines_csv
@@ -243,7 +245,14 @@ def test_event_study_exact_values_on_hand_made_bars():
     assert math.isnan(result.placebo_p) and np.isnan(result.placebo_band_low).all()
     events = result.events
     assert events.columns.tolist() == ["event_time", "bar_time", "bar_known", "bar_close", "first_headline_id",
-                                       "first_headline_title", "n_headlines", "k-2", "k-1", "k+0", "k+1", "k+2"]
+                                       "first_headline_title", "n_headlines", "events_in_episode", "est_alpha",
+                                       "est_beta", "est_sd", "k-2", "k-1", "k+0", "k+1", "k+2",
+                                       "car-2", "car-1", "car+0", "car+1", "car+2", "ar-1", "ar+0", "ar+1", "ar+2"]
+    # no model: the CARs are the raw moves, the ARs the one-bar returns, nothing estimated
+    assert events[move_columns(2, "car")].to_numpy().tolist() == events[move_columns(2)].to_numpy().tolist()
+    one_bar = np.array([[math.log(CLOSES[i + k] / CLOSES[i + k - 1]) for k in range(-1, 3)] for i in (2, 3, 6)])
+    assert np.allclose(events[move_columns(2, "ar", -1)].to_numpy(), one_bar, rtol=1e-13, atol=1e-15)
+    assert events["events_in_episode"].tolist() == [1, 1, 1] and events["est_sd"].isna().all()
     assert events["event_time"].tolist() == [pd.Timestamp(t, tz="UTC") for t in
                                              ("2024-01-04 09:00", "2024-01-05 00:00", "2024-01-08 10:00")]
     assert events["bar_time"].tolist() == [pd.Timestamp(t, tz="UTC")
@@ -284,7 +293,7 @@ def test_no_usable_event_gives_nan_not_a_crash():
                   result.share_beyond_2sd, result.mean_abs_w, result.placebo_p):
         assert math.isnan(value)
     assert np.isnan(result.mean_path).all() and np.isnan(result.placebo_band_high).all()
-    assert len(result.events) == 0 and result.events.columns[-1] == "k+2"
+    assert len(result.events) == 0 and result.events.columns[-1] == "ar+2"
     empty = event_study(headline_frame([]), daily_bars(CLOSES), "1d", window=2)
     assert (empty.n_events, empty.n_headlines) == (0, 0)
     short = event_study(headline_frame(HEADLINES), daily_bars(CLOSES[:4]), "1d", window=2)
@@ -336,6 +345,29 @@ def test_bad_inputs_raise_clear_value_errors(change, message):
     kwargs.update({k: v for k, v in change.items() if k in ("window", "spacing", "placebo_draws")})
     with pytest.raises(ValueError, match=re.escape(message)):
         event_study(headlines, bars, change.get("interval", "1d"), **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"model": "capm"}, "unknown model 'capm' (known: raw, mean, market)"),
+    ({"model": "mean", "estimation": 3}, "estimation must be an integer >= 4 for the mean model, got 3"),
+    ({"model": "market", "estimation": 4.5}, "estimation must be an integer >= 5 for the market model"),
+    ({"model": "market"}, "the market model needs the bars of a benchmark instrument"),
+    ({"model": "market", "benchmark": "same"}, "the benchmark must be another instrument than brent"),
+    ({"model": "market", "benchmark": "no known"}, "benchmark bars frame lacks column(s) known"),
+    ({"model": "market", "benchmark": "negative"}, "benchmark closes must be finite and positive"),
+    ({"model": "mean", "benchmark": "other"}, "a benchmark is used by the market model only, not by 'mean'"),
+    ({"overlap": "drop"}, "unknown overlap 'drop' (known: merge, spacing)"),
+    ({"overlap": "merge", "spacing": 3}, "spacing applies to overlap='spacing' only"),
+    ({"period": (datetime(2024, 1, 1), None)}, "period start must be tz-aware"),
+])
+def test_bad_model_settings_raise_clear_value_errors(kwargs, message):
+    bars = daily_bars(CLOSES)
+    frames = {"same": bars, "other": daily_bars(CLOSES).assign(instrument_id="usd_rub"),
+              "no known": daily_bars(CLOSES).assign(instrument_id="usd_rub").drop(columns="known"),
+              "negative": daily_bars([-1.0, *CLOSES[1:]]).assign(instrument_id="usd_rub")}
+    kwargs = {**kwargs, "benchmark": frames.get(kwargs.get("benchmark"))}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        event_study(headline_frame(HEADLINES), bars, "1d", window=2, placebo_draws=0, **kwargs)
 
 
 def test_unsorted_bars_are_sorted_and_of_two_bars_with_one_stamp_the_last_counts():
@@ -423,11 +455,11 @@ def monday_steps(ts: pd.Series, big: float, small: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/London"])
-def test_placebo_matches_the_weekday_of_the_events(zone):
+def test_the_stratified_placebo_matches_the_weekday_of_the_events_and_the_calendar_shift_does_not(zone):
     # Daily bars stamped at local midnight (23:00 UTC in summer for London, as newsmarks stored
     # Yahoo's daily bars before it kept trading days), known 24 hours later; the only big moves
     # are out of Monday bars, and every event is on a Monday bar: drawn from Monday bars only,
-    # each placebo draw moves as much as the events, so nothing is significant (p = 1).
+    # each stratified draw moves as much as the events, so nothing is significant (p = 1).
     stamps = pd.Series(pd.date_range("2021-01-04", periods=728, freq="D", tz=zone)).dt.tz_convert("UTC")
     bars = pd.DataFrame({"ts": stamps, "known": stamps + pd.Timedelta(days=1),
                          "close": monday_steps(stamps, 0.05, 0.001)})
@@ -435,21 +467,26 @@ def test_placebo_matches_the_weekday_of_the_events(zone):
     result = event_study(headlines_after_bars(bars, mondays[::3]), bars, "1d", window=1, seed=3)
     assert result.n_events == len(mondays[::3])
     assert result.mean_abs_w == pytest.approx(0.05, rel=1e-9)
-    assert result.placebo_p == 1.0
+    log_close = np.log(bars["close"].to_numpy())
+    codes = strata(known_bars(bars).ts, "1d")
+    _, mean_abs = draw_placebo(log_close, codes, mondays[::3], 1, 200, 3)
+    assert np.allclose(mean_abs, 0.05, rtol=1e-9)
+    # the calendar shift keeps the events' spacing (every 21 days), not their weekday: most
+    # offsets move them off Mondays, so the events stand out
+    assert result.placebo_p < 0.2 and result.placebo_draws == 200
 
 
-def test_placebo_matches_the_hour_of_the_events():
+def test_the_stratified_placebo_matches_the_hour_of_the_events():
     ts = pd.Series(pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h", tz="UTC"))
     hour = ts.dt.hour.to_numpy()[:-1]
     moves = np.where(hour == 14, 0.04, 0.001) * np.where(np.arange(len(ts) - 1) % 2, 1.0, -1.0)
-    bars = pd.DataFrame({"ts": ts, "known": ts + pd.Timedelta(hours=1),
-                         "close": 50.0 * np.exp(np.concatenate([[0.0], np.cumsum(moves)]))})
+    log_close = np.log(50.0) + np.concatenate([[0.0], np.cumsum(moves)])
     at_14 = np.flatnonzero(ts.dt.hour.to_numpy() == 14)[1:-1:2]
-    headlines = headlines_after_bars(bars, at_14, delay=timedelta(minutes=10))
-    result = event_study(headlines, bars, "1h", window=1, seed=4)
-    assert result.n_events == len(at_14) and result.placebo_p == 1.0
+    codes = strata(epoch_ns(ts, "ts"), "1h")
+    _, mean_abs = draw_placebo(log_close, codes, at_14, 1, 50, 4)
+    assert np.allclose(mean_abs, 0.04, rtol=1e-9)
     # with one stratum for all bars (no hour matching) every draw moves far less than the events
-    _, mean_abs = draw_placebo(np.log(bars["close"].to_numpy()), np.zeros(len(ts), np.int64), at_14, 1, 50, 0)
+    _, mean_abs = draw_placebo(log_close, np.zeros(len(ts), np.int64), at_14, 1, 50, 0)
     assert (mean_abs < 0.01).all()
 
 
@@ -464,7 +501,7 @@ def test_placebo_with_one_bar_per_stratum_draws_the_events_themselves(every):
 
 
 def test_placebo_sparse_and_dense_sums_agree(monkeypatch):
-    import dashboard.analysis.event_study as module
+    import dashboard.analysis.event_placebo as module
 
     log_close = np.log(random_walk_bars(900, 0.01, seed=4)["close"].to_numpy())
     strata, events = np.arange(900) % 7, np.arange(10, 880, 9)
@@ -500,7 +537,7 @@ def slow_placebo(log_close: np.ndarray, strata: np.ndarray, events: np.ndarray, 
 
 @pytest.mark.parametrize("sparse_below", [0, 10**9])     # dense sums, sparse sums
 def test_placebo_with_usable_equals_a_slow_reference_draw(monkeypatch, sparse_below):
-    import dashboard.analysis.event_study as module
+    import dashboard.analysis.event_placebo as module
 
     monkeypatch.setattr(module, "_SPARSE_BELOW", sparse_below)
     rng = np.random.default_rng(11)
@@ -541,6 +578,55 @@ def test_placebo_draws_each_usable_bar_of_the_stratum_equally_and_no_other():
     assert chi2 < stats.chi2.ppf(0.999, len(allowed) - 1)
 
 
+def slow_shift(per_bar: np.ndarray, positions: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The calendar shift one offset and one event at a time."""
+    m = len(per_bar)
+    paths = [np.mean([per_bar[(q + u) % m] for q in positions], axis=0) for u in offsets]
+    mean_abs = [np.mean([abs(per_bar[(q + u) % m][-1]) for q in positions]) for u in offsets]
+    return np.array(paths), np.array(mean_abs)
+
+
+@pytest.mark.parametrize("sparse_below", [0, 10**9])     # dense sums, sparse sums
+def test_calendar_shift_equals_a_slow_reference_and_keeps_the_spacing(monkeypatch, sparse_below):
+    import dashboard.analysis.event_placebo as module
+
+    monkeypatch.setattr(module, "_SPARSE_BELOW", sparse_below)
+    rng = np.random.default_rng(6)
+    per_bar = rng.normal(0.0, 0.01, (300, 7))
+    positions = np.array([3, 4, 9, 40, 41, 42, 200, 297])
+    paths, mean_abs, offsets = shift_placebo(per_bar, positions, 120, seed=5)
+    # 120 distinct offsets in 1 .. 299, drawn without replacement, as numpy's seeded choice draws them
+    expected = np.random.default_rng(5).choice(np.arange(1, 300), size=120, replace=False)
+    assert offsets.tolist() == expected.tolist() and len(set(offsets.tolist())) == 120 and 0 not in offsets
+    slow = slow_shift(per_bar, positions, offsets)
+    assert np.allclose(paths, slow[0], rtol=1e-12, atol=1e-16) and np.allclose(mean_abs, slow[1], rtol=1e-12)
+    # fewer offsets than draws: every offset once, in order (no randomness left)
+    every = shift_placebo(per_bar[:20], np.array([2, 3, 11]), 200, seed=1)
+    assert every[2].tolist() == list(range(1, 20))
+    assert np.allclose(every[0], slow_shift(per_bar[:20], np.array([2, 3, 11]), np.arange(1, 20))[0], rtol=1e-12)
+
+
+def test_the_placebo_shifts_within_the_period_over_clean_windows_only():
+    bars = random_walk_bars(400, 0.01, seed=12)
+    bars["bad"] = [i == 230 for i in range(400)]
+    events = [205, 208, 250, 262, 290]
+    headlines = headlines_after_bars(bars, events)
+    period = (bars["known"].iloc[200], bars["known"].iloc[299] + timedelta(hours=1))
+    result = event_study(headlines, bars, "1d", window=3, placebo_draws=500, seed=2, period=period)
+    # bars 200 .. 299 less the seven whose window holds bar 230 (227 .. 233): 93 bars, all offsets
+    assert (result.placebo_pool, result.placebo_draws) == (93, 92)
+    assert np.isfinite(result.placebo_band_low).all() and np.isfinite(result.placebo_p)
+    again = event_study(headlines, bars, "1d", window=3, placebo_draws=500, seed=9, period=period)
+    assert again.placebo_p == result.placebo_p                      # every offset: the seed does not matter
+    # the mean model needs each pool bar's estimation window too: 40 clean returns before it
+    model = event_study(headlines, bars, "1d", window=3, placebo_draws=50, seed=2, period=period, model="mean",
+                        estimation=40, overlap="merge")
+    # the bad bar 230 lies in the estimation windows of bars 234 .. 274 (returns 231 - 3 - 40 ..)
+    assert model.placebo_pool == 93 - len(range(234, 275)) and model.placebo_draws == 50
+    # without a period: the span of the headlines' bars
+    assert event_study(headlines, bars, "1d", window=3, placebo_draws=10).placebo_pool == 290 - 205 + 1 - 7
+
+
 # -- the report ---------------------------------------------------------------------------------
 
 def test_report_lines_and_csv_name_the_flagged_events_and_the_known_times():
@@ -551,11 +637,42 @@ def test_report_lines_and_csv_name_the_flagged_events_and_the_known_times():
     assert lines[1] == ("headlines: 8 (1 before the data); events: 1 (left out: 3 at the data's edges, "
                         "2 with a flagged bar in their window, 0 for spacing)")
     assert lines[2] == f"mean move at +1 bar:  {math.log(112 / 101):.6f} (log return)  t = n/a  p = n/a"
+    assert lines[5] == ("placebo (0 shifts of the event calendar within the period's 1 usable bars, 1 of them "
+                        "event bars): p = n/a for the mean move at +2 (two-sided); p = n/a for the mean absolute "
+                        "move at +2")
+    assert lines[6:9] == ["model: none (raw log returns, no estimation window)",
+                          "overlap: spacing 0 (0 events dropped); 0 bars lie in two or more of the used events' "
+                          "windows",
+                          "tests of the mean move over bars +1..+h (statistic, p; reference distribution):"]
+    assert lines[9].startswith("  cross-sectional t [t(N-1)]: h = 1: n/a  p = n/a;  h = 2: n/a")
     rows = events_csv(result).strip().splitlines()
     assert rows[0] == ("event_time_utc,bar_time_utc,bar_known_utc,first_headline,first_headline_id,n_headlines,"
-                       "k-2,k-1,k+0,k+1,k+2")
-    assert rows[1].startswith("2024-01-04T09:00:00Z,2024-01-03T00:00:00Z,2024-01-04T00:00:00Z,a,11,2,")
+                       "events_in_episode,est_alpha,est_beta,est_sd,k-2,k-1,k+0,k+1,k+2,car-2,car-1,car+0,car+1,"
+                       "car+2,ar-1,ar+0,ar+1,ar+2")
+    assert rows[1].startswith("2024-01-04T09:00:00Z,2024-01-03T00:00:00Z,2024-01-04T00:00:00Z,a,11,2,1,,,,")
     assert len(rows) == 2
+
+
+def test_report_of_a_model_names_the_model_the_skipped_events_and_every_test():
+    bars = random_walk_bars(300, 0.01, seed=3).assign(bad=[i == 150 for i in range(300)])
+    headlines = headlines_after_bars(bars, [40, 160, 170, 200, 201, 240, 241, 290])
+    result = event_study(headlines, bars, "1d", window=3, placebo_draws=50, model="mean", estimation=60,
+                         overlap="merge")
+    lines = summary_lines(result, "X")
+    assert lines[0] == "event study: X, 1d bars, window ±3, overlapping events merged into episodes"
+    # 40: too little history; 160 .. 201: the bad bar 150 in their estimation windows (returns i - 63
+    # .. i - 4); 241 merged into the episode of 240; 290 used
+    assert lines[1] == ("headlines: 8 (0 before the data); events: 2 (left out: 0 at the data's edges, 0 with a "
+                        "flagged bar in their window, 1 without 60 bars of history, 4 with a flagged bar in their "
+                        "estimation window, 0 with no variation in their estimation window, 1 merged into episodes)")
+    assert lines[2].startswith("CAAR at +1 bar:  ") and lines[6].startswith("model: constant mean of each event's 60")
+    assert lines[7] == ("overlap: events less than 7 bars after an episode's first event merged into it: 1 merged, "
+                        "2 episodes; 6 bars lay in two or more windows before merging")
+    assert [line.split(" [")[0].strip() for line in lines[9:]] == [
+        "cross-sectional t", "Patell Z", "BMP t", "Kolari-Pynnönen adjusted t", "Corrado rank",
+        "generalised sign Z", "calendar-time HAC t"]
+    csv_rows = events_csv(result).strip().splitlines()
+    assert csv_rows[1].split(",")[5:7] == ["2", "2"]              # two headlines, two events in the episode
 
 
 # -- real data ----------------------------------------------------------------------------------
@@ -696,3 +813,63 @@ def test_brent_against_world_headlines_with_spacing():
             last = i
     assert spaced.n_events == len(kept) and spaced.n_dropped_spacing == len(expected["bars"]) - len(kept)
     assert (np.diff(bars.index[bars["ts"].isin(spaced.events["bar_time"])]) >= 11).all()
+
+
+# -- no model, the spacing rule: the study as it was before models ----------------------------------
+
+# Computed with the event study before models, estimation windows and episodes (commit 34a9075),
+# placebo off: (N, dropped for spacing, flagged, edges, t at +1, t at +W, mean path k = -W .. +W).
+BEFORE_MODELS = {
+    'world_hormuz_w3_s0': (70, 0, 0, 3, -0.4467891977647138, -0.8710134374931489, [
+        0.009171580997175357, 0.007217927072129524, 0.0033296493800720178, 0.0, -0.002150136933414767,
+        -0.005458444443368154, -0.008044663270160792
+    ]),
+    'world_iran_w10_s0': (65, 0, 0, 10, -0.591062138232659, -1.551425845041732, [
+        0.02715017512309684, 0.028675118246003623, 0.029655461478087102, 0.030224502863520502, 0.02670600561898072,
+        0.02292398250929727, 0.01523388441255032, 0.011961383786302312, 0.008499300720237402, 0.005739537302034151,
+        0.0, -0.0030140272077518603, -0.004609827595483992, -0.009426720988544145, -0.010444485739126614,
+        -0.014436278335227771, -0.018890491268833916, -0.023035661975411802, -0.029067742537460348,
+        -0.02876647074500316, -0.02862607624644079
+    ]),
+    'world_oil_w5_s11': (8, 58, 0, 5, -1.5868387523997822, -1.175626005529588, [
+        -0.009210018673175169, -0.0063498559400592125, 0.0035572205628647824, 0.005930105444846179,
+        -0.0042451287632145895, 0.0, -0.021917569128057313, -0.02633642401245173, -0.036506876326370286,
+        -0.0265787877856567, -0.039370242137333755
+    ]),
+    'bbc_oil_w5_s3': (31, 2, 0, 0, -0.9553840806690327, -1.8752372318047423, [
+        -0.014351467844737132, -0.013260540632233775, -0.011108477359869228, -0.004136151087188326,
+        -0.002644675165858194, 0.0, -0.005064512714641167, -0.004819634084942008, -0.01467280393023824,
+        -0.01611240757854247, -0.017908062718429447
+    ]),
+    'bbc_russia_rub_w5_s2': (24, 0, 14, 0, -0.3009204098230307, -1.5564975420871225, [
+        0.029318996146236898, 0.02500118704275241, 0.016118951209374493, 0.015540294372633157, 0.008958382582291202,
+        0.0, -0.0017962791108460847, -0.006516074453380538, -0.009000720729887668, -0.010955008792924178,
+        -0.016228068720414563
+    ]),
+}
+
+
+def world_headlines(pattern: str) -> pd.DataFrame:
+    raw = pd.read_csv(SHARED_DATA / "world-headlines-rss-2026-05-to-08.csv")
+    headlines = pd.DataFrame({"id": range(1, len(raw) + 1), "title": raw["title"],
+                              "published": pd.to_datetime(raw["pub_date_utc"], utc=True, format="ISO8601")})
+    return headlines[headlines["title"].str.contains(pattern, case=False, na=False)]
+
+
+@pytest.mark.parametrize("name", list(BEFORE_MODELS))
+def test_the_raw_model_with_spacing_gives_exactly_the_figures_from_before_models(name):
+    headlines, bars, window, spacing = {
+        "world_hormuz_w3_s0": (lambda: world_headlines(r"\bhormuz\b"), brent_bars, 3, 0),
+        "world_iran_w10_s0": (lambda: world_headlines(r"\biran\b"), brent_bars, 10, 0),
+        "world_oil_w5_s11": (lambda: world_headlines(r"\boil\b"), brent_bars, 5, 11),
+        "bbc_oil_w5_s3": (lambda: bbc_headlines(r"\boil\b"), brent_bars, 5, 3),
+        "bbc_russia_rub_w5_s2": (lambda: bbc_headlines(r"\b(?:russia\w*|rouble|ruble)\b"), rub_bars, 5, 2),
+    }[name]
+    result = event_study(headlines(), bars(), "1d", window=window, spacing=spacing, placebo_draws=0, model="raw",
+                         overlap="spacing")
+    n, spaced, flagged, edges, t_1, t_w, path = BEFORE_MODELS[name]
+    assert (result.n_events, result.n_dropped_spacing, result.n_dropped_flagged, result.n_dropped_edges) == \
+        (n, spaced, flagged, edges)
+    assert (result.t_1, result.t_w) == (t_1, t_w)                      # exactly: the same floats
+    assert result.mean_path.tolist() == path and result.mean_move_path.tolist() == path
+    assert result.n_skipped == {"benchmark": 0, "history": 0, "history_flagged": 0, "flat": 0}

@@ -1,3 +1,7 @@
+"""The paper's tagger (ingest.gpr: the Caldara–Iacoviello query of Table 1, verbatim) on real
+titles. The headline rules that the stored tags come from are tested in test_gpr_headlines.py,
+the index in test_risk_index.py."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,7 +11,6 @@ import pandas as pd
 import pytest
 
 from ingest.gpr import GprTagger, LexiconError, load_lexicon, parse_lexicon
-from ingest.risk_index import INDEX_COLUMNS, daily_risk_index
 from ingest.sources.base import Headline
 from tests.conftest import utc
 
@@ -237,51 +240,3 @@ def test_lexicon_that_is_not_toml_or_missing(tmp_path):
         parse_lexicon("[source\n")
     with pytest.raises(LexiconError, match=r"^cannot read GPR lexicon .*missing\.toml"):
         load_lexicon(tmp_path / "missing.toml")
-
-
-# --- the daily index -----------------------------------------------------------------------------
-
-def test_daily_risk_index_exact_shares():
-    published = pd.to_datetime([
-        "2026-06-01T23:30:00Z",
-        "2026-06-02T01:30:00+03:00",      # 2026-06-01 22:30 UTC: counts for June 1st
-        "2026-06-01T08:00:00Z",
-        "2026-06-01T09:00:00Z",
-        "2026-06-02T10:00:00Z",
-        "2026-06-02T11:00:00Z",
-    ], utc=True, format="ISO8601").tz_convert("Europe/Moscow")
-    frame = pd.DataFrame({"published": published,
-                          "gpr": ["war_threats", "", "terror_acts;war_threats", None, "beginning_of_war", ""]})
-    result = daily_risk_index(frame)
-    expected = pd.DataFrame({
-        "day": pd.to_datetime(["2026-06-01", "2026-06-02"]).tz_localize("UTC").as_unit("ns"),
-        "headlines": [4, 2],
-        "share_any": [0.5, 0.5],
-        "share_threats": [0.5, 0.0],
-        "share_acts": [0.25, 0.5],
-    })
-    pd.testing.assert_frame_equal(result, expected)
-
-
-def test_daily_risk_index_of_tags_from_the_tagger(tagger):
-    titles = [title for title, _ in CATEGORISED[:4]] + ["Ukraine conflict: Oil price soars to highest level since 2008"]
-    frame = pd.DataFrame({"published": pd.to_datetime(["2026-06-01T12:00:00Z"] * 5, utc=True),
-                          "gpr": [";".join(tagger.categories_of(t)) for t in titles]})
-    result = daily_risk_index(frame)
-    assert result.to_dict("list") == {"day": [pd.Timestamp("2026-06-01", tz="UTC")], "headlines": [5],
-                                      "share_any": [0.8], "share_threats": [0.8], "share_acts": [0.0]}
-
-
-def test_daily_risk_index_empty_and_bad_input():
-    empty = pd.DataFrame({"published": pd.Series([], dtype="datetime64[ns, UTC]"), "gpr": pd.Series([], dtype=object)})
-    result = daily_risk_index(empty)
-    assert list(result.columns) == INDEX_COLUMNS
-    assert len(result) == 0
-    naive = pd.DataFrame({"published": pd.to_datetime(["2026-06-01 12:00"]), "gpr": [""]})
-    with pytest.raises(ValueError, match=r"published must be tz-aware datetimes \(got dtype datetime64"):
-        daily_risk_index(naive)
-    unknown = pd.DataFrame({"published": pd.to_datetime(["2026-06-01T12:00:00Z"], utc=True), "gpr": ["war;coup"]})
-    with pytest.raises(ValueError, match=r"^unknown GPR categories in gpr: coup, war \(known: war_threats, "):
-        daily_risk_index(unknown)
-    with pytest.raises(ValueError, match="missing: gpr"):
-        daily_risk_index(pd.DataFrame({"published": []}))

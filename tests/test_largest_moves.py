@@ -5,17 +5,30 @@ on Brent (EIA) against BBC business headlines, and on Yahoo's RUB=X with its bad
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.analysis.largest_moves import MOVE_COLUMNS, RESULT_COLUMNS, bar_moves, largest_moves, search_terms
+from dashboard.analysis.largest_moves import (
+    MOVE_COLUMNS,
+    RESULT_COLUMNS,
+    bar_moves,
+    largest_moves,
+    search_terms,
+    window_headline_ids,
+)
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
+from ingest.config import Config
 from ingest.csv_prices import read_prices_csv
 from ingest.csvio import read_headlines_csv
+from ingest.gpr import load_lexicon
+from ingest.sources.base import Headline
+from ingest.store.headlines import STORY_WINDOW_SECONDS, TITLE_NORM_CHARS, normalise_title
+from ingest.tagging import headline_tagger
 
 UTC_TS = "datetime64[ns, UTC]"
 
@@ -74,7 +87,8 @@ def test_largest_daily_moves_with_scored_headlines_of_the_day_before_each_close(
     assert out["window_end"].tolist() == [t("2022-03-04")] * 3 + [t("2022-03-03")] * 2 + [t("2022-03-08")]
     # scores: distinct terms (oil/OIL once; 'oily' and 'oil prices' are no match) + requested topics
     assert out["headline_id"].tolist()[:5] == [1, 2, 3, 6, 5]
-    assert out["score"].tolist()[:5] == [4, 2, 0, 1, 1]
+    assert out["headline_rank"].tolist()[:5] == [1, 2, 3, 1, 2]
+    assert out["n_matches"].tolist()[:5] == [4, 2, 0, 1, 1]
     assert out["matches"].tolist()[:5] == ['oil;Russia*;"oil price";Energy', "Russia*;sanction*", "", "oil",
                                            "sanction*"]
     assert out["published"].tolist()[:5] == [t("2022-03-03 08:00"), t("2022-03-03 12:00"),
@@ -85,17 +99,24 @@ def test_largest_daily_moves_with_scored_headlines_of_the_day_before_each_close(
     # the 03-07 move has no headline in its window (the Saturday one is before it): one empty row
     last = out.iloc[5]
     assert pd.isna(last["headline_id"]) and pd.isna(last["published"]) and pd.isna(last["title"])
-    assert pd.isna(last["score"]) and pd.isna(last["matches"]) and pd.isna(last["source"])
-    assert str(out["headline_id"].dtype) == "Int64" and str(out["score"].dtype) == "Int64"
+    assert pd.isna(last["n_matches"]) and pd.isna(last["matches"]) and pd.isna(last["source"])
+    assert pd.isna(last["coverage"]) and pd.isna(last["headline_rank"]) and pd.isna(last["reason"])
+    assert np.isnan(last["closeness"]) and np.isnan(last["hours_before"])
+    for column in ("headline_id", "headline_rank", "n_matches", "coverage"):
+        assert str(out[column].dtype) == "Int64"
     for column in ("ts", "window_start", "window_end", "published"):
         assert str(out[column].dtype) == UTC_TS
 
 
-def test_without_terms_or_topics_every_score_is_zero_and_newest_comes_first():
+def test_without_risk_terms_topics_or_copies_the_story_nearest_the_close_comes_first():
     out = largest_moves(BARS, HEADLINES, "1d", n=1)
     assert out["headline_id"].tolist() == [3, 2, 1]
-    assert out["score"].tolist() == [0, 0, 0]
-    assert out["matches"].tolist() == ["", "", ""]
+    assert out["n_matches"].tolist() == [0, 0, 0] and out["coverage"].tolist() == [1, 1, 1]
+    assert out["matches"].tolist() == ["", "", ""] and out["risk"].tolist() == ["", "", ""]
+    assert out["hours_before"].tolist() == [1.0, 12.0, 16.0]
+    assert out["closeness"].tolist() == [math.exp(-1 / 6), math.exp(-12 / 6), math.exp(-16 / 6)]
+    assert out["reason"].tolist() == ["1 source · 1.0 h before", "1 source · 12.0 h before",
+                                      "1 source · 16.0 h before"]
 
 
 def test_equal_score_and_time_put_the_larger_id_first_and_n_caps_at_the_moves_there_are():
@@ -145,7 +166,7 @@ def test_bar_moves_sorts_skips_gaps_keeps_the_last_duplicate_and_refuses_non_pos
 def test_no_bars_give_an_empty_frame_with_the_result_columns():
     out = largest_moves(BARS.iloc[:0], HEADLINES, "1d")
     assert list(out.columns) == list(RESULT_COLUMNS) and len(out) == 0
-    assert str(out["ts"].dtype) == UTC_TS and str(out["score"].dtype) == "Int64"
+    assert str(out["ts"].dtype) == UTC_TS and str(out["n_matches"].dtype) == "Int64"
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -211,8 +232,8 @@ def test_largest_brent_move_of_march_2022_explained_by_bbc_business_headlines(sh
     assert (top["window_start"], top["window_end"]) == (t("2022-03-09"), t("2022-03-10"))
     assert top["title"] == "War in Ukraine: Warning oil sanctions will further hit UK living costs"
     assert top["published"] == t("2022-03-09 01:29:26")
-    assert (top["score"], top["matches"]) == (3, "oil;Russia*;sanction*")
-    assert first["score"].tolist() == [3, 2, 0]
+    assert (top["n_matches"], top["matches"]) == (3, "oil;Russia*;sanction*")
+    assert first["n_matches"].tolist() == [3, 2, 0]
     assert first["title"].tolist()[1] == "War in Ukraine: McDonald’s, Coca-Cola and Starbucks halt Russian sales"
     # ten moves, ranked by size, each the size the CSV gives
     moves = out.drop_duplicates("rank")
@@ -308,3 +329,314 @@ def test_the_largest_moves_of_the_rouble_leave_out_its_bad_ticks(shared_data):
     touched = set(prices.loc[bad, "ts"]) | {prices["ts"].iat[i + 1] for i in np.flatnonzero(bad)}
     assert not touched & set(everything["ts"]) and len(everything) == len(prices) - 1 - 14
     assert everything["log_return"].abs().max() < 0.24
+
+
+# -- ranking by relevance: risk kind, matches, coverage, closeness --------------------------------
+
+def stories_frame(rows: list[tuple]) -> pd.DataFrame:
+    """(id, published, source, title, gpr, topics, story_id) → a frame like Store.headlines()
+    with every copy (story_id: the first copy's id)."""
+    return pd.DataFrame({"id": [r[0] for r in rows],
+                         "published": pd.to_datetime([r[1] for r in rows]).tz_localize("UTC").as_unit("s"),
+                         "source": [r[2] for r in rows], "title": [r[3] for r in rows], "summary": "",
+                         "gpr": [r[4] for r in rows], "topics": [r[5] for r in rows],
+                         "story_id": [r[6] for r in rows]})
+
+
+STRIKE = "Missile strike hits Black Sea oil terminal"
+# the window of 03-03's move (rank 1: 110 → 99) is [03-03, 03-04)
+STORIES = stories_frame([
+    (10, "2022-03-03 06:00", "BBC World", STRIKE, "escalation_of_war", "Energy", 10),
+    (11, "2022-03-03 06:30", "DW", STRIKE + ".", "escalation_of_war", "Energy", 10),        # copies: one row
+    (12, "2022-03-03 09:00", "France 24", STRIKE, "escalation_of_war", "Energy", 10),
+    (13, "2022-03-03 10:00", "DW", STRIKE, "escalation_of_war", "Energy", 10),               # DW again: once
+    (14, "2022-03-04 02:00", "Al Jazeera", STRIKE, "escalation_of_war", "Energy", 10),       # after the close
+    (20, "2022-03-03 21:00", "wire", "Troops mass at the border", "military_buildups", "", 20),
+    (30, "2022-03-03 23:30", "wire", "Abalone fishing ban extended", "", "", 30),           # the latest
+])
+
+
+def test_an_act_carried_by_three_sources_outranks_the_latest_irrelevant_headline():
+    out = largest_moves(BARS, STORIES, "1d", n=1)
+    assert out["headline_id"].tolist() == [10, 20, 30]                 # act, threat, none
+    assert out["headline_rank"].tolist() == [1, 2, 3]
+    assert out["risk"].tolist() == ["act", "threat", ""]
+    assert out["gpr"].tolist() == ["escalation_of_war", "military_buildups", ""]
+    top = out.iloc[0]
+    assert (top["title"], top["source"], top["published"]) == (STRIKE, "BBC World", t("2022-03-03 06:00"))
+    assert (top["coverage"], top["sources"]) == (3, "BBC World;DW;France 24")
+    assert top["hours_before"] == 18.0 and top["closeness"] == math.exp(-18 / 6)
+    assert out["reason"].tolist() == ["act (Escalation of war) · 3 sources · 18.0 h before",
+                                      "threat (Military buildups) · 1 source · 3.0 h before",
+                                      "1 source · 0.5 h before"]
+    # the old rule (terms and topics only, then the newest) put the abalone first; so does this one
+    # when nothing tells the stories apart but the time (no categories, no copies)
+    plain = largest_moves(BARS, STORIES.drop(columns="gpr")[STORIES["id"] == STORIES["story_id"]], "1d", n=1)
+    assert plain["headline_id"].tolist() == [30, 20, 10]
+    assert plain["reason"].tolist()[0] == "1 source · 0.5 h before"
+
+
+def test_copies_of_one_story_collapse_to_one_row_with_the_sources_that_carried_it_by_the_close():
+    out = largest_moves(BARS, STORIES, "1d", n=1)
+    assert out["headline_id"].tolist().count(10) == 1 and not {11, 12, 13, 14} & set(out["headline_id"])
+    assert out["coverage"].tolist() == [3, 1, 1]
+    # the same copies from the store (Store.story_copies), with only the first copies as headlines
+    first = STORIES[STORIES["id"] == STORIES["story_id"]]
+    copies = STORIES[["story_id", "id", "source", "published"]]
+    from_store = largest_moves(BARS, first, "1d", n=1, copies=copies)
+    pd.testing.assert_frame_equal(from_store, out)
+    # first copies with an empty story_id (NULL, as stored): the same stories
+    stored = STORIES.assign(story_id=STORIES["story_id"].where(STORIES["id"] != STORIES["story_id"]))
+    assert str(stored["story_id"].dtype) == "float64"
+    pd.testing.assert_frame_equal(largest_moves(BARS, stored, "1d", n=1), out)
+    # without the copies the first copy is on its own
+    alone = largest_moves(BARS, first, "1d", n=1)
+    assert (alone["coverage"].iat[0], alone["sources"].iat[0]) == (1, "BBC World")
+    # closes known a day later, two-day windows: the story is in the windows of 03-02's move (known
+    # 03-04 00:00) and of 03-03's (known 03-05 00:00); each counts the copies out by its own close:
+    # Al Jazeera's of 03-04 02:00 only for 03-03's, TASS's of 03-07 for neither
+    copies = pd.DataFrame({"story_id": [10], "id": [16], "source": ["TASS"], "published": [t("2022-03-07 05:00")]})
+    late = BARS.iloc[:4].assign(known=BARS["known"].iloc[:4] + pd.Timedelta(days=1))
+    out = largest_moves(late, STORIES, "1d", n=3, copies=copies, window=timedelta(days=2))
+    strike = out[out["headline_id"] == 10]
+    assert strike["ts"].tolist() == [t("2022-03-03"), t("2022-03-02")]
+    assert strike["sources"].tolist() == ["BBC World;DW;France 24;Al Jazeera", "BBC World;DW;France 24"]
+    assert strike["coverage"].tolist() == [4, 3]
+    # a copy in a window whose first copy came before it does not put the story there: Al Jazeera's
+    # copy is in the window of 03-04's move (known 03-06), the story (placed at its first copy) not
+    assert out.loc[out["ts"] == t("2022-03-04"), "headline_id"].isna().all()
+
+
+def test_a_search_match_ranks_above_coverage_and_below_the_risk_kind():
+    frame = stories_frame([
+        (1, "2022-03-03 08:00", "wire", "Oil exporters meet in Vienna", "", "", 1),
+        (2, "2022-03-03 09:00", "BBC World", "Parliament votes on budget", "", "", 2),
+        (3, "2022-03-03 09:00", "DW", "Parliament votes on budget", "", "", 2),
+        (4, "2022-03-03 09:00", "CNA", "Parliament votes on budget", "", "", 2),
+        (5, "2022-03-03 07:00", "wire", "Terror attack in the capital", "terror_acts", "", 5),
+        (6, "2022-03-03 06:00", "wire", "Oil tanker seized in the Gulf", "war_threats", "Energy", 6),
+    ])
+    out = largest_moves(BARS, frame, "1d", n=1, terms=["oil"])
+    # the act first (no match); then the threat that matches; the match before the story of 3 sources
+    assert out["headline_id"].tolist() == [5, 6, 1, 2]
+    assert out["n_matches"].tolist() == [0, 1, 1, 0]
+    assert out["coverage"].tolist() == [1, 1, 1, 3]
+    assert out["reason"].tolist() == ["act (Terror acts) · 1 source · 17.0 h before",
+                                      "threat (War threats) · 1 source · oil · 18.0 h before",
+                                      "1 source · oil · 16.0 h before", "3 sources · 15.0 h before"]
+    with_topic = largest_moves(BARS, frame, "1d", n=1, terms=["oil"], topics=["Energy"])
+    assert with_topic["matches"].tolist()[:2] == ["", "oil;Energy"]
+
+
+def test_closeness_breaks_the_remaining_ties_with_tau_a_quarter_of_the_window():
+    frame = stories_frame([
+        (1, "2022-03-03 10:00", "wire", "War threat one", "war_threats", "", 1),
+        (2, "2022-03-03 22:00", "wire", "War threat two", "nuclear_threats", "", 2),
+        (3, "2022-03-03 22:00", "wire", "War threat three", "war_threats", "", 3),
+    ])
+    out = largest_moves(BARS, frame, "1d", n=1)
+    assert out["headline_id"].tolist() == [3, 2, 1]                # nearest the close; same time: larger id
+    assert out["closeness"].tolist() == [math.exp(-2 / 6), math.exp(-2 / 6), math.exp(-14 / 6)]
+    # hourly bars: a six-hour window, τ = 1.5 h
+    bars = pd.DataFrame({"ts": [t("2022-03-03 21:00"), t("2022-03-03 22:00")],
+                         "known": [t("2022-03-03 22:00"), t("2022-03-03 23:00")], "close": [1.0, 2.0]})
+    hourly = largest_moves(bars, frame, "1h")
+    assert hourly["headline_id"].tolist() == [3, 2] and hourly["hours_before"].tolist() == [1.0, 1.0]
+    assert hourly["closeness"].tolist() == [math.exp(-1 / 1.5)] * 2
+    wide = largest_moves(bars, frame, "1h", window=timedelta(hours=20))
+    assert wide["closeness"].tolist() == [math.exp(-1 / 5)] * 2 + [math.exp(-13 / 5)]
+
+
+def test_the_ranking_is_the_stated_formula():
+    """Random stories over four moves, ranked by a direct reading of the rule: sort by (act 2 /
+    threat 1 / none 0, matches, distinct sources by the close, exp(−Δt/τ), id), each descending."""
+    rng = np.random.default_rng(7)
+    kinds = {"": 0, "war_threats": 1, "peace_threats;terror_threats": 1, "terror_acts": 2,
+             "war_threats;beginning_of_war": 2}
+    sources = ["BBC World", "DW", "CNA", "France 24", "wire"]
+    words = ["oil", "Russia", "talks", "rain", "sanctions", "market"]
+    rows, next_id = [], 1
+    for _ in range(120):
+        story, published = next_id, t("2022-03-02") + pd.Timedelta(minutes=int(rng.integers(0, 4 * 24 * 60)))
+        title = " ".join(rng.choice(words, size=3, replace=False))
+        gpr = str(rng.choice(list(kinds)))
+        topics = str(rng.choice(["", "Energy", "Talks", "Energy;Talks"]))
+        for copy in range(int(rng.integers(1, 4))):
+            late = pd.Timedelta(minutes=int(rng.integers(0, 36 * 60))) if copy else pd.Timedelta(0)
+            rows.append((next_id, published + late, str(rng.choice(sources)), title, gpr, topics, story))
+            next_id += 1
+    frame = stories_frame([(r[0], r[1].strftime("%Y-%m-%d %H:%M"), *r[2:]) for r in rows])
+    out = largest_moves(BARS, frame, "1d", n=4, terms=["oil", "sanction*"], topics=["Energy"])
+
+    by_id = {r[0]: r for r in rows}
+    for rank, group in out.groupby("rank"):
+        start, end = group["window_start"].iat[0], group["window_end"].iat[0]
+        expected = []
+        for story in {r[6] for r in rows}:
+            first = by_id[story]
+            if not start <= first[1] < end:
+                continue
+            carried = {r[2] for r in rows if r[6] == story and r[1] < end}
+            found = [w for w in ("oil",) if w in first[3].split()] + [w for w in first[3].split()
+                                                                     if w.startswith("sanction")]
+            matches = len(found) + ("Energy" in first[5].split(";"))
+            hours = (end - first[1]).total_seconds() / 3600
+            closeness = math.exp(-hours / 6)
+            expected.append((kinds[first[4]], matches, len(carried), closeness, story, hours))
+        expected.sort(key=lambda e: (-e[0], -e[1], -e[2], -e[3], -e[4]))
+        if not expected:
+            assert len(group) == 1 and group["headline_id"].isna().all()
+            continue
+        assert group["headline_id"].tolist() == [e[4] for e in expected], rank
+        assert group["n_matches"].tolist() == [e[1] for e in expected]
+        assert group["coverage"].tolist() == [e[2] for e in expected]
+        assert group["risk"].tolist() == [RISK_WORDS[e[0]] for e in expected]
+        assert group["hours_before"].tolist() == pytest.approx([e[5] for e in expected], abs=1e-12)
+        assert group["closeness"].tolist() == pytest.approx([e[3] for e in expected], rel=1e-12)
+    assert out["coverage"].max() > 1 and out["risk"].nunique() == 3 and out["n_matches"].max() >= 2
+
+
+RISK_WORDS = {0: "", 1: "threat", 2: "act"}
+
+
+def test_unknown_risk_categories_and_bad_copies_raise_value_errors_that_name_them():
+    with pytest.raises(ValueError, match="unknown GPR categories in gpr: warr_threats"):
+        largest_moves(BARS, STORIES.assign(gpr="warr_threats"), "1d")
+    with pytest.raises(ValueError, match="copies frame lacks column"):
+        largest_moves(BARS, STORIES, "1d", copies=STORIES[["id", "source"]])
+    assert window_headline_ids(BARS, STORIES, "1d", n=1) == [10, 11, 12, 13, 20, 30]
+    assert window_headline_ids(BARS, STORIES, "1d", n=2) == [10, 11, 12, 13, 20, 30]   # 03-02's window: none
+
+
+# -- the stories' copies from the store (SQLite and PostgreSQL) ------------------------------------
+
+def test_the_store_gives_every_copy_of_a_story_from_any_source(store):
+    fetched = datetime(2022, 3, 10, tzinfo=UTC)
+
+    def item(source: str, guid: str, title: str, when: str) -> Headline:
+        return Headline(source=source, guid=guid, title=title, published=t(when).to_pydatetime(), fetched=fetched)
+
+    store.write_headlines([
+        item("BBC World", "b1", STRIKE, "2022-03-03 06:00"),
+        item("DW", "d1", STRIKE.upper() + "!", "2022-03-03 06:30"),          # the same normalised title
+        item("France 24", "f1", STRIKE, "2022-03-03 09:00"),
+        item("DW", "d2", STRIKE, "2022-03-03 10:00"),                         # DW's second copy
+        item("wire", "w1", "Troops mass at the border", "2022-03-03 21:00"),
+        item("wire", "w2", STRIKE, "2022-03-08 09:00"),                        # five days on: a new story
+    ], tag=headline_tagger([]))
+    frame = store.headlines()
+    ids = dict(zip(frame["guid"], frame["id"], strict=True))
+    copies = store.story_copies([ids["f1"]])                                 # any copy names its story
+    assert list(copies.columns) == ["story_id", "id", "source", "published", "day_precision"]
+    assert copies["story_id"].tolist() == [ids["b1"]] * 4
+    assert copies["id"].tolist() == [ids["b1"], ids["d1"], ids["f1"], ids["d2"]]
+    assert copies["source"].tolist() == ["BBC World", "DW", "France 24", "DW"]
+    assert copies["published"].tolist() == [t("2022-03-03 06:00"), t("2022-03-03 06:30"), t("2022-03-03 09:00"),
+                                            t("2022-03-03 10:00")]
+    assert str(copies["published"].dt.tz) == "UTC" and not copies["day_precision"].any()
+    both = store.story_copies([ids["b1"], ids["d2"], ids["w1"], ids["w2"]])
+    assert both.groupby("story_id")["source"].nunique().to_dict() == {ids["b1"]: 3, ids["w1"]: 1, ids["w2"]: 1}
+    empty = store.story_copies([])
+    assert list(empty.columns) == list(copies.columns) and len(empty) == 0
+
+    # the Analysis tab's reading: first copies of stories, and the copies of those in the windows
+    first = store.headlines(stories_only=True)
+    wanted = window_headline_ids(BARS, first, "1d", n=1)
+    assert wanted == [ids["b1"], ids["w1"]]
+    out = largest_moves(BARS, first, "1d", n=1, copies=store.story_copies(wanted))
+    assert out["headline_id"].tolist() == [ids["b1"], ids["w1"]]
+    assert out["coverage"].tolist() == [3, 1] and out["sources"].tolist() == ["BBC World;DW;France 24", "wire"]
+    # the categories the store's tagger gave (ingest.gpr) are the ones ranked
+    assert out["gpr"].tolist() == first.set_index("id").loc[out["headline_id"].tolist(), "gpr"].tolist()
+
+
+# -- real data: Brent's largest moves of 2026 and the world's headlines ---------------------------
+
+WORLD_FILE = "world-headlines-rss-2026-05-to-08.csv"
+
+
+def linked_stories(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's story as the store links them at one import (ingest.store.headlines): the
+    earliest row (by id) with the same normalised title within STORY_WINDOW_SECONDS, else itself."""
+    seconds = frame["published"].dt.as_unit("s").astype("int64").to_numpy()
+    story = frame["id"].to_numpy().copy()
+    earlier: dict[str, list[int]] = {}
+    for i, title in enumerate(frame["title"]):
+        key = normalise_title(title)[:TITLE_NORM_CHARS]
+        for j in earlier.get(key, []):
+            if abs(int(seconds[j]) - int(seconds[i])) <= STORY_WINDOW_SECONDS:
+                story[i] = story[j]
+                break
+        earlier.setdefault(key, []).append(i)
+    return story
+
+
+def test_brent_s_largest_moves_of_2026_explained_by_the_world_s_headlines(shared_data):
+    """EIA's Brent spot (assessed at the London close, 16:30 London) from the last trading day before
+    the headlines start (2026-05-12) to its end, against 88,751 headlines of 22 world feeds (one row
+    per story and source: the file kept a story once per title). The ten largest moves, each with
+    the first copies of the stories in the day before its close, tagged as the store tags them."""
+    prices = pd.read_csv(shared_data / "brent-daily.csv")
+    prices["ts"] = pd.to_datetime(prices["Date"]).dt.tz_localize("UTC")
+    prices = prices[prices["ts"] >= t("2026-05-11")].reset_index(drop=True)
+    bars = pd.DataFrame({"ts": prices["ts"], "known": parse_rule("16:30 Europe/London").known(prices["ts"]),
+                         "close": prices["Price"]})
+    imported = read_headlines_csv(shared_data / WORLD_FILE, fetched=datetime(2026, 9, 1, tzinfo=UTC)).headlines
+    frame = pd.DataFrame({"id": np.arange(1, len(imported) + 1),
+                          "published": pd.to_datetime([h.published for h in imported], utc=True),
+                          "source": [h.source for h in imported], "title": [h.title for h in imported]})
+    frame["story_id"] = linked_stories(frame)
+
+    # the moves, from the CSV directly
+    logret = np.log(prices["Price"] / prices["Price"].shift())
+    expected = logret.iloc[1:].abs().sort_values(ascending=False, kind="stable").head(10)
+    skeleton = largest_moves(bars, frame.iloc[:0].assign(topics=""), "1d", n=10)
+    assert skeleton["ts"].tolist() == prices.loc[expected.index, "ts"].tolist()
+    assert skeleton["ts"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2026-07-23", "2026-07-13", "2026-07-27", "2026-08-03", "2026-07-21", "2026-07-29", "2026-07-28",
+        "2026-07-08", "2026-08-10", "2026-06-01"]
+    assert skeleton["pct"].round(1).tolist() == [11.9, 9.8, -8.5, -8.3, 7.9, 7.5, -6.9, 6.6, 5.8, 5.8]
+    # a close dated D is known at 16:30 London on D: 15:30 UTC in summer; its window is the day before
+    assert (skeleton["window_start"].iat[0], skeleton["window_end"].iat[0]) == (t("2026-07-22 15:30"),
+                                                                               t("2026-07-23 15:30"))
+
+    # what the Analysis tab reads: the first copies (tagged), and every copy of their stories
+    inside = np.zeros(len(frame), dtype=bool)
+    for start, end in zip(skeleton["window_start"], skeleton["window_end"], strict=True):
+        inside |= ((frame["published"] >= start) & (frame["published"] < end)).to_numpy()
+    first = frame[inside & (frame["story_id"] == frame["id"])].copy()
+    tag = headline_tagger(Config.model_validate({"feeds": []}).topics)
+    tags = [tag(imported[i - 1]) for i in first["id"]]
+    first["topics"] = [";".join(sorted(v for k, v in found if k == "topic")) for found in tags]
+    first["gpr"] = [";".join(sorted(v for k, v in found if k == "gpr")) for found in tags]
+    copies = frame[frame["story_id"].isin(first["id"])][["story_id", "id", "source", "published"]]
+    out = largest_moves(bars, first, "1d", n=10, copies=copies)
+
+    lexicon = load_lexicon()
+    for rank, group in out.groupby("rank"):
+        start, end = group["window_start"].iat[0], group["window_end"].iat[0]
+        stories = first[(first["published"] >= start) & (first["published"] < end)]
+        assert len(group) == len(stories) and set(group["headline_id"]) == set(stories["id"])
+        # the ranking, read directly: risk kind, (no terms or topics), sources by the close, time, id
+        carried = copies[copies["published"] < end].groupby("story_id")["source"].nunique()
+        keys = sorted(((2 if set(lexicon.acts) & set(s.gpr.split(";")) else 1 if s.gpr else 0,
+                        int(carried[s.id]), s.published, s.id) for s in stories.itertuples()), reverse=True)
+        assert group["headline_id"].tolist() == [k[3] for k in keys], rank
+        assert group["coverage"].tolist() == [k[1] for k in keys]
+        # the old rule put the newest headline first; the new one a risk category when the day had one
+        newest = stories.sort_values(["published", "id"]).iloc[-1]
+        if (stories["gpr"] != "").any():
+            assert group["risk"].iat[0] != "" and group["headline_id"].iat[0] != newest["id"]
+
+    day = out[out["ts"] == t("2026-07-23")]
+    assert len(day) == 1046
+    newest = first[(first["published"] < t("2026-07-23 15:30"))].sort_values(["published", "id"]).iloc[-1]
+    assert (newest["source"], newest["title"]) == (
+        "Al Jazeera", "More than 100 UK millionaires ask new PM Andy Burnham to tax them more")
+    assert day["risk"].iat[0] == "act"
+    # copies from two feeds are one story with its coverage (the only ones in these windows have two)
+    summons = out[out["title"] == "China summons Philippine ambassador over South China Sea encounter"]
+    assert summons["ts"].tolist() == [t("2026-07-21")]
+    assert (summons["coverage"].iat[0], summons["sources"].iat[0]) == (2, "CNA;The Hindu")
+    assert summons["reason"].iat[0] == "2 sources · 9.6 h before"
+    assert out["coverage"].max() == 2 and (out["coverage"] == 2).sum() == 6

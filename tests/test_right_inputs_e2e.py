@@ -42,7 +42,9 @@ def test_rouble_headlines_on_yahoos_bad_ticks_move_nothing(run, shared_data):
     for name in ("RUB=X_1d_yfinance-history_2003-2024.csv", "USDRUB=X_1d_semicolon-decimalcomma_2016-2026.csv"):
         run("import-prices", str(shared_data / "yahoo" / name), "--instrument", "usd_rub_mkt")
     run("import-headlines", str(FIXTURES / "rouble-before-bad-ticks.csv"))
-    result = run("study", "--topic", "Rouble", "--instrument", "usd_rub_mkt", "--window", "1", "--placebo-draws", "0")
+    # raw moves, events kept as they come (the event study's rules before models and episodes)
+    result = run("study", "--topic", "Rouble", "--instrument", "usd_rub_mkt", "--window", "1", "--placebo-draws", "0",
+                 "--model", "raw", "--spacing", "0")
     lines = result.stdout.splitlines()
     assert lines[1] == ("headlines: 4 (0 before the data); events: 1 (left out: 0 at the data's edges, "
                         "3 with a flagged bar in their window, 0 for spacing)")

@@ -1,38 +1,65 @@
-"""News intensity against volatility (pure): headline count per bucket (hour or day) against the
-absolute return per bucket — Pearson and Spearman correlation with p-values, and the
-cross-correlation at lags −L … +L with its significance band: does news come before the moves, or
-after?
+"""News intensity against volatility on a trading calendar (pure): headline count per bucket (hour
+or day) against the absolute return per bucket — the regression with weekday (and hour) dummies
+and Newey–West standard errors, the partial correlation given the weekday, the raw Pearson and
+Spearman correlation, and the cross-correlation at lags −L … +L with a pointwise and a family band
+per lag: does news come before the moves, or after? The statistics are dashboard.analysis.
+intensity_stats'; this module builds the calendar and the two series.
 
-Buckets. A bucket of length B (1 hour or 1 day, from the epoch in UTC) holds the bars whose close
-became known in it (dashboard.alignment), right-closed: (start, start + B] — a Brent bar of day D,
-known at the 19:30 London settlement, is in bucket D; a Bank of Russia rate dated D, known at
-17:00 Moscow time on D - 1, in bucket D - 1; an hourly bar stamped 10:00 (known at 11:00) in the
-10:00 bucket. Buckets with no bar are left out. A bucket's close is the close of its last bar;
-its return is the log return from the previous bucket's close (the previous bucket with a bar):
-|ln(close / previous close)|. The first bucket (no previous close), buckets where either close is
-not positive, and buckets whose return would cross a bad bar (ingest.bar_quality: one of the two
-closing bars or a bar between them is bad) have no return and are left out (the last are
-counted: `n_flagged`).
+Trading calendar. A grid of buckets of length B (1 hour or 1 day, from the epoch in UTC),
+right-closed: (start, start + B]. A bar is in the bucket of the moment its close became known
+(dashboard.alignment) — a Brent bar of day D, known at the 19:30 London settlement, in bucket D; a
+Bank of Russia rate dated D, known at 17:00 Moscow time on D − 1, in bucket D − 1; an hourly bar
+stamped 10:00 (known at 11:00) in the 10:00 bucket. The buckets that hold a bar are the trading
+periods; the others (weekends, holidays, the hours between sessions) are closed periods. Only
+trading periods are rows: t counts them, so for daily bars t + 1 is the next trading day. A
+bucket's close is the close of its last bar; its return is the log return from the previous
+trading period's close: |ln(close / previous close)|. The first bucket (no previous close),
+buckets where either close is not positive, and buckets whose return would cross a bad bar
+(ingest.bar_quality: one of the two closing bars or a bar between them is bad) have no return and
+are left out (the last are counted: `n_flagged`).
 
-Headlines. Each headline, at its aligned time, counts in the first bucket whose close (the known
-time of its last bar) became known after it: the move that could react to it. A headline at the
-exact moment a close became known goes to the next bucket (that close was already known);
-headlines between bars — at night, on a weekend — go to the next bucket with a bar (for daily
-bars: a weekend's headlines count on Monday); headlines after the last close count nowhere. A
-headline dated to the day only is aligned at the end of its day, and counts only with daily
+Headlines. Each headline, at its aligned time, counts in the first trading period whose close
+became known after it: the move that could react to it; its headline period is [previous close,
+its close). A headline at the exact moment a close became known goes to the next period (that
+close was already known); headlines after the last close count nowhere. A headline whose own
+bucket of the grid is a closed period arrived while the market was closed: with `closed="next"`
+(the default) it counts in the next trading period and is marked — the row's `closed` column
+counts them (a weekend's headlines on Monday: daily counts on Mondays are 2–3 times the others);
+with `closed="exclude"` it is left out of the counts (and still counted in `closed`). A headline
+after a trading period's close but inside its grid bucket (Friday evening after the settlement)
+is not a closed-period one: it counts in the next period either way. A headline dated to the day
+only is aligned at the end of its day (so in that day's grid bucket), and counts only with daily
 buckets: with hourly buckets it is left out (and counted: `n_day_only`).
 
-Pass bars and headlines of the same range: buckets with bars but no headlines count as quiet (0).
+Missing, not zero. A bucket with bars but no headline is quiet (0) only when headlines were
+collected over its whole headline period:
+- `coverage`: the store's count of ALL headlines (any source, any filter) per UTC day. A day is
+  collected when its count is positive and at least `coverage_floor` (default 10%) of the median
+  of the collected days' counts (positive ones) — a day with a few dozen headlines among days of a
+  thousand is a collection gap, not a quiet day; coverage_floor = 0: only days without any
+  headline are gaps. A bucket whose headline period touches a day not collected (a day outside
+  the series counts as not collected; under closed="exclude" days without a trading period do
+  not matter, their headlines being left out anyway) has no news value: it stays a row (its
+  place in t) with `covered` False and its counts missing (<NA>), and is left out of the
+  correlations, the regression and the lags (`n_uncovered`). For hourly buckets this is the day
+  rule too: an hour of a collected day is collected.
+- `since` / `until`: the span the headlines were read over (inclusive; whole seconds). A bucket
+  whose headline period begins before `since` or ends after `until` lacks some of its headlines:
+  its news value is missing too (`n_outside`) — a daily view starting at 00:00 leaves out its
+  first trading day, whose period began at the previous evening's close.
+Without `coverage` every period is taken as collected.
 
-Cross-correlation. r at lag k is the Pearson correlation of headlines_t with abs_return_{t+k}
-over the aligned rows (t counts buckets with a bar and a return, so for daily bars 1 is the next
-trading day): a positive lag means news leads the move, a negative one that the move comes first
-(news reporting on moves). The band ±1.96/√n (n aligned rows) is the approximate 95% band of a
-lagged correlation between unrelated series.
+Statistics (intensity_stats): the calendar regression (|return| on the news measure with weekday
+dummies, and hour-of-day ones for hourly buckets; Newey–West HAC) and the partial correlation
+given the weekday; the raw (no controls) Pearson and Spearman r with p, over the rows with both
+sides; r by lag of news_t with |return|_{t+k} (positive k: news leads the move; negative: the move
+comes first — news reporting on moves) over the trading-period rows, each lag with its own n and
+its pointwise (±1.96/√n_k) and Šidák family band; with `prewhiten`, the lags of the two series'
+AR residuals (the regression and the raw correlations stay on the series themselves).
 
-News measure. `news="count"` (the default) puts the headline count per bucket against the
-moves; `news="risk"` the bucket's geopolitical-risk share instead — of the headlines counted in
-the bucket, the share carrying any Caldara–Iacoviello category (their `gpr` tags, as
+News measure. `news="count"` (the default) puts the headline count per bucket against the moves;
+`news="risk"` the bucket's geopolitical-risk share instead — of the headlines counted in the
+bucket, the share carrying any Caldara–Iacoviello category (their `gpr` tags, as
 ingest.risk_index counts them). A bucket without headlines has no share: it is left out of the
 correlations (pairs are the buckets where both sides exist).
 
@@ -41,37 +68,60 @@ Degenerate inputs (fewer than 3 pairs, a constant series) give NaN, never an err
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.alignment import day_only, headline_moments, known_bars
+from dashboard.alignment import DAY_NS, day_only, headline_moments, known_bars
+from dashboard.analysis.intensity_stats import (
+    Z_95,
+    CalendarRegression,
+    ar_residuals,
+    calendar_regression,
+    check_lag,
+    correlate,
+    lagged_correlations,
+    sidak_z,
+)
 from dashboard.moves import INTERVAL_LENGTH
+
+__all__ = ["BUCKETS", "CLOSED_RULES", "COVERAGE_FLOOR", "NEWS_MEASURES", "IntensityResult", "Z_95",
+           "intensity_vs_volatility", "lagged_correlations"]
 
 BUCKETS: Mapping[str, timedelta] = MappingProxyType({"1h": timedelta(hours=1), "1d": timedelta(days=1)})
 NEWS_MEASURES = ("count", "risk")
-Z_95 = 1.96
+CLOSED_RULES = ("next", "exclude")   # closed-period headlines: counted in the next trading period, or left out
+COVERAGE_FLOOR = 0.1                 # a day with less than this share of the median day's headlines: a gap
 _NAT = np.iinfo(np.int64).min
+_SECOND_NS = 10**9
 
 
 @dataclass(frozen=True)
 class IntensityResult:
     """What `intensity_vs_volatility` found.
 
-    aligned: one row per bucket with a bar and a return — bucket (UTC start, datetime64[ns, UTC]),
-    headlines (int64 count), risk_share (float, NaN without headlines; only with news="risk"),
-    abs_return (float). n: its row count; news: the measure correlated ("count" or "risk"). pearson_r/_p, spearman_r/_p:
-    scipy.stats.pearsonr / spearmanr of headlines against abs_return (NaN when degenerate).
-    lags: columns lag (−max_lag … max_lag), pairs (rows paired at that lag), r (corr of
-    headlines_t with abs_return_{t+lag}; positive lag = news leads). band: 1.96/√n (NaN for n = 0).
-    n_flagged: buckets left out because their return would cross a bad bar; n_day_only: headlines
-    dated to the day only, left out of hourly buckets.
+    aligned: one row per trading period with a return — bucket (UTC start, datetime64[ns, UTC]),
+    headlines (Int64 count; <NA> where the news value is missing), closed (Int64: of the period's
+    headlines, those that arrived while the market was closed — included in `headlines` under
+    closed="next", not under "exclude"), risk_share (float, NaN without headlines or news value;
+    only with news="risk"), abs_return (float), covered (bool: the period was collected and read
+    in full). n: the rows with both sides; news: the measure ("count" or "risk"); closed: the
+    closed-period rule. pearson_r/_p, spearman_r/_p: raw (no controls) scipy.stats.pearsonr /
+    spearmanr of the news measure against abs_return (NaN when degenerate). regression: the
+    calendar regression with HAC errors and the partial correlation (intensity_stats).
+    lags: columns lag (−max_lag … max_lag), pairs (rows paired at that lag), r (corr of news_t with
+    abs_return_{t+lag}; positive lag = news leads), band (1.96/√pairs), family_band (Šidák over the
+    lags_tested lags with an r: family_z/√pairs); of the AR residuals when prewhitened (ar_orders:
+    the orders chosen for news and |return|). band: the pointwise band at n (lag 0).
+    Left out: n_flagged buckets whose return would cross a bad bar; n_day_only headlines dated to
+    the day only (hourly buckets); n_uncovered buckets whose period touches a day without
+    collection; n_outside buckets whose period is not wholly inside the headlines read. n_closed:
+    headlines that arrived while the market was closed, over the rows with a news value.
     """
 
     bucket: str
@@ -86,48 +136,15 @@ class IntensityResult:
     band: float
     n_flagged: int = 0
     n_day_only: int = 0
-
-
-def _degenerate(x: np.ndarray, y: np.ndarray) -> bool:
-    return len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0
-
-
-def _correlate(x: np.ndarray, y: np.ndarray, method) -> tuple[float, float]:
-    """(r, p) of scipy's `method` over the pairs where both sides exist, or NaNs for fewer than
-    3 such pairs or a constant series."""
-    both = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[both], y[both]
-    if _degenerate(x, y):
-        return float("nan"), float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.ConstantInputWarning)
-        result = method(x, y)
-    return float(result.statistic), float(result.pvalue)
-
-
-def _check_lag(max_lag: int) -> None:
-    if isinstance(max_lag, bool) or not isinstance(max_lag, int | np.integer) or max_lag < 0:
-        raise ValueError(f"max_lag must be a non-negative integer, got {max_lag!r}")
-
-
-def lagged_correlations(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.DataFrame:
-    """Pearson r of x_t with y_{t+lag} for lag −max_lag … max_lag over the overlapping pairs where
-    both sides exist: columns lag, pairs, r (NaN when fewer than 3 pairs or a side is constant)."""
-    _check_lag(max_lag)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) != len(y):
-        raise ValueError(f"series differ in length: {len(x)} and {len(y)}")
-    n = len(x)
-    lags = np.arange(-max_lag, max_lag + 1)
-    pairs = np.zeros(len(lags), dtype=np.int64)
-    r = np.full(len(lags), np.nan)
-    for i, lag in enumerate(lags):
-        if n - abs(lag) <= 0:
-            continue
-        a, b = (x[:n - lag], y[lag:]) if lag >= 0 else (x[-lag:], y[:n + lag])
-        pairs[i] = int((~(np.isnan(a) | np.isnan(b))).sum())
-        r[i] = _correlate(a, b, stats.pearsonr)[0]
-    return pd.DataFrame({"lag": lags, "pairs": pairs, "r": r})
+    closed: str = "next"
+    n_closed: int = 0
+    n_uncovered: int = 0
+    n_outside: int = 0
+    regression: CalendarRegression | None = None
+    prewhitened: bool = False
+    ar_orders: tuple[int, int] | None = None
+    family_z: float = float("nan")
+    lags_tested: int = 0
 
 
 def _bucket_closes(bars: pd.DataFrame, size: int) -> pd.DataFrame:
@@ -146,19 +163,63 @@ def _bucket_closes(bars: pd.DataFrame, size: int) -> pd.DataFrame:
                          "clean": clean})
 
 
-def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket: str, max_lag: int = 10, *,
-                            interval: str | None = None, news: str = "count") -> IntensityResult:
-    """Headline count (or risk share, `news="risk"`) per bucket against absolute log return per
-    bucket (see the module docstring).
+def _ns(moment: datetime | pd.Timestamp | None) -> int | None:
+    return None if moment is None else pd.Timestamp(moment).tz_convert("UTC").as_unit("ns").value
 
-    headlines: column published (tz-aware; NaT rows ignored), optionally day_precision, and gpr
-    (';'-joined categories) for news="risk". bars: one instrument's bars of one interval, columns
-    ts and known (tz-aware), close, optionally bad. bucket: '1h' or '1d'. interval: the bars' interval;
-    default: the bars' `interval` column (one value), else `bucket`. It must not be longer than the
-    bucket. ValueError for bad arguments or frames."""
+
+def _collected_days(coverage: pd.Series, floor: float) -> tuple[int, np.ndarray]:
+    """(first day, collected per day from it) of a series of headline counts per UTC day."""
+    if not isinstance(coverage.index, pd.DatetimeIndex) or coverage.index.tz is None:
+        raise ValueError("coverage must be indexed by tz-aware UTC days")
+    days = coverage.index.tz_convert("UTC").as_unit("ns").asi8 // DAY_NS
+    counts = pd.to_numeric(coverage, errors="coerce").fillna(0).to_numpy(dtype=float)
+    if not len(days):
+        return 0, np.zeros(0, dtype=bool)
+    first = int(days.min())
+    per_day = np.zeros(int(days.max()) - first + 1)
+    np.add.at(per_day, days - first, counts)
+    positive = per_day[per_day > 0]
+    threshold = floor * float(np.median(positive)) if len(positive) else 0.0
+    return first, (per_day > 0) & (per_day >= threshold)
+
+
+def _news_known(closes: pd.DataFrame, size: int, coverage: pd.Series | None, floor: float, closed: str,
+                since: int | None, until: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(outside, uncovered) per bucket: its headline period [previous close, close) is not wholly
+    inside [since, until + 1 s); it touches a day not collected (module docstring). The first
+    bucket (no period) is neither."""
+    closes_at = closes["closed"].to_numpy()
+    n = len(closes_at)
+    outside, uncovered = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    if n < 2:
+        return outside, uncovered
+    begin, end = closes_at[:-1], closes_at[1:]
+    if since is not None:
+        outside[1:] |= begin < since
+    if until is not None:
+        outside[1:] |= end > until + _SECOND_NS
+    if coverage is None:
+        return outside, uncovered
+    first, collected = _collected_days(coverage, floor)
+    d0, d1 = begin // DAY_NS, (end - 1) // DAY_NS
+    low, high = int(min(d0.min(), first)), int(max(d1.max(), first + len(collected) - 1))
+    gap = np.ones(high - low + 1, dtype=bool)                 # days outside the series: not collected
+    gap[first - low:first - low + len(collected)] = ~collected
+    if closed == "exclude":                                  # only days with a trading period matter
+        trading = np.zeros(high - low + 1, dtype=bool)
+        trading[np.unique(closes["start"].to_numpy() // DAY_NS) - low] = True
+        gap &= trading
+    cumulative = np.concatenate([[0], np.cumsum(gap, dtype=np.int64)])
+    uncovered[1:] = cumulative[d1 - low + 1] - cumulative[d0 - low] > 0
+    return outside, uncovered
+
+
+def _validate(headlines: pd.DataFrame, bars: pd.DataFrame, bucket: str, max_lag: int, interval: str | None,
+              news: str, closed: str, coverage_floor: float) -> str:
+    """The bars' interval, after checking every argument (ValueError naming the bad one)."""
     if bucket not in BUCKETS:
         raise ValueError(f"unknown bucket {bucket!r} (known: {', '.join(BUCKETS)})")
-    _check_lag(max_lag)
+    check_lag(max_lag)
     if interval is None:
         values = bars["interval"].unique() if "interval" in bars.columns else [bucket]
         if len(values) > 1:
@@ -170,10 +231,34 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
         raise ValueError(f"{interval} bars cannot be put into {bucket} buckets (bucket shorter than a bar)")
     if news not in NEWS_MEASURES:
         raise ValueError(f"unknown news measure {news!r} (known: {', '.join(NEWS_MEASURES)})")
+    if closed not in CLOSED_RULES:
+        raise ValueError(f"unknown closed-period rule {closed!r} (known: {', '.join(CLOSED_RULES)})")
+    if not 0 <= coverage_floor < 1:
+        raise ValueError(f"coverage_floor must be in [0, 1), got {coverage_floor!r}")
     if "published" not in headlines.columns:
         raise ValueError("headlines frame lacks column published")
     if news == "risk" and "gpr" not in headlines.columns:
         raise ValueError("headlines frame lacks column gpr (needed for the risk share)")
+    return interval
+
+
+def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket: str, max_lag: int = 10, *,
+                            interval: str | None = None, news: str = "count", closed: str = "next",
+                            coverage: pd.Series | None = None, coverage_floor: float = COVERAGE_FLOOR,
+                            since: datetime | None = None, until: datetime | None = None,
+                            prewhiten: bool = False) -> IntensityResult:
+    """Headline count (or risk share, `news="risk"`) per trading period against absolute log
+    return per trading period (see the module docstring).
+
+    headlines: column published (tz-aware; NaT rows ignored), optionally day_precision, and gpr
+    (';'-joined categories) for news="risk". bars: one instrument's bars of one interval, columns
+    ts and known (tz-aware), close, optionally bad. bucket: '1h' or '1d'. interval: the bars'
+    interval; default: the bars' `interval` column (one value), else `bucket`. It must not be
+    longer than the bucket. closed: "next" (default) or "exclude". coverage: all stored headlines
+    per UTC day (a Series indexed by tz-aware days), coverage_floor: the share of the median day
+    below which a day is a gap; since/until: the span the headlines were read over (None: open).
+    prewhiten: correlate the lags of AR residuals. ValueError for bad arguments or frames."""
+    interval = _validate(headlines, bars, bucket, max_lag, interval, news, closed, coverage_floor)
     size = pd.Timedelta(BUCKETS[bucket]).as_unit("ns").value
     closes = _bucket_closes(bars, size)
 
@@ -184,9 +269,14 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
         whole_day = day_only(headlines)
         n_day_only = int((whole_day & timed).sum())
         timed &= ~whole_day
-    where = np.searchsorted(closes["closed"].to_numpy(), published[timed], side="right")
+    moments = published[timed]
+    where = np.searchsorted(closes["closed"].to_numpy(), moments, side="right")
     inside = where < len(closes)
-    counts = np.bincount(where[inside], minlength=len(closes)).astype(np.int64)
+    grid = (moments - 1) // size * size                 # the headline's own bucket of the grid
+    shut = ~np.isin(grid, closes["start"].to_numpy())   # a closed period: no bar became known in it
+    counted = inside & ~shut if closed == "exclude" else inside
+    counts = np.bincount(where[counted], minlength=len(closes)).astype(np.int64)
+    shut_counts = np.bincount(where[inside & shut], minlength=len(closes)).astype(np.int64)
 
     close = closes["close"].to_numpy()
     prev = np.concatenate([[np.nan], close])[:len(close)]
@@ -195,23 +285,39 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     clean = closes["clean"].to_numpy()
     n_flagged = int((~clean[1:]).sum()) if len(clean) else 0
     keep = (prev > 0) & (close > 0) & clean
+    outside, uncovered = _news_known(closes, size, coverage, coverage_floor, closed, _ns(since), _ns(until))
+    covered = ~(outside | uncovered)
     aligned = pd.DataFrame({
         "bucket": pd.Series(pd.to_datetime(closes["start"].to_numpy()[keep], unit="ns", utc=True)),
-        "headlines": counts[keep],
+        "headlines": pd.arrays.IntegerArray(counts[keep], ~covered[keep]),    # missing, not 0
+        "closed": pd.arrays.IntegerArray(shut_counts[keep], ~covered[keep]),
     })
     if news == "risk":
-        tagged = headlines["gpr"].fillna("").astype(str).str.strip().ne("").to_numpy()[timed][inside]
-        risky = np.bincount(where[inside][tagged], minlength=len(closes)).astype(float)
+        tagged = headlines["gpr"].fillna("").astype(str).str.strip().ne("").to_numpy()[timed]
+        risky = np.bincount(where[counted & tagged], minlength=len(closes)).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(counts > 0, risky / counts, np.nan)
+            share = np.where((counts > 0) & covered, risky / counts, np.nan)
         aligned["risk_share"] = share[keep]
     aligned["abs_return"] = abs_return[keep]
-    x = aligned["risk_share" if news == "risk" else "headlines"].to_numpy(dtype=float)
+    aligned["covered"] = covered[keep]
+
+    x = (aligned["risk_share"].to_numpy(dtype=float) if news == "risk"
+         else aligned["headlines"].to_numpy(dtype=float, na_value=np.nan))
     y = aligned["abs_return"].to_numpy()
     n = int((~(np.isnan(x) | np.isnan(y))).sum())   # buckets with both sides
-    pearson = _correlate(x, y, stats.pearsonr)
-    spearman = _correlate(x, y, stats.spearmanr)
-    return IntensityResult(bucket=bucket, news=news, aligned=aligned, n=n, pearson_r=pearson[0], pearson_p=pearson[1],
-                           spearman_r=spearman[0], spearman_p=spearman[1],
-                           lags=lagged_correlations(x, y, max_lag),
-                           band=Z_95 / np.sqrt(n) if n else float("nan"), n_flagged=n_flagged, n_day_only=n_day_only)
+    pearson = correlate(x, y, stats.pearsonr)
+    spearman = correlate(x, y, stats.spearmanr)
+    regression = calendar_regression(x, y, aligned["bucket"], hourly=bucket == "1h")
+    ar_orders = None
+    if prewhiten:
+        (x, p_x), (y, p_y) = ar_residuals(x), ar_residuals(y)
+        ar_orders = (p_x, p_y)
+    lags = lagged_correlations(x, y, max_lag)
+    tested = int(lags["r"].notna().sum())
+    return IntensityResult(
+        bucket=bucket, news=news, aligned=aligned, n=n, pearson_r=pearson[0], pearson_p=pearson[1],
+        spearman_r=spearman[0], spearman_p=spearman[1], lags=lags, band=Z_95 / np.sqrt(n) if n else float("nan"),
+        n_flagged=n_flagged, n_day_only=n_day_only, closed=closed,
+        n_closed=int(aligned["closed"].sum(skipna=True)), n_uncovered=int((keep & uncovered & ~outside).sum()),
+        n_outside=int((keep & outside).sum()), regression=regression, prewhitened=prewhiten, ar_orders=ar_orders,
+        family_z=sidak_z(tested), lags_tested=tested)

@@ -10,6 +10,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, no_update
 
 from dashboard import ids
+from dashboard.analysis.event_report import description as event_description
 from dashboard.analysis_view.controls import INTERVAL_WORDS, controls_from
 from dashboard.analysis_view.data import (
     HEADLINE_LIMIT,
@@ -23,6 +24,7 @@ from dashboard.analysis_view.data import (
 )
 from dashboard.analysis_view.figures import event_study_figure, lag_figure, message_figure, risk_figure
 from dashboard.analysis_view.layout import DOWNLOAD_BUTTONS
+from dashboard.analysis_view.methods import methods_text
 from dashboard.analysis_view.tables import (
     download_name,
     frame_csv,
@@ -36,9 +38,11 @@ from dashboard.callbacks.chart import window_from_dict
 from dashboard.context import DashboardContext
 from dashboard.state import ViewState, display_zone
 
-OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n", "news")
+OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n", "news", "closed", "prewhiten",
+                "model", "benchmark", "estimation", "overlap")
 CONTROL_IDS = (ids.ANALYSIS_INSTRUMENT, ids.ANALYSIS_INTERVAL, ids.ANALYSIS_EVENT_WINDOW, ids.ANALYSIS_SPACING,
-               ids.ANALYSIS_LAG, ids.ANALYSIS_TOP_N, ids.ANALYSIS_NEWS)
+               ids.ANALYSIS_LAG, ids.ANALYSIS_TOP_N, ids.ANALYSIS_NEWS, ids.ANALYSIS_CLOSED, ids.ANALYSIS_PREWHITEN,
+               ids.ANALYSIS_MODEL, ids.ANALYSIS_BENCHMARK, ids.ANALYSIS_ESTIMATION, ids.ANALYSIS_OVERLAP)
 OUTPUTS = ((ids.ANALYSIS_MESSAGE, "children"), (ids.ANALYSIS_EVENT_CHART, "figure"), (ids.ANALYSIS_STATS, "children"),
            (ids.ANALYSIS_LAG_CHART, "figure"), (ids.ANALYSIS_MOVES, "children"), (ids.ANALYSIS_RISK_CHART, "figure"))
 
@@ -55,6 +59,14 @@ def instrument_choice(ctx: DashboardContext, state_data: dict | None, current: s
     if current in state.instruments:
         return options, current
     return options, state.instruments[0] if state.instruments else None
+
+
+def benchmark_choice(ctx: DashboardContext, instrument: str | None, current: str | None) -> tuple[list, str | None]:
+    """(options, value) of the event study's benchmark control: every configured instrument but the
+    analysed one; the current choice while it is one of them, else none (the market model then
+    says to choose one)."""
+    options = [{"label": ctx.labels.get(i, i), "value": i} for i in ctx.instrument_ids if i != instrument]
+    return options, current if any(o["value"] == current for o in options) else None
 
 
 def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
@@ -91,6 +103,8 @@ def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict |
              f"in view; times in {zone}."]
     if inputs.truncated:
         notes.append(f"Only the first {HEADLINE_LIMIT:,} headlines of this view are analysed.")
+    if result is not None and result.n_events:
+        notes.append(event_description(result))        # the model, overlap rule, tests and placebo used
     notes += [note for note in (event_note, intensity_note, moves_note, risk_note) if note]
     means = run_mean_moves(inputs)
     notes += [f"Mean move {m.horizon} after the headlines left out {m.empty:,} without a move ({m.why})."
@@ -165,6 +179,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     def _instrument(state_data, current):
         return instrument_choice(ctx, state_data, current)
 
+    @app.callback(Output(ids.ANALYSIS_BENCHMARK, "options"), Output(ids.ANALYSIS_BENCHMARK, "value"),
+                  Input(ids.ANALYSIS_INSTRUMENT, "value"), State(ids.ANALYSIS_BENCHMARK, "value"))
+    def _benchmark(instrument, current):
+        return benchmark_choice(ctx, instrument, current)
+
     @app.callback(*[Output(cid, prop) for cid, prop in OUTPUTS],
                   Input(ids.ANALYSIS_TABS, "active_tab"), Input(ids.STATE, "data"), Input(ids.WINDOW, "data"),
                   # new data: the study reads bars and headlines beyond the window, so it is run again
@@ -176,6 +195,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         with ctx.snapshot() as view:
             return analysis_outputs(view, active_tab, state_data, window,
                                     dict(zip(OPTION_NAMES, controls, strict=True)), browser_tz)
+
+    @app.callback(Output(ids.METHODS_PANEL, "is_open"), Output(ids.METHODS_BODY, "children"),
+                  Input(ids.METHODS_BUTTON, "n_clicks"), prevent_initial_call=True)
+    def _methods(_clicks):
+        return True, methods_text()
 
     @app.callback(Output(ids.ANALYSIS_TABS, "active_tab"),
                   Input({"type": ids.ANALYSIS_SHOW_ON_CHART, "index": ALL}, "n_clicks"), prevent_initial_call=True)

@@ -6,46 +6,65 @@ Which data: the instrument's bars of the chosen interval and the view's headline
 the view, as `dashboard.chart_data.headline_filter` makes it; first copies of stories) in the
 chart's visible window [start, end]:
 - the event study takes the window's headlines, and bars from `padding()` before to after
-  the window, so that events near its edges have their W bars on both sides; its one-bar sd and
-  its placebo draws use those padded bars too;
+  the window, so that events near its edges have their W bars on both sides and, for the mean
+  and market models, their estimation windows of L bars before those (an event whose history the
+  bars read do not hold is skipped and counted, never estimated on fewer bars); the market
+  model's benchmark bars are read over the same span; its one-bar sd uses the padded bars too;
+  its placebo shifts the event calendar within the window's bars only;
 - intensity against volatility and the largest moves take the window's bars, plus the last bar
-  before it (whose close starts the window's first move);
+  before it (whose close starts the window's first move); intensity also takes the store's count
+  of all headlines per UTC day over the window's days (`coverage`: which days had any collection)
+  and the span its headlines were read over (the window, or up to the last headline read when
+  HEADLINE_LIMIT cut them short);
 - the largest moves look for headlines up to `DEFAULT_WINDOW[interval]` before a move's close,
-  so headlines are read from that long before the window;
+  so headlines are read from that long before the window; and, for the stories in the windows of
+  the N largest moves, every stored copy from any source (`story_copies`: their coverage);
 - the daily geopolitical-risk index counts the window's headlines.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
 
+from dashboard.analysis.event_report import left_out_words
 from dashboard.analysis.event_study import EventStudyResult, event_study
 from dashboard.analysis.intensity import IntensityResult, intensity_vs_volatility
-from dashboard.analysis.largest_moves import DEFAULT_WINDOW, largest_moves
+from dashboard.analysis.largest_moves import DEFAULT_WINDOW, largest_moves, window_headline_ids
 from dashboard.analysis_view.controls import INTERVAL_WORDS, Controls
 from dashboard.chart_data import headline_filter
 from dashboard.moves import DEFAULT_HORIZONS, INTERVAL_LENGTH, mean_move, move_column, moves_after, why_column
 from dashboard.state import ViewState
 from ingest.risk_index import daily_risk_index
-from ingest.store import Store
+from ingest.store import HeadlineFilter, Store
 
 HEADLINE_LIMIT = 200_000
 EDGE_SLACK = timedelta(days=10)   # weekends and holidays, on top of 2W bars on each side
+TRADING_SPAN = 1.5                # calendar time per bar of history: 7/5 for weekdays, 24/23 for futures' hours
 
 
-def padding(controls: Controls) -> timedelta:
-    """How far before and after the window the event study reads bars: 2W bars plus EDGE_SLACK."""
-    return INTERVAL_LENGTH[controls.interval] * 2 * controls.window + EDGE_SLACK
+def padding(controls: Controls) -> tuple[timedelta, timedelta]:
+    """How far (before, after) the window the event study reads bars: 2W bars plus EDGE_SLACK
+    after; before, as much for the raw model, and for the mean and market models also the L + 1
+    bars of each event's estimation window (W + L + 1 bars before the event bar), each counted as
+    TRADING_SPAN intervals (weekends, a futures market's daily break)."""
+    length = INTERVAL_LENGTH[controls.interval]
+    after = length * 2 * controls.window + EDGE_SLACK
+    if controls.model == "raw":
+        return after, after
+    return after + length * TRADING_SPAN * (controls.estimation + 1), after
 
 
 @dataclass(frozen=True)
 class AnalysisInputs:
     """The frames of one analysis (UTC). bars: the instrument's bars, padded (see the module
     docstring); headlines: the view's headlines from the largest moves' look-back before the
-    window to its end, oldest first; truncated: HEADLINE_LIMIT was reached."""
+    window to its end, oldest first; truncated: HEADLINE_LIMIT was reached; coverage: all stored
+    headlines (any source, no filter) per UTC day over the window's whole days (days without any
+    left out), for intensity's collection gaps (None: not read); story_copies: every copy of the
+    stories in the largest moves' windows (Store.story_copies; None: none read)."""
 
     state: ViewState
     controls: Controls
@@ -55,6 +74,9 @@ class AnalysisInputs:
     bars: pd.DataFrame
     headlines: pd.DataFrame
     truncated: bool
+    coverage: pd.Series | None = None
+    story_copies: pd.DataFrame | None = None   # copies of the largest moves' stories (read_story_copies)
+    benchmark_bars: pd.DataFrame | None = None   # the event study's market model: the benchmark's, padded
 
     @property
     def window_headlines(self) -> pd.DataFrame:
@@ -78,13 +100,37 @@ class AnalysisInputs:
 def load_inputs(store: Store, state: ViewState, start: datetime | None, end: datetime | None,
                 controls: Controls, label: str) -> AnalysisInputs:
     """Read one analysis' bars and headlines from the store."""
-    pad = padding(controls)
-    bars = store.bars([controls.instrument] if controls.instrument else [], controls.interval,
-                      start - pad if start is not None else None, end + pad if end is not None else None)
+    before, after = padding(controls)
+    first, last = start - before if start is not None else None, end + after if end is not None else None
+    bars = store.bars([controls.instrument] if controls.instrument else [], controls.interval, first, last)
+    benchmark = (store.bars([controls.benchmark], controls.interval, first, last)
+                 if controls.model == "market" and controls.benchmark else None)
     look_back = DEFAULT_WINDOW[controls.interval]
     flt = headline_filter(state, start - look_back if start is not None else None, end)
     headlines = store.headlines_matching(flt, limit=HEADLINE_LIMIT)
-    return AnalysisInputs(state, controls, label, start, end, bars, headlines, len(headlines) >= HEADLINE_LIMIT)
+    inputs = AnalysisInputs(state, controls, label, start, end, bars, headlines, len(headlines) >= HEADLINE_LIMIT,
+                            coverage=headline_coverage(store, start, end), benchmark_bars=benchmark)
+    return replace(inputs, story_copies=read_story_copies(store, inputs))
+
+
+def read_story_copies(store: Store, inputs: AnalysisInputs) -> pd.DataFrame | None:
+    """Every stored copy, from any source, of the stories in the windows of the largest moves
+    (Store.story_copies): their coverage. None when there is none to read or the moves cannot be
+    computed (run_largest_moves says why)."""
+    try:
+        ids = window_headline_ids(inputs.window_bars, inputs.headlines, inputs.controls.interval, inputs.controls.n)
+    except ValueError:
+        return None
+    return store.story_copies(ids) if ids else None
+
+
+def headline_coverage(store: Store, start: datetime | None, end: datetime | None) -> pd.Series:
+    """All stored headlines per UTC day (any source, no filter: the headline_days table) over the
+    whole days from `start`'s to `end`'s, indexed by day; days without any headline left out."""
+    first = datetime.combine(start.astimezone(UTC).date(), time.min, UTC) if start is not None else None
+    last = datetime.combine(end.astimezone(UTC).date(), time(23, 59, 59), UTC) if end is not None else None
+    counts = store.headline_counts(HeadlineFilter(start=first, end=last), 86_400)
+    return pd.Series(counts["count"].to_numpy(), index=pd.DatetimeIndex(counts["bucket"]), name="headlines")
 
 
 def _bars_word(inputs: AnalysisInputs) -> str:
@@ -92,11 +138,18 @@ def _bars_word(inputs: AnalysisInputs) -> str:
 
 
 def run_event_study(inputs: AnalysisInputs) -> tuple[EventStudyResult | None, str | None]:
-    """(result, message): the event study with the controls' seeded placebo draws; no result and a
-    message for too few bars or bad prices; the result and a message when no event could be used.
-    The Analysis tab and `newsmarks study` both call this on load_inputs' frames: the same view
-    gives the same figures in both."""
+    """(result, message): the event study with the controls' model, overlap rule and seeded
+    placebo (the calendar shifted within the window); no result and a message for too few bars, bad
+    prices or a market model without a benchmark; the result and a message when no event could be
+    used. The Analysis tab and `newsmarks study` both call this on load_inputs' frames: the same
+    view gives the same figures in both."""
     c = inputs.controls
+    if c.model == "market":
+        if not c.benchmark or c.benchmark == c.instrument:
+            return None, "Event study: the market model needs a benchmark, another instrument: choose one."
+        if inputs.benchmark_bars is None or not inputs.benchmark_bars["close"].notna().any():
+            return None, (f"Event study: no {INTERVAL_WORDS[c.interval]} bars of the benchmark {c.benchmark} in the "
+                          "store around this view.")
     available = int(inputs.bars["close"].notna().sum())
     needed = 2 * c.window + 1
     if available == 0:
@@ -106,8 +159,11 @@ def run_event_study(inputs: AnalysisInputs) -> tuple[EventStudyResult | None, st
         return None, (f"Event study: only {available} {_bars_word(inputs)} around this view; it needs at "
                       f"least {needed} (2W + 1). {hint}")
     try:
-        result = event_study(inputs.window_headlines, inputs.bars, c.interval, c.window, c.spacing,
-                             c.placebo_draws, c.seed)
+        result = event_study(inputs.window_headlines, inputs.bars, c.interval, c.window,
+                             c.spacing if c.overlap == "spacing" else 0, c.placebo_draws, c.seed, model=c.model,
+                             estimation=c.estimation, overlap=c.overlap,
+                             benchmark=inputs.benchmark_bars if c.model == "market" else None,
+                             benchmark_label=c.benchmark, period=(inputs.start, inputs.end))
     except ValueError as exc:
         return None, f"Event study of {inputs.label}: {exc}."
     if result.n_events == 0:
@@ -120,32 +176,39 @@ def no_events_message(result: EventStudyResult) -> str:
     if result.n_headlines == 0:
         return "Event study: no headline matches the filters in this view, so there are no events."
     return (f"Event study: no events. Of {result.n_headlines:,} headlines, {result.n_headlines_before_data:,} came "
-            f"before the first bar; {result.n_dropped_edges:,} events lack {result.window} bars on both sides "
-            f"and {result.n_dropped_spacing:,} were dropped for spacing.")
+            f"before the first bar; events left out: {left_out_words(result)}.")
 
 
 def run_intensity(inputs: AnalysisInputs) -> tuple[IntensityResult | None, str | None]:
     """(result, message): headline counts (or their risk share) against absolute returns per bar
-    interval."""
+    interval, on the trading calendar, with the window's collection gaps (`coverage`) and the span
+    its headlines were read over: the window (to the second before the last headline read when
+    HEADLINE_LIMIT cut them short)."""
     c = inputs.controls
     bars = inputs.window_bars
     if len(bars) < 2:
         return None, f"Intensity: {len(bars)} {_bars_word(inputs)} in this view, too few for a return."
+    until = inputs.end
+    if inputs.truncated and len(inputs.headlines):
+        until = inputs.headlines["published"].max() - pd.Timedelta(seconds=1)
     try:
         return intensity_vs_volatility(inputs.window_headlines, bars, c.interval, c.lag, interval=c.interval,
-                                       news=c.news), None
+                                       news=c.news, closed=c.closed, coverage=inputs.coverage, since=inputs.start,
+                                       until=until, prewhiten=c.prewhiten), None
     except ValueError as exc:
         return None, f"Intensity of {inputs.label}: {exc}."
 
 
 def run_largest_moves(inputs: AnalysisInputs) -> tuple[pd.DataFrame | None, str | None]:
-    """(rows, message): the N largest moves in the window with the headlines before each, scored
-    by the search box's terms and the chosen topics."""
+    """(rows, message): the N largest moves in the window with the stories before each, ranked
+    (dashboard.analysis.largest_moves.RANKING_RULE) by geopolitical-risk kind, the search box's
+    terms and the chosen topics, coverage (inputs.story_copies) and closeness to the close."""
     c = inputs.controls
     state = inputs.state
     try:
         moves = largest_moves(inputs.window_bars, inputs.headlines, c.interval, c.n,
-                              terms=[state.query] if state.query else [], topics=list(state.topics))
+                              terms=[state.query] if state.query else [], topics=list(state.topics),
+                              copies=inputs.story_copies)
     except ValueError as exc:
         return None, f"Largest moves of {inputs.label}: {exc}."
     if moves.empty:
@@ -176,7 +239,9 @@ def run_mean_moves(inputs: AnalysisInputs) -> pd.DataFrame | None:
 
 
 def run_risk_index(inputs: AnalysisInputs) -> tuple[pd.DataFrame | None, str | None]:
-    """(index, message): the daily geopolitical-risk index of the window's headlines."""
+    """(index, message): the daily geopolitical-risk index of the window's headlines
+    (ingest.risk_index.daily_risk_index). Days with too few headlines for an index keep their
+    counts and raw shares (the figure says how many, the CSV has them)."""
     headlines = inputs.window_headlines
     if headlines.empty:
         return None, "Geopolitical risk: no headline in this view."

@@ -16,8 +16,11 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.analysis.event_report import stat_rows
 from dashboard.analysis.event_study import EventStudyResult
 from dashboard.analysis.intensity import IntensityResult
+from dashboard.analysis.intensity_report import CLOSED_WORDS, beyond_counts
+from dashboard.analysis.largest_moves import RANKING_RULE
 from dashboard.downloads import local_iso
 from dashboard.state import ViewState, state_to_search
 from ingest.csv_safety import format_number, neutralise_cell, write_csv
@@ -25,7 +28,7 @@ from ingest.csv_safety import format_number, neutralise_cell, write_csv
 DOWNLOAD_KINDS = ("events", "stats", "lags", "moves", "risk")
 NEWS_WORDS = {"count": "headlines", "risk": "risk share"}   # the news side of the correlation, in labels
 LINK_DAYS = 3                 # a "show on chart" link opens the days D - 3 … D + 3 around the move
-HEADLINES_PER_MOVE = 3        # shown per move on the page (the CSV has them all)
+HEADLINES_PER_MOVE = 3        # stories shown per move on the page (the CSV has them all)
 _BOM = "\ufeff"
 
 
@@ -35,53 +38,65 @@ def _stat(statistic: str, value) -> dict:
 
 def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult | None,
                      means: pd.DataFrame | None = None) -> list[dict]:
-    """The statistics table: rows {'statistic', 'value'} of the event study (moves as log return
-    ×100, i.e. %), then of intensity against volatility, then the mean move after the headlines
+    """The statistics table: rows {'statistic', 'value'} of the event study (its counts, what was
+    left out and why, the CAAR and each test at +1 and +W, the placebo: event_report.stat_rows; moves
+    as log return ×100, i.e. %), then of intensity against volatility, then the mean move after the headlines
     over calendar horizons (`means`, dashboard.analysis_view.data.run_mean_moves: empty moves are
     left out of the mean and counted); a side that is None is left out. Counts are ints, the rest
     floats (NaN where undefined)."""
     rows: list[dict] = []
-    if result is not None:
-        w = result.window
-        rows += [
-            _stat("Headlines", result.n_headlines),
-            _stat("Headlines before the first bar", result.n_headlines_before_data),
-            _stat("Events used", result.n_events),
-            _stat(f"Events left out: fewer than {w} bars on a side", result.n_dropped_edges),
-            _stat("Events left out: a flagged bar in the window", result.n_dropped_flagged),
-            _stat(f"Events left out: spacing {result.spacing}", result.n_dropped_spacing),
-            _stat("Mean move at +1 bar, %", result.move_1 * 100),
-            _stat("t at +1", result.t_1),
-            _stat("p at +1", result.p_1),
-            _stat(f"Mean move at +{w} bars, %", result.move_w * 100),
-            _stat(f"t at +{w}", result.t_w),
-            _stat(f"p at +{w}", result.p_w),
-            _stat("SD of one-bar moves, %", result.sd_1 * 100),
-            _stat("Share of events with |move at +1| > 2 SD", result.share_beyond_2sd),
-            _stat(f"Mean |move at +{w}|, %", result.mean_abs_w * 100),
-            _stat("Placebo draws", result.placebo_draws),
-            _stat(f"Placebo p of the mean |move at +{w}|", result.placebo_p),
-        ]
+    if result is not None:        # the same rows `newsmarks study` prints (event_report.stat_rows)
+        rows += [_stat(statistic, value) for statistic, value in stat_rows(result)]
     if intensity is not None:
-        news = NEWS_WORDS[intensity.news]
-        rows += [
-            _stat(f"Buckets ({intensity.bucket}) with a return"
-                  + (" and headlines" if intensity.news == "risk" else ""), intensity.n),
-            _stat(f"Pearson r, {news} vs |return|", intensity.pearson_r),
-            _stat("Pearson p", intensity.pearson_p),
-            _stat(f"Spearman r, {news} vs |return|", intensity.spearman_r),
-            _stat("Spearman p", intensity.spearman_p),
-            _stat("Lag band ±1.96/√n", intensity.band),
-            _stat("Buckets left out: return across a flagged bar", intensity.n_flagged),
-        ]
-        if intensity.bucket != "1d":
-            rows.append(_stat("Headlines dated to the day only (not counted by hour)", intensity.n_day_only))
+        rows += intensity_rows(intensity)
     for m in ([] if means is None else means.itertuples()):
         rows += [
             _stat(f"Mean move {m.horizon} after a headline, %", m.mean),
             _stat(f"Headlines with a {m.horizon} move", int(m.used)),
             _stat(f"Headlines without a {m.horizon} move (left out of the mean)", int(m.empty)),
         ]
+    return rows
+
+
+def intensity_rows(intensity: IntensityResult) -> list[dict]:
+    """The statistics rows of intensity against volatility: the buckets used and left out (and
+    why), the closed-market headlines, the weekday-controlled news coefficient with its HAC t and
+    p and the partial r, the raw (no controls) correlations, and the lags beyond each band."""
+    news = NEWS_WORDS[intensity.news]
+    reg = intensity.regression
+    pointwise, family = beyond_counts(intensity)
+    rows = [
+        _stat(f"Trading periods ({intensity.bucket}) with a return", len(intensity.aligned)),
+        _stat(f"Buckets ({intensity.bucket}) used: a return and "
+              + ("a risk share" if intensity.news == "risk" else "a news value"), intensity.n),
+        _stat("Buckets left out: return across a flagged bar", intensity.n_flagged),
+        _stat("Buckets left out: a day of the headline period without collection", intensity.n_uncovered),
+        _stat("Buckets left out: headline period not wholly in the view", intensity.n_outside),
+        _stat(f"Headlines from closed-market periods ({CLOSED_WORDS[intensity.closed]})", intensity.n_closed),
+    ]
+    if intensity.bucket != "1d":
+        rows.append(_stat("Headlines dated to the day only (not counted by hour)", intensity.n_day_only))
+    if reg is not None:
+        rows += [
+            _stat(f"News coefficient, |return| on {news} with {reg.controls} dummies", reg.coef),
+            _stat(f"HAC t (Newey–West, {reg.hac_lags} lags)", reg.t),
+            _stat("HAC p", reg.p),
+            _stat(f"Partial r given the {reg.controls}", reg.partial_r),
+            _stat("Partial p", reg.partial_p),
+        ]
+    rows += [
+        _stat(f"Raw Pearson r (no controls), {news} vs |return|", intensity.pearson_r),
+        _stat("Raw Pearson p", intensity.pearson_p),
+        _stat(f"Raw Spearman r (no controls), {news} vs |return|", intensity.spearman_r),
+        _stat("Raw Spearman p", intensity.spearman_p),
+        _stat("Lags tested", intensity.lags_tested),
+        _stat("Lags beyond the pointwise band ±1.96/√n", pointwise),
+        _stat("Lags beyond the family band ±z/√n (Šidák"
+              + (f", z = {intensity.family_z:.3f})" if np.isfinite(intensity.family_z) else ")"), family),
+    ]
+    if intensity.prewhitened and intensity.ar_orders is not None:
+        rows += [_stat(f"Pre-whitening: AR order of the {news}", intensity.ar_orders[0]),
+                 _stat("Pre-whitening: AR order of |return|", intensity.ar_orders[1])]
     return rows
 
 
@@ -121,14 +136,21 @@ def _text(value) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
+def _sources(row) -> str:
+    """The sources that carried a story by the close, as shown: 'BBC World, DW, France 24'."""
+    return ", ".join(name for name in _text(row["sources"]).split(";") if name) or _text(row["source"])
+
+
 def moves_table(moves: pd.DataFrame, state: ViewState, interval: str, tz: str) -> html.Table:
     """The largest moves (dashboard.analysis.largest_moves rows) as an HTML table: per move its
     rank, bar, % change, close and a "show on chart" link (a dcc.Link to `chart_link`, inside a
     span with a pattern-matching id whose clicks switch to the Chart tab), then up to
-    HEADLINES_PER_MOVE of its headlines (best score first). Headline text is text, never markup."""
-    head = html.Thead(html.Tr([html.Th(h) for h in
-                               ("#", f"Bar ({tz})", "Move %", "Close", "Headline time", "Source", "Headline",
-                                "Matches", "")]))
+    HEADLINES_PER_MOVE of its stories in rank order: time, the sources that carried it by the
+    close, title, and why it ranks there (its `reason`; the rule on hover over that column's
+    header and in the table's foot). Headline text is text, never markup."""
+    why = html.Th("Why it ranks", title=RANKING_RULE, style={"textDecoration": "underline dotted"})
+    head = html.Thead(html.Tr([*[html.Th(h) for h in ("#", f"Bar ({tz})", "Move %", "Close", "Headline time",
+                                                      "Sources", "Headline")], why, html.Th("")]))
     body = []
     for rank, group in moves.groupby("rank", sort=True):
         first = group.iloc[0]
@@ -144,14 +166,15 @@ def moves_table(moves: pd.DataFrame, state: ViewState, interval: str, tz: str) -
             continue
         for position, (_, row) in enumerate(shown.iterrows()):
             cells = move_cells if position == 0 else [html.Td("") for _ in move_cells]
-            body.append(html.Tr([*cells, html.Td(_when(row["published"], tz, "1h")), html.Td(_text(row["source"])),
-                                 html.Td(_text(row["title"])), html.Td(_text(row["matches"])),
+            body.append(html.Tr([*cells, html.Td(_when(row["published"], tz, "1h")), html.Td(_sources(row)),
+                                 html.Td(_text(row["title"])), html.Td(_text(row["reason"])),
                                  html.Td(link if position == 0 else "")]))
         if len(group) > len(shown):
             body.append(html.Tr([html.Td("", colSpan=4),
-                                 html.Td(f"… and {len(group) - len(shown):,} more headlines (in the CSV)",
+                                 html.Td(f"… and {len(group) - len(shown):,} more stories (in the CSV)",
                                          colSpan=5, className="nm-note")]))
-    return html.Table([head, html.Tbody(body)], className="table table-sm mb-0")
+    foot = html.Tfoot(html.Tr(html.Td(RANKING_RULE, colSpan=9, className="nm-note")))
+    return html.Table([head, html.Tbody(body), foot], className="table table-sm mb-0")
 
 
 def _cells(values: pd.Series, tz: str) -> list[str]:
@@ -171,8 +194,9 @@ def frame_csv(frame: pd.DataFrame, tz: str = "UTC") -> bytes:
 
 
 def lags_frame(intensity: IntensityResult) -> pd.DataFrame:
-    """The lag table: lag, pairs, r, and the band ±1.96/√n in every row."""
-    return intensity.lags.assign(band=float(intensity.band))
+    """The lag table: lag, pairs, r, and each lag's bands from its own pairs — band (pointwise,
+    ±1.96/√n) and family_band (Šidák over the lags tested)."""
+    return intensity.lags[["lag", "pairs", "r", "band", "family_band"]].copy()
 
 
 def risk_frame(index: pd.DataFrame) -> pd.DataFrame:

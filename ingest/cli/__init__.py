@@ -8,6 +8,7 @@ from ingest.cli import (  # noqa: F401  (they register their commands)
     file_commands,
     refresh_commands,
     store_commands,
+    tag_commands,
 )
 from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, Context, cli, pass_context
 

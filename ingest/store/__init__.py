@@ -334,9 +334,22 @@ class Store:
 
     def gpr_tags(self, flt: HeadlineFilter) -> pd.DataFrame:
         """The geopolitical-risk categories of the headlines matching `flt`: one row per headline
-        and category (columns id, published, tag); headlines without a category are absent."""
+        and category (columns id, published, source, tag); headlines without a category are absent."""
         with self.reading() as conn:
             return _risk.gpr_tag_rows(conn, flt)
+
+    def source_counts(self, flt: HeadlineFilter, bucket_seconds: int) -> pd.DataFrame:
+        """Counts of matching headlines per time bucket and source (columns bucket, source, count):
+        what the geopolitical-risk index weighs its sources by."""
+        with self.reading() as conn:
+            return _risk.source_counts(conn, flt, bucket_seconds)
+
+    def story_copies(self, ids: Sequence[int]) -> pd.DataFrame:
+        """Every copy of the stories of headlines `ids`, from every source (columns story_id, id,
+        source, published, day_precision): how many distinct sources carried each story, which,
+        and from when (see headlines.story_copies)."""
+        with self.reading() as conn:
+            return _headlines.story_copies(conn, ids)
 
     def retag(self, tag: TagFunction, chunk: int = 2000, progress: Callable[[int], None] | None = None,
               decoded: Callable[[int], None] | None = None) -> int:

@@ -379,6 +379,34 @@ def _time_only_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int
     return frame[frame["count"] > 0].reset_index(drop=True)
 
 
+STORY_COPY_COLUMNS = ["story_id", "id", "source", "published", "day_precision"]
+
+
+def story_copies(conn: Connection, ids: Sequence[int]) -> pd.DataFrame:
+    """Every stored copy of the stories of the headlines `ids` (any copy's id names its story),
+    whatever their source: columns story_id (the story's first copy), id, source, published (UTC)
+    and day_precision, by story, then time and id. Counting a story's distinct sources, and which
+    they are, is then one group-by; their times say which copies were out by a given moment.
+    Copies are found as they were linked, by their shared normalised title (its index): a copy
+    whose title changed after it was linked is not found."""
+    if not len(ids):
+        return pd.DataFrame({"story_id": pd.Series(dtype="int64"), "id": pd.Series(dtype="int64"),
+                             "source": pd.Series(dtype=object),
+                             "published": pd.Series(dtype="datetime64[s, UTC]"),
+                             "day_precision": pd.Series(dtype=bool)})
+    asked, first, copy = (schema.headlines.alias(name) for name in ("asked", "first", "copy"))
+    stmt = (select(first.c.id, copy.c.id, copy.c.source, copy.c.published, copy.c.day_precision)
+            .select_from(asked.join(first, first.c.id == func.coalesce(asked.c.story_id, asked.c.id))
+                         .join(copy, and_(copy.c.title_norm == first.c.title_norm,
+                                          func.coalesce(copy.c.story_id, copy.c.id) == first.c.id)))
+            .where(among_ids(conn, asked.c.id, ids)).distinct()
+            .order_by(first.c.id, copy.c.published, copy.c.id))
+    frame = result_frame(conn.execute(stmt), STORY_COPY_COLUMNS)
+    frame["published"] = epoch_series(frame["published"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
+    frame["day_precision"] = frame["day_precision"].astype(bool)
+    return frame
+
+
 def headline_sources(conn: Connection) -> list[str]:
     """Every headline source in the store, sorted."""
     table = schema.headlines

@@ -1,0 +1,414 @@
+"""Geopolitical-risk tagging of headlines (pure): the eight Caldara–Iacoviello categories (the
+paper's numbers, names and threats/acts split, as in ingest.gpr) found by rules written for short
+titles rather than whole articles.
+
+The rules are data (ingest/lexicons/gpr_headlines.toml, read at call time; its header explains
+them): word sets ("groups"), phrases whose words count for nothing ("masks": "gang war",
+"conflict of interest"), words that drop a text ("vetoes": films, sport, anniversaries), and per
+category a list of rules, each holding when all its groups occur, an optional pair of them occurs
+within N words, and none of its `unless` groups occurs. The title is one text and each sentence
+of the summary another; a headline's categories are the union of theirs.
+
+ingest.gpr's `GprTagger` (the paper's query verbatim) stays available to check the paper's rules;
+the stored 'gpr' tags come from `HeadlineGprTagger`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ingest.gpr import TAG_KIND, LexiconError, load_lexicon, where_matching
+from ingest.sources.base import Headline
+from ingest.tagging import words_of
+
+KINDS = ("threat", "act", "both", "none")
+_WORD = re.compile(r"\w+")
+_POSSESSIVE = re.compile(r"(?<=\w)['’](?:s|S)\b")
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_GROUP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_BLANK = "\x00"              # a masked word: matches no term
+
+Span = tuple[int, int]       # first and last word index of a match
+
+
+# --- the lexicon file ---------------------------------------------------------------------------
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _Source(_Model):
+    description: str = Field(min_length=1)
+    based_on: str = Field(min_length=1)
+
+
+class _Terms(_Model):
+    terms: list[str] = Field(min_length=1)
+
+
+class _Group(_Model):
+    terms: list[str] = []
+    cased: list[str] = []
+    include: list[str] = []
+
+
+class _Rule(_Model):
+    all: list[str] = []
+    near: tuple[str, str] | None = None
+    within: int | None = Field(default=None, ge=0)
+    ordered: bool = False
+    unless: list[str] = []
+    fallback: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> _Rule:
+        if not self.all and self.near is None:
+            raise ValueError("a rule needs `all` or `near`")
+        if (self.near is None) != (self.within is None):
+            raise ValueError("`near` and `within` go together")
+        if self.ordered and self.near is None:
+            raise ValueError("`ordered` only applies to `near`")
+        return self
+
+
+class _Category(_Model):
+    number: int = Field(ge=1)
+    label: str = Field(min_length=1)
+    component: str
+    rules: list[_Rule] = Field(min_length=1)
+
+
+class _LexiconFile(_Model):
+    source: _Source
+    masks: _Terms
+    vetoes: _Terms
+    groups: dict[str, _Group] = Field(min_length=1)
+    categories: dict[str, _Category] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One way into a category: every group of `all` (a group listed twice: two different words),
+    the pair `near` at most `within` words apart (`ordered`: the first before the second), none of
+    `unless`; a `fallback` rule holds only when no other category's rule does."""
+    all: tuple[str, ...]
+    near: tuple[str, str] | None
+    within: int | None
+    ordered: bool
+    unless: tuple[str, ...]
+    fallback: bool
+
+
+@dataclass(frozen=True)
+class Category:
+    """One of the paper's eight categories with its headline rules; `id` is the tag value."""
+    id: str
+    number: int
+    label: str
+    component: str            # 'threats' or 'acts'
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class HeadlineLexicon:
+    """The parsed headline lexicon: groups (their own terms plus included groups'), case-sensitive
+    terms, masks, vetoes and the categories in the paper's order."""
+    source: dict[str, str]
+    groups: dict[str, tuple[str, ...]]
+    cased: dict[str, tuple[str, ...]]
+    masks: tuple[str, ...]
+    vetoes: tuple[str, ...]
+    categories: tuple[Category, ...]
+
+    @property
+    def threats(self) -> tuple[str, ...]:
+        """Ids of the threat categories (1–5)."""
+        return tuple(c.id for c in self.categories if c.component == "threats")
+
+    @property
+    def acts(self) -> tuple[str, ...]:
+        """Ids of the act categories (6–8)."""
+        return tuple(c.id for c in self.categories if c.component == "acts")
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of everything that decides the tags: retag when it changes."""
+        content = repr((sorted(self.groups.items()), sorted(self.cased.items()), self.masks, self.vetoes,
+                        self.categories))
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+    def labels(self) -> dict[str, str]:
+        """Category id -> the paper's name of the category."""
+        return {c.id: c.label for c in self.categories}
+
+
+def _message(exc: ValidationError, origin: str) -> str:
+    err = exc.errors()[0]
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif err["type"] not in ("missing", "value_error") and not isinstance(err.get("input"), dict):
+        message = f"{message} (got {err.get('input')!r})"
+    where = where_matching(err["loc"])
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"GPR headline lexicon error in {origin}: {where + ': ' if where else ''}{message}{more}"
+
+
+def parse_headline_lexicon(text: str, origin: str = "<string>") -> HeadlineLexicon:
+    """Parse and check a headline lexicon TOML text; LexiconError (one line naming the key) if it
+    is malformed. Its categories must be the paper's eight (ids, numbers, components of gpr.toml)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"GPR headline lexicon error in {origin}: not valid TOML: {exc}") from None
+    try:
+        parsed = _LexiconFile.model_validate(data)
+    except ValidationError as exc:
+        raise LexiconError(_message(exc, origin)) from None
+
+    def fail(where: str, message: str) -> LexiconError:
+        return LexiconError(f"GPR headline lexicon error in {origin}: {where}: {message}")
+
+    def checked(where: str, terms: Sequence[str]) -> tuple[str, ...]:
+        for index, term in enumerate(terms):
+            if not words_of(term):
+                raise fail(f"{where}[{index}]", f"term {term!r} has no words")
+            if "*" in term.rstrip()[:-1]:
+                raise fail(f"{where}[{index}]", f"term {term!r}: only its last word may end in * (a prefix)")
+        return tuple(dict.fromkeys(terms))
+
+    names = list(parsed.groups)
+    for name, group in parsed.groups.items():
+        if not _GROUP_NAME.match(name):
+            raise fail(f"groups.{name}", "a group name must be lower-case letters, digits and _")
+        if not (group.terms or group.cased or group.include):
+            raise fail(f"groups.{name}", "a group needs `terms`, `cased` or `include`")
+        for index, other in enumerate(group.include):
+            if other not in parsed.groups:
+                raise fail(f"groups.{name}.include[{index}]", f"unknown group {other!r}")
+
+    def resolve(name: str, key: str, seen: tuple[str, ...]) -> tuple[str, ...]:
+        if name in seen:
+            raise fail(f"groups.{seen[0]}.include", f"includes itself through {' -> '.join((*seen, name))}")
+        group = parsed.groups[name]
+        own = checked(f"groups.{name}.{key}", getattr(group, key))
+        for other in group.include:
+            own += resolve(other, key, (*seen, name))
+        return tuple(dict.fromkeys(own))
+
+    groups = {name: resolve(name, "terms", ()) for name in names}
+    cased = {name: resolve(name, "cased", ()) for name in names}
+
+    paper = {c.id: c for c in load_lexicon().categories}
+    categories = []
+    for cat_id, cat in parsed.categories.items():
+        where = f"categories.{cat_id}"
+        expected = paper.get(cat_id)
+        if expected is None:
+            raise fail(where, f"not a category of the paper (known: {', '.join(paper)})")
+        if (cat.number, cat.component) != (expected.number, expected.component):
+            raise fail(where, f"the paper's category {cat_id} is number {expected.number}, "
+                              f"component {expected.component!r}")
+        rules = []
+        for index, rule in enumerate(cat.rules):
+            for key in ("all", "near", "unless"):
+                for position, group in enumerate(getattr(rule, key) or ()):
+                    if group not in parsed.groups:
+                        raise fail(f"{where}.rules[{index}].{key}[{position}]", f"unknown group {group!r}")
+            rules.append(Rule(tuple(rule.all), rule.near, rule.within, rule.ordered, tuple(rule.unless),
+                              rule.fallback))
+        categories.append(Category(cat_id, cat.number, cat.label, cat.component, tuple(rules)))
+    missing = [c for c in paper if c not in parsed.categories]
+    if missing:
+        raise fail("categories", f"missing the paper's {', '.join(missing)}")
+    categories.sort(key=lambda c: c.number)
+    return HeadlineLexicon(source=parsed.source.model_dump(), groups=groups, cased=cased,
+                           masks=checked("masks.terms", parsed.masks.terms),
+                           vetoes=checked("vetoes.terms", parsed.vetoes.terms), categories=tuple(categories))
+
+
+def load_headline_lexicon(path: str | os.PathLike | None = None) -> HeadlineLexicon:
+    """Load the lexicon at `path`, else the one shipped in the package (lexicons/gpr_headlines.toml)."""
+    if path is None:
+        origin = "ingest/lexicons/gpr_headlines.toml"
+        text = resources.files("ingest").joinpath("lexicons", "gpr_headlines.toml").read_text(encoding="utf-8")
+    else:
+        origin = os.fspath(path)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise LexiconError(f"cannot read GPR headline lexicon {origin}: {exc.strerror}") from None
+    return parse_headline_lexicon(text, origin)
+
+
+# --- matching -----------------------------------------------------------------------------------
+
+def headline_words(text: str) -> list[str]:
+    """The words of a text with their case kept: a possessive 's dropped ("Iran's" -> "Iran"),
+    other apostrophes joined ("don't" -> "dont"), punctuation splitting words ("U.S." -> "U", "S")."""
+    return _WORD.findall(_APOSTROPHE.sub("", _POSSESSIVE.sub("", text)))
+
+
+def text_units(title: str, summary: str | None = None) -> list[str]:
+    """The texts the rules read one by one: the title, then each sentence of the summary."""
+    units = [title or ""]
+    if summary and summary.strip():
+        units.extend(part for part in _SENTENCE_END.split(summary.strip()) if part.strip())
+    return units
+
+
+class _Matcher:
+    """Spans of a list of terms in a list of words: single words by set look-up, prefixes by one
+    `startswith`, phrases by a search of the joined words (only when their first word occurs)."""
+
+    def __init__(self, terms: Sequence[str], fold: bool):
+        self.words: set[str] = set()
+        prefixes: list[str] = []
+        self.phrases: list[tuple[str, re.Pattern]] = []
+        for term in terms:
+            parts = _WORD.findall(term.casefold() if fold else term)
+            prefix = term.rstrip().endswith("*")
+            if len(parts) == 1:
+                (prefixes.append(parts[0]) if prefix else self.words.add(parts[0]))
+            else:
+                tail = r"\w*" if prefix else r"(?= |$)"
+                self.phrases.append((parts[0], re.compile(r"(?:^| )" + re.escape(" ".join(parts)) + tail)))
+        self.prefixes = tuple(prefixes)
+
+    def matches_word(self, token: str) -> bool:
+        return token in self.words or (bool(self.prefixes) and token.startswith(self.prefixes))
+
+    def spans(self, tokens: list[str], present: set[str], joined: str) -> list[Span]:
+        found = [(i, i) for i, token in enumerate(tokens) if self.matches_word(token)]
+        for first, pattern in self.phrases:
+            if first not in present:
+                continue
+            for match in pattern.finditer(joined):
+                start = match.start() + (joined[match.start()] == " ")
+                index = joined.count(" ", 0, start)
+                found.append((index, index + len(match.group().split()) - 1))
+        return found
+
+
+class HeadlineGprTagger:
+    """Callable giving the ('gpr', category) tags of a headline from the headline rules; also
+    `categories_of(title, summary)` and `kind_of(title, summary)` (threat, act, both, none)."""
+
+    def __init__(self, lexicon: HeadlineLexicon | None = None):
+        self.lexicon = lexicon if lexicon is not None else load_headline_lexicon()
+        lex = self.lexicon
+        self._masks = _Matcher(lex.masks, fold=True)
+        self._vetoes = _Matcher(lex.vetoes, fold=True)
+        used = {g for c in lex.categories for r in c.rules for g in (*r.all, *(r.near or ()), *r.unless)}
+        self._groups = {name: _Matcher(lex.groups[name], fold=True) for name in sorted(used)}
+        self._cased = {name: _Matcher(lex.cased[name], fold=False) for name in sorted(used) if lex.cased[name]}
+
+    # one text ---------------------------------------------------------------------------------
+
+    def _unit_categories(self, text: str) -> list[str]:
+        original = headline_words(text)
+        if not original:
+            return []
+        tokens = [t.casefold() for t in original]
+        joined = " ".join(tokens)
+        present = set(tokens)
+        for first, last in self._masks.spans(tokens, present, joined):
+            for i in range(first, last + 1):
+                tokens[i] = original[i] = _BLANK
+        joined, present = " ".join(tokens), set(tokens)
+        if self._vetoes.spans(tokens, present, joined):
+            return []
+        spans = {name: matcher.spans(tokens, present, joined) for name, matcher in self._groups.items()}
+        shouting = not any(ch.islower() for ch in text)     # "US" in an all-capitals title may be "us"
+        if not shouting and self._cased:
+            cased_joined, cased_present = " ".join(original), set(original)
+            for name, matcher in self._cased.items():
+                spans[name] = spans[name] + matcher.spans(original, cased_present, cased_joined)
+        words = {name: [(s, " ".join(tokens[s[0]:s[1] + 1])) for s in found] for name, found in spans.items()}
+        found: list[str] = []
+        fallback: list[str] = []
+        for category in self.lexicon.categories:
+            for rule in category.rules:
+                if _holds(rule, words):
+                    (fallback if rule.fallback else found).append(category.id)
+                    break
+        if not found:
+            found = fallback
+        order = {c.id: c.number for c in self.lexicon.categories}
+        return sorted(set(found), key=order.__getitem__)
+
+    # a headline -------------------------------------------------------------------------------
+
+    def categories_of(self, title: str, summary: str | None = None) -> list[str]:
+        """Ids of the categories of a headline (title, and each sentence of its summary), in the
+        paper's order."""
+        if not isinstance(title, str):
+            raise TypeError(f"title must be a string, got {type(title).__name__}")
+        found: set[str] = set()
+        for unit in text_units(title, summary):
+            found.update(self._unit_categories(unit))
+        order = {c.id: c.number for c in self.lexicon.categories}
+        return sorted(found, key=order.__getitem__)
+
+    def kind_of(self, title: str, summary: str | None = None) -> str:
+        """'threat' (categories 1–5 only), 'act' (6–8 only), 'both' or 'none'."""
+        return kind_of_categories(self.categories_of(title, summary), self.lexicon)
+
+    def __call__(self, headline: Headline) -> list[tuple[str, str]]:
+        return [(TAG_KIND, name) for name in self.categories_of(headline.title, headline.summary)]
+
+
+def kind_of_categories(categories: Sequence[str], lexicon: HeadlineLexicon) -> str:
+    """'threat', 'act', 'both' or 'none' for a list of category ids."""
+    threat = bool(set(categories) & set(lexicon.threats))
+    act = bool(set(categories) & set(lexicon.acts))
+    return "both" if threat and act else "threat" if threat else "act" if act else "none"
+
+
+def _holds(rule: Rule, words: dict[str, list[tuple[Span, str]]]) -> bool:
+    """Whether the rule holds given each group's matches (span, matched words)."""
+    if any(words[name] for name in rule.unless):
+        return False
+    needed = list(rule.all)
+    if any(not words[name] for name in needed):
+        return False
+    if rule.near is None:
+        return _assign(needed, words, [])
+    first, second = rule.near
+    for a in words[first]:
+        for b in words[second]:
+            if _overlap(a[0], b[0]) or (rule.ordered and b[0][0] < a[0][1]):
+                continue
+            gap = b[0][0] - a[0][1] - 1 if b[0][0] > a[0][1] else a[0][0] - b[0][1] - 1
+            if gap <= rule.within and _assign(needed, words, [(first, *a), (second, *b)]):
+                return True
+    return False
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _assign(needed: list[str], words: dict[str, list[tuple[Span, str]]], taken: list[tuple[str, Span, str]]) -> bool:
+    """Whether each needed group can get a match of its own: no two matches share a word, and a
+    group needed twice gets two different words."""
+    if not needed:
+        return True
+    name, rest = needed[0], needed[1:]
+    for span, text in words[name]:
+        if any(_overlap(span, other) for _, other, _ in taken):
+            continue
+        if any(group == name and other == text for group, _, other in taken):
+            continue
+        if _assign(rest, words, [*taken, (name, span, text)]):
+            return True
+    return False
