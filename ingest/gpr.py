@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -30,6 +30,8 @@ TAG_KIND = "gpr"
 COMPONENTS = ("threats", "acts")
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 _CATEGORY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_KIND = "GPR lexicon"
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class LexiconError(ValueError):
@@ -129,31 +131,56 @@ def where_matching(loc: Sequence) -> str:
     return path
 
 
-def _validation_message(exc: ValidationError, origin: str) -> str:
+def lexicon_error(kind: str, origin: str, where: str, message: str) -> LexiconError:
+    """The one-line error of a lexicon file: `kind` names the file's kind ("GPR lexicon"),
+    `where` the bad key (empty: the whole file)."""
+    return LexiconError(f"{kind} error in {origin}: {where + ': ' if where else ''}{message}")
+
+
+def _validation_message(exc: ValidationError, kind: str, origin: str) -> str:
     err = exc.errors()[0]
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key"
     elif err["type"] not in ("missing", "value_error") and not isinstance(err.get("input"), dict):
         message = f"{message} (got {err.get('input')!r})"
-    where = where_matching(err["loc"])
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"GPR lexicon error in {origin}: {where + ': ' if where else ''}{message}{more}"
+    return str(lexicon_error(kind, origin, where_matching(err["loc"]), f"{message}{more}"))
+
+
+def validated_lexicon(model: type[_M], text: str, kind: str, origin: str) -> _M:
+    """A lexicon file's TOML `text` read into its pydantic `model`; LexiconError naming the first
+    bad key (and how many more there are) if it does not fit."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise lexicon_error(kind, origin, "", f"not valid TOML: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise LexiconError(_validation_message(exc, kind, origin)) from None
+
+
+def lexicon_text(file_name: str, path: str | os.PathLike | None, kind: str) -> tuple[str, str]:
+    """The text of the lexicon file at `path`, else of the one shipped as ingest/lexicons/`file_name`,
+    and its origin for errors; LexiconError if `path` cannot be read."""
+    if path is None:
+        text = resources.files("ingest").joinpath("lexicons", file_name).read_text(encoding="utf-8")
+        return text, f"ingest/lexicons/{file_name}"
+    origin = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(), origin
+    except OSError as exc:
+        raise LexiconError(f"cannot read {kind} {origin}: {exc.strerror}") from None
 
 
 def parse_lexicon(text: str, origin: str = "<string>") -> Lexicon:
     """Parse and check a lexicon TOML text; LexiconError (naming the key) if it is malformed."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconError(f"GPR lexicon error in {origin}: not valid TOML: {exc}") from None
-    try:
-        parsed = _LexiconFile.model_validate(data)
-    except ValidationError as exc:
-        raise LexiconError(_validation_message(exc, origin)) from None
+    parsed = validated_lexicon(_LexiconFile, text, _KIND, origin)
 
     def fail(where: str, message: str) -> LexiconError:
-        return LexiconError(f"GPR lexicon error in {origin}: {where}: {message}")
+        return lexicon_error(_KIND, origin, where, message)
 
     def terms_of(where: str, group: _Group) -> tuple[str, ...]:
         for key in ("terms", "variants"):
@@ -184,16 +211,7 @@ def parse_lexicon(text: str, origin: str = "<string>") -> Lexicon:
 
 def load_lexicon(path: str | os.PathLike | None = None) -> Lexicon:
     """Load the lexicon at `path`, else the one shipped in the package (lexicons/gpr.toml)."""
-    if path is None:
-        origin = "ingest/lexicons/gpr.toml"
-        text = resources.files("ingest").joinpath("lexicons", "gpr.toml").read_text(encoding="utf-8")
-    else:
-        origin = os.fspath(path)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as exc:
-            raise LexiconError(f"cannot read GPR lexicon {origin}: {exc.strerror}") from None
+    text, origin = lexicon_text("gpr.toml", path, _KIND)
     return parse_lexicon(text, origin)
 
 

@@ -17,14 +17,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ingest.gpr import TAG_KIND, LexiconError, load_lexicon, where_matching
+from ingest.gpr import TAG_KIND, LexiconError, lexicon_error, lexicon_text, load_lexicon, validated_lexicon
 from ingest.sources.base import Headline
 from ingest.tagging import words_of
 
@@ -34,6 +32,7 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’](?:s|S)\b")
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _GROUP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KIND = "GPR headline lexicon"
 _BLANK = "\x00"              # a masked word: matches no term
 
 Span = tuple[int, int]       # first and last word index of a match
@@ -150,32 +149,13 @@ class HeadlineLexicon:
         return {c.id: c.label for c in self.categories}
 
 
-def _message(exc: ValidationError, origin: str) -> str:
-    err = exc.errors()[0]
-    message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif err["type"] not in ("missing", "value_error") and not isinstance(err.get("input"), dict):
-        message = f"{message} (got {err.get('input')!r})"
-    where = where_matching(err["loc"])
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"GPR headline lexicon error in {origin}: {where + ': ' if where else ''}{message}{more}"
-
-
 def parse_headline_lexicon(text: str, origin: str = "<string>") -> HeadlineLexicon:
     """Parse and check a headline lexicon TOML text; LexiconError (one line naming the key) if it
     is malformed. Its categories must be the paper's eight (ids, numbers, components of gpr.toml)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconError(f"GPR headline lexicon error in {origin}: not valid TOML: {exc}") from None
-    try:
-        parsed = _LexiconFile.model_validate(data)
-    except ValidationError as exc:
-        raise LexiconError(_message(exc, origin)) from None
+    parsed = validated_lexicon(_LexiconFile, text, _KIND, origin)
 
     def fail(where: str, message: str) -> LexiconError:
-        return LexiconError(f"GPR headline lexicon error in {origin}: {where}: {message}")
+        return lexicon_error(_KIND, origin, where, message)
 
     def checked(where: str, terms: Sequence[str]) -> tuple[str, ...]:
         for index, term in enumerate(terms):
@@ -237,16 +217,7 @@ def parse_headline_lexicon(text: str, origin: str = "<string>") -> HeadlineLexic
 
 def load_headline_lexicon(path: str | os.PathLike | None = None) -> HeadlineLexicon:
     """Load the lexicon at `path`, else the one shipped in the package (lexicons/gpr_headlines.toml)."""
-    if path is None:
-        origin = "ingest/lexicons/gpr_headlines.toml"
-        text = resources.files("ingest").joinpath("lexicons", "gpr_headlines.toml").read_text(encoding="utf-8")
-    else:
-        origin = os.fspath(path)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as exc:
-            raise LexiconError(f"cannot read GPR headline lexicon {origin}: {exc.strerror}") from None
+    text, origin = lexicon_text("gpr_headlines.toml", path, _KIND)
     return parse_headline_lexicon(text, origin)
 
 
