@@ -3,6 +3,7 @@ commands (ingest.cli) plus these. They live here because ingest/ never imports d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -43,6 +44,18 @@ def _inputs(ctx: Context, query: str | None, topics: tuple[str, ...], sources: t
         raise click.ClickException(str(exc)) from None
     state = ViewState(instruments=(instrument_id,), query=query or "", topics=tuple(topics), sources=tuple(sources))
     return load_inputs(ctx.store, state, utc_day(start), utc_day(end, end=True), controls, instrument.label)
+
+
+def _report(result, message: str, lines: Callable, output: str | None, csv_text: Callable, written: Callable) -> None:
+    """Print an analysis of the view (its `lines`), and write its CSV to `output` if asked;
+    ClickException with `message` when the view gave none."""
+    if result is None:
+        raise click.ClickException(message)
+    for line in lines(result):
+        click.echo(line)
+    if output:
+        Path(output).write_text(csv_text(result), encoding="utf-8", newline="")
+        click.echo(f"{written(result)} written to {output}", err=True)
 
 
 def _label(query: str | None, topics, sources, instrument_id: str) -> str:
@@ -114,13 +127,8 @@ def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tup
         raise click.ClickException(f"no {interval} bars of {instrument_id} in the store "
                                    "(run newsmarks refresh, or import-prices)")
     result, message = run_event_study(inputs)
-    if result is None:
-        raise click.ClickException(message)
-    for line in summary_lines(result, _label(query, topics, sources, instrument_id)):
-        click.echo(line)
-    if output:
-        Path(output).write_text(events_csv(result), encoding="utf-8", newline="")
-        click.echo(f"{result.n_events} events written to {output}", err=True)
+    _report(result, message, lambda r: summary_lines(r, _label(query, topics, sources, instrument_id)),
+            output, events_csv, lambda r: f"{r.n_events} events")
 
 
 @click.command()
@@ -162,13 +170,8 @@ def intensity(ctx: Context, query: str | None, topics: tuple[str, ...], sources:
                         prewhiten=prewhiten)
     inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, controls)
     result, message = run_intensity(inputs)
-    if result is None:
-        raise click.ClickException(message)
-    for line in intensity_lines(result, _label(query, topics, sources, instrument_id)):
-        click.echo(line)
-    if output:
-        Path(output).write_text(lags_csv(result), encoding="utf-8", newline="")
-        click.echo(f"{len(result.lags)} lags written to {output}", err=True)
+    _report(result, message, lambda r: intensity_lines(r, _label(query, topics, sources, instrument_id)),
+            output, lags_csv, lambda r: f"{len(r.lags)} lags")
 
 
 @click.command()
@@ -207,6 +210,7 @@ def serve(ctx: Context, host: str, port: int, no_refresh: bool, debug: bool) -> 
         if scheduler is not None:
             stop.set()
             scheduler.shutdown(wait=True)
+
 
 def newsmarks_cli() -> click.Group:
     """The full `newsmarks` group: the ingest commands and the dashboard's."""

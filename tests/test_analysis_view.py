@@ -637,9 +637,11 @@ def test_intensity_on_the_command_line_gives_the_analysis_tabs_figures(ctx, tmp_
                 "prewhiten": ["prewhiten"] if "--prewhiten" in calendar else []}
     tab_lags = csv_rows(analysis_download(ctx, "lags", state(ctx, view), window, controls))
     out = tmp_path / "lags.csv"
-    printed = cli(ctx, tmp_path, "intensity", "--instrument", "brent", *cli_args(view), "--start", first, "--end",
-                  last, "--lag", "5", "--news", news, *calendar, "-o", str(out)).stdout.splitlines()
+    ran = cli(ctx, tmp_path, "intensity", "--instrument", "brent", *cli_args(view), "--start", first, "--end",
+              last, "--lag", "5", "--news", news, *calendar, "-o", str(out))
+    printed = ran.stdout.splitlines()
     assert list(csv.reader(io.StringIO(out.read_text(encoding="utf-8")))) == tab_lags
+    assert ran.stderr == f"{len(tab_lags) - 1} lags written to {out}\n"
     tab = {row[0]: row[1] for row in csv_rows(analysis_download(ctx, "stats", state(ctx, view), window, controls))}
     value = {k.split(",")[0].split(" (")[0]: v for k, v in tab.items()}   # the labels without their details
     assert printed[1].startswith(f"trading calendar: {tab['Trading periods (1d) with a return']} trading periods "
