@@ -16,7 +16,7 @@ from scipy import stats
 from statsmodels.regression.linear_model import OLS
 
 from dashboard.analysis.event_study import event_study, move_columns
-from dashboard.analysis.event_tests import TESTS, hac_lags, rank_sums
+from dashboard.analysis.event_tests import TESTS, calendar_time, hac_lags, rank_sums
 from tests.test_event_study import headlines_after_bars
 
 W, L = 4, 40
@@ -229,6 +229,37 @@ def test_hac_lag_rule_and_rank_sums():
     assert np.array_equal(rank_sums(block), stats.rankdata(block, axis=1).sum(axis=0))
     integers = rng.integers(0, 9, size=(300, 21))
     assert np.array_equal(rank_sums(integers, exact_keys=True), stats.rankdata(integers, axis=1).sum(axis=0))
+
+
+def test_calendar_time_t_equals_the_textbook_newey_west_sandwich():
+    """calendar_time's HAC t against Newey & West's (1987) sandwich written out: b = (X'X)^-1 X'y,
+    g_t = x_t u_t, S = sum_t g_t g_t' + sum_{l=1..L} (1 - l / (L + 1)) sum_t (g_t g_{t-l}' +
+    g_{t-l} g_t'), V = (X'X)^-1 S (X'X)^-1 T / (T - K), L = floor(4 (T / 100)^(2/9)); one
+    observation and one lag at a time, on a fixed design with four runs of event bars."""
+    rng = np.random.default_rng(21)
+    n_obs = 150
+    inside = np.zeros(n_obs)
+    for first, last in ((20, 21), (23, 25), (70, 72), (120, 122)):      # four runs of event bars
+        inside[first:last + 1] = 1.0
+    m = rng.normal(0.0, 0.01, n_obs)
+    y = 0.0003 + 0.9 * m + 0.004 * inside + rng.normal(0.0, 0.008, n_obs)
+    x = np.column_stack([np.ones(n_obs), m, inside])
+    k = x.shape[1]
+    lags = math.floor(4 * (n_obs / 100) ** (2 / 9))
+    xtx_inv = np.linalg.inv(sum(np.outer(x[t], x[t]) for t in range(n_obs)))
+    b = xtx_inv @ sum(x[t] * y[t] for t in range(n_obs))
+    g = [x[t] * (y[t] - float(x[t] @ b)) for t in range(n_obs)]
+    s = sum(np.outer(g[t], g[t]) for t in range(n_obs))
+    for lag in range(1, lags + 1):
+        weight = 1.0 - lag / (lags + 1.0)
+        for t in range(lag, n_obs):
+            s = s + weight * (np.outer(g[t], g[t - lag]) + np.outer(g[t - lag], g[t]))
+    v = xtx_inv @ s @ xtx_inv * n_obs / (n_obs - k)
+    t_stat = b[-1] / math.sqrt(v[-1, -1])
+    coefficient, t, p, observations, used_lags = calendar_time(y, x)
+    assert (observations, used_lags) == (n_obs, lags) == (150, 4)
+    assert (coefficient, t) == pytest.approx((b[-1], t_stat), rel=1e-9)
+    assert p == pytest.approx(2 * stats.t.sf(abs(t_stat), 4 - 1), rel=1e-9)
 
 
 # -- which events a model can use ----------------------------------------------------------------------

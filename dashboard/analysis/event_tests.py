@@ -36,12 +36,12 @@ band and one-sample t-test, and the tests of the cumulative abnormal return CAR(
   of some event, with the constant (mean model), the constant and the benchmark's return (market
   model), or alone (raw); the indicator's coefficient is the mean abnormal return per bar in
   event windows. Newey-West (1987) HAC standard errors (Bartlett kernel, lags floor(4 (T /
-  100)^(2/9)) — Newey & West 1994's rule of thumb — small-sample factor T / (T - K)), as
-  statsmodels' OLS(...).fit(cov_type="HAC") computes them (`hac_ols`, 20 times faster). The p is
-  from t(B - 1), B the runs of consecutive bars in event windows (one per event when windows do
-  not touch): the indicator's robust variance rests on those few blocks (as in Welch–Satterthwaite's
-  degrees of freedom), and the normal p of statsmodels' HAC rejected 10 % at 5 % in our
-  simulations of 10-20 events (this: 5.7 % at +1, 4.3 % at +4).
+  100)^(2/9)) — Newey & West 1994's rule of thumb — small-sample factor T / (T - K)), by
+  statsmodels' OLS(...).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}).
+  The p is from t(B - 1), B the runs of consecutive bars in event windows (one per event when
+  windows do not touch): the indicator's robust variance rests on those few blocks (as in
+  Welch–Satterthwaite's degrees of freedom), and the normal p of statsmodels' HAC rejected 10 %
+  at 5 % in our simulations of 10-20 events (this: 5.7 % at +1, 4.3 % at +4).
 
 The raw model has no estimation window: Patell, BMP, Corrado and the sign test need one, so they
 are NaN for it.
@@ -243,7 +243,9 @@ def rank_sums(block: np.ndarray, exact_keys: bool = False) -> np.ndarray:
     integer keys with the column in the lowest bits (one fast sort). `exact_keys`: the block holds
     integers in the values' order (ties exactly where the values tie; below 2^(62 - log2 T)),
     ranked as they are; else floats, whose order-preserving bits lose their lowest bits to the
-    column: rows where two truncated keys coincide are ranked exactly apart."""
+    column: rows where two truncated keys coincide are ranked exactly apart. Written by hand
+    rather than scipy.stats.rankdata(block, axis=1), which takes 4.08 s against 0.51 s here on
+    100,000 events x 217 columns (the benchmark's target: the core in 0.5 s for 100k events)."""
     rows, width = block.shape
     if rows == 0:
         return np.zeros(width)
@@ -356,33 +358,20 @@ def calendar_design(ret: Returns, bars: np.ndarray, window: int, length: int, mo
     return ret.r[index], np.column_stack([*columns, inside])
 
 
-def hac_ols(y: np.ndarray, x: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
-    """OLS of y on x with Newey-West (1987) HAC covariance: (X'X)^-1 S (X'X)^-1 T / (T - K), S =
-    sum_t g_t g_t' + sum_{l=1..lags} (1 - l / (lags + 1)) sum_t (g_t g_{t-l}' + g_{t-l} g_t'),
-    g_t = x_t u_t — what statsmodels' OLS(...).fit(cov_type="HAC", cov_kwds={"maxlags": lags,
-    "use_correction": True}) computes (Bartlett kernel). Returns (coefficients, covariance)."""
-    n_obs, k = x.shape
-    xtx_inv = np.linalg.inv(x.T @ x)
-    params = xtx_inv @ (x.T @ y)
-    g = x * (y - x @ params)[:, None]
-    s = g.T @ g
-    for lag in range(1, min(lags, n_obs - 1) + 1):
-        gamma = g[lag:].T @ g[:-lag]
-        s += (1.0 - lag / (lags + 1.0)) * (gamma + gamma.T)
-    return params, xtx_inv @ s @ xtx_inv * (n_obs / (n_obs - k))
-
-
 def calendar_time(y: np.ndarray, x: np.ndarray) -> tuple[float, float, float, int, int]:
     """(coefficient of the indicator, its HAC t, p from t(B - 1), observations, lags); B: the runs
     of consecutive observations in event windows (module docstring)."""
+    import statsmodels.api as sm
+
     n_obs, k = x.shape
     lags = hac_lags(n_obs)
     indicator = x[:, -1]
     blocks = int(indicator[0] > 0) + int(((indicator[1:] > 0) & (indicator[:-1] == 0)).sum()) if n_obs else 0
     if n_obs <= k + 1 or blocks < 2 or not indicator.any() or (k > 1 and indicator.all()):
         return math.nan, math.nan, math.nan, n_obs, lags
-    params, cov = hac_ols(y, x, lags)
-    se = math.sqrt(cov[-1, -1]) if cov[-1, -1] > 0 else math.nan
+    fit = sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True})
+    params, variance = fit.params, fit.cov_params()[-1, -1]
+    se = math.sqrt(variance) if variance > 0 else math.nan
     t = float(params[-1] / se)
     return float(params[-1]), t, _t_p(t, blocks - 1), n_obs, lags
 

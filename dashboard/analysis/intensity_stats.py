@@ -53,6 +53,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dashboard.analysis.event_tests import hac_lags
+
 Z_95 = 1.96
 FAMILY_LEVEL = 0.95
 PREWHITEN_MAX_ORDER = 10
@@ -186,11 +188,6 @@ class CalendarRegression:
     partial_r: float
     partial_p: float
     partial_df: int
-
-
-def hac_lags(n: int) -> int:
-    """Newey–West (1994) rule of thumb: ⌊4 (n/100)^(2/9)⌋."""
-    return int(np.floor(4 * (n / 100) ** (2 / 9))) if n > 0 else 0
 
 
 def _dummies(codes: np.ndarray) -> np.ndarray:
