@@ -61,11 +61,11 @@ def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, de
     Example:
       newsmarks import-prices ../shared/data/brent-daily.csv --instrument brent --close-time '16:30 Europe/London'
     """
-    from ingest.close_rules import DEFAULT_RULE, instrument_rule, parse_rule
+    from ingest.close_rules import DEFAULT_RULE, parse_rule
     from ingest.csvio import read_prices_csv
 
     try:
-        instrument = ctx.config.instrument(instrument_id)
+        ctx.config.instrument(instrument_id)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     rule = None
@@ -82,11 +82,9 @@ def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, de
     store.sync_config(ctx.config)
     default = False
     if rule is None:
+        # sync_config stored the rule the instrument's settings give, if any, else kept a learned one
         stored = store.close_rules().get(instrument_id)
-        rule = parse_rule(stored) if stored else instrument_rule(
-            instrument.source, instrument.ticker, instrument.close_time, ctx.config.sources.cbr.published)
-    if rule is None:
-        rule, default = DEFAULT_RULE, True
+        rule, default = (parse_rule(stored), False) if stored else (DEFAULT_RULE, True)
     imported = _read_csv_or_fail(read_prices_csv, file, delimiter=delimiter, decimal=decimal,
                                  skip_bad=skip_bad, instrument=instrument_id,
                                  interval=interval, close_rule=rule)
