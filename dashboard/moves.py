@@ -41,6 +41,7 @@ RANK = {"1h": 0, "1d": 1}          # of closes known at the same moment, the dai
 BAR_COLUMNS = ("instrument_id", "interval", "ts", "known", "close")
 BEFORE, NOT_YET, NO_HOURLY, FLAGGED, NOT_POSITIVE = (
     "before the data", "not known yet", "no hourly data", "flagged bar", "price <= 0")
+_NO_BARS = KnownBars(*(np.zeros(0, dtype) for dtype in (np.int64, np.int64, float, bool)))
 _DAY_NS = 86_400 * 10**9
 
 
@@ -52,12 +53,11 @@ def no_close_within(horizon: str) -> str:
 @dataclass(frozen=True, eq=False)
 class _Timeline:
     """One instrument's closes of all intervals in the order they became known (KnownBars of
-    the merged bars), each with its interval; and the span of its hourly closes' known times
-    (None without hourly bars)."""
+    the merged bars), each with its interval; and its hourly closes (empty without hourly bars)."""
 
     bars: KnownBars
     interval: np.ndarray           # the interval name of each close
-    hourly: tuple[int, int] | None
+    hourly: KnownBars
 
     @classmethod
     def of(cls, by_interval: Mapping[str, KnownBars]) -> _Timeline:
@@ -73,9 +73,8 @@ class _Timeline:
         intervals = np.concatenate([np.full(len(p.known), name, dtype=object)
                                     for name, p in zip(names, parts, strict=True)])[order] if parts \
             else np.zeros(0, dtype=object)
-        hourly = by_interval.get("1h")
-        span = (int(hourly.known[0]), int(hourly.known[-1])) if hourly is not None and len(hourly) else None
-        return cls(merged, intervals, span)
+        hourly = by_interval.get("1h", _NO_BARS)
+        return cls(merged, intervals, hourly)
 
 
 @dataclass(frozen=True)
@@ -137,8 +136,7 @@ def _resolve(moments: np.ndarray, bars: pd.DataFrame, horizons: Mapping[str, tim
     for inst, line in _series(bars).items():
         series = line.bars
         start = series.last_known(moments)
-        hourly_around = np.zeros(n, dtype=bool) if line.hourly is None else \
-            (moments >= line.hourly[0]) & (moments <= line.hourly[1])
+        hourly_around = line.hourly.within(moments)
         for label, span in spans.items():
             later = moments + span
             end = series.last_known(later)
