@@ -106,6 +106,34 @@ def test_a_version_4_store_gains_its_headlines_counted_per_day(store_url):
         upgraded.close()
 
 
+def test_the_v6_migration_times_daily_bars_of_an_instrument_no_longer_stored_by_the_default_rule(store_url):
+    """Daily bars whose instrument has no row (removed from the store) get the end of their UTC
+    day (DEFAULT_RULE); a stored instrument's bars its rule, in the same migration."""
+    from ingest.config import Config
+
+    store = Store.open(store_url)
+    store.sync_config(Config())
+    with store.engine.begin() as conn:
+        back_to_version_5(conn)
+        for instrument, ts in (("retired", utc(2022, 6, 15)), ("retired", utc(2022, 6, 16)),
+                               ("brent", utc(2022, 6, 15))):
+            conn.execute(text("INSERT INTO price_bars (instrument_id, interval, ts, close, source, updated) "
+                              "VALUES (:i, '1d', :t, 1.0, 'import', :u)"),
+                         {"i": instrument, "t": int(ts.timestamp()), "u": int(utc(2022, 6, 20).timestamp())})
+        conn.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
+    store.close()
+
+    upgraded = Store.open(store_url)
+    try:
+        rows = [(r.instrument_id, r.ts.isoformat(), r.known.isoformat()) for r in upgraded.bars().itertuples()]
+        assert rows == [("brent", "2022-06-15T00:00:00+00:00", "2022-06-15T18:30:00+00:00"),
+                        ("retired", "2022-06-15T00:00:00+00:00", "2022-06-16T00:00:00+00:00"),
+                        ("retired", "2022-06-16T00:00:00+00:00", "2022-06-17T00:00:00+00:00")]
+        assert "3 bars given the time their close became known" in upgraded.migration_report()["notes"]
+    finally:
+        upgraded.close()
+
+
 def test_a_version_5_store_gets_trading_days_known_times_and_trusted_headlines(store_url):
     """v6: daily bars move to their trading day and two stamps of one day merge (the one written
     last kept); every bar gets the time its close became known by its instrument's rule; flags

@@ -28,6 +28,7 @@ from ingest.headline_times import FUTURE_SLACK_SECONDS
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.headline_days import refresh_touched_days
+from ingest.store.prices import recompute_known
 from ingest.store.retagging import store_text
 from ingest.store.runs import bump_data_version
 from ingest.store.timecodec import epoch_series, series_to_epoch
@@ -107,14 +108,10 @@ def _fill_known(conn: Connection) -> list[str]:
         rules[row.id] = rule
         if rule is not None:
             conn.execute(update(instruments).where(instruments.c.id == row.id).values(close_rule=rule.text))
-    frame = _daily_frame(conn)
-    keys = (table.c.instrument_id == bindparam("i")) & (table.c.interval == "1d") & (table.c.ts == bindparam("t"))
-    for instrument_id, own in frame.groupby("instrument_id", sort=True):
-        rule = rules.get(instrument_id) or DEFAULT_RULE
-        known = series_to_epoch(rule.known(epoch_series(own["ts"])))
-        values = [{"i": instrument_id, "t": int(t), "k": int(k)} for t, k in zip(own["ts"], known, strict=True)]
-        for start in range(0, len(values), CHUNK):
-            conn.execute(update(table).where(keys).values(known=bindparam("k")), values[start:start + CHUNK])
+    daily = conn.execute(select(table.c.instrument_id).where(table.c.interval == "1d").distinct()
+                         .order_by(table.c.instrument_id)).scalars().all()
+    for instrument_id in daily:
+        recompute_known(conn, instrument_id, rules.get(instrument_id) or DEFAULT_RULE)
     counted = conn.execute(select(func.count()).select_from(table)).scalar()
     return [f"{counted:,} bars given the time their close became known"] if counted else []
 
