@@ -90,9 +90,8 @@ def headline_moments(headlines: pd.DataFrame, what: str = "headlines") -> np.nda
     if "published" not in headlines.columns:
         raise ValueError(f"{what} frame lacks column published")
     moments = epoch_ns(headlines["published"], f"{what}.published").copy()
-    if "day_precision" in headlines.columns:
-        whole_day = headlines["day_precision"].fillna(False).to_numpy(dtype=bool) & (moments != NAT)
-        moments[whole_day] = (moments[whole_day] // DAY_NS + 1) * DAY_NS
+    whole_day = day_only(headlines) & (moments != NAT)
+    moments[whole_day] = (moments[whole_day] // DAY_NS + 1) * DAY_NS
     return moments
 
 

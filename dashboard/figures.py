@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from dashboard.alignment import day_only
 from dashboard.marks import AXIS_MODES, OTHER, group_positions, percent_from_first
 from dashboard.times import format_times, require_aware
 
@@ -175,10 +176,11 @@ def _hover_columns(marks: pd.DataFrame, tz: str) -> pd.DataFrame:
     sources = {value: hover_text(value) for value in set(source_values.tolist())}
     kept = [c for c in ("id", "title", "source", "published", "y", "topics") if c in marks.columns]
     times = format_times(marks["published"], _zone(tz), TIME_FORMAT, "marks.published")
-    if "day_precision" in marks.columns and marks["day_precision"].any():   # a date alone: no hour to show
+    whole_day = day_only(marks)
+    if whole_day.any():   # a date alone: no hour to show
         days = format_times(marks["published"], _zone("UTC"), "%Y-%m-%d", "marks.published")
         times = [f"{day} (date only)" if whole else shown for shown, day, whole in
-                 zip(times, days, marks["day_precision"].fillna(False).astype(bool).tolist(), strict=True)]
+                 zip(times, days, whole_day.tolist(), strict=True)]
     return marks[kept].assign(
         _hover_title=[hover_text(v) for v in titles],
         _hover_source=[sources[v] if v in sources else hover_text(v) for v in source_values],  # NaN != NaN

@@ -31,7 +31,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from dashboard.alignment import NAT, KnownBars, headline_moments, known_bars
+from dashboard.alignment import DAY_NS, NAT, KnownBars, headline_moments, known_bars
 
 DEFAULT_HORIZONS: Mapping[str, timedelta] = MappingProxyType(
     {"1h": timedelta(hours=1), "1d": timedelta(days=1)})
@@ -42,7 +42,6 @@ BAR_COLUMNS = ("instrument_id", "interval", "ts", "known", "close")
 BEFORE, NOT_YET, NO_HOURLY, FLAGGED, NOT_POSITIVE = (
     "before the data", "not known yet", "no hourly data", "flagged bar", "price <= 0")
 _NO_BARS = KnownBars(*(np.zeros(0, dtype) for dtype in (np.int64, np.int64, float, bool)))
-_DAY_NS = 86_400 * 10**9
 
 
 def no_close_within(horizon: str) -> str:
@@ -144,7 +143,7 @@ def _resolve(moments: np.ndarray, bars: pd.DataFrame, horizons: Mapping[str, tim
             if len(series):
                 why[(start >= 0) & (series.close[np.maximum(start, 0)] <= 0)] = NOT_POSITIVE
                 why[(end > start) & ~series.clean(start, end)] = FLAGGED
-                short = span < _DAY_NS
+                short = span < DAY_NS
                 why[(end <= start) & short & ~hourly_around] = NO_HOURLY
                 why[(end <= start) & ~(short & ~hourly_around)] = no_close_within(label)
                 why[later > series.known[-1]] = NOT_YET
