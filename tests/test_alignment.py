@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from dashboard.alignment import NAT, KnownBars, day_only, headline_moments, known_bars
-from dashboard.analysis.event_study import align_events, draw_placebo, event_study
+from dashboard.analysis.event_align import group_headlines
+from dashboard.analysis.event_study import event_study
 from dashboard.analysis.intensity import intensity_vs_volatility
 from dashboard.analysis.largest_moves import bar_moves, largest_moves
 from dashboard.moves import moves_after, moves_for_one
@@ -213,18 +214,24 @@ def test_placebo_never_draws_a_window_holding_the_tick():
     usable = series.clean(centre - 2, centre + 2)
     # bars 2..12 have a full window; 5..9 hold the tick
     assert np.flatnonzero(usable).tolist() == [2, 3, 4, 10, 11, 12]
-    paths, mean_abs = draw_placebo(log_close, np.zeros(len(series), np.int64), np.array([3, 11]), 2, 500, 4, usable)
-    assert np.isfinite(paths).all() and np.isfinite(mean_abs).all()
-    # every draw is a mean of two of the six usable bars' |move at +2|
-    possible = {(abs(log_close[a + 2] - log_close[a]) + abs(log_close[b + 2] - log_close[b])) / 2
-                for a in (2, 3, 4, 10, 11, 12) for b in (2, 3, 4, 10, 11, 12)}
-    assert all(min(abs(m - p) for p in possible) < 1e-15 for m in mean_abs)
-    with pytest.raises(ValueError, match="every event bar must be usable"):
-        draw_placebo(log_close, np.zeros(len(series), np.int64), np.array([6]), 2, 10, 0, usable)
     result = event_study(headlines((1, "2024-01-05 10:00"), (3, "2024-01-13 10:00")), bars, "1d", window=2,
                          placebo_draws=300, seed=1)
     assert np.isfinite(result.placebo_band_low).all() and np.isfinite(result.placebo_band_high).all()
     assert np.isfinite(result.placebo_p)
+    # the events on bars 3 and 11; the pool: the usable bars from the first to the last aligned
+    # bar, 3, 4, 10, 11; its three shifts (all offsets) move the events (pool rows 0 and 3) to bars
+    # (4, 3), (10, 4), (11, 10): every draw a mean of two usable bars' paths, none through the tick
+    assert (result.placebo_pool, result.placebo_draws) == (4, 3)
+    path = {b: np.array([log_close[b + k] - log_close[b] for k in range(-2, 3)]) for b in (3, 4, 10, 11)}
+    draws = np.array([(path[a] + path[b]) / 2 for a, b in ((4, 3), (10, 4), (11, 10))])
+    assert np.isfinite(draws).all()
+    low, high = np.quantile(draws, [0.025, 0.975], axis=0)
+    assert np.allclose(result.placebo_band_low, low, rtol=1e-12, atol=1e-15)
+    assert np.allclose(result.placebo_band_high, high, rtol=1e-12, atol=1e-15)
+    observed = (abs(path[3][-1]) + abs(path[11][-1])) / 2
+    larger = sum(abs(path[a][-1]) + abs(path[b][-1]) >= 2 * observed * (1 - 1e-12)
+                 for a, b in ((4, 3), (10, 4), (11, 10)))
+    assert result.placebo_p == (1 + larger) / 4
 
 
 def test_largest_moves_never_list_a_move_into_or_out_of_the_tick():
@@ -312,8 +319,8 @@ def test_a_date_alone_is_aligned_at_the_end_of_its_day_in_every_figure():
     detail = moves_for_one(t("2024-01-03"), bars, {"1d": pd.Timedelta(days=1)}, day_precision=True)
     assert (detail[0]["from_ts"], detail[0]["from_known"]) == (t("2024-01-03"), t("2024-01-04"))
     # the event study: on bar 01-03 (index 2) and on bar 01-02 (index 1)
-    assert align_events(headline_moments(news.iloc[[0]]), known_bars(bars)).bar_index.tolist() == [2]
-    assert align_events(headline_moments(news.iloc[[1]]), known_bars(bars)).bar_index.tolist() == [1]
+    assert group_headlines(headline_moments(news.iloc[[0]]), known_bars(bars)).bar.tolist() == [2]
+    assert group_headlines(headline_moments(news.iloc[[1]]), known_bars(bars)).bar.tolist() == [1]
     study = event_study(news.iloc[[0]], bars, "1d", window=1, placebo_draws=0)
     assert study.events["bar_time"].tolist() == [t("2024-01-03")]
     assert study.events["event_time"].tolist() == [t("2024-01-03")]     # shown as dated

@@ -1,8 +1,8 @@
 """dashboard.analysis.event_study: alignment by when each close was known (dashboard.alignment),
 grouping, edges, flagged bars and spacing on hand-made bars with exact values; Bank of Russia
 rates over weekends and the New Year holidays; the statistics against scipy.stats; the placebo
-(seeded, stratified by weekday / hour, never drawing a window with a bad bar) against a slow
-reference draw; the report; real data (Brent, the rouble with its bad ticks, BBC business and
+(seeded calendar shifts within the bars whose windows are clean) against a slow reference; the
+report; real data (Brent, the rouble with its bad ticks, BBC business and
 world headlines) checked against an independent one-headline-at-a-time recomputation."""
 
 from __future__ import annotations
@@ -19,19 +19,17 @@ import pytest
 from scipy import stats
 
 from dashboard.alignment import headline_moments, known_bars
-from dashboard.analysis.event_placebo import shift_placebo, strata
+from dashboard.analysis.event_align import group_headlines
+from dashboard.analysis.event_placebo import shift_placebo
 from dashboard.analysis.event_report import events_csv, summary_lines
 from dashboard.analysis.event_study import (
-    align_events,
     clean_returns,
-    draw_placebo,
     event_paths,
     event_study,
     keep_spaced,
     move_columns,
     path_stats,
 )
-from dashboard.times import epoch_ns
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
 from ingest.csv_headlines import read_headlines_csv
@@ -74,22 +72,40 @@ def log_move(i: int, k: int) -> float:
     return math.log(CLOSES[i + k] / CLOSES[i])
 
 
+def used_events(result, headlines: pd.DataFrame, bars: pd.DataFrame) -> tuple[list[int], list[int], list[int]]:
+    """(bar index among known_bars(bars), position in `headlines` of the first headline, headlines)
+    of each event `event_study` used."""
+    stamps = known_bars(bars).ts.tolist()
+    ids = headlines["id"].tolist()
+    return ([stamps.index(pd.Timestamp(t).value) for t in result.events["bar_time"]],
+            [ids.index(i) for i in result.events["first_headline_id"]], result.events["n_headlines"].tolist())
+
+
+def study(rows, bars: pd.DataFrame, **kwargs):
+    """event_study of the headlines `rows` on `bars`, no model, no placebo."""
+    return event_study(headline_frame(rows), bars, "1d", placebo_draws=0, **kwargs)
+
+
 # -- alignment, grouping, edges, spacing -------------------------------------------------------
 
 def test_alignment_grouping_and_edges_on_hand_made_bars():
-    events = align_events(moments(HEADLINES), known_bars(daily_bars(CLOSES)), window=2)
-    assert events.bar_index.tolist() == [2, 3, 6]
-    assert events.first_headline.tolist() == [0, 1, 5]      # positions of headlines 11, 12, 16
-    assert events.n_headlines.tolist() == [2, 1, 1]
-    assert (events.n_headlines_before_data, events.n_dropped_edges, events.n_dropped_spacing) == (1, 3, 0)
-    assert events.n_dropped_flagged == 0
+    bars = daily_bars(CLOSES)
+    result = study(HEADLINES, bars, window=2)
+    bar, first, size = used_events(result, headline_frame(HEADLINES), bars)
+    assert bar == [2, 3, 6]
+    assert first == [0, 1, 5]                               # positions of headlines 11, 12, 16
+    assert size == [2, 1, 1]
+    assert (result.n_headlines_before_data, result.n_dropped_edges, result.n_dropped_spacing) == (1, 3, 0)
+    assert result.n_dropped_flagged == 0
 
 
-def test_without_window_every_aligned_bar_is_an_event():
-    events = align_events(moments(HEADLINES), known_bars(daily_bars(CLOSES)))
-    assert events.bar_index.tolist() == [0, 2, 3, 6, 8, 9]
-    assert events.n_headlines.tolist() == [1, 2, 1, 1, 1, 1]
-    assert events.n_dropped_edges == 0
+def test_before_any_event_is_left_out_every_aligned_bar_is_an_event():
+    # the grouping event_study starts from: nothing left out yet but the headline before the data
+    events = group_headlines(moments(HEADLINES), known_bars(daily_bars(CLOSES)))
+    assert events.bar.tolist() == [0, 2, 3, 6, 8, 9]
+    assert events.size.tolist() == [1, 2, 1, 1, 1, 1]
+    assert events.first.tolist() == [3, 0, 1, 5, 6, 7]
+    assert events.before == 1 and events.before + events.size.sum() == len(HEADLINES)
 
 
 def test_hourly_bars_are_known_at_the_end_of_their_hour():
@@ -97,28 +113,30 @@ def test_hourly_bars_are_known_at_the_end_of_their_hour():
     times = pd.DataFrame({"published": pd.to_datetime(["2024-03-04 10:30:00", "2024-03-04 11:00:00",
                                                        "2024-03-04 08:59:59"], utc=True)})
     bars = pd.DataFrame({"ts": ts, "known": ts + pd.Timedelta(hours=1), "close": 1.0})
-    events = align_events(headline_moments(times), known_bars(bars))
+    events = group_headlines(headline_moments(times), known_bars(bars))
     # 10:30 -> the 09:00 bar (known 10:00); 11:00 -> the 10:00 bar; 08:59:59 -> nothing known yet
-    assert events.bar_index.tolist() == [1, 2]
-    assert events.first_headline.tolist() == [0, 1]
-    assert events.n_headlines_before_data == 1
+    assert events.bar.tolist() == [1, 2]
+    assert events.first.tolist() == [0, 1]
+    assert events.before == 1
 
 
 @pytest.mark.parametrize(("spacing", "kept", "dropped"), [
     (0, [2, 3, 6], 0), (1, [2, 3, 6], 0), (2, [2, 6], 1), (4, [2, 6], 1), (5, [2], 2)])
 def test_spacing_drops_events_too_close_after_the_previous_kept_one(spacing, kept, dropped):
-    events = align_events(moments(HEADLINES), known_bars(daily_bars(CLOSES)), spacing=spacing, window=2)
-    assert events.bar_index.tolist() == kept
-    assert events.n_dropped_spacing == dropped
-    assert events.n_dropped_edges == 3
+    bars = daily_bars(CLOSES)
+    result = study(HEADLINES, bars, spacing=spacing, window=2)
+    assert used_events(result, headline_frame(HEADLINES), bars)[0] == kept
+    assert result.n_dropped_spacing == dropped
+    assert result.n_dropped_edges == 3
 
 
 def test_edge_events_are_left_out_before_spacing():
     # bar 0 (headline 14) is an edge event: it does not suppress bar 2, although 2 - 0 < 3
     rows = [HEADLINES[3], HEADLINES[0], HEADLINES[1]]
-    events = align_events(moments(rows), known_bars(daily_bars(CLOSES)), spacing=3, window=2)
-    assert events.bar_index.tolist() == [2]
-    assert (events.n_dropped_edges, events.n_dropped_spacing) == (1, 1)
+    bars = daily_bars(CLOSES)
+    result = study(rows, bars, spacing=3, window=2)
+    assert used_events(result, headline_frame(rows), bars)[0] == [2]
+    assert (result.n_dropped_edges, result.n_dropped_spacing) == (1, 1)
 
 
 @pytest.mark.parametrize(("bad", "spacing", "kept", "flagged", "spaced"), [
@@ -130,9 +148,9 @@ def test_edge_events_are_left_out_before_spacing():
 def test_events_whose_window_holds_a_bad_bar_are_dropped_after_edges_and_before_spacing(
         bad, spacing, kept, flagged, spaced):
     bars = daily_bars(CLOSES).assign(bad=[i == bad for i in range(len(CLOSES))])
-    events = align_events(moments(HEADLINES), known_bars(bars), spacing=spacing, window=2)
-    assert events.bar_index.tolist() == kept
-    assert (events.n_dropped_edges, events.n_dropped_flagged, events.n_dropped_spacing) == (3, flagged, spaced)
+    result = study(HEADLINES, bars, spacing=spacing, window=2)
+    assert used_events(result, headline_frame(HEADLINES), bars)[0] == kept
+    assert (result.n_dropped_edges, result.n_dropped_flagged, result.n_dropped_spacing) == (3, flagged, spaced)
 
 
 # Bank of Russia USD rates dated Tue 2024-12-24 .. Sat 12-28, then (after the New Year holidays)
@@ -162,11 +180,9 @@ def cbr_bars() -> pd.DataFrame:
 def test_bank_of_russia_weekend_and_new_year_rates_in_the_alignment():
     assert cbr_bars()["known"].iloc[3:6].tolist() == [pd.Timestamp(t, tz="UTC") for t in (
         "2024-12-26 14:00", "2024-12-27 14:00", "2025-01-09 14:00")]
-    events = align_events(moments(CBR_HEADLINES), known_bars(cbr_bars()), window=1)
-    assert events.bar_index.tolist() == [3, 4, 5, 6, 7]
-    assert events.first_headline.tolist() == [0, 1, 4, 5, 7]
-    assert events.n_headlines.tolist() == [1, 3, 1, 2, 1]
     result = event_study(headline_frame(CBR_HEADLINES), cbr_bars(), "1d", window=1, placebo_draws=0)
+    assert used_events(result, headline_frame(CBR_HEADLINES), cbr_bars()) == (
+        [3, 4, 5, 6, 7], [0, 1, 4, 5, 7], [1, 3, 1, 2, 1])
     events = result.events
     assert events["bar_time"].tolist() == [pd.Timestamp(d, tz="UTC") for d in CBR_DAYS[3:8]]
     assert events["bar_known"].tolist() == cbr_bars()["known"].iloc[3:8].tolist()
@@ -181,14 +197,14 @@ def test_a_date_alone_and_provisional_bars_in_the_alignment():
     rows = [(1, "2024-01-03T00:00:00Z", "x"), (2, "2024-01-03T00:00:00Z", "y")]
     frame = headline_frame(rows).assign(day_precision=[True, False])
     # the date alone is aligned at 01-04 00:00, when bar 2's (01-03's) close became known
-    events = align_events(headline_moments(frame), known_bars(daily_bars(CLOSES)))
-    assert (events.bar_index.tolist(), events.first_headline.tolist()) == ([1, 2], [1, 0])
+    events = group_headlines(headline_moments(frame), known_bars(daily_bars(CLOSES)))
+    assert (events.bar.tolist(), events.first.tolist()) == ([1, 2], [1, 0])
     # bar 1 provisional (known NaT): the 00:00 headline falls back to bar 0 (ts 01-01), and bar 2
     # is now index 1
     bars = daily_bars(CLOSES)
     bars.loc[1, "known"] = pd.NaT
-    events = align_events(headline_moments(frame), known_bars(bars))
-    assert events.bar_index.tolist() == [0, 1]
+    events = group_headlines(headline_moments(frame), known_bars(bars))
+    assert events.bar.tolist() == [0, 1]
     result = event_study(frame.iloc[[0]], bars, "1d", window=1, placebo_draws=0)
     assert result.events["bar_time"].tolist() == [pd.Timestamp("2024-01-03", tz="UTC")]
     assert result.events["k-1"].iat[0] == pytest.approx(math.log(CLOSES[0] / CLOSES[2]), rel=1e-14)
@@ -455,11 +471,10 @@ def monday_steps(ts: pd.Series, big: float, small: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/London"])
-def test_the_stratified_placebo_matches_the_weekday_of_the_events_and_the_calendar_shift_does_not(zone):
+def test_the_calendar_shift_does_not_keep_the_weekday_of_the_events(zone):
     # Daily bars stamped at local midnight (23:00 UTC in summer for London, as newsmarks stored
     # Yahoo's daily bars before it kept trading days), known 24 hours later; the only big moves
-    # are out of Monday bars, and every event is on a Monday bar: drawn from Monday bars only,
-    # each stratified draw moves as much as the events, so nothing is significant (p = 1).
+    # are out of Monday bars, and every event is on a Monday bar.
     stamps = pd.Series(pd.date_range("2021-01-04", periods=728, freq="D", tz=zone)).dt.tz_convert("UTC")
     bars = pd.DataFrame({"ts": stamps, "known": stamps + pd.Timedelta(days=1),
                          "close": monday_steps(stamps, 0.05, 0.001)})
@@ -467,115 +482,9 @@ def test_the_stratified_placebo_matches_the_weekday_of_the_events_and_the_calend
     result = event_study(headlines_after_bars(bars, mondays[::3]), bars, "1d", window=1, seed=3)
     assert result.n_events == len(mondays[::3])
     assert result.mean_abs_w == pytest.approx(0.05, rel=1e-9)
-    log_close = np.log(bars["close"].to_numpy())
-    codes = strata(known_bars(bars).ts, "1d")
-    _, mean_abs = draw_placebo(log_close, codes, mondays[::3], 1, 200, 3)
-    assert np.allclose(mean_abs, 0.05, rtol=1e-9)
     # the calendar shift keeps the events' spacing (every 21 days), not their weekday: most
     # offsets move them off Mondays, so the events stand out
     assert result.placebo_p < 0.2 and result.placebo_draws == 200
-
-
-def test_the_stratified_placebo_matches_the_hour_of_the_events():
-    ts = pd.Series(pd.date_range("2024-01-01", periods=24 * 7 * 8, freq="h", tz="UTC"))
-    hour = ts.dt.hour.to_numpy()[:-1]
-    moves = np.where(hour == 14, 0.04, 0.001) * np.where(np.arange(len(ts) - 1) % 2, 1.0, -1.0)
-    log_close = np.log(50.0) + np.concatenate([[0.0], np.cumsum(moves)])
-    at_14 = np.flatnonzero(ts.dt.hour.to_numpy() == 14)[1:-1:2]
-    codes = strata(epoch_ns(ts, "ts"), "1h")
-    _, mean_abs = draw_placebo(log_close, codes, at_14, 1, 50, 4)
-    assert np.allclose(mean_abs, 0.04, rtol=1e-9)
-    # with one stratum for all bars (no hour matching) every draw moves far less than the events
-    _, mean_abs = draw_placebo(log_close, np.zeros(len(ts), np.int64), at_14, 1, 50, 0)
-    assert (mean_abs < 0.01).all()
-
-
-@pytest.mark.parametrize("every", [1, 20])        # events on every bar (dense sums) or few (sparse)
-def test_placebo_with_one_bar_per_stratum_draws_the_events_themselves(every):
-    log_close = np.log(random_walk_bars(400, 0.01, seed=9)["close"].to_numpy())
-    events = np.arange(3, 397, every)
-    mean_path, mean_abs = draw_placebo(log_close, np.arange(400), events, 3, 30, seed=1)
-    paths, _ = event_paths(np.exp(log_close), events, 3)
-    assert np.allclose(mean_path, paths.mean(axis=0), rtol=1e-12, atol=1e-15)
-    assert np.allclose(mean_abs, np.abs(paths[:, -1]).mean(), rtol=1e-12)
-
-
-def test_placebo_sparse_and_dense_sums_agree(monkeypatch):
-    import dashboard.analysis.event_placebo as module
-
-    log_close = np.log(random_walk_bars(900, 0.01, seed=4)["close"].to_numpy())
-    strata, events = np.arange(900) % 7, np.arange(10, 880, 9)
-    monkeypatch.setattr(module, "_SPARSE_BELOW", 10**9)
-    sparse = draw_placebo(log_close, strata, events, 4, 120, seed=2)
-    monkeypatch.setattr(module, "_SPARSE_BELOW", 0)
-    dense = draw_placebo(log_close, strata, events, 4, 120, seed=2)
-    assert np.allclose(sparse[0], dense[0], rtol=1e-12, atol=1e-15) and np.allclose(sparse[1], dense[1], rtol=1e-12)
-    assert not np.allclose(sparse[0][0], sparse[0][1])                  # the draws differ
-    with pytest.raises(ValueError, match="full window"):
-        draw_placebo(log_close, strata, np.array([3, 500]), 4, 10, seed=0)  # bar 3 lacks 4 bars before
-
-
-def slow_placebo(log_close: np.ndarray, strata: np.ndarray, events: np.ndarray, window: int, draws: int,
-                 seed: int, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """draw_placebo one draw and one event at a time: each event replaced by a bar of its stratum
-    with a full window and a usable flag, the position in that list (by bar order) taken from the
-    same seeded 32-bit uniform numbers as floor(u * size / 2^32)."""
-    rng = np.random.default_rng(seed)
-    u = rng.integers(0, 2**32, size=(draws, len(events)), dtype=np.uint32)
-    n_bars = len(log_close)
-    paths, mean_abs = [], []
-    for d in range(draws):
-        rows = []
-        for e, event in enumerate(events):
-            members = [b for b in range(window, n_bars - window) if strata[b] == strata[event] and usable[b]]
-            pick = members[(int(u[d, e]) * len(members)) >> 32]
-            rows.append([log_close[pick + k] - log_close[pick] for k in range(-window, window + 1)])
-        paths.append(np.mean(rows, axis=0))
-        mean_abs.append(np.mean([abs(r[-1]) for r in rows]))
-    return np.array(paths), np.array(mean_abs)
-
-
-@pytest.mark.parametrize("sparse_below", [0, 10**9])     # dense sums, sparse sums
-def test_placebo_with_usable_equals_a_slow_reference_draw(monkeypatch, sparse_below):
-    import dashboard.analysis.event_placebo as module
-
-    monkeypatch.setattr(module, "_SPARSE_BELOW", sparse_below)
-    rng = np.random.default_rng(11)
-    n_bars, window = 40, 2
-    log_close = np.cumsum(rng.normal(0.0, 0.01, n_bars))
-    bad = np.zeros(n_bars, dtype=bool)
-    bad[[9, 26]] = True
-    log_close[bad] = np.nan                              # a bad bar's log close is never used
-    series = known_bars(pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=n_bars, freq="D", tz="UTC"),
-                                      "known": pd.date_range("2024-01-02", periods=n_bars, freq="D", tz="UTC"),
-                                      "close": 1.0, "bad": bad}))
-    centre = np.arange(n_bars)
-    usable = series.clean(centre - window, centre + window)
-    assert np.flatnonzero(~usable).tolist() == [0, 1, *range(7, 12), *range(24, 29), 38, 39]
-    strata = np.arange(n_bars) % 3
-    events = np.array([3, 5, 13, 14, 20, 33])
-    fast = draw_placebo(log_close, strata, events, window, 60, 5, usable)
-    slow = slow_placebo(log_close, strata, events, window, 60, 5, usable)
-    assert np.allclose(fast[0], slow[0], rtol=1e-12, atol=1e-15) and np.allclose(fast[1], slow[1], rtol=1e-12)
-    assert np.isfinite(fast[0]).all()
-
-
-def test_placebo_draws_each_usable_bar_of_the_stratum_equally_and_no_other():
-    # one event; every bar's move at +1 is its own index (log_close = cumulative 0, 1, 2, ...
-    # differences): the drawn bar can be read off the draw's mean |move at +1|
-    n_bars, window = 30, 1
-    log_close = np.concatenate([[0.0], np.cumsum(np.arange(1, n_bars))]) * 1e-3
-    usable = np.ones(n_bars, dtype=bool)
-    usable[[0, 29, 4, 5, 6, 16]] = False
-    strata = np.arange(n_bars) % 2                      # the event's stratum: even bars
-    _, mean_abs = draw_placebo(log_close, strata, np.array([10]), window, 20_000, 3, usable)
-    drawn = np.rint(mean_abs * 1e3).astype(int) - 1     # bar b moves by (b + 1) / 1000 to b + 1
-    counts = np.bincount(drawn, minlength=n_bars)
-    allowed = [b for b in range(1, n_bars - 1) if b % 2 == 0 and usable[b]]
-    assert np.flatnonzero(counts).tolist() == allowed == [2, 8, 10, 12, 14, 18, 20, 22, 24, 26, 28]
-    expected = 20_000 / len(allowed)
-    chi2 = float(((counts[allowed] - expected) ** 2 / expected).sum())
-    assert chi2 < stats.chi2.ppf(0.999, len(allowed) - 1)
 
 
 def slow_shift(per_bar: np.ndarray, positions: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -871,5 +780,6 @@ def test_the_raw_model_with_spacing_gives_exactly_the_figures_from_before_models
     assert (result.n_events, result.n_dropped_spacing, result.n_dropped_flagged, result.n_dropped_edges) == \
         (n, spaced, flagged, edges)
     assert (result.t_1, result.t_w) == (t_1, t_w)                      # exactly: the same floats
-    assert result.mean_path.tolist() == path and result.mean_move_path.tolist() == path
+    raw_paths = np.ascontiguousarray(result.events[move_columns(window)].to_numpy())    # the events' raw moves
+    assert result.mean_path.tolist() == path and raw_paths.mean(axis=0).tolist() == path
     assert result.n_skipped == {"benchmark": 0, "history": 0, "history_flagged": 0, "flat": 0}

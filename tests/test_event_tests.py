@@ -16,7 +16,7 @@ from scipy import stats
 from statsmodels.regression.linear_model import OLS
 
 from dashboard.analysis.event_study import event_study, move_columns
-from dashboard.analysis.event_tests import TESTS, calendar_time, hac_lags, rank_sums
+from dashboard.analysis.event_tests import TESTS, _sorted_rank_sums, calendar_time, hac_lags, rank_sums
 from tests.test_event_study import headlines_after_bars
 
 W, L = 4, 40
@@ -227,8 +227,14 @@ def test_hac_lag_rule_and_rank_sums():
     block[9, 2] = -0.0
     block[9, 3] = 0.0
     assert np.array_equal(rank_sums(block), stats.rankdata(block, axis=1).sum(axis=0))
+    # integer keys packed with their column in the lowest bits, as the mean model ranks its returns
+    bits = (21 - 1).bit_length()
     integers = rng.integers(0, 9, size=(300, 21))
-    assert np.array_equal(rank_sums(integers, exact_keys=True), stats.rankdata(integers, axis=1).sum(axis=0))
+    packed = (integers << bits) | np.arange(21)
+    assert np.array_equal(_sorted_rank_sums(packed, bits, 21), stats.rankdata(integers, axis=1).sum(axis=0))
+    distinct = np.argsort(rng.random((300, 21)), axis=1)          # no key repeats within a row
+    packed = (distinct << bits) | np.arange(21)
+    assert np.array_equal(_sorted_rank_sums(packed, bits, 21, ties=False), stats.rankdata(distinct, axis=1).sum(axis=0))
 
 
 def test_calendar_time_t_equals_the_textbook_newey_west_sandwich():

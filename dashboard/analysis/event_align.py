@@ -11,26 +11,6 @@ import numpy as np
 from dashboard.alignment import NAT, KnownBars
 
 
-@dataclass(frozen=True, eq=False)
-class Events:
-    """Headlines grouped into events on bars (see the module docstring).
-
-    bar_index: the used events' bar indexes (ascending, unique). first_headline: per used event,
-    the position (0-based, in the input order) of its earliest headline. n_headlines: per used
-    event, how many headlines it groups. Counts of what was left out: headlines before the first
-    close was known, events without a full window, events dropped for spacing, events whose
-    window holds a bad bar."""
-
-    bar_index: np.ndarray
-    first_headline: np.ndarray
-    n_headlines: np.ndarray
-    n_headlines_before_data: int
-    n_dropped_edges: int
-    n_dropped_spacing: int
-    n_dropped_flagged: int = 0
-
-
-
 def check_integer(window: int, name: str = "window", minimum: int = 1) -> int:
     """`window` as an int; ValueError naming it unless it is an integer >= `minimum`."""
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < minimum:
@@ -101,21 +81,3 @@ def group_headlines(moments: np.ndarray, bars: KnownBars) -> Grouped:
     order, bar = order[aligned], bar[aligned]
     starts = np.flatnonzero(np.diff(bar, prepend=-1))      # bar is ascending: groups are runs
     return Grouped(bar[starts], order[starts], np.diff(np.append(starts, len(bar))), int((~aligned).sum()))
-
-
-def align_events(moments: np.ndarray, bars: KnownBars, spacing: int = 0, window: int = 0) -> Events:
-    """Group headlines aligned at `moments` (int64 ns UTC, see dashboard.alignment) into events
-    on `bars`; leave out events without `window` bars on either side, then those whose window
-    holds a bad bar, then apply the minimum spacing (see the module docstring; no model, so
-    nothing else). ValueError for missing times or a negative window/spacing."""
-    window = check_integer(window, "window", 0)
-    spacing = check_integer(spacing, "spacing", 0)
-    g = group_headlines(moments, bars)
-    event_bar, first, size = g.bar, g.first, g.size
-    inside = (event_bar >= window) & (event_bar <= len(bars) - 1 - window)
-    event_bar, first, size = event_bar[inside], first[inside], size[inside]
-    clean = bars.clean(event_bar - window, event_bar + window)
-    event_bar, first, size = event_bar[clean], first[clean], size[clean]
-    spaced = keep_spaced(event_bar, spacing)
-    return Events(event_bar[spaced], first[spaced], size[spaced], g.before, int((~inside).sum()),
-                  int((~spaced).sum()), int((~clean).sum()))

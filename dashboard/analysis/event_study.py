@@ -61,8 +61,6 @@ import pandas as pd
 
 from dashboard.alignment import KnownBars, headline_moments, known_bars
 from dashboard.analysis.event_align import (
-    Events,
-    align_events,
     check_integer,
     group_headlines,
     keep_spaced,
@@ -81,13 +79,12 @@ from dashboard.analysis.event_models import (
     match_benchmark,
     raw_paths,
 )
-from dashboard.analysis.event_placebo import draw_placebo, placebo_p_values, shift_placebo
+from dashboard.analysis.event_placebo import placebo_p_values, shift_placebo
 from dashboard.analysis.event_tests import PathStats, event_tests, path_stats
 from dashboard.moves import INTERVAL_LENGTH
 
-__all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "Events", "PathStats", "align_events", "clean_returns",
-           "draw_placebo", "event_paths", "event_study", "keep_spaced", "merge_episodes", "move_columns",
-           "path_stats"]
+__all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "PathStats", "clean_returns", "event_paths", "event_study",
+           "keep_spaced", "merge_episodes", "move_columns", "path_stats"]
 
 OVERLAPS = ("merge", "spacing")
 
@@ -105,12 +102,12 @@ class EventStudyResult:
     history_flagged, flat), n_dropped_spacing / n_merged (events left out / merged);
     n_overlap_bars (bars in two or more windows of the events before merging or spacing),
     n_overlap_bars_used (of the used events). mean_path, band_low/high: the CAAR path and its
-    95 % band; mean_move_path: the mean raw path. move_1, t_1, p_1 / move_w, t_w, p_w: the CAAR
-    at +1 / +W and its cross-sectional t-test. tests: event_tests' table. sd_1: sd of the
-    one-bar log returns of the bars given that touch no bad bar; share_beyond_2sd: share of events
-    with |CAR at +1| > 2 · sd_1. mean_abs_w: the events' mean |CAR at +W|; placebo_draws: draws
-    made; placebo_pool: bars the calendar was shifted within; placebo_p, placebo_p_caar; the
-    placebo band. events: one row per used event (see `event_study`)."""
+    95 % band. move_1, t_1, p_1 / move_w, t_w, p_w: the CAAR at +1 / +W and its cross-sectional
+    t-test. tests: event_tests' table. sd_1: sd of the one-bar log returns of the bars given that
+    touch no bad bar; share_beyond_2sd: share of events with |CAR at +1| > 2 · sd_1. mean_abs_w:
+    the events' mean |CAR at +W|; placebo_draws: draws made; placebo_pool: bars the calendar was
+    shifted within; placebo_p, placebo_p_caar; the placebo band. events: one row per used event
+    (see `event_study`)."""
 
     interval: str
     window: int
@@ -147,7 +144,6 @@ class EventStudyResult:
     n_merged: int = 0
     n_overlap_bars: int = 0
     n_overlap_bars_used: int = 0
-    mean_move_path: np.ndarray | None = None
     tests: pd.DataFrame | None = None
     placebo_pool: int = 0
     placebo_p_caar: float = float("nan")
@@ -367,9 +363,8 @@ def event_study(headlines: pd.DataFrame, bars: pd.DataFrame, interval: str, wind
         n_dropped_flagged=counts["flagged"], model=model, estimation=length, overlap=overlap,
         benchmark=benchmark_label if model == "market" else None,
         n_skipped={r: counts[r] for r in REASONS[2:]}, n_merged=n_merged, n_overlap_bars=n_overlap,
-        n_overlap_bars_used=overlapping_bars(bar, window),
-        mean_move_path=paths.mean(axis=0) if n else np.full(len(k), np.nan), tests=tests,
-        placebo_pool=len(pool), placebo_p_caar=placebo_p_caar)
+        n_overlap_bars_used=overlapping_bars(bar, window), tests=tests, placebo_pool=len(pool),
+        placebo_p_caar=placebo_p_caar)
 
 
 def _ns_times(values: np.ndarray) -> pd.Series:
