@@ -74,7 +74,7 @@ def known_bars(bars: pd.DataFrame, what: str = "bars") -> KnownBars:
     stamps = epoch_ns(bars["ts"], f"{what}.ts")
     known = epoch_ns(bars["known"], f"{what}.known")
     close = pd.to_numeric(bars["close"], errors="coerce").astype("float64").to_numpy()
-    bad = bars["bad"].fillna(False).to_numpy(dtype=bool) if "bad" in bars.columns else np.zeros(len(bars), bool)
+    bad = bad_bars(bars)
     keep = np.flatnonzero(~np.isnan(close) & (stamps != NAT) & (known != NAT))
     keep = keep[np.argsort(stamps[keep], kind="stable")]
     last = np.ones(len(keep), dtype=bool)
@@ -82,6 +82,13 @@ def known_bars(bars: pd.DataFrame, what: str = "bars") -> KnownBars:
     keep = keep[last]
     return KnownBars(stamps[keep], np.maximum.accumulate(known[keep]) if len(keep) else known[keep],
                      close[keep], bad[keep])
+
+
+def bad_bars(bars: pd.DataFrame) -> np.ndarray:
+    """Which bars are bad (their `bad` column; False where it is missing or the frame has none)."""
+    if "bad" not in bars.columns:
+        return np.zeros(len(bars), dtype=bool)
+    return bars["bad"].fillna(False).to_numpy(dtype=bool)
 
 
 def headline_moments(headlines: pd.DataFrame, what: str = "headlines") -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dashboard.alignment import bad_bars
 from dashboard.times import utc_ns
 
 __all__ = [
@@ -69,8 +70,7 @@ def place_marks(
     if anchor is not None and not bars.empty:
         _require(bars, ("instrument_id", "ts", "known", "close"), "bars")
         own = bars[bars["instrument_id"] == anchor]
-        if "bad" in own.columns:   # a bad tick is not a price anyone knew
-            own = own[~own["bad"].fillna(False).to_numpy(dtype=bool)]
+        own = own[~bad_bars(own)]   # a bad tick is not a price anyone knew
         own = own.sort_values("ts", kind="stable")
         values = own["close"].astype("float64")
         if axis_mode == "pct":   # from the first bar, as the line is drawn

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.alignment import bad_bars
+
 
 @dataclass(frozen=True)
 class TickerItem:
@@ -44,8 +46,7 @@ def _usable(rows: pd.DataFrame, now: pd.Timestamp | None) -> pd.DataFrame:
     ok = rows["known"].notna()
     if now is not None:
         ok &= rows["known"] <= now
-    if "bad" in rows.columns:
-        ok &= ~rows["bad"].fillna(False).astype(bool)
+    ok &= ~bad_bars(rows)
     return rows[ok]
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
+from dashboard.alignment import bad_bars
 from dashboard.chart_cache import ChartCache, chart_key
 from dashboard.chart_data import BAR_PADDING, MAX_POINTS, load_chart_data
 from dashboard.components import empty_state
@@ -124,7 +124,7 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
                           follows_latest=not zoomed and state.range != "custom")
     if data.bars.empty and data.total_headlines == 0:
         return empty_figure("Nothing in this range: widen the range or clear the filters"), "", window, None
-    bad = data.bars["bad"].to_numpy(dtype=bool) if "bad" in data.bars.columns else np.zeros(len(data.bars), bool)
+    bad = bad_bars(data.bars)
     good = data.bars[~bad] if bad.any() else data.bars   # bad ticks: crosses, never part of a line
     anchor = mark_anchor(state.instruments, good)
     bars = downsample_bars(good, MAX_POINTS)
