@@ -83,11 +83,11 @@ def _daily_bars_to_trading_days(conn: Connection) -> list[str]:
     table = schema.price_bars
     keys = (table.c.instrument_id == bindparam("i")) & (table.c.interval == "1d") & (table.c.ts == bindparam("t"))
     gone = [{"i": r.instrument_id, "t": int(r.ts)} for r in losers.itertuples()]
-    for start in range(0, len(gone), CHUNK):
-        conn.execute(table.delete().where(keys), gone[start:start + CHUNK])
+    if gone:
+        conn.execute(table.delete().where(keys), gone)
     moves = [{"i": r.instrument_id, "t": int(r.ts), "d": int(r.day)} for r in winners.itertuples()]
-    for start in range(0, len(moves), CHUNK):
-        conn.execute(update(table).where(keys).values(ts=bindparam("d")), moves[start:start + CHUNK])
+    if moves:
+        conn.execute(update(table).where(keys).values(ts=bindparam("d")), moves)
     notes = []
     if len(moves):
         notes.append(f"{len(moves):,} daily bars moved to their trading day (00:00 UTC)")
@@ -133,8 +133,8 @@ def _flag_again(conn: Connection) -> list[str]:
         old = bars["flag"].where(bars["flag"].notna(), None)
         differ = [i for i, (a, b) in enumerate(zip(old.tolist(), flags.tolist(), strict=True)) if a != b]
         values = [{"i": instrument_id, "v": interval, "t": int(bars["ts"].iat[i]), "f": flags.iat[i]} for i in differ]
-        for start in range(0, len(values), CHUNK):
-            conn.execute(update(table).where(keys).values(flag=bindparam("f")), values[start:start + CHUNK])
+        if values:
+            conn.execute(update(table).where(keys).values(flag=bindparam("f")), values)
         changed += len(values)
     return [f"{changed:,} bars' quality flags computed again (a close far outside its range is now `range`, "
             "kept out of returns with `jump`; `ohlc` is a warning)"] if changed else []

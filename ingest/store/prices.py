@@ -119,8 +119,7 @@ def recompute_known(conn: Connection, instrument_id: str, rule) -> int:
     known = series_to_epoch(rule.known(epoch_series(pd.Series(seconds, dtype="int64"))))
     keys = (table.c.instrument_id == instrument_id) & (table.c.interval == "1d") & (table.c.ts == bindparam("t"))
     values = [{"t": int(t), "k": int(k)} for t, k in zip(seconds, known, strict=True)]
-    for start in range(0, len(values), 5000):
-        conn.execute(update(table).where(keys).values(known=bindparam("k")), values[start:start + 5000])
+    conn.execute(update(table).where(keys).values(known=bindparam("k")), values)
     return len(values)
 
 
@@ -302,8 +301,8 @@ def apply_reviews(conn: Connection, instrument_id: str, interval: str, reviews: 
     changed = [int(ts) for ts, review in stored if int(ts) in reviews and reviews[int(ts)] != review]
     keys = (table.c.instrument_id == instrument_id) & (table.c.interval == interval) & (table.c.ts == bindparam("t"))
     values = [{"t": ts, "r": reviews[ts]} for ts in changed]
-    for start in range(0, len(values), 5000):
-        conn.execute(update(table).where(keys).values(review=bindparam("r")), values[start:start + 5000])
+    if values:
+        conn.execute(update(table).where(keys).values(review=bindparam("r")), values)
     return changed
 
 
