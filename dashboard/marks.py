@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.alignment import bad_bars
-from dashboard.times import utc_ns
+from dashboard.alignment import bad_bars, known_bars
+from dashboard.times import epoch_ns, utc_ns
 
 __all__ = [
     "AXIS_MODES", "MARKS_BY", "NO_SOURCE", "NO_TOPIC", "OTHER", "MAX_GROUPS",
@@ -45,8 +45,9 @@ def place_marks(
     """Give each headline a ``y``: the anchor instrument's price known at the headline's time.
 
     The value is the close of the anchor's last bar whose close was known (``known``) at or before
-    ``published`` (dashboard.alignment; bars with a missing close or known time, and bad bars, are
-    skipped). Headlines before the first close was known get the first close; after the last,
+    ``published`` (dashboard.alignment.known_bars and KnownBars.last_known; bars with a missing
+    close or known time, and bad bars, are skipped; of bars with the same stamp the last one
+    counts). Headlines before the first close was known get the first close; after the last,
     the last. In ``axis_mode="pct"`` the value is the anchor's % change from its first bar in
     ``bars`` (:func:`percent_from_first`), like the lines. With no anchor, or no bars of the
     anchor, every ``y`` is 0.0 (the marks then lie along zero of the first axis).
@@ -66,26 +67,21 @@ def place_marks(
         marks["anchor"] = None
         return marks
 
-    series = pd.DataFrame({"_bar_known": pd.Series(dtype="datetime64[ns, UTC]"), "_bar_y": pd.Series(dtype=float)})
+    line = None
     if anchor is not None and not bars.empty:
         _require(bars, ("instrument_id", "ts", "known", "close"), "bars")
         own = bars[bars["instrument_id"] == anchor]
-        own = own[~bad_bars(own)]   # a bad tick is not a price anyone knew
-        own = own.sort_values("ts", kind="stable")
-        values = own["close"].astype("float64")
+        own = own[~bad_bars(own)].sort_values("ts", kind="stable")   # a bad tick is not a price anyone knew
         if axis_mode == "pct":   # from the first bar, as the line is drawn
-            values = percent_from_first(values)
-        series = pd.DataFrame({"_bar_known": utc_ns(own["known"], "bars.known"), "_bar_y": values})
-        series = series.dropna().reset_index(drop=True)
-        series["_bar_known"] = series["_bar_known"].cummax()
-    if series.empty:
+            own = own.assign(close=percent_from_first(own["close"].astype("float64")).to_numpy())
+        line = known_bars(own, "bars")
+    if line is None or not len(line):
         marks["y"] = 0.0
         marks["anchor"] = None
         return marks
 
-    placed = pd.merge_asof(marks, series[["_bar_known", "_bar_y"]], left_on="published", right_on="_bar_known",
-                           direction="backward")
-    marks["y"] = placed["_bar_y"].fillna(series["_bar_y"].iloc[0]).to_numpy(dtype="float64")
+    last = line.last_known(epoch_ns(marks["published"], "headlines.published"))
+    marks["y"] = line.close[np.maximum(last, 0)]   # before the first close was known: the first one
     marks["anchor"] = anchor
     return marks
 
