@@ -312,10 +312,7 @@ class HeadlineGprTagger:
                 if _holds(rule, words):
                     (fallback if rule.fallback else found).append(category.id)
                     break
-        if not found:
-            found = fallback
-        order = {c.id: c.number for c in self.lexicon.categories}
-        return sorted(set(found), key=order.__getitem__)
+        return found or fallback     # each category once, in the lexicon's (the paper's) order
 
     # a headline -------------------------------------------------------------------------------
 
@@ -327,8 +324,7 @@ class HeadlineGprTagger:
         found: set[str] = set()
         for unit in text_units(title, summary):
             found.update(self._unit_categories(unit))
-        order = {c.id: c.number for c in self.lexicon.categories}
-        return sorted(found, key=order.__getitem__)
+        return [c.id for c in self.lexicon.categories if c.id in found]
 
     def kind_of(self, title: str, summary: str | None = None) -> str:
         """'threat' (categories 1–5 only), 'act' (6–8 only), 'both' or 'none'."""
