@@ -28,6 +28,7 @@ from ingest.store.headlines import HeadlineFilter
 from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
+from ingest.store.timecodec import series_to_epoch
 
 __all__ = ["Store", "ReadOnlyStore", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts",
            "SCHEMA_VERSION", "CopyError", "TableCopy"]
@@ -158,24 +159,21 @@ class Store:
     # -- direct writes (imports) -------------------------------------------------------------
     def write_bars(self, instrument_id: str, interval: str, source: str, bars: pd.DataFrame,
                    now: datetime) -> WriteCounts:
-        """Upsert bars of one instrument and interval in one transaction."""
-        with self.writing() as conn:
-            counts = _prices.write_bars(conn, instrument_id, interval, source, bars, now)
-            if counts.changed:
-                _runs.bump_data_version(conn, counts)
-            return counts
+        """Upsert bars of one instrument and interval in one transaction (with the verdicts of a
+        `review` column: see import_bars); returns the write's counts."""
+        return self.import_bars(instrument_id, interval, source, bars, now)[0]
 
     def import_bars(self, instrument_id: str, interval: str, source: str, bars: pd.DataFrame,
                     now: datetime) -> tuple[WriteCounts, int]:
-        """Upsert imported bars and apply the users' verdicts they carry (a `review` column,
-        'bad'/'good'; an empty one leaves a stored verdict as it is), in one transaction; returns
-        the write's counts and how many bars' review changed."""
+        """Upsert bars of one instrument and interval and apply the users' verdicts they carry (a
+        `review` column, 'bad'/'good'; an empty one leaves a stored verdict as it is), in one
+        transaction; returns the write's counts and how many bars' review changed."""
         with self.writing() as conn:
             counts = _prices.write_bars(conn, instrument_id, interval, source, bars, now)
             reviewed: list[int] = []
             if "review" in bars.columns and len(bars):
                 given = bars[bars["review"].notna()]
-                seconds = given["ts"].dt.tz_convert("UTC").dt.as_unit("s").astype("int64").tolist()
+                seconds = series_to_epoch(given["ts"]).tolist()
                 reviewed = _prices.apply_reviews(conn, instrument_id, interval,
                                                  dict(zip(seconds, given["review"].tolist(), strict=True)))
             if reviewed:
