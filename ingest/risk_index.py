@@ -48,17 +48,20 @@ DAILY_INDEX_COLUMNS = ["day", *INDEX_COLUMNS[1:]]
 DAY_SECONDS = 86400
 
 
-def _split_tags(value) -> set[str]:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+def split_tags(value) -> set[str]:
+    """The category ids of a ';'-joined cell of GPR tags (none for '', None or a missing value)."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return set()
     return {part.strip() for part in str(value).split(";") if part.strip()}
 
 
-def _check_known(found: set[str], lexicon: Lexicon, column: str) -> None:
+def check_known(found: set[str], lexicon: Lexicon, column: str, advice: str = "") -> None:
+    """ValueError naming the ids in `found` that are no category of `lexicon` (tags of `column`),
+    followed by `advice`."""
     unknown = sorted(found - set(lexicon.threats) - set(lexicon.acts))
     if unknown:
         raise ValueError(f"unknown GPR categories in {column}: {', '.join(unknown)} "
-                         f"(known: {', '.join(c.id for c in lexicon.categories)})")
+                         f"(known: {', '.join(c.id for c in lexicon.categories)}){advice}")
 
 
 def _utc_times(values: pd.Series, what: str) -> pd.Series:
@@ -96,8 +99,8 @@ def headline_counts_by_source(frame: pd.DataFrame, bucket_seconds: int = DAY_SEC
         return _empty_counts()
     lexicon = lexicon if lexicon is not None else load_lexicon()
     threats, acts = set(lexicon.threats), set(lexicon.acts)
-    tags = [_split_tags(value) for value in frame["gpr"]]
-    _check_known({t for found in tags for t in found}, lexicon, "gpr")
+    tags = [split_tags(value) for value in frame["gpr"]]
+    check_known({t for found in tags for t in found}, lexicon, "gpr")
     flags = pd.DataFrame({
         "bucket": _utc_times(frame["published"], "published").dt.floor(size),
         "source": frame["source"].astype(str).to_numpy(),
@@ -120,7 +123,7 @@ def tag_counts_by_source(counts: pd.DataFrame, tags: pd.DataFrame, bucket_second
     _require(tags, "tags", ("id", "published", "source", "tag"))
     size = _check_bucket(bucket_seconds)
     lexicon = lexicon if lexicon is not None else load_lexicon()
-    _check_known(set(tags["tag"]), lexicon, "tags")
+    check_known(set(tags["tag"]), lexicon, "tags")
     out = pd.DataFrame({"bucket": _utc_times(counts["bucket"], "counts.bucket"),
                         "source": counts["source"].astype(str).to_numpy(),
                         "headlines": counts["count"].astype("int64").to_numpy()})

@@ -17,6 +17,7 @@ from dashboard.analysis.largest_moves import (
     RESULT_COLUMNS,
     bar_moves,
     largest_moves,
+    risk_levels,
     search_terms,
     window_headline_ids,
 )
@@ -497,6 +498,17 @@ def test_the_ranking_is_the_stated_formula():
 
 
 RISK_WORDS = {0: "", 1: "threat", 2: "act"}
+
+
+def test_risk_levels_of_tag_cells():
+    levels, names = risk_levels(["terror_acts; war_threats;beginning_of_war", "nuclear_threats;war_threats", "",
+                                 None, np.nan, pd.NA, " ; "])
+    assert levels.tolist() == [2, 1, 0, 0, 0, 0, 0]
+    assert names == ["Beginning of war, Terror acts", "War threats, Nuclear threats", "", "", "", "", ""]
+    assert risk_levels([None, ""])[0].tolist() == [0, 0]
+    with pytest.raises(ValueError, match=r"^unknown GPR categories in gpr: coup, warr_threats \(known: war_threats, "
+                                         r".*, terror_acts\); run newsmarks retag$"):
+        risk_levels(["war_threats", "warr_threats;coup", None])
 
 
 def test_unknown_risk_categories_and_bad_copies_raise_value_errors_that_name_them():

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
+from ingest.gpr import load_lexicon
 from ingest.risk_index import (
     COUNT_COLUMNS,
     DAILY_INDEX_COLUMNS,
@@ -21,10 +22,12 @@ from ingest.risk_index import (
     Z_95,
     base_period,
     bucket_risk_index,
+    check_known,
     daily_risk_index,
     headline_counts_by_source,
     risk_index,
     rule_text,
+    split_tags,
     tag_counts_by_source,
     wilson_interval,
 )
@@ -234,6 +237,21 @@ def test_counts_by_source_from_headlines():
     weekly = headline_counts_by_source(headline_frame(), 7 * 86400)
     assert weekly["bucket"].tolist() == [day("2026-05-28")] * 2       # weeks from the epoch start on Thursdays
     assert weekly["headlines"].tolist() == [3, 3]
+
+
+def test_split_tags_and_check_known():
+    assert split_tags(" war_threats ;terror_acts;; war_threats") == {"war_threats", "terror_acts"}
+    for missing in (None, "", " ; ", float("nan"), np.nan, pd.NA, pd.NaT):
+        assert split_tags(missing) == set(), missing
+    lexicon = load_lexicon()
+    check_known({"war_threats", "terror_acts"}, lexicon, "gpr")
+    check_known(set(), lexicon, "gpr")
+    with pytest.raises(ValueError, match=r"^unknown GPR categories in tags: coup, war \(known: war_threats, "
+                                         r"peace_threats, .*, terror_acts\)$"):
+        check_known({"war", "war_threats", "coup"}, lexicon, "tags")
+    with pytest.raises(ValueError, match=r"^unknown GPR categories in gpr: coup \(known: .*terror_acts\); run "
+                                         r"newsmarks retag$"):
+        check_known({"coup"}, lexicon, "gpr", "; run newsmarks retag")
 
 
 def test_counts_by_source_refuse_bad_input():

@@ -61,6 +61,7 @@ from dashboard.alignment import headline_moments, known_bars
 from dashboard.moves import INTERVAL_LENGTH
 from dashboard.times import epoch_ns
 from ingest.gpr import Lexicon, load_lexicon
+from ingest.risk_index import check_known, split_tags
 from ingest.store.fts import parse_search
 from ingest.tagging import TopicTagger
 
@@ -166,35 +167,24 @@ def _matches(frame: pd.DataFrame, terms: Mapping[str, str], topics: Sequence[str
     return counts, matches
 
 
-def _tag_set(value) -> list[str]:
-    if not isinstance(value, str):
-        if value is None or pd.isna(value):
-            return []
-        value = str(value)
-    return [part.strip() for part in value.split(";") if part.strip()] if value else []
-
-
 def risk_levels(gpr: Sequence, lexicon: Lexicon | None = None) -> tuple[np.ndarray, list[str]]:
     """Per row of ';'-joined GPR categories (ingest.gpr ids; '' or missing for none): the risk
     level (2 an act category, 1 a threat category only, 0 none) and its categories' names as
     shown in `reason` (the act categories of an act, the threat categories of a threat, in the
     lexicon's order). ValueError naming an unknown category (tags from another lexicon: retag)."""
-    tags = [_tag_set(value) for value in gpr]
+    tags = [split_tags(value) for value in gpr]
     levels = np.zeros(len(tags), dtype=np.int64)
     names = [""] * len(tags)
     if not any(tags):
         return levels, names
     lexicon = lexicon if lexicon is not None else load_lexicon()
     acts, threats, labels = set(lexicon.acts), set(lexicon.threats), lexicon.labels()
-    unknown = sorted({t for found in tags for t in found} - acts - threats)
-    if unknown:
-        raise ValueError(f"unknown GPR categories in gpr: {', '.join(unknown)} "
-                         f"(known: {', '.join(c.id for c in lexicon.categories)}); run newsmarks retag")
+    check_known(set().union(*tags), lexicon, "gpr", "; run newsmarks retag")
     order = {c.id: c.number for c in lexicon.categories}
     for i, found in enumerate(tags):
-        kind = acts if acts & set(found) else threats if found else set()
+        kind = acts if acts & found else threats if found else set()
         levels[i] = 2 if kind is acts else 1 if found else 0
-        names[i] = ", ".join(labels[t] for t in sorted(set(found) & kind, key=order.__getitem__))
+        names[i] = ", ".join(labels[t] for t in sorted(found & kind, key=order.__getitem__))
     return levels, names
 
 
