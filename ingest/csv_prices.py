@@ -99,11 +99,6 @@ class PriceImport:
     close_rule: CloseRule | None = None
     known_given: int = 0
 
-    @property
-    def reviews(self) -> int:
-        """How many bars carry a user's verdict from the file."""
-        return int(self.bars["review"].notna().sum())
-
 
 def read_prices_csv(path: str | Path, *, delimiter: str | None = None, decimal: str | None = None,
                     skip_bad: bool = False, instrument: str | None = None,

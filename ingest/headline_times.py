@@ -7,7 +7,7 @@ GDELT, saved pages), applied again by the store to everything it writes.
 - A date without a time is kept as a date: `published` is 00:00 UTC of it and `day_precision`
   says so. Such a headline is aligned as its whole day (the dashboard's alignment: at the end of
   that UTC day): it is known to be out by the end of that day, never at an hour of it.
-  `date_only(text)` tells such a date from a time by the text a source wrote (`2008-06-08`,
+  `written_date(text)` tells such a date from a time by the text a source wrote (`2008-06-08`,
   `Sun, 08 Jun 2008`); `without_day(text)` finds a year or a month alone (`2026`, `2026-07`),
   which is not a date at all.
 """
@@ -22,7 +22,6 @@ from ingest.sources.base import Headline
 
 FUTURE_SLACK = timedelta(minutes=10)
 FUTURE_SLACK_SECONDS = int(FUTURE_SLACK.total_seconds())
-DAY = timedelta(days=1)
 
 # A zone written after a date without a clock (`2026-07-26Z`, `2026-07-26 +03:00`, `… GMT`).
 _ZONE = r"(?:\s*(?:Z|[+-]\d{2}(?::?\d{2})?)|\s+[A-Za-z]{1,5})?"
@@ -58,11 +57,6 @@ def written_date(text: str | None) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
-
-
-def date_only(text: str | None) -> bool:
-    """Whether a source's time text is a date without a time of day (see written_date)."""
-    return written_date(text) is not None
 
 
 def without_day(text: str | None) -> bool:

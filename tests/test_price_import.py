@@ -205,7 +205,7 @@ def test_old_export_daily_stamps_land_on_their_trading_day(run, opened, tmp_path
     assert stored["known"].tolist() == [day("2022-06-15 23:00"), day("2022-06-16 23:00"), day("2022-12-16")]
 
 
-def test_known_utc_and_flags_columns_are_kept_as_given(tmp_path):
+def test_known_utc_and_flags_columns_are_kept_as_given(tmp_path, store):
     path = write(tmp_path, "new.csv",
                  "timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags\n"
                  "2016-01-05T00:00:00Z,usd_rub_mkt,1d,2016-01-05T21:00:00Z,73,74,72,73.1,0,\n"
@@ -216,7 +216,9 @@ def test_known_utc_and_flags_columns_are_kept_as_given(tmp_path):
     assert bars["known"].tolist() == [day("2016-01-05 21:00"), day("2016-01-07"), day("2016-01-07 21:00")]
     assert result.known_given == 2   # the empty cell (a provisional close when exported): by the rule
     assert bars["flag"].tolist() == [None, "range,jump", None]   # as written, not computed again
-    assert bars["review"].tolist() == [None, "good", "bad"] and result.reviews == 2
+    assert bars["review"].tolist() == [None, "good", "bad"]
+    counts, reviewed = store.import_bars("usd_rub_mkt", "1d", "import", bars, NOW)   # the file's 2 verdicts applied
+    assert (counts.new, reviewed) == (3, 2)
     broken = write(tmp_path, "broken.csv", path.read_text(encoding="utf-8").replace("review:bad", "weird")
                    .replace("2016-01-05T21:00:00Z", "soon"))
     with pytest.raises(CsvError) as error:
