@@ -529,6 +529,28 @@ def test_downloads_are_safe_csv(ctx):
     assert analysis_download(ctx, "events", broken, WINDOW, {"instrument": "eur_rub_mkt"}) is no_update
 
 
+def test_coverage_and_story_copies_are_read_only_by_the_analyses_that_use_them(ctx, monkeypatch):
+    reads: list[str] = []
+
+    def counting(name: str):
+        read = getattr(Store, name)
+
+        def counted(self, *args, **kwargs):
+            reads.append(name)
+            return read(self, *args, **kwargs)
+        return counted
+
+    for name in ("headline_counts", "story_copies"):
+        monkeypatch.setattr(Store, name, counting(name))
+    analysis_view(ctx, state(ctx, MARCH), WINDOW, BRENT)
+    assert sorted(reads) == ["headline_counts", "story_copies"]          # once each for the whole tab
+    for kind, wanted in (("events", []), ("stats", ["headline_counts"]), ("lags", ["headline_counts"]),
+                         ("moves", ["story_copies"]), ("risk", [])):
+        reads.clear()
+        assert analysis_download(ctx, kind, state(ctx, MARCH), WINDOW, BRENT) is not no_update
+        assert reads == wanted, kind
+
+
 def test_frame_csv_writes_numbers_times_and_neutral_text():
     frame = pd.DataFrame({"t": pd.to_datetime(["2022-03-01 10:00", None], utc=True),
                           "n": pd.array([-3, None], dtype="Int64"), "x": [-0.5, float("nan")],

@@ -24,8 +24,9 @@ chart's visible window [start, end]:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
 
 import pandas as pd
 
@@ -61,10 +62,13 @@ def padding(controls: Controls) -> tuple[timedelta, timedelta]:
 class AnalysisInputs:
     """The frames of one analysis (UTC). bars: the instrument's bars, padded (see the module
     docstring); headlines: the view's headlines from the largest moves' look-back before the
-    window to its end, oldest first; truncated: HEADLINE_LIMIT was reached; coverage: all stored
-    headlines (any source, no filter) per UTC day over the window's whole days (days without any
-    left out), for intensity's collection gaps (None: not read); story_copies: every copy of the
-    stories in the largest moves' windows (Store.story_copies; None: none read)."""
+    window to its end, oldest first; truncated: HEADLINE_LIMIT was reached. Read from `store` when
+    first asked for, by the one analysis that needs each (so use them while that store can still
+    be read, inside the snapshot the inputs were loaded in): coverage, all stored headlines (any
+    source, no filter) per UTC day over the window's whole days (days without any left out), for
+    intensity's collection gaps; story_copies, every copy of the stories in the largest moves'
+    windows (Store.story_copies). Each is None without a store, and story_copies also when there
+    is none to read."""
 
     state: ViewState
     controls: Controls
@@ -74,9 +78,18 @@ class AnalysisInputs:
     bars: pd.DataFrame
     headlines: pd.DataFrame
     truncated: bool
-    coverage: pd.Series | None = None
-    story_copies: pd.DataFrame | None = None   # copies of the largest moves' stories (read_story_copies)
     benchmark_bars: pd.DataFrame | None = None   # the event study's market model: the benchmark's, padded
+    store: Store | None = field(default=None, repr=False, compare=False)   # where coverage and copies are read
+
+    @cached_property
+    def coverage(self) -> pd.Series | None:
+        """headline_coverage of the window, read on first use (intensity's)."""
+        return headline_coverage(self.store, self.start, self.end) if self.store is not None else None
+
+    @cached_property
+    def story_copies(self) -> pd.DataFrame | None:
+        """read_story_copies of these inputs, read on first use (the largest moves')."""
+        return read_story_copies(self.store, self) if self.store is not None else None
 
     @property
     def window_headlines(self) -> pd.DataFrame:
@@ -99,7 +112,8 @@ class AnalysisInputs:
 
 def load_inputs(store: Store, state: ViewState, start: datetime | None, end: datetime | None,
                 controls: Controls, label: str) -> AnalysisInputs:
-    """Read one analysis' bars and headlines from the store."""
+    """Read one analysis' bars and headlines from the store (its coverage and story copies are
+    read when an analysis first asks for them: see AnalysisInputs)."""
     before, after = padding(controls)
     first, last = start - before if start is not None else None, end + after if end is not None else None
     bars = store.bars([controls.instrument] if controls.instrument else [], controls.interval, first, last)
@@ -108,9 +122,8 @@ def load_inputs(store: Store, state: ViewState, start: datetime | None, end: dat
     look_back = DEFAULT_WINDOW[controls.interval]
     flt = headline_filter(state, start - look_back if start is not None else None, end)
     headlines = store.headlines_matching(flt, limit=HEADLINE_LIMIT)
-    inputs = AnalysisInputs(state, controls, label, start, end, bars, headlines, len(headlines) >= HEADLINE_LIMIT,
-                            coverage=headline_coverage(store, start, end), benchmark_bars=benchmark)
-    return replace(inputs, story_copies=read_story_copies(store, inputs))
+    return AnalysisInputs(state, controls, label, start, end, bars, headlines, len(headlines) >= HEADLINE_LIMIT,
+                          benchmark_bars=benchmark, store=store)
 
 
 def read_story_copies(store: Store, inputs: AnalysisInputs) -> pd.DataFrame | None:
