@@ -377,10 +377,28 @@ def test_store_counts_equal_what_it_deletes_and_refuses_bad_filters(store):
     assert store.count_deletable("headlines", flt) == DeleteCounts("headlines")
     for kind, bad in [("headlines", DeleteFilter()), ("headlines", DeleteFilter(instrument_ids=("brent",))),
                       ("prices", DeleteFilter(inferred_only=True)), ("trades", DeleteFilter(everything=True)),
-                      ("prices", DeleteFilter(everything=True, interval="1d"))]:
+                      ("prices", DeleteFilter(everything=True, interval="1d")),
+                      ("prices", DeleteFilter(instrument_ids=("brent", " ")))]:
         with pytest.raises(DeleteError):
             store.delete_rows(kind, bad)
     assert len(stored_headlines(store)) == 4
+
+
+def test_the_stores_check_names_the_fields_it_refuses():
+    """The command words the store's refusals itself (its options for the filter's fields)."""
+    def refusal(kind, flt):
+        with pytest.raises(DeleteError) as error:
+            store_deletion.check(kind, flt)
+        return error.value.reason, error.value.fields
+
+    assert refusal("headlines", DeleteFilter(interval="1d", instrument_ids=("brent",))) == \
+        ("applies", ("instrument_ids", "interval"))
+    assert refusal("prices", DeleteFilter(instrument_ids=("brent", " "))) == ("empty", ("instrument_ids",))
+    assert refusal("prices", DeleteFilter(everything=True, sources=("cbr",), interval="1d")) == \
+        ("everything", ("sources", "interval"))
+    assert refusal("snapshots", DeleteFilter()) == ("none", ())
+    assert refusal("prices", DeleteFilter(start=utc(2022, 3, 4), end=utc(2022, 3, 1))) == ("order", ("start", "end"))
+    assert refusal("trades", DeleteFilter(everything=True)) == ("kind", ())
 
 
 def test_a_failure_midway_rolls_everything_back(store, monkeypatch):

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from ingest.cli.app import Context, cli, pass_context, utc_day
-from ingest.store.deletion import APPLIES, KINDS, DeleteCounts, DeleteError, DeleteFilter
+from ingest.store.deletion import APPLIES, KINDS, DeleteCounts, DeleteError, DeleteFilter, check
 
 # DeleteFilter field -> its option
 OPTIONS = {"sources": "--source", "instrument_ids": "--instrument", "interval": "--interval", "start": "--start",
@@ -24,23 +24,26 @@ def _plural(count: int, singular: str, plural: str) -> str:
 
 
 def _usage_problem(kind: str, flt: DeleteFilter) -> str | None:
-    """Why `flt` is not a deletion of `kind` the command accepts, in the command's words."""
-    for name in flt.conditions():
-        if name not in APPLIES[kind]:
-            kinds = [k for k in KINDS if name in APPLIES[k]]
-            return f"{OPTIONS[name]} does not apply to {kind} (only to {' and '.join(kinds)})"
-    for name, values in (("sources", flt.sources), ("instrument_ids", flt.instrument_ids)):
-        if any(not value.strip() for value in values):
-            return f"{OPTIONS[name]} needs a name, got an empty one"
-    given = [OPTIONS[name] for name in flt.conditions()]
-    if flt.everything and given:
-        return f"--all deletes every row of {kind}: it cannot be combined with {', '.join(given)}"
-    if not flt.everything and not given:
-        options = ", ".join(OPTIONS[name] for name in OPTIONS if name in APPLIES[kind])
-        return (f"no filter given: choose the {kind} to delete with {options}, "
-                f"or pass --all to delete every one of them")
-    if flt.start is not None and flt.end is not None and flt.start > flt.end:
-        return f"--start {_time(flt.start)} is after --end {_time(flt.end)}"
+    """Why `flt` is not a deletion of `kind` the store does (deletion.check), in the command's
+    words: its options instead of the filter's fields."""
+    try:
+        check(kind, flt)
+    except DeleteError as exc:
+        options = [OPTIONS[name] for name in exc.fields]
+        if exc.reason == "applies":
+            kinds = [k for k in KINDS if exc.fields[0] in APPLIES[k]]
+            return f"{options[0]} does not apply to {kind} (only to {' and '.join(kinds)})"
+        if exc.reason == "empty":
+            return f"{options[0]} needs a name, got an empty one"
+        if exc.reason == "everything":
+            return f"--all deletes every row of {kind}: it cannot be combined with {', '.join(options)}"
+        if exc.reason == "none":
+            choices = ", ".join(OPTIONS[name] for name in OPTIONS if name in APPLIES[kind])
+            return (f"no filter given: choose the {kind} to delete with {choices}, "
+                    f"or pass --all to delete every one of them")
+        if exc.reason == "order":
+            return f"--start {_time(flt.start)} is after --end {_time(flt.end)}"
+        return str(exc)
     return None
 
 

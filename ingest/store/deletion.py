@@ -36,7 +36,14 @@ APPLIES: dict[str, frozenset[str]] = {
 
 class DeleteError(ValueError):
     """A deletion that cannot be done as asked: an unknown kind, a condition the kind does not
-    have, no condition at all without `everything`."""
+    have, an empty name, no condition at all without `everything`. `reason` says which check
+    failed ('kind', 'applies', 'empty', 'everything', 'none', 'order') and `fields` the
+    DeleteFilter fields concerned, in their order: for a caller to say it in its own words."""
+
+    def __init__(self, message: str, reason: str, fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.reason = reason
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -89,16 +96,22 @@ class DeleteCounts:
 def check(kind: str, flt: DeleteFilter) -> None:
     """Raise DeleteError unless `flt` is a deletion `kind` can do."""
     if kind not in APPLIES:
-        raise DeleteError(f"cannot delete {kind!r} (choose from {', '.join(KINDS)})")
-    wrong = [name for name in flt.conditions() if name not in APPLIES[kind]]
+        raise DeleteError(f"cannot delete {kind!r} (choose from {', '.join(KINDS)})", "kind")
+    given = tuple(flt.conditions())
+    wrong = tuple(name for name in given if name not in APPLIES[kind])
     if wrong:
-        raise DeleteError(f"{', '.join(wrong)} do not apply to {kind}")
-    if flt.everything and flt.conditions():
-        raise DeleteError("every row of a kind cannot be combined with conditions")
-    if not flt.everything and not flt.conditions():
-        raise DeleteError(f"no condition given: deleting every row of {kind} needs `everything`")
+        raise DeleteError(f"{', '.join(wrong)} do not apply to {kind}", "applies", wrong)
+    empty = tuple(name for name, values in (("sources", flt.sources), ("instrument_ids", flt.instrument_ids))
+                  if any(not value.strip() for value in values))
+    if empty:
+        raise DeleteError(f"an empty name in {', '.join(empty)}", "empty", empty)
+    if flt.everything and given:
+        raise DeleteError("every row of a kind cannot be combined with conditions", "everything", given)
+    if not flt.everything and not given:
+        raise DeleteError(f"no condition given: deleting every row of {kind} needs `everything`", "none")
     if flt.start is not None and flt.end is not None and flt.start > flt.end:
-        raise DeleteError(f"the start {flt.start.isoformat()} is after the end {flt.end.isoformat()}")
+        raise DeleteError(f"the start {flt.start.isoformat()} is after the end {flt.end.isoformat()}", "order",
+                          ("start", "end"))
 
 
 def count_rows(conn: Connection, kind: str, flt: DeleteFilter) -> DeleteCounts:
