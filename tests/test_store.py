@@ -498,3 +498,33 @@ def test_a_changed_close_rule_recomputes_the_known_times_of_the_instruments_dail
     store.commit_result(run, FetchResult(prices=[learned]), utc(2026, 1, 1))
     assert store.close_rules()["eur_rub_mkt"] == "23:00 Europe/London"
     assert known("eur_rub_mkt") == ["2025-01-10T23:00:00+00:00", "2025-07-15T22:00:00+00:00"]
+
+
+def test_retag_takes_each_committed_chunk_off_the_queue_and_retag_queued_every_entry(store):
+    """Store.retag commits one chunk at a time, each taken off the retag queue with it (an
+    interrupted retag leaves only the rest queued); at its end the queue is emptied, entries of
+    headlines no longer stored too. retag_queued takes every entry it handled off the queue."""
+    store.write_headlines([Headline(source="s", guid=f"g{i}", title=f"Title {i}", published=utc(2026, 5, i + 1),
+                                    fetched=utc(2026, 5, i + 1)) for i in range(3)])
+
+    def queue(ids=None):
+        with store.engine.begin() as conn:
+            for headline_id in ids or ():
+                conn.execute(text("INSERT INTO retag_queue (headline_id) VALUES (:i)"), {"i": headline_id})
+            return [r[0] for r in conn.execute(text("SELECT headline_id FROM retag_queue ORDER BY headline_id"))]
+
+    ids = store.headlines(sort="published")["id"].tolist()
+    queue([*ids, 999])
+
+    def stop(count):
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        store.retag(lambda h: [("topic", "x")], chunk=2, progress=stop)
+    assert queue() == [ids[2], 999]
+    assert store.retag(lambda h: [("topic", "x")], chunk=2) == 3
+    assert queue() == []
+    queue([ids[1], 999])
+    assert store.retag_queued(lambda h: [("topic", "y")], chunk=1) == 1
+    assert queue() == []
+    assert store.headlines(sort="published")["topics"].tolist() == ["x", "y", "x"]

@@ -35,11 +35,12 @@ def retag(conn: Connection, tag, after_id: int, chunk: int) -> tuple[int, int, i
     TAG_KINDS), first decoding HTML entities left in their text (rows written around the store:
     title, summary, title_norm and the search index, as the v6 migration does), and take them off
     the retag queue; returns (headlines done, last id, headlines decoded)."""
-    table = schema.headlines
+    table, queue = schema.headlines, schema.retag_queue
     rows = conn.execute(_retag_columns().where(table.c.id > after_id).order_by(table.c.id).limit(chunk)).all()
     if not rows:
         return 0, after_id, 0
     decoded = _retag_rows(conn, rows, tag)
+    conn.execute(delete(queue).where(queue.c.headline_id.in_([r.id for r in rows])))
     return len(rows), rows[-1].id, decoded
 
 
@@ -78,9 +79,9 @@ def _retag_columns():
 
 
 def _retag_rows(conn: Connection, rows: Sequence, tag) -> int:
-    """Decode entities left in the rows' text, replace their tags and take them off the retag
-    queue; returns how many rows had their text decoded."""
-    tag_table, queue = schema.headline_tags, schema.retag_queue
+    """Decode entities left in the rows' text and replace their tags (the callers take them off
+    the retag queue); returns how many rows had their text decoded."""
+    tag_table = schema.headline_tags
     texts, changed = {}, []
     for r in rows:
         title, summary = r.title, r.summary or ""
@@ -100,5 +101,4 @@ def _retag_rows(conn: Connection, rows: Sequence, tag) -> int:
                         time_inferred=bool(r.time_inferred), day_precision=bool(r.day_precision))
         new_tags.extend(dict(headline_id=r.id, kind=k, tag=t) for k, t in tag(item))
     insert_ignore(conn, tag_table, new_tags, ["headline_id", "kind", "tag"])
-    conn.execute(delete(queue).where(queue.c.headline_id.in_(ids)))
     return len(changed)
