@@ -72,20 +72,23 @@ class CloseRule:
         _zone(self.zone)
 
     @property
+    def clock(self) -> str:
+        """The wall-clock time and its zone, without `cbr`: `19:30 Europe/London`, `24:00 UTC`."""
+        return f"{self.minutes // 60:02d}:{self.minutes % 60:02d} {self.zone}"
+
+    @property
     def text(self) -> str:
         """The rule as written in the config: `19:30 Europe/London`, `cbr 17:00 Europe/Moscow`."""
-        clock = f"{self.minutes // 60:02d}:{self.minutes % 60:02d} {self.zone}"
-        return f"cbr {clock}" if self.cbr else clock
+        return f"cbr {self.clock}" if self.cbr else self.clock
 
     def describe(self) -> str:
         """A sentence for people: what the rule means."""
-        clock = f"{self.minutes // 60:02d}:{self.minutes % 60:02d} {self.zone}"
         if self.cbr:
-            return (f"the Bank of Russia's rate dated D is known at {clock} on D - 1 (the business "
+            return (f"the Bank of Russia's rate dated D is known at {self.clock} on D - 1 (the business "
                     "day it was set; it takes effect the next calendar day)")
         if self.minutes == 1440:
             return f"the close of trading day D is known at the end of D in {self.zone}"
-        return f"the close of trading day D is known at {clock} on D"
+        return f"the close of trading day D is known at {self.clock} on D"
 
     def known(self, days: pd.Series) -> pd.Series:
         """When the closes of these trading days became known (UTC). `days`: tz-aware trading

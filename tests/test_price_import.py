@@ -125,6 +125,16 @@ def test_bank_of_russia_rule_known_the_day_before(run, opened, tmp_path):
     assert opened().bars(["brent"], "1d")["known"].tolist() == stored["known"].tolist()
 
 
+def test_a_close_rule_says_its_clock_its_text_and_what_it_means():
+    cbr, london, end = parse_rule("cbr 17:00 Europe/Moscow"), parse_rule("7:05 Europe/London"), parse_rule("24:00 UTC")
+    assert (cbr.clock, cbr.text) == ("17:00 Europe/Moscow", "cbr 17:00 Europe/Moscow")
+    assert (london.clock, london.text, end.clock) == ("07:05 Europe/London", "07:05 Europe/London", "24:00 UTC")
+    assert cbr.describe() == ("the Bank of Russia's rate dated D is known at 17:00 Europe/Moscow on D - 1 (the "
+                              "business day it was set; it takes effect the next calendar day)")
+    assert london.describe() == "the close of trading day D is known at 07:05 Europe/London on D"
+    assert end.describe() == "the close of trading day D is known at the end of D in UTC"
+
+
 def test_close_time_errors_are_one_line(run, tmp_path, shared_data):
     path = str(shared_data / "brent-daily.csv")
     bad = run("import-prices", path, "--instrument", "brent", "--close-time", "7pm")

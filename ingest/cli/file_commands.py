@@ -102,8 +102,7 @@ def _known_words(imported, default: bool) -> str:
     rule = imported.close_rule
     if rule is None or imported.bars.empty:
         return ""
-    clock = f"{rule.minutes // 60:02d}:{rule.minutes % 60:02d} {rule.zone}"
-    words = f"{clock} the day before each rate's date (the Bank of Russia's rule)" if rule.cbr else clock
+    words = f"{rule.clock} the day before each rate's date (the Bank of Russia's rule)" if rule.cbr else rule.clock
     if default:
         words += " (the default: no close rule known for this instrument; see --close-time)"
     if imported.known_given == len(imported.bars):
