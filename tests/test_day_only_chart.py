@@ -67,3 +67,21 @@ def test_daily_counts_keep_them(ctx):
     counts = next(t for t in figure["data"] if t["meta"]["kind"] == "counts")
     assert list(counts["y"]) == [1, 6]
     assert note == "7 headlines in view. Daily bars, times in UTC."
+
+
+def test_their_marks_sit_on_the_price_the_detail_panel_starts_from(ctx):
+    """Hourly closes 70 + i/10, each known an hour after its bar starts: a headline dated 2010-06-02
+    is aligned at the day's end, when the close of the 23:00 bar (74.7) became known; one at 09:00
+    reads the 08:00 bar's (73.2)."""
+    from dashboard.moves import moves_for_one
+
+    state = sync(None, "?instruments=brent&range=custom&start=2010-06-02&end=2010-06-02", [], ctx.instrument_ids,
+                 ctx.default_instruments)[0]
+    figure = chart_view(ctx, state, None, ids.STATE, None, None, None)[0]
+    placed = sorted((row[3], round(y, 6)) for t in figure["data"] if t["meta"]["kind"] == "marks"
+                    for row, y in zip(t["customdata"], t["y"], strict=True))
+    assert placed == [("2010-06-02 (date only)", 74.7)] * 3 + [
+        ("2010-06-02 00:00 UTC", 72.3), ("2010-06-02 09:00 UTC", 73.2), ("2010-06-02 15:00 UTC", 73.8)]
+    bars = ctx.store.bars(["brent"], "1h")
+    panel = moves_for_one(utc(2010, 6, 2), bars, day_precision=True)
+    assert {round(m["from_close"], 6) for m in panel if m["instrument_id"] == "brent"} == {74.7}

@@ -55,6 +55,19 @@ def test_place_marks_exact_values_across_units_and_zones(bar_unit, headline_unit
     assert marks.index.tolist() == [0, 1, 2, 3, 4]
 
 
+def test_a_headline_dated_to_the_day_only_reads_the_price_known_at_its_days_end():
+    """The rule of dashboard.alignment.headline_moments: the mark's price is the one the detail
+    panel and the analyses start from, not the price at the day's first moment."""
+    headlines = make_headlines(["2022-03-02 00:00", "2022-03-02 00:00", "2022-03-03 00:00"])
+    headlines["day_precision"] = [False, True, True]
+    marks = place_marks(headlines, make_bars(), "brent", "separate")
+    # timed at 03-02 00:00: the 03-02 close (known then); dated 03-02: known by 03-03 00:00, the 03-03
+    # close; dated 03-03: the last close
+    assert marks["y"].tolist() == [100.0, 120.0, 120.0]
+    later = make_bars().assign(known=lambda b: b["ts"] + pd.Timedelta(hours=25))   # each close known a day late
+    assert place_marks(headlines, later, "brent", "separate")["y"].tolist() == [80.0, 80.0, 100.0]
+
+
 def test_place_marks_pct_is_change_from_first_bar():
     marks = place_marks(make_headlines(PUBLISHED), make_bars(), "brent", "pct")
     # first bar 80: 100 -> +25 %, 120 -> +50 %; before the first bar -> 0 %
