@@ -152,7 +152,11 @@ def tag_counts_by_source(counts: pd.DataFrame, tags: pd.DataFrame, bucket_second
 
 
 def wilson_interval(successes, trials, z: float = Z_95) -> tuple[np.ndarray, np.ndarray]:
-    """The Wilson score interval of a binomial share (arrays): (low, high). trials must be > 0."""
+    """The Wilson score interval of a binomial share (arrays): (low, high). trials must be > 0.
+    Written out rather than statsmodels' proportion_confint(method="wilson") (the test's
+    reference): that takes alpha, not the z the bands share, leaves rounding errors at k = 0 and
+    k = n, and importing statsmodels on the chart's risk path adds about 1 s to a worker's first
+    chart."""
     k = np.asarray(successes, dtype="float64")
     n = np.asarray(trials, dtype="float64")
     if np.any(n <= 0) or np.any(k < 0) or np.any(k > n):
@@ -233,9 +237,3 @@ def base_period(index: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None
     if counted.empty:
         return None
     return counted.iloc[0], counted.iloc[-1]
-
-
-def rule_text(min_source: int = MIN_SOURCE_HEADLINES, min_bucket: int = MIN_BUCKET_HEADLINES) -> str:
-    """The index's rule in one sentence, for hovers and notes."""
-    return (f"100 = the mean of the counted days; tagged headlines over those expected from each source's own mean "
-            f"share (sources with ≥ {min_source} headlines); days with < {min_bucket} such headlines have no index")

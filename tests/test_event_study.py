@@ -20,11 +20,11 @@ from scipy import stats
 
 from dashboard.alignment import headline_moments, known_bars
 from dashboard.analysis.event_align import group_headlines
+from dashboard.analysis.event_models import raw_paths
 from dashboard.analysis.event_placebo import shift_placebo
 from dashboard.analysis.event_report import events_csv, summary_lines
 from dashboard.analysis.event_study import (
     clean_returns,
-    event_paths,
     event_study,
     keep_spaced,
     move_columns,
@@ -224,9 +224,8 @@ def test_keep_spaced_matches_a_plain_greedy_loop():
     assert keep_spaced(np.array([7]), 4).tolist() == [True]
 
 
-def test_event_paths_exact_and_edges_counted():
-    paths, kept = event_paths(np.array(CLOSES), np.array([6, 1, 2, 8, 6]), 2)
-    assert kept.tolist() == [True, False, True, False, True]
+def test_raw_paths_exact():
+    paths = raw_paths(np.log(np.array(CLOSES)), np.array([6, 2, 6]), 2)
     assert paths.shape == (3, 5)
     for row, i in zip(paths, [6, 2, 6], strict=True):
         assert row.tolist() == pytest.approx([log_move(i, k) for k in range(-2, 3)], rel=1e-13, abs=1e-14)
@@ -780,6 +779,6 @@ def test_the_raw_model_with_spacing_gives_exactly_the_figures_from_before_models
     assert (result.n_events, result.n_dropped_spacing, result.n_dropped_flagged, result.n_dropped_edges) == \
         (n, spaced, flagged, edges)
     assert (result.t_1, result.t_w) == (t_1, t_w)                      # exactly: the same floats
-    raw_paths = np.ascontiguousarray(result.events[move_columns(window)].to_numpy())    # the events' raw moves
-    assert result.mean_path.tolist() == path and raw_paths.mean(axis=0).tolist() == path
+    moves = np.ascontiguousarray(result.events[move_columns(window)].to_numpy())    # the events' raw moves
+    assert result.mean_path.tolist() == path and moves.mean(axis=0).tolist() == path
     assert result.n_skipped == {"benchmark": 0, "history": 0, "history_flagged": 0, "flat": 0}

@@ -26,7 +26,6 @@ from ingest.risk_index import (
     daily_risk_index,
     headline_counts_by_source,
     risk_index,
-    rule_text,
     split_tags,
     tag_counts_by_source,
     wilson_interval,
@@ -203,13 +202,10 @@ def test_wilson_interval_matches_statsmodels():
         wilson_interval([3], [2])
 
 
-def test_base_period_and_rule_text():
+def test_base_period():
     result = risk_index(counts_frame(ROWS))
     assert base_period(result) == (day("2026-06-01"), day("2026-06-05"))
     assert base_period(result.iloc[[3]]) is None
-    assert rule_text() == ("100 = the mean of the counted days; tagged headlines over those expected from each "
-                           "source's own mean share (sources with ≥ 5 headlines); days with < 20 such headlines have "
-                           "no index")
 
 
 # --- the inputs: from headlines, and from a store's reads -----------------------------------------

@@ -83,7 +83,7 @@ from dashboard.analysis.event_placebo import placebo_p_values, shift_placebo
 from dashboard.analysis.event_tests import PathStats, event_tests, path_stats
 from dashboard.moves import INTERVAL_LENGTH
 
-__all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "PathStats", "clean_returns", "event_paths", "event_study",
+__all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "PathStats", "clean_returns", "event_study",
            "keep_spaced", "merge_episodes", "move_columns", "path_stats"]
 
 OVERLAPS = ("merge", "spacing")
@@ -179,19 +179,6 @@ def clean_returns(log_close: np.ndarray, bad: np.ndarray) -> np.ndarray:
     bad = np.asarray(bad, dtype=bool)
     ok = ~bad[1:] & ~bad[:-1]
     return np.diff(log_close)[ok]
-
-
-def event_paths(close: np.ndarray, event_idx: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative log-return paths around events: `paths[e, W + k] = log(close[i + k] / close[i])`
-    for the event's bar i and k = -W .. +W (taken as log(close[i + k]) - log(close[i]): the same up
-    to rounding, about 1e-15 absolute). Events whose window runs past the data's edges are left
-    out: returns (paths of the kept events, in input order, shape [kept, 2W + 1]; kept mask over
-    `event_idx`)."""
-    window = check_integer(window)
-    log_close = _log_close(close)
-    idx = np.asarray(event_idx, dtype=np.int64)
-    kept = (idx >= window) & (idx <= len(log_close) - 1 - window)
-    return raw_paths(log_close, idx[kept], window), kept
 
 
 def _check_bars(bars: pd.DataFrame, interval: str, name: str) -> None:
