@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from dashboard.analysis.choices import CLOSED_RULES, INTERVALS, MODELS, NEWS_MEASURES
 from ingest.cli import Context, cli, pass_context
 from ingest.cli.app import utc_day
 from ingest.config import ConfigError
@@ -21,7 +22,7 @@ def _view_options(function):
         click.option("--topic", "topics", multiple=True, help="Topic (repeatable)."),
         click.option("--source", "sources", multiple=True, help="Headline source (repeatable)."),
         click.option("--instrument", "instrument_id", default="brent", show_default=True),
-        click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True),
+        click.option("--interval", type=click.Choice(INTERVALS), default="1d", show_default=True),
         click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
                      help="The view's first UTC day (the headlines, and the bars around them)."),
         click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -67,7 +68,7 @@ def _label(query: str | None, topics, sources, instrument_id: str) -> str:
 @click.command()
 @_view_options
 @click.option("--window", type=click.IntRange(1, 500), default=10, show_default=True, help="W: bars each side.")
-@click.option("--model", type=click.Choice(["raw", "mean", "market"]), default="mean", show_default=True,
+@click.option("--model", type=click.Choice(MODELS), default="mean", show_default=True,
               help="Normal-return model: raw (none: abnormal = raw returns), mean (the constant mean of each "
                    "event's estimation window), market (OLS on --benchmark over it).")
 @click.option("--benchmark", "benchmark_id", default=None,
@@ -135,9 +136,9 @@ def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tup
 @_view_options
 @click.option("--lag", type=click.IntRange(0, 60), default=10, show_default=True,
               help="L: cross-correlations at lags -L .. +L buckets.")
-@click.option("--news", type=click.Choice(["count", "risk"]), default="count", show_default=True,
+@click.option("--news", type=click.Choice(NEWS_MEASURES), default="count", show_default=True,
               help="The news side: headlines per bucket, or their geopolitical-risk share.")
-@click.option("--closed", type=click.Choice(["next", "exclude"]), default="next", show_default=True,
+@click.option("--closed", type=click.Choice(CLOSED_RULES), default="next", show_default=True,
               help="Headlines that arrived while the market was closed (weekends, holidays): counted in the "
                    "next trading period, or left out.")
 @click.option("--prewhiten", is_flag=True,

@@ -48,8 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard.alignment import KnownBars
+from dashboard.analysis.choices import MODELS
 
-MODELS = ("raw", "mean", "market")
 MODEL_WORDS = {"raw": "no model (raw returns)", "mean": "constant mean", "market": "market model"}
 OK, EDGES, FLAGGED, BENCHMARK, HISTORY, HISTORY_FLAGGED, FLAT = range(7)
 REASONS = ("edges", "flagged", "benchmark", "history", "history_flagged", "flat")   # codes 1 .. 6

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.alignment import KnownBars, headline_moments, known_bars
+from dashboard.analysis.choices import OVERLAPS
 from dashboard.analysis.event_align import (
     check_integer,
     group_headlines,
@@ -85,8 +86,6 @@ from dashboard.moves import INTERVAL_LENGTH
 
 __all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "PathStats", "clean_returns", "event_study",
            "keep_spaced", "merge_episodes", "move_columns", "path_stats"]
-
-OVERLAPS = ("merge", "spacing")
 
 
 @dataclass(frozen=True, eq=False)

@@ -78,6 +78,7 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.alignment import DAY_NS, day_only, headline_moments, known_bars
+from dashboard.analysis.choices import CLOSED_RULES, NEWS_MEASURES
 from dashboard.analysis.intensity_stats import (
     Z_95,
     CalendarRegression,
@@ -94,8 +95,6 @@ __all__ = ["BUCKETS", "CLOSED_RULES", "COVERAGE_FLOOR", "NEWS_MEASURES", "Intens
            "intensity_vs_volatility", "lagged_correlations"]
 
 BUCKETS: Mapping[str, timedelta] = MappingProxyType({"1h": timedelta(hours=1), "1d": timedelta(days=1)})
-NEWS_MEASURES = ("count", "risk")
-CLOSED_RULES = ("next", "exclude")   # closed-period headlines: counted in the next trading period, or left out
 COVERAGE_FLOOR = 0.1                 # a day with less than this share of the median day's headlines: a gap
 _NAT = np.iinfo(np.int64).min
 _SECOND_NS = 10**9

@@ -7,14 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-INTERVALS = ("1d", "1h")
+from dashboard.analysis.choices import CLOSED_RULES, INTERVALS, MODELS, NEWS_MEASURES, OVERLAPS
+
 INTERVAL_WORDS = {"1d": "daily", "1h": "hourly"}
-NEWS_MEASURES = ("count", "risk")   # headlines per bucket, or their geopolitical-risk share
-CLOSED_RULES = ("next", "exclude")  # headlines from closed periods: in the next trading period, or left out
 DEFAULTS = {"window": 10, "spacing": 0, "lag": 10, "n": 10, "estimation": 120}
 LIMITS = {"window": (1, 60), "spacing": (0, 1000), "lag": (0, 60), "n": (1, 50), "estimation": (10, 2000)}
-MODELS = ("raw", "mean", "market")      # the event study's normal-return models (dashboard.analysis.event_models)
-OVERLAPS = ("merge", "spacing")         # overlapping events: merged into episodes, or the spacing rule S
 PLACEBO_DRAWS = 200
 SEED = 0
 
