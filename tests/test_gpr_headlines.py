@@ -71,6 +71,30 @@ CATEGORISED = [
     ("Terrorists attack hotel in capital", ["terror_acts"]),
 ]
 
+# Headline idioms added after reading the team's own labelled sample (tests/benchmarks/data), each
+# a way of saying it that recurs, not a title of any labelled file.
+IDIOMS = [
+    ("Armies of the two states exchange fire across the border", ["escalation_of_war"]),
+    ("Neighbours traded fire overnight", ["escalation_of_war"]),
+    ("Russia kills 10 in overnight raid on villages", ["escalation_of_war"]),
+    ("Navy striking targets near the coast, officials say", ["escalation_of_war"]),
+    ("Blast kills provincial governor", ["terror_acts"]),
+    ("Explosion at gas plant kills four", []),                      # an industrial accident
+    ("Iran accuses Israel of breaking truce", ["peace_threats"]),
+    ("No agreement as ceasefire talks end", ["peace_threats"]),
+    ("Moscow has massed troops on the border", ["military_buildups"]),
+    ("Allies agree arms sale to Taiwan", ["military_buildups"]),
+    ("Europe on path to rearmament", ["military_buildups"]),
+    ("Kremlin to expand its nuclear capabilities", ["nuclear_threats"]),
+    ("Army ready to attack Iran, minister says", ["war_threats"]),
+    ("Turkey threatens to use force against Syrian militias", ["war_threats"]),
+]
+
+
+@pytest.mark.parametrize(("title", "expected"), IDIOMS)
+def test_headline_idioms(tagger, title, expected):
+    assert tagger.categories_of(title) == expected
+
 
 @pytest.mark.parametrize(("title", "expected"), CATEGORISED)
 def test_each_category_on_hand_made_titles(tagger, title, expected):
