@@ -1,37 +1,22 @@
-"""The newsmarks dashboard. `create_app()` builds the Dash app; nothing touches the store until
-the first request, so importing this package (or `app.py`) has no side effects."""
+"""The newsmarks dashboard (Dash) and the analyses it shows.
+
+`create_app()` (dashboard.factory) builds the Dash app; nothing touches the store until the first
+request. Importing this package loads neither Dash nor plotly — `dashboard.analysis`, the
+analyses as a library, is usable without them — so `create_app` is imported on first use."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import dash
-
-from dashboard import ids
-from dashboard.context import DashboardContext
-from dashboard.layout import layout
-from dashboard.state import ViewState
-from ingest.config import Config, load_config
-from ingest.store import Store
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+if TYPE_CHECKING:
+    from dashboard.factory import create_app
 
 
-def create_app(config: Config | None = None, store: Store | None = None) -> dash.Dash:
-    """The Dash app for a config (default: `load_config()`); `store` to share an open store."""
-    from dashboard.analysis_view import callbacks as analysis
-    from dashboard.callbacks import chart, downloads, header, state_sync, table
-
-    config = config or load_config()
-    ctx = DashboardContext(config, store)
-    app = dash.Dash(__name__, title="newsmarks", assets_folder=str(ASSETS), update_title=None,
-                    serve_locally=True, suppress_callback_exceptions=False)
-    default = ViewState(instruments=tuple(ctx.default_instruments))
-    app.layout = lambda: layout(config, default)
-    for module in (state_sync, chart, header, table, downloads, analysis):
-        module.register(app, ctx)
-    app.server.config["NEWSMARKS_CONTEXT"] = ctx
-    return app
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from dashboard.factory import create_app
+        return create_app
+    raise AttributeError(f"module 'dashboard' has no attribute {name!r}")
 
 
-__all__ = ["create_app", "ids"]
+__all__ = ["create_app"]

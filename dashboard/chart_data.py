@@ -70,12 +70,12 @@ def count_and_read_headlines(store: Store, flt: HeadlineFilter,
     if not only_time:
         found = store.headline_times(flt, MAX_MARKS + 1)
         if len(found) <= MAX_MARKS:
-            rows = store.headlines_matching(flt, ids=found["id"].tolist()) if len(found) else \
-                store.headlines_matching(flt, limit=0)
+            rows = store.headlines(flt, ids=found["id"].tolist()) if len(found) else \
+                store.headlines(flt, limit=0)
             return counts_from_rows(found["published"], bucket_seconds), rows
     counts = store.headline_counts(flt, bucket_seconds)
     total = int(counts["count"].sum())  # every matching headline is in one bucket: no second count
-    return counts, store.headlines_matching(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
+    return counts, store.headlines(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
 
 
 def without_day_only(store: Store, flt: HeadlineFilter, counts: pd.DataFrame,

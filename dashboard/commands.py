@@ -34,17 +34,18 @@ def _view_options(function):
 
 
 def _inputs(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
-            instrument_id: str, start: datetime | None, end: datetime | None, controls):
-    """The view's frames, read as the Analysis tab reads them (dashboard.analysis_view.data)."""
-    from dashboard.analysis_view.data import load_inputs
-    from dashboard.state import ViewState
+            instrument_id: str, start: datetime | None, end: datetime | None, settings):
+    """The view's frames, read as the Analysis tab and scripts read them (dashboard.analysis.api)."""
+    from dashboard.analysis.api import analysis_inputs
+    from ingest.store import HeadlineFilter
 
     try:
         instrument = ctx.config.instrument(instrument_id)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    state = ViewState(instruments=(instrument_id,), query=query or "", topics=tuple(topics), sources=tuple(sources))
-    return load_inputs(ctx.store, state, utc_day(start), utc_day(end, end=True), controls, instrument.label)
+    headline_filter = HeadlineFilter(start=utc_day(start), end=utc_day(end, end=True), query=query or None,
+                                     sources=tuple(sources), topics=tuple(topics), stories_only=True)
+    return analysis_inputs(ctx.store, headline_filter, settings, instrument.label)
 
 
 def _report(result, message: str, lines: Callable, output: str | None, csv_text: Callable, written: Callable) -> None:
@@ -108,8 +109,8 @@ def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tup
       newsmarks study --query "sanction*" --model raw --spacing 0
     """
     from dashboard.analysis.event_report import events_csv, summary_lines
-    from dashboard.analysis_view.controls import Controls
-    from dashboard.analysis_view.data import run_event_study
+    from dashboard.analysis.inputs import run_event_study
+    from dashboard.analysis.settings import Settings
 
     if model == "market":
         if benchmark_id is None:
@@ -120,10 +121,10 @@ def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tup
             raise click.ClickException(str(exc)) from None
     elif benchmark_id is not None:
         raise click.ClickException("--benchmark is for --model market")
-    controls = Controls(instrument=instrument_id, interval=interval, window=window, spacing=spacing or 0,
+    settings = Settings(instrument=instrument_id, interval=interval, window=window, spacing=spacing or 0,
                         placebo_draws=placebo_draws, seed=seed, model=model, estimation=estimation,
                         overlap="merge" if spacing is None else "spacing", benchmark=benchmark_id)
-    inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, controls)
+    inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, settings)
     if inputs.bars["close"].notna().sum() == 0:
         raise click.ClickException(f"no {interval} bars of {instrument_id} in the store "
                                    "(run newsmarks refresh, or import-prices)")
@@ -163,13 +164,13 @@ def intensity(ctx: Context, query: str | None, topics: tuple[str, ...], sources:
     Example:
       newsmarks intensity --topic Energy --instrument brent --start 2026-05-12 --end 2026-08-18
     """
+    from dashboard.analysis.inputs import run_intensity
     from dashboard.analysis.intensity_report import intensity_lines, lags_csv
-    from dashboard.analysis_view.controls import Controls
-    from dashboard.analysis_view.data import run_intensity
+    from dashboard.analysis.settings import Settings
 
-    controls = Controls(instrument=instrument_id, interval=interval, lag=lag, news=news, closed=closed,
+    settings = Settings(instrument=instrument_id, interval=interval, lag=lag, news=news, closed=closed,
                         prewhiten=prewhiten)
-    inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, controls)
+    inputs = _inputs(ctx, query, topics, sources, instrument_id, start, end, settings)
     result, message = run_intensity(inputs)
     _report(result, message, lambda r: intensity_lines(r, _label(query, topics, sources, instrument_id)),
             output, lags_csv, lambda r: f"{len(r.lags)} lags")

@@ -17,8 +17,10 @@ from scipy.stats import norm
 from dashboard import create_app, ids
 from dashboard.analysis.event_report import description, stat_rows
 from dashboard.analysis.event_study import event_study
+from dashboard.analysis.inputs import load_inputs, no_events_message, run_risk_index
 from dashboard.analysis.intensity import intensity_vs_volatility
 from dashboard.analysis.largest_moves import RANKING_RULE, RESULT_COLUMNS, largest_moves, window_headline_ids
+from dashboard.analysis.settings import Settings, settings_from
 from dashboard.analysis_view.callbacks import (
     analysis_download,
     analysis_outputs,
@@ -26,8 +28,6 @@ from dashboard.analysis_view.callbacks import (
     instrument_choice,
     show_on_chart,
 )
-from dashboard.analysis_view.controls import Controls, controls_from
-from dashboard.analysis_view.data import load_inputs, no_events_message, run_risk_index
 from dashboard.analysis_view.figures import event_study_figure, lag_figure, risk_figure
 from dashboard.analysis_view.tables import chart_link, frame_csv, risk_frame, stats_table_rows
 from dashboard.callbacks.state_sync import sync
@@ -178,16 +178,16 @@ def test_layout_has_the_two_tabs_and_keeps_the_chart_ids(tmp_path):
 
 
 def test_controls_default_and_clamp():
-    assert controls_from(None) == Controls(instrument=None, interval="1d", window=10, spacing=0, lag=10, n=10)
-    assert controls_from({"instrument": "brent", "interval": "1h", "window": 0, "spacing": "x", "lag": 500,
-                          "n": 7.9}) == Controls("brent", "1h", 1, 0, 60, 7)
-    assert controls_from({"interval": "5m", "window": None, "n": float("inf")}) == Controls(None)
+    assert settings_from(None) == Settings(instrument=None, interval="1d", window=10, spacing=0, lag=10, n=10)
+    assert settings_from({"instrument": "brent", "interval": "1h", "window": 0, "spacing": "x", "lag": 500,
+                          "n": 7.9}) == Settings("brent", "1h", 1, 0, 60, 7)
+    assert settings_from({"interval": "5m", "window": None, "n": float("inf")}) == Settings(None)
     # the event study: the constant-mean model over 120 bars, overlapping events merged, by default
-    default = controls_from(None)
+    default = settings_from(None)
     assert (default.model, default.estimation, default.overlap, default.benchmark) == ("mean", 120, "merge", None)
-    assert controls_from({"model": "market", "benchmark": "usd_rub", "estimation": 5, "overlap": "spacing"}) == \
-        Controls(None, model="market", benchmark="usd_rub", estimation=10, overlap="spacing")
-    assert controls_from({"model": "capm", "benchmark": "", "estimation": "x", "overlap": "drop"}) == Controls(None)
+    assert settings_from({"model": "market", "benchmark": "usd_rub", "estimation": 5, "overlap": "spacing"}) == \
+        Settings(None, model="market", benchmark="usd_rub", estimation=10, overlap="spacing")
+    assert settings_from({"model": "capm", "benchmark": "", "estimation": "x", "overlap": "drop"}) == Settings(None)
 
 
 def test_instrument_follows_the_view(ctx):
@@ -286,7 +286,7 @@ def test_risk_share_as_the_news_side_of_the_correlation(ctx):
     assert shown["Buckets (1d) used: a return and a risk share"] == f"{expected.n:,}"
     # days without a headline have no share; the 4 buckets without collection have none either
     assert expected.n == expected.aligned["risk_share"].notna().sum() == 19
-    assert controls_from({"news": "tone"}).news == "count"
+    assert settings_from({"news": "tone"}).news == "count"
 
 
 def test_lag_plot_is_the_cross_correlation_with_a_band_per_lag(ctx):
@@ -440,9 +440,9 @@ def test_risk_index_series(ctx):
                                                "2022-03-02<br>")
     assert "days with <20 such headlines left out (1 of 3 here)" in figure.layout.title.text
     negative = MARCH + "&sentiment=negative"                # every filter of the view applies
-    frame = risk_frame(run_risk_index(load_inputs(ctx.store, parse_state(negative, ctx.instrument_ids,
-                                                                         ctx.default_instruments),
-                                                  START, END, controls_from(BRENT), LABEL))[0])
+    negative_state = parse_state(negative, ctx.instrument_ids, ctx.default_instruments)
+    inputs = load_inputs(ctx.store, headline_filter(negative_state, START, END), settings_from(BRENT), LABEL)
+    frame = risk_frame(run_risk_index(inputs)[0])
     count = ctx.store.count_headlines(view_filter(ctx, negative))
     assert frame["headlines"].sum() == count and 0 < count < 93
 

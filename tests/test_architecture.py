@@ -60,3 +60,23 @@ def test_importing_everything_has_no_side_effects(tmp_path):
                                  "PYTHONPATH": str(REPO)}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"   # no data folder, no database, no cache files
+
+
+CORE = ("dashboard/analysis", "dashboard/alignment.py", "dashboard/moves.py", "dashboard/times.py")
+
+
+def test_the_analyses_import_no_ui():
+    """dashboard.analysis (with the alignment rule and moves it builds on) is a library: it imports
+    ingest/ and itself, never Dash, plotly or the dashboard's UI modules (tests/test_api.py checks
+    the same in sys.modules after an import)."""
+    core_modules = {"dashboard.analysis", "dashboard.alignment", "dashboard.moves", "dashboard.times"}
+    offenders = []
+    for entry in CORE:
+        for path in sorted((REPO / entry).rglob("*.py")) if (REPO / entry).is_dir() else [REPO / entry]:
+            for module in imported_modules(path):
+                top = module.split(".")[0]
+                ui = top in {"dash", "plotly", "dash_ag_grid", "dash_bootstrap_components", "flask"}
+                inside = module == "dashboard" or any(module == m or module.startswith(m + ".") for m in core_modules)
+                if ui or (top == "dashboard" and not inside):
+                    offenders.append(f"{path.relative_to(REPO)} imports {module}")
+    assert offenders == []

@@ -229,3 +229,11 @@ def test_intensity_has_the_trading_calendar_options():
     assert "--closed [next|exclude]" in shown and "[default: next]" in shown and "--prewhiten" in shown
     wrong = CliRunner().invoke(newsmarks_cli(), ["intensity", "--closed", "weekend"])
     assert wrong.exit_code == 2 and "'weekend' is not one of 'next', 'exclude'" in wrong.output
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(newsmarks_cli(), ["--version"])
+    assert result.exit_code == 0 and result.output == f"newsmarks {version('newsmarks')}\n"
+    assert version("newsmarks") == "0.1.0"

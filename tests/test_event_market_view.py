@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from dashboard.analysis.event_study import event_study
+from dashboard.analysis.inputs import padding
+from dashboard.analysis.settings import Settings
 from dashboard.analysis_view.callbacks import analysis_download, analysis_view, benchmark_choice
-from dashboard.analysis_view.controls import Controls
-from dashboard.analysis_view.data import padding
 from dashboard.callbacks.state_sync import sync
 from dashboard.context import DashboardContext
 from ingest.config import Config
@@ -58,10 +58,10 @@ def csv_rows(sent: dict) -> list[list[str]]:
 
 
 def test_padding_reads_the_estimation_window_before_the_view():
-    raw, mean = Controls("brent", model="raw", window=10), Controls("brent", model="mean", window=10, estimation=120)
+    raw, mean = Settings("brent", model="raw", window=10), Settings("brent", model="mean", window=10, estimation=120)
     assert padding(raw) == (timedelta(days=30), timedelta(days=30))
     assert padding(mean) == (timedelta(days=30 + 1.5 * 121), timedelta(days=30))
-    assert padding(Controls("brent", interval="1h", window=5, estimation=100)) == (
+    assert padding(Settings("brent", interval="1h", window=5, estimation=100)) == (
         timedelta(hours=10 + 1.5 * 101, days=10), timedelta(hours=10, days=10))
 
 
@@ -87,7 +87,7 @@ def test_the_market_model_on_the_command_line_gives_the_tabs_figures(ctx, tmp_pa
         line = next(text for text in printed if text.startswith(f"  {name} ["))
         assert f"h = 3: {float(tab[f'{name} at +3']):.3f}  p = {float(tab[f'{name} p at +3']):.4f}" in line
     # the figures are the pure study's on the bars read around the view, the benchmark's alike
-    before, after = padding(Controls("usd_rub_mkt", window=3, estimation=60, model="market"))
+    before, after = padding(Settings("usd_rub_mkt", window=3, estimation=60, model="market"))
     first, last = utc(2022, 6, 1) - before, utc(2022, 12, 31, 23, 59, 59) + after
     result = event_study(ctx.store.headlines(query="sanctions", start=utc(2022, 6, 1), end=last, stories_only=True),
                          ctx.store.bars(["usd_rub_mkt"], "1d", first, last), "1d", 3, 0, 200, 0, model="market",

@@ -308,7 +308,7 @@ def _tagged_headlines() -> tuple[list[Headline], object]:
 def test_counts_per_bucket_equal_counting_the_matching_headlines(store, flt, bucket):
     items, tag = _tagged_headlines()
     store.write_headlines(items, tag=tag)
-    rows = store.headlines_matching(flt)
+    rows = store.headlines(flt)
     assert 0 < len(rows) < 120 or flt == HeadlineFilter()
     epoch = rows["published"].astype("int64") // 10**9 if rows["published"].dt.unit == "ns" else \
         rows["published"].dt.as_unit("s").astype("int64")
@@ -334,14 +334,14 @@ def test_headlines_carry_their_tags_of_each_kind_sorted_and_can_be_read_by_ids(s
         ["2", "", "", "positive"], ["3", "", "", ""], ["4", "Oil", "", ""], ["5", "Oil", "", ""]]
     ids = dict(zip(frame["guid"], frame["id"], strict=True))
     many = [ids["1"], ids["4"], ids["5"], *range(10_000, 11_500)]   # unknown ids match nothing
-    assert store.headlines_matching(HeadlineFilter(), ids=many)["guid"].tolist() == ["1", "4", "5"]
-    assert store.headlines_matching(HeadlineFilter(topics=("Oil",)), ids=many, sort="published",
+    assert store.headlines(HeadlineFilter(), ids=many)["guid"].tolist() == ["1", "4", "5"]
+    assert store.headlines(HeadlineFilter(topics=("Oil",)), ids=many, sort="published",
                                     descending=True)["guid"].tolist() == ["5", "4"]
-    assert store.headlines_matching(HeadlineFilter(), ids=[])["guid"].tolist() == []
+    assert store.headlines(HeadlineFilter(), ids=[])["guid"].tolist() == []
 
 
 def _expected_counts(store, flt: HeadlineFilter, bucket: int) -> list[tuple[int, int]]:
-    rows = store.headlines_matching(flt)
+    rows = store.headlines(flt)
     epoch = rows["published"].dt.as_unit("s").astype("int64")
     counted = (epoch - epoch % bucket).value_counts().sort_index()
     return list(zip(counted.index.tolist(), counted.tolist(), strict=True))

@@ -6,10 +6,13 @@ them."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from dashboard.analysis.event_study import EventStudyResult
 from dashboard.analysis.event_tests import NEEDS_ESTIMATION, REFERENCE, TEST_WORDS, TESTS, hac_lags
 from ingest.csv_safety import format_number, iso_utc, neutralise_cell, write_csv
+
+if TYPE_CHECKING:   # event_study imports this module for EventStudyResult.summary
+    from dashboard.analysis.event_study import EventStudyResult
 
 
 def _num(value: float, digits: int = 6) -> str:

@@ -81,6 +81,7 @@ from dashboard.analysis.event_models import (
     raw_paths,
 )
 from dashboard.analysis.event_placebo import placebo_p_values, shift_placebo
+from dashboard.analysis.event_report import summary_lines
 from dashboard.analysis.event_tests import PathStats, event_tests, path_stats
 from dashboard.moves import INTERVAL_LENGTH
 
@@ -146,6 +147,18 @@ class EventStudyResult:
     tests: pd.DataFrame | None = None
     placebo_pool: int = 0
     placebo_p_caar: float = float("nan")
+
+    def summary(self, label: str = "the headlines") -> str:
+        """What `newsmarks study` prints, as one text (`label` names the view in its first line)."""
+        return "\n".join(summary_lines(self, label))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The CAAR path the Analysis tab draws: one row per bar k (−W … +W) with the CAAR (the
+        mean raw move for model 'raw'), its 95 % band and the placebo's band. Per event: `events`;
+        the tests: `tests`."""
+        return pd.DataFrame({"k": self.k, "caar": self.mean_path, "band_low": self.band_low,
+                             "band_high": self.band_high, "placebo_band_low": self.placebo_band_low,
+                             "placebo_band_high": self.placebo_band_high})
 
     def test(self, name: str, horizon: int) -> tuple[float, float]:
         """(statistic, p) of one test at horizon +1 or +W."""

@@ -79,6 +79,7 @@ from scipy import stats
 
 from dashboard.alignment import DAY_NS, day_only, headline_moments, known_bars
 from dashboard.analysis.choices import CLOSED_RULES, NEWS_MEASURES
+from dashboard.analysis.intensity_report import LAG_COLUMNS, intensity_lines
 from dashboard.analysis.intensity_stats import (
     Z_95,
     CalendarRegression,
@@ -144,6 +145,15 @@ class IntensityResult:
     ar_orders: tuple[int, int] | None = None
     family_z: float = float("nan")
     lags_tested: int = 0
+
+    def summary(self, label: str = "the headlines") -> str:
+        """What `newsmarks intensity` prints, as one text (`label` names the view)."""
+        return "\n".join(intensity_lines(self, label))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The cross-correlation by lag: lag, pairs, r, and each lag's bands from its own pairs —
+        band (pointwise, ±1.96/√n) and family_band (Šidák over the lags tested)."""
+        return self.lags[list(LAG_COLUMNS)].copy()
 
 
 def _bucket_closes(bars: pd.DataFrame, size: int) -> pd.DataFrame:

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from dashboard.analysis.intensity import IntensityResult
 from ingest.csv_safety import format_number, write_csv
+
+if TYPE_CHECKING:   # intensity imports this module for IntensityResult.summary
+    from dashboard.analysis.intensity import IntensityResult
 
 NEWS_WORDS = {"count": "headlines", "risk": "risk share"}
 CLOSED_WORDS = {"next": "counted in the next trading period", "exclude": "left out"}

@@ -11,8 +11,7 @@ from dash import ALL, Dash, Input, Output, State, callback_context, dcc, html, n
 
 from dashboard import ids
 from dashboard.analysis.event_report import description as event_description
-from dashboard.analysis_view.controls import INTERVAL_WORDS, controls_from
-from dashboard.analysis_view.data import (
+from dashboard.analysis.inputs import (
     HEADLINE_LIMIT,
     AnalysisInputs,
     load_inputs,
@@ -22,6 +21,7 @@ from dashboard.analysis_view.data import (
     run_mean_moves,
     run_risk_index,
 )
+from dashboard.analysis.settings import INTERVAL_WORDS, settings_from
 from dashboard.analysis_view.figures import event_study_figure, lag_figure, message_figure, risk_figure
 from dashboard.analysis_view.layout import DOWNLOAD_BUTTONS
 from dashboard.analysis_view.methods import methods_text
@@ -35,6 +35,7 @@ from dashboard.analysis_view.tables import (
     stats_table_rows,
 )
 from dashboard.callbacks.chart import window_from_dict
+from dashboard.chart_data import headline_filter
 from dashboard.context import DashboardContext
 from dashboard.state import ViewState, display_zone
 
@@ -74,14 +75,14 @@ def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
     """The analysis' data, or None when the view has no instrument. The instrument is the
     chosen one when the view shows it, else the view's first."""
     state = _state(ctx, state_data)
-    controls = controls_from(options)
-    if controls.instrument not in state.instruments:
+    settings = settings_from(options)
+    if settings.instrument not in state.instruments:
         if not state.instruments:
             return None
-        controls = replace(controls, instrument=state.instruments[0])
+        settings = replace(settings, instrument=state.instruments[0])
     start, end = window_from_dict(window)
-    label = ctx.labels.get(controls.instrument, controls.instrument)
-    return load_inputs(ctx.store, state, start, end, controls, label)
+    label = ctx.labels.get(settings.instrument, settings.instrument)
+    return load_inputs(ctx.store, headline_filter(state, start, end), settings, label)
 
 
 def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict | None, options: dict | None,
@@ -93,8 +94,9 @@ def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict |
     if inputs is None:
         blank = message_figure("Choose an instrument in the filters")
         return "Choose an instrument in the filters to analyse it.", blank, None, blank, None, blank
-    zone = display_zone(inputs.state, browser_tz)
-    c = inputs.controls
+    state = _state(ctx, state_data)
+    zone = display_zone(state, browser_tz)
+    c = inputs.settings
     result, event_note = run_event_study(inputs)
     intensity, intensity_note = run_intensity(inputs)
     moves, moves_note = run_largest_moves(inputs)
@@ -117,7 +119,7 @@ def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict |
         stats_table(rows) if rows else html.Div("No statistics: see the note above", className="nm-note"),
         lag_figure(intensity, title=inputs.label) if intensity is not None
         else message_figure("No lags: see the note above"),
-        moves_table(moves, inputs.state, c.interval, zone) if moves is not None
+        moves_table(moves, state, c.interval, zone) if moves is not None
         else html.Div(moves_note, className="nm-note"),
         risk_figure(risk) if risk is not None else message_figure("No risk index: see the note above"),
     )
@@ -166,8 +168,8 @@ def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None,
         frame = risk_frame(risk) if risk is not None else None
     if frame is None:
         return no_update
-    zone = display_zone(inputs.state, browser_tz)
-    name = download_name(kind, inputs.controls.instrument, inputs.start, inputs.end)
+    zone = display_zone(_state(ctx, state_data), browser_tz)
+    name = download_name(kind, inputs.settings.instrument, inputs.start, inputs.end)
     return dcc.send_bytes(frame_csv(frame, zone), name)
 
 

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.analysis_view.controls import DEFAULTS, LIMITS
+from dashboard.analysis.settings import DEFAULTS, LIMITS
 
 GRAPH_CONFIG = {"displaylogo": False}
 DOWNLOAD_BUTTONS = {

@@ -41,7 +41,7 @@ def stats_table_rows(result: EventStudyResult | None, intensity: IntensityResult
     """The statistics table: rows {'statistic', 'value'} of the event study (its counts, what was
     left out and why, the CAAR and each test at +1 and +W, the placebo: event_report.stat_rows; moves
     as log return ×100, i.e. %), then of intensity against volatility, then the mean move after the headlines
-    over calendar horizons (`means`, dashboard.analysis_view.data.run_mean_moves: empty moves are
+    over calendar horizons (`means`, dashboard.analysis.inputs.run_mean_moves: empty moves are
     left out of the mean and counted); a side that is None is left out. Counts are ints, the rest
     floats (NaN where undefined)."""
     rows: list[dict] = []
@@ -196,7 +196,7 @@ def frame_csv(frame: pd.DataFrame, tz: str = "UTC") -> bytes:
 def lags_frame(intensity: IntensityResult) -> pd.DataFrame:
     """The lag table: lag, pairs, r, and each lag's bands from its own pairs — band (pointwise,
     ±1.96/√n) and family_band (Šidák over the lags tested)."""
-    return intensity.lags[["lag", "pairs", "r", "band", "family_band"]].copy()
+    return intensity.to_frame()
 
 
 def risk_frame(index: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,7 @@ def download(ctx: DashboardContext, kind: str, state_data: dict | None, window: 
         content = prices_csv(bars, labels, zone)
     else:
         flt = headline_filter(state, start, end)
-        frame = ctx.store.headlines_matching(flt, limit=EXPORT_LIMIT)
+        frame = ctx.store.headlines(flt, limit=EXPORT_LIMIT)
         if kind == "headlines":
             content = headlines_csv(frame, zone)
         else:

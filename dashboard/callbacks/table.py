@@ -60,7 +60,7 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     last = max(first, int(request.get("endRow") or first + 50))
     sort_model = request.get("sortModel") or [{"colId": "published", "sort": "desc"}]
     sort = SORT_COLUMNS.get(sort_model[0].get("colId"), "published")
-    frame = ctx.store.headlines_matching(flt, limit=last - first, offset=first, sort=sort,
+    frame = ctx.store.headlines(flt, limit=last - first, offset=first, sort=sort,
                                          descending=sort_model[0].get("sort") != "asc")
     instruments = list(state.instruments)
     moves = moves_after(frame[["id", "published", "day_precision"]], bars_around(ctx, instruments, frame["published"]),

@@ -71,6 +71,7 @@ def _setup_logging(verbose: bool) -> None:
 @click.option("--config", "config_path", metavar="FILE", envvar="NEWSMARKS_CONFIG",
               help="Config file (TOML). Default: $NEWSMARKS_CONFIG, else ./newsmarks.toml, else built-in.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.version_option(package_name="newsmarks", prog_name="newsmarks", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """newsmarks: rouble rates, Brent and the geopolitical headlines beside them.

@@ -30,6 +30,8 @@ from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
 from ingest.store.timecodec import series_to_epoch
 
+_TUPLE_FIELDS = ("sources", "topics", "sentiments")   # HeadlineFilter fields held as tuples (hashable)
+
 __all__ = ["Store", "ReadOnlyStore", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts",
            "SCHEMA_VERSION", "CopyError", "TableCopy"]
 
@@ -264,24 +266,19 @@ class Store:
         with self.reading() as conn:
             return _prices.has_bars(conn, instrument_ids, interval, start, end)
 
-    def headlines(self, *, start: datetime | None = None, end: datetime | None = None,
-                  query: str | None = None, sources: Sequence[str] = (), topics: Sequence[str] = (),
-                  stories_only: bool = False, sentiments: Sequence[str] = (), limit: int | None = None,
-                  offset: int = 0, sort: str = "published", descending: bool = False,
-                  ids: list[int] | None = None) -> pd.DataFrame:
-        """Headlines matching the filters, sorted and paged (see headlines.read_headlines)."""
-        flt = HeadlineFilter(start, end, query, tuple(sources), tuple(topics), stories_only, tuple(sentiments))
+    def headlines(self, flt: HeadlineFilter | None = None, *, limit: int | None = None, offset: int = 0,
+                  sort: str = "published", descending: bool = False, ids: list[int] | None = None,
+                  **filters) -> pd.DataFrame:
+        """Headlines matching a HeadlineFilter (and among `ids`, when given), sorted and paged (see
+        headlines.read_headlines). The filter's fields may be given as keywords instead
+        (`headlines(query="oil", stories_only=True)`), not both."""
+        if filters:
+            if flt is not None:
+                raise TypeError("give a HeadlineFilter or its fields as keywords, not both")
+            flt = HeadlineFilter(**{k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in filters.items()})
         with self.reading() as conn:
-            return _headlines.read_headlines(conn, flt, limit=limit, offset=offset, sort=sort,
+            return _headlines.read_headlines(conn, flt or HeadlineFilter(), limit=limit, offset=offset, sort=sort,
                                              descending=descending, ids=ids)
-
-    def headlines_matching(self, flt: HeadlineFilter, *, limit: int | None = None, offset: int = 0,
-                           sort: str = "published", descending: bool = False,
-                           ids: list[int] | None = None) -> pd.DataFrame:
-        """Headlines matching a HeadlineFilter (and among `ids`, when given), sorted and paged."""
-        with self.reading() as conn:
-            return _headlines.read_headlines(conn, flt, limit=limit, offset=offset, sort=sort, descending=descending,
-                                             ids=ids)
 
     def headline_times(self, flt: HeadlineFilter, limit: int) -> pd.DataFrame:
         """Up to `limit` matching headlines (id, published), in no particular order."""

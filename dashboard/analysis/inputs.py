@@ -1,10 +1,10 @@
-"""What the Analysis tab computes for one view: the controls (validated), the frames read from the
-store, and each analysis run on them — a problem (no events, non-positive prices, too few bars)
-comes back as a message to show, never as a traceback.
+"""The analyses of one view — what the Analysis tab, `newsmarks study` / `newsmarks intensity` and
+scripts (dashboard.analysis) all call: the frames read from the store for a headline filter and
+the analysis settings, and each analysis run on them — a problem (no events, non-positive prices,
+too few bars) comes back as a message to show, never as a traceback.
 
-Which data: the instrument's bars of the chosen interval and the view's headlines (every filter of
-the view, as `dashboard.chart_data.headline_filter` makes it; first copies of stories) in the
-chart's visible window [start, end]:
+Which data: the instrument's bars of the chosen interval and the headlines of the filter (the
+first copy of each story) in its window [start, end] (the chart's visible window in the tab):
 - the event study takes the window's headlines, and bars from `padding()` before to after
   the window, so that events near its edges have their W bars on both sides and, for the mean
   and market models, their estimation windows of L bars before those (an event whose history the
@@ -24,7 +24,7 @@ chart's visible window [start, end]:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 
@@ -34,10 +34,8 @@ from dashboard.analysis.event_report import left_out_words
 from dashboard.analysis.event_study import EventStudyResult, event_study
 from dashboard.analysis.intensity import IntensityResult, intensity_vs_volatility
 from dashboard.analysis.largest_moves import DEFAULT_WINDOW, largest_moves, window_headline_ids
-from dashboard.analysis_view.controls import INTERVAL_WORDS, Controls
-from dashboard.chart_data import headline_filter
+from dashboard.analysis.settings import INTERVAL_WORDS, Settings
 from dashboard.moves import DEFAULT_HORIZONS, INTERVAL_LENGTH, mean_move, move_column, moves_after, why_column
-from dashboard.state import ViewState
 from ingest.risk_index import daily_risk_index
 from ingest.store import HeadlineFilter, Store
 
@@ -46,16 +44,16 @@ EDGE_SLACK = timedelta(days=10)   # weekends and holidays, on top of 2W bars on 
 TRADING_SPAN = 1.5                # calendar time per bar of history: 7/5 for weekdays, 24/23 for futures' hours
 
 
-def padding(controls: Controls) -> tuple[timedelta, timedelta]:
+def padding(settings: Settings) -> tuple[timedelta, timedelta]:
     """How far (before, after) the window the event study reads bars: 2W bars plus EDGE_SLACK
     after; before, as much for the raw model, and for the mean and market models also the L + 1
     bars of each event's estimation window (W + L + 1 bars before the event bar), each counted as
     TRADING_SPAN intervals (weekends, a futures market's daily break)."""
-    length = INTERVAL_LENGTH[controls.interval]
-    after = length * 2 * controls.window + EDGE_SLACK
-    if controls.model == "raw":
+    length = INTERVAL_LENGTH[settings.interval]
+    after = length * 2 * settings.window + EDGE_SLACK
+    if settings.model == "raw":
         return after, after
-    return after + length * TRADING_SPAN * (controls.estimation + 1), after
+    return after + length * TRADING_SPAN * (settings.estimation + 1), after
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,8 @@ class AnalysisInputs:
     windows (Store.story_copies). Each is None without a store, and story_copies also when there
     is none to read."""
 
-    state: ViewState
-    controls: Controls
+    headline_filter: HeadlineFilter   # the window's: its start and end are the window
+    settings: Settings
     label: str
     start: datetime | None
     end: datetime | None
@@ -110,19 +108,22 @@ class AnalysisInputs:
         return bars.reset_index(drop=True)
 
 
-def load_inputs(store: Store, state: ViewState, start: datetime | None, end: datetime | None,
-                controls: Controls, label: str) -> AnalysisInputs:
-    """Read one analysis' bars and headlines from the store (its coverage and story copies are
-    read when an analysis first asks for them: see AnalysisInputs)."""
-    before, after = padding(controls)
+def load_inputs(store: Store, headline_filter: HeadlineFilter, settings: Settings, label: str) -> AnalysisInputs:
+    """Read one analysis' bars and headlines from the store: the headlines of `headline_filter`
+    (first copies of stories, whatever its stories_only says) in the window from its start to its
+    end, and the bars around them (its coverage and story copies are read when an analysis first
+    asks for them: see AnalysisInputs)."""
+    start, end = headline_filter.start, headline_filter.end
+    before, after = padding(settings)
     first, last = start - before if start is not None else None, end + after if end is not None else None
-    bars = store.bars([controls.instrument] if controls.instrument else [], controls.interval, first, last)
-    benchmark = (store.bars([controls.benchmark], controls.interval, first, last)
-                 if controls.model == "market" and controls.benchmark else None)
-    look_back = DEFAULT_WINDOW[controls.interval]
-    flt = headline_filter(state, start - look_back if start is not None else None, end)
-    headlines = store.headlines_matching(flt, limit=HEADLINE_LIMIT)
-    return AnalysisInputs(state, controls, label, start, end, bars, headlines, len(headlines) >= HEADLINE_LIMIT,
+    bars = store.bars([settings.instrument] if settings.instrument else [], settings.interval, first, last)
+    benchmark = (store.bars([settings.benchmark], settings.interval, first, last)
+                 if settings.model == "market" and settings.benchmark else None)
+    look_back = DEFAULT_WINDOW[settings.interval]
+    flt = replace(headline_filter, start=start - look_back if start is not None else None, stories_only=True)
+    headlines = store.headlines(flt, limit=HEADLINE_LIMIT)
+    return AnalysisInputs(replace(headline_filter, stories_only=True), settings, label, start, end, bars, headlines,
+                          len(headlines) >= HEADLINE_LIMIT,
                           benchmark_bars=benchmark, store=store)
 
 
@@ -131,7 +132,7 @@ def read_story_copies(store: Store, inputs: AnalysisInputs) -> pd.DataFrame | No
     (Store.story_copies): their coverage. None when there is none to read or the moves cannot be
     computed (run_largest_moves says why)."""
     try:
-        ids = window_headline_ids(inputs.window_bars, inputs.headlines, inputs.controls.interval, inputs.controls.n)
+        ids = window_headline_ids(inputs.window_bars, inputs.headlines, inputs.settings.interval, inputs.settings.n)
     except ValueError:
         return None
     return store.story_copies(ids) if ids else None
@@ -147,16 +148,16 @@ def headline_coverage(store: Store, start: datetime | None, end: datetime | None
 
 
 def _bars_word(inputs: AnalysisInputs) -> str:
-    return f"{INTERVAL_WORDS[inputs.controls.interval]} bars of {inputs.label}"
+    return f"{INTERVAL_WORDS[inputs.settings.interval]} bars of {inputs.label}"
 
 
 def run_event_study(inputs: AnalysisInputs) -> tuple[EventStudyResult | None, str | None]:
-    """(result, message): the event study with the controls' model, overlap rule and seeded
+    """(result, message): the event study with the settings' model, overlap rule and seeded
     placebo (the calendar shifted within the window); no result and a message for too few bars, bad
     prices or a market model without a benchmark; the result and a message when no event could be
     used. The Analysis tab and `newsmarks study` both call this on load_inputs' frames: the same
     view gives the same figures in both."""
-    c = inputs.controls
+    c = inputs.settings
     if c.model == "market":
         if not c.benchmark or c.benchmark == c.instrument:
             return None, "Event study: the market model needs a benchmark, another instrument: choose one."
@@ -197,7 +198,7 @@ def run_intensity(inputs: AnalysisInputs) -> tuple[IntensityResult | None, str |
     interval, on the trading calendar, with the window's collection gaps (`coverage`) and the span
     its headlines were read over: the window (to the second before the last headline read when
     HEADLINE_LIMIT cut them short)."""
-    c = inputs.controls
+    c = inputs.settings
     bars = inputs.window_bars
     if len(bars) < 2:
         return None, f"Intensity: {len(bars)} {_bars_word(inputs)} in this view, too few for a return."
@@ -216,11 +217,11 @@ def run_largest_moves(inputs: AnalysisInputs) -> tuple[pd.DataFrame | None, str 
     """(rows, message): the N largest moves in the window with the stories before each, ranked
     (dashboard.analysis.largest_moves.RANKING_RULE) by geopolitical-risk kind, the search box's
     terms and the chosen topics, coverage (inputs.story_copies) and closeness to the close."""
-    c = inputs.controls
-    state = inputs.state
+    c = inputs.settings
+    flt = inputs.headline_filter
     try:
         moves = largest_moves(inputs.window_bars, inputs.headlines, c.interval, c.n,
-                              terms=[state.query] if state.query else [], topics=list(state.topics),
+                              terms=[flt.query] if flt.query else [], topics=list(flt.topics),
                               copies=inputs.story_copies)
     except ValueError as exc:
         return None, f"Largest moves of {inputs.label}: {exc}."

@@ -17,7 +17,7 @@ SEED = 0
 
 
 @dataclass(frozen=True)
-class Controls:
+class Settings:
     """What one analysis of a view runs with — the Analysis tab's controls, and the options of
     `newsmarks study` / `newsmarks intensity`: instrument, interval ('1d'/'1h'), event window W,
     spacing S, largest lag L, how many largest moves N, the news side of the correlation ('count'
@@ -54,8 +54,8 @@ def _bounded(value, name: str) -> int:
     return min(max(number, low), high)
 
 
-def controls_from(options: Mapping | None) -> Controls:
-    """Controls from the tab's values ({'instrument', 'interval', 'window', 'spacing', 'lag', 'n',
+def settings_from(options: Mapping | None) -> Settings:
+    """Settings from the tab's values ({'instrument', 'interval', 'window', 'spacing', 'lag', 'n',
     'news', 'closed', 'prewhiten', 'model', 'benchmark', 'estimation', 'overlap'}; prewhiten: True,
     or a checklist's values holding 'prewhiten'): numbers clamped to LIMITS, anything missing or
     unreadable at its default."""
@@ -65,7 +65,7 @@ def controls_from(options: Mapping | None) -> Controls:
     news = options.get("news")
     closed = options.get("closed")
     prewhiten = options.get("prewhiten")
-    return Controls(instrument=instrument if isinstance(instrument, str) and instrument else None,
+    return Settings(instrument=instrument if isinstance(instrument, str) and instrument else None,
                     interval=interval if interval in INTERVALS else "1d",
                     news=news if news in NEWS_MEASURES else "count",
                     closed=closed if closed in CLOSED_RULES else "next",

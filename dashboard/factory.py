@@ -1,0 +1,36 @@
+"""The Dash app factory: `create_app()` builds the app from a config; nothing touches the store
+until the first request, so importing this module (or `app.py`) has no side effects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+
+from dashboard.context import DashboardContext
+from dashboard.layout import layout
+from dashboard.state import ViewState
+from ingest.config import Config, load_config
+from ingest.store import Store
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(config: Config | None = None, store: Store | None = None) -> dash.Dash:
+    """The Dash app for a config (default: `load_config()`); `store` to share an open store."""
+    from dashboard.analysis_view import callbacks as analysis
+    from dashboard.callbacks import chart, downloads, header, state_sync, table
+
+    config = config or load_config()
+    ctx = DashboardContext(config, store)
+    app = dash.Dash("dashboard", title="newsmarks", assets_folder=str(ASSETS), update_title=None,
+                    serve_locally=True, suppress_callback_exceptions=False)
+    default = ViewState(instruments=tuple(ctx.default_instruments))
+    app.layout = lambda: layout(config, default)
+    for module in (state_sync, chart, header, table, downloads, analysis):
+        module.register(app, ctx)
+    app.server.config["NEWSMARKS_CONTEXT"] = ctx
+    return app
+
+
+__all__ = ["create_app"]
