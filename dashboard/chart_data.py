@@ -12,7 +12,7 @@ import pandas as pd
 from dashboard.state import ViewState
 from ingest.risk_index import INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
-from ingest.store.timecodec import epoch_series
+from ingest.utc import epoch_series
 
 MAX_MARKS = 1500              # more headlines than this in view: counts only, zoom in for marks
 MAX_POINTS = 2000             # per price line, after min/max downsampling

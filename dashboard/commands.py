@@ -11,8 +11,8 @@ import click
 
 from dashboard.analysis.choices import CLOSED_RULES, INTERVALS, MODELS, NEWS_MEASURES
 from ingest.cli import Context, cli, pass_context
-from ingest.cli.app import utc_day
 from ingest.config import ConfigError
+from ingest.utc import utc_day
 
 
 def _view_options(function):

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ingest.sources.registry import PRICE_SOURCES
+
 DEFAULT_STORE_URL = "sqlite:///data/newsmarks.db"
 ENV_CONFIG = "NEWSMARKS_CONFIG"
 ENV_DB = "NEWSMARKS_DB"
@@ -94,8 +96,6 @@ class Instrument(_Model):
     @field_validator("source")
     @classmethod
     def _known_source(cls, value: str) -> str:
-        from ingest.sources import PRICE_SOURCES
-
         if value not in PRICE_SOURCES:
             raise ValueError(f"unknown price source {value!r} (known: {', '.join(sorted(PRICE_SOURCES))})")
         return value

@@ -12,7 +12,7 @@ from ingest.config import Config
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source, SourceError
 from ingest.store import LockBusy, Store, WriteCounts
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from ingest.sources.gdelt import (
 )
 from ingest.sources.http import HttpClient
 from ingest.store import LockBusy, Store, WriteCounts
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from ingest.pages import AsOf, ParsedPage, TickerItem, canonical_mark, parse_pag
 from ingest.sources.base import FetchResult, Headline, PermanentError, SourceError, TickerSnapshot
 from ingest.sources.http import HttpClient
 from ingest.store import Store, WriteCounts
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 
 log = logging.getLogger(__name__)
 JOB, GROUP = "snapshot", "pages"

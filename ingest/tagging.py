@@ -7,7 +7,7 @@ the words, phrases a search in the joined words — fast enough to tag at ingest
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.sources.base import Headline
@@ -81,18 +81,3 @@ class TopicTagger:
 
     def __call__(self, headline: Headline) -> list[tuple[str, str]]:
         return [("topic", name) for name in self.topics_of(f"{headline.title}\n{headline.summary}")]
-
-
-def headline_tagger(topics: Iterable) -> Callable[[Headline], list[tuple[str, str]]]:
-    """The tags stored with every headline: its topics, its geopolitical-risk categories (kind
-    'gpr', from the headline rules of ingest.gpr_headlines; the paper's article rules, ingest.gpr,
-    are not stored) and its sentiment label (ingest.sentiment)."""
-    from ingest.gpr_headlines import HeadlineGprTagger
-    from ingest.sentiment import sentiment_tags
-
-    topic_tagger, gpr_tagger = TopicTagger(topics), HeadlineGprTagger()
-
-    def tag(headline: Headline) -> list[tuple[str, str]]:
-        return [*topic_tagger(headline), *gpr_tagger(headline), *sentiment_tags(headline)]
-
-    return tag

@@ -161,3 +161,31 @@ def close_bars(ts, close, known=None) -> pd.DataFrame:
         frame[column] = float("nan")
     frame["flag"] = None
     return frame[["ts", "known", "open", "high", "low", "close", "volume", "flag"]]
+
+
+# --- tiers -------------------------------------------------------------------------------------
+# Every test gets one marker, by what it needs: `browser` (tests/browser/: Chromium), `integration`
+# (a store on SQLite and PostgreSQL, a loopback server, a subprocess: the fixtures and modules
+# below), `unit` (the rest: pure functions on in-memory data, real data files read). The README's
+# test command runs them all; `-m unit` is the quick loop while editing.
+
+STORE_FIXTURES = {"store_url", "module_store_url", "store", "store_kind", "cli_run", "make_config", "httpserver",
+                  "postgres_databases"}
+INTEGRATION_MODULES = {   # modules whose tests start servers or processes without those fixtures
+    "test_architecture", "test_cbr", "test_feeds", "test_gdelt", "test_news_backfill", "test_refresh_e2e",
+    "test_yahoo", "test_api", "test_cli",
+}
+
+
+@pytest.hookimpl(tryfirst=True)   # before -m deselects by these markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        if any(item.get_closest_marker(name) for name in ("unit", "integration", "browser")):
+            continue   # marked by hand (a subprocess in an otherwise pure module)
+        if "browser" in path.parts:
+            item.add_marker(pytest.mark.browser)
+        elif STORE_FIXTURES & set(getattr(item, "fixturenames", ())) or path.stem in INTEGRATION_MODULES:
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)

@@ -80,3 +80,84 @@ def test_the_analyses_import_no_ui():
                 if ui or (top == "dashboard" and not inside):
                     offenders.append(f"{path.relative_to(REPO)} imports {module}")
     assert offenders == []
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports, at module level or inside a function (an import
+    inside a function still makes a cycle, only a hidden one); imports under `if TYPE_CHECKING:`
+    are left out (annotations only: never run). `from package import name` points at package.name
+    when that is a module."""
+    paths = {module_name(p): p for folder in ("ingest", "dashboard") for p in python_files(folder)}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        edges = set()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for block in ast.walk(tree):
+            if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING":
+                block.body = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names if alias.name in paths)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    edges.add(full if full in paths else node.module)
+        graph[name] = {e for e in edges if e in paths and e != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_import_cycles():
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_hidden_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_dashboard_uses_only_the_public_face_of_the_store_and_the_cli():
+    """dashboard/ may import ingest.store and ingest.cli (their packages' names), never a module
+    inside them: what it needs of the store goes through Store, of the CLI through ingest.cli."""
+    offenders = []
+    for path in python_files("dashboard"):
+        for module in imported_modules(path):
+            if module.startswith(("ingest.store.", "ingest.cli.")):
+                offenders.append(f"{path.relative_to(REPO)} imports {module}")
+    assert offenders == []

@@ -25,7 +25,7 @@ from ingest.config import Config
 from ingest.risk_index import INDEX_COLUMNS, bucket_risk_index, daily_risk_index, tag_counts_by_source
 from ingest.sources.base import Headline, TickerSnapshot
 from ingest.store import HeadlineFilter, Store
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 from tests.conftest import close_bars, utc
 
 FETCHED = utc(2026, 1, 1)

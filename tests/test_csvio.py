@@ -417,7 +417,7 @@ def entity_topics():
 
 def test_entities_decoded_in_titles_and_summaries_and_tagged_on_the_decoded_text(store_url):
     from ingest.csv_headlines import unwrap_bytes_literal
-    from ingest.tagging import headline_tagger
+    from ingest.stored_tags import headline_tagger
 
     result = read_headlines_csv(FIXTURES / "headlines_entities.csv", fetched=FETCHED)
     assert [(h.title, h.summary) for h in result.headlines] == [
@@ -523,7 +523,7 @@ def test_reddit_dates_are_days_and_keep_their_guids(shared_data):
     assert decoded  # `&amp;` became `&`
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_reimporting_the_reddit_file_into_a_store_filled_before_adds_nothing(shared_data, tmp_path):
     """Re-importing adds no row (same guids); it marks the rows an earlier newsmarks stored as
     exact midnights as dated to the day only, and a second re-import changes nothing."""
@@ -544,7 +544,7 @@ def test_reimporting_the_reddit_file_into_a_store_filled_before_adds_nothing(sha
     store.close()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_world_headlines_import_leaves_no_entity_in_titles(shared_data, tmp_path):
     import csv
 

@@ -21,7 +21,7 @@ from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
 from ingest.sources.base import Headline
 from ingest.store import Store
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 from tests.conftest import SHARED_DATA, close_bars, utc
 
 FETCHED = utc(2026, 9, 1)   # after the last bar: every close written was final

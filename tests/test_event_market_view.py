@@ -23,7 +23,7 @@ from dashboard.context import DashboardContext
 from ingest.config import Config
 from ingest.sources.base import Headline
 from ingest.store import Store
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 from tests.conftest import close_bars, utc
 
 FETCHED = utc(2026, 9, 1)

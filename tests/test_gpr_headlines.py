@@ -22,7 +22,7 @@ from ingest.gpr_headlines import (
     text_units,
 )
 from ingest.sources.base import Headline
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 from tests.conftest import utc
 
 LEXICON = Path(__file__).resolve().parents[1] / "ingest" / "lexicons" / "gpr_headlines.toml"

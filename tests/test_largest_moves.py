@@ -29,7 +29,7 @@ from ingest.csvio import read_headlines_csv
 from ingest.gpr import load_lexicon
 from ingest.sources.base import Headline
 from ingest.store.headlines import STORY_WINDOW_SECONDS, TITLE_NORM_CHARS, normalise_title
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 
 UTC_TS = "datetime64[ns, UTC]"
 

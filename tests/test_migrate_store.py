@@ -14,7 +14,7 @@ from ingest.sources.base import Headline, TickerSnapshot
 from ingest.store import CopyError, Store, schema
 from ingest.store import copy as store_copy
 from ingest.store.engine import url_without_password
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 from tests.conftest import SHARED_DATA, utc
 
 NOW = utc(2026, 1, 1)

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import inspect, text
 
 from ingest.csvio import read_headlines_csv
+from ingest.search_query import parse_search
 from ingest.sources.base import Headline
 from ingest.store import HeadlineFilter, LockBusy, Store
-from ingest.store.fts import index_missing, parse_search, to_tsquery
+from ingest.store.fts import index_missing, to_tsquery
 from ingest.store.pg_search import document, tokenize
 from tests.conftest import store_place, utc
 from tests.test_migrations import back_to_version_5

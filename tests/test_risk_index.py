@@ -32,7 +32,7 @@ from ingest.risk_index import (
 )
 from ingest.sources.base import Headline
 from ingest.store import HeadlineFilter
-from ingest.tagging import headline_tagger
+from ingest.stored_tags import headline_tagger
 from tests.conftest import utc
 
 COMPONENTS = ("any", "threats", "acts")

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from ingest.search_query import Term, parse_search
 from ingest.sources.base import FetchResult, Headline, PriceBatch
 from ingest.store import HeadlineFilter, LockBusy, ReadOnlyStore, SchemaError, Store
-from ingest.store.fts import Term, parse_search, to_fts5
+from ingest.store.fts import to_fts5
 from ingest.store.headlines import normalise_title
 from ingest.store.migrations import SCHEMA_VERSION, migrate
 from tests.conftest import close_bars, store_place, utc

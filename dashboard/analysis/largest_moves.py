@@ -25,7 +25,7 @@ differ:
    none;
 2. search terms and topics matched: the number of distinct `terms` the title and summary match
    plus the number of the given `topics` the story carries. Terms are written as in the search
-   box (ingest.store.fts.parse_search: words, `prefix*`, `"phrases"`; `OR` is ignored, every term
+   box (ingest.search_query.parse_search: words, `prefix*`, `"phrases"`; `OR` is ignored, every term
    counts on its own) and matched like topic terms at ingest (ingest.tagging: case-insensitive
    whole words);
 3. coverage: more distinct sources first;
@@ -62,7 +62,7 @@ from dashboard.moves import INTERVAL_LENGTH
 from dashboard.times import epoch_ns
 from ingest.gpr import Lexicon, load_lexicon
 from ingest.risk_index import check_known, split_tags
-from ingest.store.fts import parse_search
+from ingest.search_query import parse_search
 from ingest.tagging import TopicTagger
 
 DEFAULT_WINDOW: Mapping[str, timedelta] = MappingProxyType(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime, time
 
 import click
 
@@ -82,11 +81,3 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """
     _setup_logging(verbose)
     ctx.obj = Context(config_path)
-
-
-def utc_day(value: datetime | None, end: bool = False) -> datetime | None:
-    if value is None:
-        return None
-    if value.hour or value.minute or value.second:
-        return value.replace(tzinfo=UTC)
-    return datetime.combine(value.date(), time.max if end else time.min, UTC)

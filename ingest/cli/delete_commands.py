@@ -7,8 +7,9 @@ from datetime import datetime
 
 import click
 
-from ingest.cli.app import Context, cli, pass_context, utc_day
+from ingest.cli.app import Context, cli, pass_context
 from ingest.store.deletion import APPLIES, KINDS, DeleteCounts, DeleteError, DeleteFilter, check
+from ingest.utc import utc_day
 
 # DeleteFilter field -> its option
 OPTIONS = {"sources": "--source", "instrument_ids": "--instrument", "interval": "--interval", "start": "--start",

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from ingest.cli.app import EXIT_ALL_FAILED, Context, cli, pass_context, utc_day
+from ingest.cli.app import EXIT_ALL_FAILED, Context, cli, pass_context
 from ingest.config import ConfigError
+from ingest.utc import utc_day
 
 
 def _read_csv_or_fail(reader, path: str, **kwargs):
@@ -129,7 +130,7 @@ def import_headlines(ctx: Context, file: str, source: str | None, skip_bad: bool
       newsmarks import-headlines ../shared/data/world-headlines-rss-2026-05-to-08.csv
     """
     from ingest.csvio import read_headlines_csv
-    from ingest.tagging import headline_tagger
+    from ingest.stored_tags import headline_tagger
 
     imported = _read_csv_or_fail(read_headlines_csv, file, source=source, skip_bad=skip_bad,
                                  fetched=datetime.now(UTC))

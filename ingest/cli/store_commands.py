@@ -23,7 +23,7 @@ def retag(ctx: Context) -> None:
     Example:
       newsmarks retag
     """
-    from ingest.tagging import headline_tagger
+    from ingest.stored_tags import headline_tagger
 
     store = ctx.store
     total = store.count_headlines()

@@ -1,5 +1,5 @@
-"""Source registry. Adding a price source is adding a module with a PriceSource subclass that
-has a `units(instrument, config, client)` classmethod, and one line in PRICE_SOURCES.
+"""The sources: `build_sources(config)` makes every unit the config describes, from the classes
+named in ingest.sources.registry (adding a price source: a module and one line there).
 
 Modules are imported only when a source is built (yfinance is slow to import)."""
 
@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import importlib
 
-PRICE_SOURCES: dict[str, str] = {
-    "cbr": "ingest.sources.cbr:CbrSource",
-    "yahoo": "ingest.sources.yahoo:YahooSource",
-}
-FEED_SOURCE = "ingest.sources.feeds:FeedSource"
+from ingest.sources.registry import FEED_SOURCE, PRICE_SOURCES
+
+__all__ = ["FEED_SOURCE", "PRICE_SOURCES", "build_sources", "load_class"]
 
 
 def load_class(path: str):

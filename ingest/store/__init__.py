@@ -28,7 +28,7 @@ from ingest.store.headlines import HeadlineFilter
 from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
-from ingest.store.timecodec import series_to_epoch
+from ingest.utc import series_to_epoch
 
 _TUPLE_FIELDS = ("sources", "topics", "sentiments")   # HeadlineFilter fields held as tuples (hashable)
 

@@ -22,7 +22,7 @@ from ingest.store import schema
 from ingest.store.headline_days import DAY, refresh_touched_days
 from ingest.store.pg_search import search_table
 from ingest.store.prices import WriteCounts
-from ingest.store.timecodec import to_epoch
+from ingest.utc import to_epoch
 
 KINDS = ("headlines", "prices", "snapshots")
 

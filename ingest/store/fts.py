@@ -1,18 +1,12 @@
-"""Full-text search: the search-box syntax parsed once (pure), rendered per dialect (SQLite FTS5;
-PostgreSQL tsvector/tsquery through pg_search, with the same words and the same results).
-
-Syntax: words are ANDed (`Syria talks`), `OR` between words or phrases gives alternatives
-(`Lavrov OR Kerry`), double quotes make a phrase (`"oil output"`), a trailing `*` a prefix
-(`sanction*`). Matching is case-insensitive; anything else is taken literally, never as
-search-engine syntax."""
+"""Full-text search: the search box's query (parsed once by ingest.search_query) rendered per
+dialect (SQLite FTS5; PostgreSQL tsvector/tsquery through pg_search, with the same words and the
+same results)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, false, text
 
+from ingest.search_query import Term
 from ingest.store.pg_search import (
     FTS5_TOKENIZE,
     create_search,
@@ -23,44 +17,6 @@ from ingest.store.pg_search import (
     phrase_query,
     write_documents,
 )
-
-_TOKEN = re.compile(r'"([^"]*)"?(\*?)|(\S+)')
-
-
-@dataclass(frozen=True)
-class Term:
-    """A word or phrase; `prefix` when it ended in '*'."""
-
-    text: str
-    prefix: bool = False
-
-
-def parse_search(query: str | None) -> list[list[Term]]:
-    """Parse a search box query into AND-ed groups of OR-ed terms; [] means no filter."""
-    if not query:
-        return []
-    groups: list[list[Term]] = []
-    pending_or = False
-    for match in _TOKEN.finditer(query):
-        phrase, phrase_star, word = match.groups()
-        if word is not None and word == "OR":
-            pending_or = bool(groups)
-            continue
-        if word is not None:
-            prefix = word.endswith("*")
-            text = word.rstrip("*")
-        else:
-            text, prefix = phrase or "", bool(phrase_star)
-        words = re.findall(r"\w+", text)
-        if not words:
-            continue
-        term = Term(" ".join(words), prefix)
-        if pending_or:
-            groups[-1].append(term)
-        else:
-            groups.append([term])
-        pending_or = False
-    return groups
 
 
 def to_fts5(groups: list[list[Term]]) -> str:

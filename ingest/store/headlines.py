@@ -26,13 +26,14 @@ from sqlalchemy import (
 )
 
 from ingest.headline_times import settle_time
+from ingest.search_query import parse_search
 from ingest.sources.base import Headline
 from ingest.store import schema
 from ingest.store.dialect import among_ids, insert_ignore, insert_new
-from ingest.store.fts import index_headlines, parse_search, search_condition
+from ingest.store.fts import index_headlines, search_condition
 from ingest.store.headline_days import day_counts, refresh_touched_days
 from ingest.store.prices import WriteCounts, result_frame
-from ingest.store.timecodec import epoch_series, to_epoch
+from ingest.utc import epoch_series, to_epoch
 
 STORY_WINDOW_SECONDS = 2 * 86400
 TAG_KINDS = ("topic", "gpr", "sentiment")

@@ -31,7 +31,7 @@ from ingest.store.headline_days import refresh_touched_days
 from ingest.store.prices import recompute_known
 from ingest.store.retagging import store_text
 from ingest.store.runs import bump_data_version
-from ingest.store.timecodec import epoch_series, series_to_epoch
+from ingest.utc import epoch_series, series_to_epoch
 
 CHUNK = 5000
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 
 from ingest.store import schema
 from ingest.store.dialect import upsert
-from ingest.store.timecodec import from_epoch, to_epoch
+from ingest.utc import from_epoch, to_epoch
 
 
 def done_slices(conn: Connection, source: str, query: str) -> list[tuple[datetime, datetime]]:

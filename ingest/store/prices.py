@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Result, and_, bindparam, case, func, select, 
 from ingest.bar_quality import REVIEWS, bad_mask
 from ingest.store import schema
 from ingest.store.dialect import upsert
-from ingest.store.timecodec import epoch_series, from_epoch, series_to_epoch, to_epoch
+from ingest.utc import epoch_series, from_epoch, series_to_epoch, to_epoch
 
 VALUE_COLUMNS = ["known", "open", "high", "low", "close", "volume", "flag"]
 DAY = 86400

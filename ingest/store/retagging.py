@@ -15,7 +15,7 @@ from ingest.store.dialect import insert_ignore
 from ingest.store.fts import index_headlines
 from ingest.store.headlines import TAG_KINDS, TITLE_NORM_CHARS, normalise_title
 from ingest.store.prices import WriteCounts
-from ingest.store.timecodec import from_epoch
+from ingest.utc import from_epoch
 
 
 def store_text(conn: Connection, changed: Sequence[tuple[int, str, str]]) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, func, select
 from ingest.store import schema
 from ingest.store.headlines import HeadlineFilter, where_matching
 from ingest.store.prices import result_frame
-from ingest.store.timecodec import epoch_series
+from ingest.utc import epoch_series
 
 GPR_TAG_COLUMNS = ["id", "published", "source", "tag"]
 SOURCE_COUNT_COLUMNS = ["bucket", "source", "count"]

@@ -11,7 +11,7 @@ from ingest.sources.base import FeedState
 from ingest.store import schema
 from ingest.store.dialect import upsert
 from ingest.store.prices import NO_ROWS, WriteCounts
-from ingest.store.timecodec import epoch_series, from_epoch, to_epoch
+from ingest.utc import epoch_series, from_epoch, to_epoch
 
 RUN_STATUSES = ("running", "ok", "not_modified", "partial", "error", "skipped", "interrupted")
 

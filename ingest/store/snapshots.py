@@ -12,7 +12,7 @@ from ingest.sources.base import TickerSnapshot
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.prices import WriteCounts, driver_rows
-from ingest.store.timecodec import epoch_series, to_epoch
+from ingest.utc import epoch_series, to_epoch
 
 SNAPSHOT_COLUMNS = ["source", "mark", "instrument_id", "value", "change", "change_pct", "captured_at",
                     "captured_from", "mark_inferred", "direction"]

@@ -41,7 +41,7 @@ from ingest.sources.base import FetchPlan  # noqa: E402
 from ingest.sources.feeds import FeedSource  # noqa: E402
 from ingest.sources.http import HttpClient  # noqa: E402
 from ingest.store import Store  # noqa: E402
-from ingest.tagging import headline_tagger  # noqa: E402
+from ingest.stored_tags import headline_tagger  # noqa: E402
 from tests.servers.feeds import RSS_TYPE, FeedServer  # noqa: E402
 
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from dashboard import create_app  # noqa: E402
 from ingest.store import Store  # noqa: E402
-from ingest.tagging import headline_tagger  # noqa: E402
+from ingest.stored_tags import headline_tagger  # noqa: E402
 from tests.browser.fixture_store import BBC_BUSINESS_CSV, WORLD_HEADLINES_CSV, build_store  # noqa: E402
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

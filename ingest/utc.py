@@ -1,8 +1,9 @@
-"""Conversions between the store's integer UTC seconds and timezone-aware times."""
+"""UTC helpers: conversions between the store's integer UTC seconds and timezone-aware times, and
+a command-line date read as a UTC day."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pandas as pd
 
@@ -29,3 +30,13 @@ def series_to_epoch(values: pd.Series) -> pd.Series:
     if getattr(values.dt, "tz", None) is None:
         raise ValueError("naive timestamps: times must carry a zone")
     return values.dt.tz_convert("UTC").dt.as_unit("s").astype("int64")
+
+
+def utc_day(value: datetime | None, end: bool = False) -> datetime | None:
+    """A naive date or time from the command line as UTC: a date alone is its first moment, or
+    with `end` its last (an inclusive end day); a time keeps its clock."""
+    if value is None:
+        return None
+    if value.hour or value.minute or value.second:
+        return value.replace(tzinfo=UTC)
+    return datetime.combine(value.date(), time.max if end else time.min, UTC)
