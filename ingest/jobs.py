@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from ingest.config import Config
+from ingest.run_record import recorded_run
 from ingest.sources import build_sources
-from ingest.sources.base import FetchPlan, PriceSource, Source, SourceError
+from ingest.sources.base import FetchPlan, PriceSource, Source
 from ingest.store import LockBusy, Store, WriteCounts
 from ingest.stored_tags import headline_tagger
 
@@ -86,19 +87,11 @@ def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime
              tagger: Callable, since: date | None = None) -> UnitOutcome:
     """Fetch one unit and store what it returned, recording the run either way."""
     feed = (unit.feed.name, unit.feed.url) if hasattr(unit, "feed") else None
-    run_id = store.start_run(job, unit.key, now, unit.group)
-    try:
-        plan = plan_for(store, config, unit, job, now, since)
-        result = unit.fetch(plan)
-        counts = store.commit_result(run_id, result, now, tag=tagger, feed=feed)
-    except SourceError as exc:
-        store.finish_run(run_id, "error", now, error=str(exc), feed=feed)
-        return UnitOutcome(unit.key, "error", error=str(exc))
-    except Exception as exc:  # a bug or an unforeseen failure: record it, go on with the others
-        log.exception("%s failed unexpectedly", unit.key)
-        message = f"unexpected {type(exc).__name__}: {exc}"
-        store.finish_run(run_id, "error", now, error=message, feed=feed)
-        return UnitOutcome(unit.key, "error", error=message)
+    with recorded_run(store, job, unit.key, now, unit.group, feed=feed) as run:
+        result = unit.fetch(plan_for(store, config, unit, job, now, since))
+        counts = run.commit(result, tagger)
+    if run.error is not None:
+        return UnitOutcome(unit.key, "error", error=run.error)
     not_modified = result.feed_state is not None and result.feed_state.not_modified
     status = "not_modified" if not_modified else ("partial" if result.problems else "ok")
     return UnitOutcome(unit.key, status, counts, "; ".join(result.problems) or None)

@@ -20,6 +20,7 @@ from typing import IO
 
 from ingest.config import Config
 from ingest.headline_times import FUTURE_SLACK, in_the_future
+from ingest.run_record import Run, recorded_run
 from ingest.sources.base import PermanentError, RateLimited, SourceError, TransientError, Unreachable
 from ingest.sources.gdelt import (
     SETTLE,
@@ -152,15 +153,17 @@ def backfill_news(store: Store, config: Config, query: str, since: datetime, unt
     try:
         with store.refresh_lock(lock_wait, (GROUP,)):
             store.mark_interrupted(started, (GROUP,))
-            run_id = store.start_run(JOB, SOURCE, started, GROUP)
-            _run(store, config, report, run_id, client, progress, _Pacer(
-                config.sources.gdelt.min_interval, sleep, clock), now)
+            with recorded_run(store, JOB, SOURCE, started, GROUP, what=f"GDELT backfill of {query!r}") as run:
+                _run(store, config, report, run, client, progress, _Pacer(
+                    config.sources.gdelt.min_interval, sleep, clock), now)
+            if run.error is not None:   # failed before its slice loop, which records its own failures
+                report.status, report.error = "error", run.error
     except LockBusy as exc:
         report.status, report.error = "skipped", str(exc)
     return report
 
 
-def _run(store: Store, config: Config, report: NewsBackfillReport, run_id: int, client: HttpClient | None,
+def _run(store: Store, config: Config, report: NewsBackfillReport, run: Run, client: HttpClient | None,
          progress: Callable[[BackfillProgress], None] | None, pacer: _Pacer,
          now: Callable[[], datetime]) -> None:
     """The slice loop of one recorded run; closes the run whatever happens."""
@@ -214,7 +217,7 @@ def _run(store: Store, config: Config, report: NewsBackfillReport, run_id: int, 
                             "stored at the fetch time, marked inferred")
     error = report.error if report.status in ("error", "interrupted") else None
     detail = error or "; ".join(report.problems[:20]) or None
-    store.finish_run(run_id, report.status, now(), report.counts, error=detail)
+    run.finish(report.status, now(), report.counts, detail)
 
 
 def _fetch(client: HttpClient, config: Config, report: NewsBackfillReport, item: Slice, pacer: _Pacer,

@@ -32,7 +32,8 @@ from urllib.parse import urlsplit
 from ingest.config import Config
 from ingest.headline_times import FUTURE_SLACK
 from ingest.pages import AsOf, ParsedPage, TickerItem, canonical_mark, parse_page
-from ingest.sources.base import FetchResult, Headline, PermanentError, SourceError, TickerSnapshot
+from ingest.run_record import Run, recorded_run
+from ingest.sources.base import FetchResult, Headline, PermanentError, TickerSnapshot
 from ingest.sources.http import HttpClient
 from ingest.store import Store, WriteCounts
 from ingest.stored_tags import headline_tagger
@@ -125,17 +126,10 @@ def snapshot_pages(store: Store, config: Config, targets: Sequence[str], *, capt
     outcomes = []
     for target in targets:
         source = source_key(target)
-        run_id = store.start_run(JOB, source, now, GROUP)
-        try:
-            outcome = snapshotter.store_page(target, source, run_id)
-        except SourceError as exc:
-            store.finish_run(run_id, "error", now, error=str(exc))
-            outcome = PageOutcome(target, source, "error", error=str(exc))
-        except Exception as exc:  # a bug or an unforeseen failure: record it, go on with the others
-            log.exception("%s failed unexpectedly", target)
-            message = f"unexpected {type(exc).__name__}: {exc}"
-            store.finish_run(run_id, "error", now, error=message)
-            outcome = PageOutcome(target, source, "error", error=message)
+        with recorded_run(store, JOB, source, now, GROUP, what=target) as run:
+            outcome = snapshotter.store_page(target, source, run)
+        if run.error is not None:
+            outcome = PageOutcome(target, source, "error", error=run.error)
         outcomes.append(outcome)
     return outcomes
 
@@ -150,7 +144,7 @@ class _Snapshotter:
         self.instruments = {canonical_mark(i.mark): i.id for i in config.instruments if i.mark}
         self.tagger = headline_tagger(config.topics)
 
-    def store_page(self, target: str, source: str, run_id: int) -> PageOutcome:
+    def store_page(self, target: str, source: str, run: Run) -> PageOutcome:
         """Read or fetch, parse and store one target, closing its run; SourceError on failure."""
         if is_url(target):
             response = self.client.get(target, what=f"page {target}")
@@ -180,7 +174,7 @@ class _Snapshotter:
         headline = page_headline(page, source, ident, when, self.now, link, own,
                                  page.published_day_only)
         result = FetchResult(headlines=[headline] if headline else [], snapshots=snapshots, problems=problems)
-        counts = self.store.commit_result(run_id, result, self.now, tag=self.tagger)
+        counts = run.commit(result, self.tagger)
         as_of = page.rates_as_of.resolve(when if how in KNOWN_CAPTURE else None) if page.rates_as_of else None
         return PageOutcome(target, source, "partial" if problems else "ok", tuple(snapshots),
                            page.items, headline, counts, as_of, tuple(problems), captured_from=how,
