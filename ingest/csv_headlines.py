@@ -53,7 +53,7 @@ from ingest.csv_safety import (
     write_csv,
 )
 from ingest.headline_times import day_start, in_the_future, settle_time, without_day, written_date
-from ingest.sources.base import Headline
+from ingest.records import Headline
 
 TIME_ALIASES = ("published utc", "pub date utc", "published", "published at", "pubdate", "pub date",
                 "datetime", "date", "time", "timestamp", "updated")

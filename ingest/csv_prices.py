@@ -56,7 +56,7 @@ from ingest.csv_safety import (
     read_records,
     restore_cell,
 )
-from ingest.sources.base import BAR_COLUMNS, INTERVALS
+from ingest.records import BAR_COLUMNS, INTERVALS
 
 TIME_ALIASES = ("timestamp utc", "timestamp", "datetime", "date time", "date", "time")
 CLOSE_ALIASES = ("close", "close/last", "last", "price")

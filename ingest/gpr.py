@@ -23,7 +23,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.tagging import compile_topic, words_of
 
 TAG_KIND = "gpr"

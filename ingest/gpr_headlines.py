@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ingest.gpr import TAG_KIND, LexiconError, lexicon_error, lexicon_text, load_lexicon, validated_lexicon
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.tagging import words_of
 
 KINDS = ("threat", "act", "both", "none")

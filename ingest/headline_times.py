@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from ingest.sources.base import Headline
+from ingest.records import Headline
 
 FUTURE_SLACK = timedelta(minutes=10)
 FUTURE_SLACK_SECONDS = int(FUTURE_SLACK.total_seconds())

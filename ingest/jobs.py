@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from ingest.config import Config
+from ingest.records import result_status
 from ingest.run_record import recorded_run
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
@@ -92,8 +93,7 @@ def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime
         counts = run.commit(result, tagger)
     if run.error is not None:
         return UnitOutcome(unit.key, "error", error=run.error)
-    not_modified = result.feed_state is not None and result.feed_state.not_modified
-    status = "not_modified" if not_modified else ("partial" if result.problems else "ok")
+    status = result_status(result).value
     return UnitOutcome(unit.key, status, counts, "; ".join(result.problems) or None)
 
 

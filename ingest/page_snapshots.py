@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 from ingest.config import Config
 from ingest.headline_times import FUTURE_SLACK
 from ingest.pages import AsOf, ParsedPage, TickerItem, canonical_mark, parse_page
+from ingest.records import FetchResult, Headline, TickerSnapshot
 from ingest.run_record import Run, recorded_run
-from ingest.sources.base import FetchResult, Headline, PermanentError, TickerSnapshot
+from ingest.sources.base import PermanentError
 from ingest.sources.http import HttpClient
 from ingest.store import Store, WriteCounts
 from ingest.stored_tags import headline_tagger

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from ingest.sources.base import FetchResult, SourceError
+from ingest.records import FetchResult
+from ingest.sources.base import SourceError
 from ingest.store import Store, WriteCounts
 
 log = logging.getLogger(__name__)

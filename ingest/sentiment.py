@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from ingest.sources.base import Headline
+from ingest.records import Headline
 
 TAG_KIND = "sentiment"
 LABELS = ("negative", "neutral", "positive")

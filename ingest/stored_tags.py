@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ingest.gpr_headlines import HeadlineGprTagger
+from ingest.records import Headline
 from ingest.sentiment import sentiment_tags
-from ingest.sources.base import Headline
 from ingest.tagging import TopicTagger
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ingest.sources.base import Headline
+from ingest.records import Headline
 
 _WORD = re.compile(r"\w+")
 

@@ -37,8 +37,8 @@ from dashboard.state import parse_state
 from ingest.config import Config
 from ingest.csv_safety import format_number, neutralise_cell
 from ingest.csvio import read_headlines_csv, read_prices_csv
+from ingest.records import Headline
 from ingest.risk_index import daily_risk_index
-from ingest.sources.base import Headline
 from ingest.store import Store
 from ingest.stored_tags import headline_tagger
 from tests.conftest import SHARED_DATA, close_bars, utc

@@ -22,8 +22,8 @@ from dashboard.marks import place_marks
 from dashboard.overlays import RISK_AXIS
 from dashboard.state import ViewState
 from ingest.config import Config
+from ingest.records import Headline, TickerSnapshot
 from ingest.risk_index import INDEX_COLUMNS, bucket_risk_index, daily_risk_index, tag_counts_by_source
-from ingest.sources.base import Headline, TickerSnapshot
 from ingest.store import HeadlineFilter, Store
 from ingest.stored_tags import headline_tagger
 from tests.conftest import close_bars, utc

@@ -14,7 +14,7 @@ from dashboard.callbacks.chart import UNCHANGED, chart_answer, chart_view
 from dashboard.chart_cache import ChartCache
 from dashboard.context import DashboardContext
 from ingest.config import Config
-from ingest.sources.base import Headline, TickerSnapshot
+from ingest.records import Headline, TickerSnapshot
 from ingest.store import Store
 from tests.conftest import close_bars, utc
 

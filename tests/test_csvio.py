@@ -24,7 +24,7 @@ from ingest.csvio import (
     safe_link,
     stable_guid,
 )
-from ingest.sources.base import BAR_COLUMNS, Headline
+from ingest.records import BAR_COLUMNS, Headline
 from ingest.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "csv"

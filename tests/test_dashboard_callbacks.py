@@ -19,7 +19,7 @@ from dashboard.callbacks.table import clicked_headline, detail_view, table_rows
 from dashboard.context import DashboardContext
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.store import Store
 from ingest.stored_tags import headline_tagger
 from tests.conftest import SHARED_DATA, close_bars, utc

@@ -11,7 +11,7 @@ from dashboard.callbacks.chart import chart_view
 from dashboard.callbacks.state_sync import sync
 from dashboard.context import DashboardContext
 from ingest.config import Config
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.store import HeadlineFilter, Store
 from tests.conftest import close_bars, utc
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from dashboard.commands import newsmarks_cli
-from ingest.sources.base import Headline, TickerSnapshot
+from ingest.records import Headline, TickerSnapshot
 from ingest.store import HeadlineFilter
 from ingest.store import deletion as store_deletion
 from ingest.store.deletion import DeleteCounts, DeleteError, DeleteFilter

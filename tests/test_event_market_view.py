@@ -21,7 +21,7 @@ from dashboard.analysis_view.callbacks import analysis_download, analysis_view, 
 from dashboard.callbacks.state_sync import sync
 from dashboard.context import DashboardContext
 from ingest.config import Config
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.store import Store
 from ingest.stored_tags import headline_tagger
 from tests.conftest import close_bars, utc

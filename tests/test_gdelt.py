@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ingest.sources.base import Headline, MalformedResponse, RateLimited
+from ingest.records import Headline
+from ingest.sources.base import MalformedResponse, RateLimited
 from ingest.sources.gdelt import (
     ArtlistPage,
     Slice,

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ingest.gpr import GprTagger, LexiconError, load_lexicon, parse_lexicon
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from tests.conftest import utc
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

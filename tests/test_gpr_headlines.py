@@ -21,7 +21,7 @@ from ingest.gpr_headlines import (
     parse_headline_lexicon,
     text_units,
 )
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.stored_tags import headline_tagger
 from tests.conftest import utc
 

@@ -15,7 +15,7 @@ from ingest.headline_times import (
     without_day,
     written_date,
 )
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from tests.conftest import utc
 
 FETCHED = utc(2026, 8, 1, 12)

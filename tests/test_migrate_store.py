@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ingest.cli import cli
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
-from ingest.sources.base import Headline, TickerSnapshot
+from ingest.records import Headline, TickerSnapshot
 from ingest.store import CopyError, Store, schema
 from ingest.store import copy as store_copy
 from ingest.store.engine import url_without_password

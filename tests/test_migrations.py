@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import inspect, text
 
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.store import HeadlineFilter, Store
 from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc

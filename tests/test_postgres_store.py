@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from ingest.csvio import read_headlines_csv
+from ingest.records import Headline
 from ingest.search_query import parse_search
-from ingest.sources.base import Headline
 from ingest.store import HeadlineFilter, LockBusy, Store
 from ingest.store.fts import index_missing, to_tsquery
 from ingest.store.pg_search import document, tokenize

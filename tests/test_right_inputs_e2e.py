@@ -16,7 +16,7 @@ from dashboard.context import DashboardContext
 from dashboard.moves import moves_after
 from dashboard.state import ViewState, time_window
 from ingest.config import load_config
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.store import Store
 from tests.conftest import utc
 

@@ -13,6 +13,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from ingest.gpr import load_lexicon
+from ingest.records import Headline
 from ingest.risk_index import (
     COUNT_COLUMNS,
     DAILY_INDEX_COLUMNS,
@@ -30,7 +31,6 @@ from ingest.risk_index import (
     tag_counts_by_source,
     wilson_interval,
 )
-from ingest.sources.base import Headline
 from ingest.store import HeadlineFilter
 from ingest.stored_tags import headline_tagger
 from tests.conftest import utc

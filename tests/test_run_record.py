@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
+from ingest.records import FetchResult, Headline
 from ingest.run_record import recorded_run
-from ingest.sources.base import FetchResult, Headline, PermanentError
+from ingest.sources.base import PermanentError
 from ingest.store import WriteCounts
 from tests.conftest import utc
 
@@ -73,3 +74,13 @@ def test_ctrl_c_is_not_swallowed(store):
         with recorded_run(store, "refresh", "bbc", NOW, "feeds"):
             raise KeyboardInterrupt
     assert runs(store)[0][3] == "running"   # the next run of its group marks it interrupted
+
+
+def test_result_status_and_the_names_as_stored():
+    from ingest.records import INTERVALS, FeedState, Interval, RunStatus, result_status
+
+    assert result_status(FetchResult()) == "ok" and result_status(FetchResult(problems=["x"])) == "partial"
+    assert result_status(FetchResult(feed_state=FeedState(304, not_modified=True), problems=["x"])) == "not_modified"
+    assert INTERVALS == ("1d", "1h") and Interval.HOURLY == "1h" and f"{Interval.DAILY}" == "1d"
+    assert [s.value for s in RunStatus] == ["running", "ok", "partial", "not_modified", "error", "skipped",
+                                            "interrupted"]

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from ingest import sentiment
+from ingest.records import Headline
 from ingest.sentiment import label_of, sentiment_of, sentiment_tags
-from ingest.sources.base import Headline
 from tests.conftest import utc
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from ingest.records import FetchResult, Headline, PriceBatch
 from ingest.search_query import Term, parse_search
-from ingest.sources.base import FetchResult, Headline, PriceBatch
 from ingest.store import HeadlineFilter, LockBusy, ReadOnlyStore, SchemaError, Store
 from ingest.store.fts import to_fts5
 from ingest.store.headlines import normalise_title
@@ -465,7 +465,7 @@ def test_a_changed_close_rule_recomputes_the_known_times_of_the_instruments_dail
     changed; a rule a source learned (Yahoo's metadata) is remembered the same way."""
     from ingest.close_rules import parse_rule
     from ingest.config import Config
-    from ingest.sources.base import FetchResult, PriceBatch
+    from ingest.records import FetchResult, PriceBatch
 
     config = Config()
     store.sync_config(config)

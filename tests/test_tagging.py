@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.config import Config, Topic
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.tagging import TopicTagger, compile_topic
 from tests.conftest import utc
 

@@ -1,4 +1,5 @@
-"""The one interface every source implements, the records sources return, and typed errors.
+"""The one interface every source implements and its typed errors; the records sources return
+(Headline, PriceBatch, FetchResult…) live in ingest.records and are re-exported here.
 
 A *source unit* is the smallest thing that can succeed or fail on its own: one instrument at one
 bar interval from one service, or one feed. Each unit gets its own ingest-run record, so one
@@ -8,16 +9,25 @@ failure stays one failure.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
 import pandas as pd
 
-# ts: a daily bar's trading day at 00:00 UTC, an hourly bar's start (UTC); known: when its close
-# became known (UTC; see ingest.close_rules); flag: automatic quality flags (ingest.bar_quality)
-BAR_COLUMNS = ["ts", "known", "open", "high", "low", "close", "volume", "flag"]
-INTERVALS = ("1d", "1h")
+from ingest.records import (
+    BAR_COLUMNS,
+    INTERVALS,
+    FeedState,
+    FetchResult,
+    Headline,
+    PriceBatch,
+    TickerSnapshot,
+)
+
+__all__ = ["BAR_COLUMNS", "INTERVALS", "EmptyResult", "FeedState", "FetchPlan", "FetchResult", "Headline",
+           "MalformedResponse", "PermanentError", "PriceBatch", "PriceSource", "RateLimited", "Source", "SourceError",
+           "TickerSnapshot", "TransientError", "Unreachable", "empty_bars"]
 
 
 class SourceError(Exception):
@@ -50,74 +60,6 @@ class EmptyResult(PermanentError):
 
 class MalformedResponse(PermanentError):
     """The body could not be read as the format the source expects."""
-
-
-@dataclass(frozen=True)
-class Headline:
-    """One headline. Times are timezone-aware UTC. `time_inferred`: the source gave no usable
-    time (or one in the future) and `published` is when it was fetched or imported.
-    `day_precision`: the source gave a date without a time; `published` is 00:00 UTC of it."""
-
-    source: str
-    guid: str
-    title: str
-    published: datetime
-    fetched: datetime
-    summary: str = ""
-    link: str | None = None
-    time_inferred: bool = False
-    day_precision: bool = False
-
-
-@dataclass(frozen=True)
-class TickerSnapshot:
-    """A ticker value as a news page showed it at `captured_at` (UTC)."""
-
-    source: str
-    mark: str
-    value: float
-    captured_at: datetime
-    captured_from: str  # "given" | "fetch" | "page" (the date the page shows) | "file" (its modification time)
-    instrument_id: str | None = None
-    change: float | None = None
-    change_pct: float | None = None
-    mark_inferred: bool = False
-    direction: int | None = None   # +1 / -1 when the page showed only an arrow (or a sign), else None
-
-
-@dataclass(frozen=True)
-class PriceBatch:
-    """Bars of one instrument at one interval: a DataFrame with BAR_COLUMNS, `ts` and `known`
-    UTC-aware. `close_rule`: the close rule the daily bars' `known` follows when the source
-    learned it itself (Yahoo's metadata), to be remembered for the instrument; else None."""
-
-    instrument_id: str
-    interval: str
-    source: str
-    bars: pd.DataFrame
-    close_rule: str | None = None
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """Conditional-GET state of a feed after a fetch."""
-
-    http_status: int | None
-    etag: str | None = None
-    last_modified: str | None = None
-    not_modified: bool = False
-
-
-@dataclass
-class FetchResult:
-    """What one source unit returned. `problems` are non-fatal issues worth recording
-    (e.g. a malformed feed of which only part parsed)."""
-
-    prices: list[PriceBatch] = field(default_factory=list)
-    headlines: list[Headline] = field(default_factory=list)
-    snapshots: list[TickerSnapshot] = field(default_factory=list)
-    feed_state: FeedState | None = None
-    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

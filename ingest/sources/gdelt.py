@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from ingest.clean import html_to_text, safe_link
-from ingest.sources.base import Headline, MalformedResponse, RateLimited
+from ingest.records import Headline
+from ingest.sources.base import MalformedResponse, RateLimited
 
 SOURCE = "gdelt"                      # the source name of backfill slices and runs
 SOURCE_PREFIX = "gdelt:"              # headline sources are gdelt:<domain>

@@ -10,7 +10,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from ingest.sources.base import FetchResult, Headline, TickerSnapshot
+from ingest.records import FetchResult, Headline, TickerSnapshot, result_status
 from ingest.store import deletion as _deletion
 from ingest.store import fts as _fts
 from ingest.store import headline_days as _days
@@ -146,8 +146,7 @@ class Store:
                 counts += _headlines.write_headlines(conn, result.headlines, tag)
             if result.snapshots:
                 counts += _snapshots.write_snapshots(conn, result.snapshots)
-            not_modified = result.feed_state is not None and result.feed_state.not_modified
-            status = "not_modified" if not_modified else ("partial" if result.problems else "ok")
+            status = result_status(result).value
             error = "; ".join(result.problems) or None
             _runs.finish_run(conn, run_id, status, now, counts, error)
             if feed is not None:

@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 
 from ingest.headline_times import settle_time
+from ingest.records import Headline
 from ingest.search_query import parse_search
-from ingest.sources.base import Headline
 from ingest.store import schema
 from ingest.store.dialect import among_ids, insert_ignore, insert_new
 from ingest.store.fts import index_headlines, search_condition

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from ingest.clean import decode_entities
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.fts import index_headlines

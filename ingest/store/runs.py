@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, false, func, or_, select, update
 
-from ingest.sources.base import FeedState
+from ingest.records import FeedState
 from ingest.store import schema
 from ingest.store.dialect import upsert
 from ingest.store.prices import NO_ROWS, WriteCounts

@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
-from ingest.sources.base import TickerSnapshot
+from ingest.records import TickerSnapshot
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.prices import WriteCounts, driver_rows

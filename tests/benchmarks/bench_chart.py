@@ -49,7 +49,7 @@ from dashboard.callbacks.chart import chart_view  # noqa: E402
 from dashboard.context import DashboardContext  # noqa: E402
 from dashboard.state import RANGE_PRESETS, ViewState  # noqa: E402
 from ingest.config import Config  # noqa: E402
-from ingest.sources.base import Headline  # noqa: E402
+from ingest.records import Headline  # noqa: E402
 from ingest.store import HeadlineFilter, Store  # noqa: E402
 from ingest.stored_tags import headline_tagger  # noqa: E402
 

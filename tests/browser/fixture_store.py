@@ -12,7 +12,7 @@ from pathlib import Path
 from ingest.close_rules import instrument_rule
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
-from ingest.sources.base import Headline
+from ingest.records import Headline
 from ingest.store import Store
 from ingest.tagging import TopicTagger
 

@@ -1,0 +1,112 @@
+"""The records passed between the layers (plain data, no behaviour beyond a status): a headline, a
+ticker value seen on a page, a batch of price bars, what a source unit returned, and the names of
+bar intervals and run statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Interval(StrEnum):
+    """A bar interval; equal to its name ('1d', '1h'), as stored."""
+
+    DAILY = "1d"
+    HOURLY = "1h"
+
+
+class RunStatus(StrEnum):
+    """How a recorded run ended (or 'running'); equal to its stored name."""
+
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"          # stored, with problems worth reading
+    NOT_MODIFIED = "not_modified"  # a feed's conditional GET: nothing new
+    ERROR = "error"
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+
+
+# ts: a daily bar's trading day at 00:00 UTC, an hourly bar's start (UTC); known: when its close
+# became known (UTC; see ingest.close_rules); flag: automatic quality flags (ingest.bar_quality)
+BAR_COLUMNS = ["ts", "known", "open", "high", "low", "close", "volume", "flag"]
+INTERVALS = tuple(i.value for i in Interval)   # ("1d", "1h")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline. Times are timezone-aware UTC. `time_inferred`: the source gave no usable
+    time (or one in the future) and `published` is when it was fetched or imported.
+    `day_precision`: the source gave a date without a time; `published` is 00:00 UTC of it."""
+
+    source: str
+    guid: str
+    title: str
+    published: datetime
+    fetched: datetime
+    summary: str = ""
+    link: str | None = None
+    time_inferred: bool = False
+    day_precision: bool = False
+
+
+@dataclass(frozen=True)
+class TickerSnapshot:
+    """A ticker value as a news page showed it at `captured_at` (UTC)."""
+
+    source: str
+    mark: str
+    value: float
+    captured_at: datetime
+    captured_from: str  # "given" | "fetch" | "page" (the date the page shows) | "file" (its modification time)
+    instrument_id: str | None = None
+    change: float | None = None
+    change_pct: float | None = None
+    mark_inferred: bool = False
+    direction: int | None = None   # +1 / -1 when the page showed only an arrow (or a sign), else None
+
+
+@dataclass(frozen=True)
+class PriceBatch:
+    """Bars of one instrument at one interval: a DataFrame with BAR_COLUMNS, `ts` and `known`
+    UTC-aware. `close_rule`: the close rule the daily bars' `known` follows when the source
+    learned it itself (Yahoo's metadata), to be remembered for the instrument; else None."""
+
+    instrument_id: str
+    interval: str
+    source: str
+    bars: pd.DataFrame
+    close_rule: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """Conditional-GET state of a feed after a fetch."""
+
+    http_status: int | None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+
+@dataclass
+class FetchResult:
+    """What one source unit returned. `problems` are non-fatal issues worth recording
+    (e.g. a malformed feed of which only part parsed)."""
+
+    prices: list[PriceBatch] = field(default_factory=list)
+    headlines: list[Headline] = field(default_factory=list)
+    snapshots: list[TickerSnapshot] = field(default_factory=list)
+    feed_state: FeedState | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def result_status(result: FetchResult) -> RunStatus:
+    """The status a run gets for what its unit returned: not_modified (a feed's 304), partial
+    (stored, with problems) or ok."""
+    if result.feed_state is not None and result.feed_state.not_modified:
+        return RunStatus.NOT_MODIFIED
+    return RunStatus.PARTIAL if result.problems else RunStatus.OK
