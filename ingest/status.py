@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ingest.config import Config
+from ingest.records import INTERVALS
 from ingest.sources import build_sources
 from ingest.sources.base import PriceSource
 from ingest.store import Store
@@ -57,7 +58,7 @@ def status_rows(store: Store, config: Config) -> list[dict]:
 def _price_key(key: str) -> tuple[str, str] | None:
     """(instrument, interval) of a price unit's key ('yahoo:brent:1d'), else None."""
     parts = key.split(":")
-    if len(parts) == 3 and parts[0] in ("yahoo", "cbr") and parts[2] in ("1d", "1h"):
+    if len(parts) == 3 and parts[0] in ("yahoo", "cbr") and parts[2] in INTERVALS:
         return parts[1], parts[2]
     return None
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from ingest.cli.app import Context, cli, pass_context
+from ingest.records import INTERVALS
 
 VERDICTS = {"bad": "bad", "good": "good", "auto": None}
 NEAREST_WITHIN = timedelta(days=14)
@@ -46,7 +47,7 @@ def _close(value: float) -> str:
 @cli.command("flag-bar")
 @click.argument("time", metavar="TIME")
 @click.option("--instrument", "instrument_id", required=True, help="Instrument id.")
-@click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True)
+@click.option("--interval", type=click.Choice(INTERVALS), default="1d", show_default=True)
 @click.option("--bad", "verdict", flag_value="bad", help="Keep the bar out of every return.")
 @click.option("--good", "verdict", flag_value="good", help="Use the bar whatever its flags say.")
 @click.option("--auto", "verdict", flag_value="auto", help="Let the bar's flags decide again (jump, range: bad).")

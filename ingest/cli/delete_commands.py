@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from ingest.cli.app import Context, cli, pass_context
+from ingest.records import INTERVALS
 from ingest.store.deletion import APPLIES, KINDS, DeleteCounts, DeleteError, DeleteFilter, check
 from ingest.utc import utc_day
 
@@ -91,7 +92,7 @@ def _with_them(counts: DeleteCounts) -> str | None:
                    "yahoo, import).")
 @click.option("--instrument", "instrument_ids", multiple=True, metavar="ID",
               help="Only this instrument (repeatable; prices and snapshots).")
-@click.option("--interval", type=click.Choice(["1d", "1h"]), default=None, help="Only this bar interval (prices).")
+@click.option("--interval", type=click.Choice(INTERVALS), default=None, help="Only this bar interval (prices).")
 @click.option("--start", type=click.DateTime(TIME_FORMATS), default=None,
               help="From this UTC date or time (headlines: published; prices: the bar's time; snapshots: captured).")
 @click.option("--end", type=click.DateTime(TIME_FORMATS), default=None,

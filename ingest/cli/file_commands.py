@@ -11,6 +11,7 @@ import click
 
 from ingest.cli.app import EXIT_ALL_FAILED, Context, cli, pass_context
 from ingest.config import ConfigError
+from ingest.records import INTERVALS
 from ingest.utc import utc_day
 
 
@@ -33,7 +34,7 @@ def _report_skipped(skipped) -> None:
 @cli.command("import-prices")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--instrument", "instrument_id", required=True, help="Configured instrument id.")
-@click.option("--interval", type=click.Choice(["1d", "1h"]), default="1d", show_default=True)
+@click.option("--interval", type=click.Choice(INTERVALS), default="1d", show_default=True)
 @click.option("--delimiter", type=click.Choice([",", ";", "\t", "|"]), default=None,
               help="Field delimiter (default: detected).")
 @click.option("--decimal", type=click.Choice([".", ","]), default=None,
@@ -194,7 +195,7 @@ def snapshot(ctx: Context, targets: tuple[str, ...], captured_at: datetime | Non
 @cli.command()
 @click.argument("what", type=click.Choice(["prices", "headlines", "snapshots"]))
 @click.option("--instrument", "instrument_ids", multiple=True, help="Instrument id (repeatable).")
-@click.option("--interval", type=click.Choice(["1d", "1h"]), default=None)
+@click.option("--interval", type=click.Choice(INTERVALS), default=None)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
               help="From this UTC date or time.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
