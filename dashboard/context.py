@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from dashboard.state import ViewState
 from ingest.config import Config
 from ingest.store import Store
 
@@ -48,3 +49,8 @@ class DashboardContext:
     @property
     def labels(self) -> dict[str, str]:
         return {i.id: i.label for i in self.config.instruments}
+
+    def view_state(self, state_data: dict | None) -> ViewState:
+        """The view the STATE store holds (ViewState.from_dict against this config's instruments):
+        the one way every callback reads the filters."""
+        return ViewState.from_dict(state_data, self.instrument_ids, self.default_instruments)

@@ -37,7 +37,7 @@ from dashboard.analysis_view.tables import (
 from dashboard.callbacks.chart import window_from_dict
 from dashboard.chart_data import headline_filter
 from dashboard.context import DashboardContext
-from dashboard.state import ViewState, display_zone
+from dashboard.state import display_zone
 
 OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n", "news", "closed", "prewhiten",
                 "model", "benchmark", "estimation", "overlap")
@@ -48,14 +48,10 @@ OUTPUTS = ((ids.ANALYSIS_MESSAGE, "children"), (ids.ANALYSIS_EVENT_CHART, "figur
            (ids.ANALYSIS_LAG_CHART, "figure"), (ids.ANALYSIS_MOVES, "children"), (ids.ANALYSIS_RISK_CHART, "figure"))
 
 
-def _state(ctx: DashboardContext, state_data: dict | None) -> ViewState:
-    return ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
-
-
 def instrument_choice(ctx: DashboardContext, state_data: dict | None, current: str | None) -> tuple[list, str | None]:
     """(options, value) of the instrument control: the view's instruments; the current choice
     while it is one of them, else the first."""
-    state = _state(ctx, state_data)
+    state = ctx.view_state(state_data)
     options = [{"label": ctx.labels.get(i, i), "value": i} for i in state.instruments]
     if current in state.instruments:
         return options, current
@@ -74,7 +70,7 @@ def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
             options: dict | None) -> AnalysisInputs | None:
     """The analysis' data, or None when the view has no instrument. The instrument is the
     chosen one when the view shows it, else the view's first."""
-    state = _state(ctx, state_data)
+    state = ctx.view_state(state_data)
     settings = settings_from(options)
     if settings.instrument not in state.instruments:
         if not state.instruments:
@@ -94,7 +90,7 @@ def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict |
     if inputs is None:
         blank = message_figure("Choose an instrument in the filters")
         return "Choose an instrument in the filters to analyse it.", blank, None, blank, None, blank
-    state = _state(ctx, state_data)
+    state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
     c = inputs.settings
     result, event_note = run_event_study(inputs)
@@ -168,7 +164,7 @@ def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None,
         frame = risk_frame(risk) if risk is not None else None
     if frame is None:
         return no_update
-    zone = display_zone(_state(ctx, state_data), browser_tz)
+    zone = display_zone(ctx.view_state(state_data), browser_tz)
     name = download_name(kind, inputs.settings.instrument, inputs.start, inputs.end)
     return dcc.send_bytes(frame_csv(frame, zone), name)
 

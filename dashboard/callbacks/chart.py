@@ -18,7 +18,7 @@ from dashboard.downsample import downsample_bars
 from dashboard.figures import empty_figure, price_figure_spec
 from dashboard.marks import place_marks
 from dashboard.overlays import overlay_parts
-from dashboard.state import ViewState, display_zone, time_window
+from dashboard.state import display_zone, time_window
 from ingest.store import Store
 
 UNCHANGED = (no_update, no_update, no_update, no_update)  # chart_view's answer when a redraw is not needed
@@ -106,7 +106,7 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     (switching to hourly bars where the store has them); a new view state resets the zoom."""
     store = ctx.store
     version = store.data_version() if version is None else version
-    state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
+    state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
     latest = store.latest_data_time()
     if latest is None:

@@ -12,7 +12,7 @@ from dashboard.chart_data import headline_filter
 from dashboard.context import DashboardContext
 from dashboard.downloads import download_name, headlines_csv, joined_csv, prices_csv
 from dashboard.moves import moves_after
-from dashboard.state import ViewState, display_zone
+from dashboard.state import display_zone
 
 EXPORT_LIMIT = 200_000
 
@@ -20,7 +20,7 @@ EXPORT_LIMIT = 200_000
 def download(ctx: DashboardContext, kind: str, state_data: dict | None, window: dict | None,
              browser_tz: str | None) -> dict:
     """dcc.Download data (bytes, base64) for 'prices', 'headlines' or 'joined'."""
-    state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
+    state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
     start, end = window_from_dict(window)
     interval = (window or {}).get("interval", "1d")

@@ -11,7 +11,7 @@ from dash import Dash, Input, Output, State, no_update
 from dashboard import ids
 from dashboard.components import last_refresh, source_badges, ticker_strip
 from dashboard.context import DashboardContext
-from dashboard.state import ViewState, display_zone
+from dashboard.state import display_zone
 from dashboard.ticker import ticker_items
 
 RECENT = timedelta(days=10)
@@ -26,7 +26,7 @@ def poll(ctx: DashboardContext, seen: int | None):
 def header_view(ctx: DashboardContext, state_data: dict | None, browser_tz: str | None) -> tuple:
     """(ticker strip, badges, last refresh text, source options)."""
     store = ctx.store
-    state = ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
+    state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
     now = pd.Timestamp.now(tz="UTC")
     latest = store.latest_data_time(now.to_pydatetime())

@@ -15,17 +15,13 @@ from dashboard.components import detail_body
 from dashboard.context import DashboardContext
 from dashboard.layout import headlines_table
 from dashboard.moves import move_column, moves_after, moves_for_one, why_column
-from dashboard.state import ViewState, display_zone
+from dashboard.state import display_zone
 from ingest.clean import safe_link
 from ingest.close_rules import DEFAULT_RULE, parse_rule
 
 SORT_COLUMNS = {"published": "published", "time": "published", "source": "source", "title": "title"}
 HORIZONS = ("1h", "1d")
 MOVE_LOOKAHEAD = timedelta(days=7)  # the longest horizon plus a weekend and holidays
-
-
-def _state(ctx: DashboardContext, state_data: dict | None) -> ViewState:
-    return ViewState.from_dict(state_data, ctx.instrument_ids, ctx.default_instruments)
 
 
 MOVE_FORMAT = "params.value == null ? '' : d3.format('+.2f')(params.value)"
@@ -52,7 +48,7 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
                browser_tz: str | None) -> dict:
     """One block of rows for the grid's infinite row model: {'rowData': [...], 'rowCount': n}."""
     request = request or {}
-    state = _state(ctx, state_data)
+    state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
     start, end = window_from_dict(window)
     flt = headline_filter(state, start, end)
@@ -81,7 +77,7 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
 
 def detail_view(ctx: DashboardContext, headline_id: int, state_data: dict | None, browser_tz: str | None) -> list:
     """The detail panel's contents for one headline."""
-    state = _state(ctx, state_data)
+    state = ctx.view_state(state_data)
     frame = ctx.store.headlines(ids=[headline_id])
     if frame.empty:
         return ["This headline is no longer in the store."]
@@ -121,7 +117,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     @app.callback(Output(ids.TABLE_CONTAINER, "children"), Output(ids.TABLE_COUNT, "children"),
                   Input(ids.WINDOW, "data"), Input(ids.DATA_VERSION, "data"), State(ids.STATE, "data"))
     def _remount(window, _version, state_data):
-        state = _state(ctx, state_data)
+        state = ctx.view_state(state_data)
         total = (window or {}).get("headlines")
         if total is None:
             start, end = window_from_dict(window)
