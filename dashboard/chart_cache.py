@@ -13,6 +13,7 @@ from collections.abc import Callable
 from cachetools import LRUCache, cached
 
 from dashboard import ids
+from dashboard.window import ChartWindow
 
 CHART_CACHE_SIZE = 32
 
@@ -25,8 +26,9 @@ def chart_key(state_data: dict | None, relayout: dict | None, trigger: str | Non
     the data version."""
     fired = trigger if trigger in (ids.STATE, ids.CHART) else "other"
     zoom = relayout if trigger == ids.CHART else None
-    kept = ({k: window.get(k) for k in ("start", "end")} if window and window.get("zoomed")
-            and trigger != ids.STATE else None)
+    drawn = ChartWindow.from_dict(window)
+    kept = ({"start": window.get("start"), "end": window.get("end")} if drawn.zoomed and trigger != ids.STATE
+            else None)
     return json.dumps([state_data, fired, zoom, kept, selected, browser_tz, version], sort_keys=True, default=str)
 
 

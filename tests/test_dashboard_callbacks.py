@@ -11,12 +11,13 @@ import pytest
 from dash import html, no_update
 
 from dashboard import create_app, ids
-from dashboard.callbacks.chart import chart_view, mark_anchor, window_from_dict, zoom_window
+from dashboard.callbacks.chart import chart_view, mark_anchor, zoom_window
 from dashboard.callbacks.downloads import download
 from dashboard.callbacks.header import header_view, poll
 from dashboard.callbacks.state_sync import sync
 from dashboard.callbacks.table import clicked_headline, detail_view, table_rows
 from dashboard.context import DashboardContext
+from dashboard.window import ChartWindow
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
 from ingest.records import Headline
@@ -150,7 +151,7 @@ def test_zoom_to_days_switches_to_hourly_bars(ctx):
     assert zoom_window(relayout, "Europe/Moscow") == (utc(2022, 3, 6, 21), utc(2022, 3, 8, 9))
     assert zoom_window({"xaxis.autorange": True}, "UTC") == "reset"
     assert zoom_window({"dragmode": "pan"}, "UTC") is None
-    assert window_from_dict(window)[0] == datetime(2022, 3, 7, tzinfo=UTC)
+    assert ChartWindow.from_dict(window).start == datetime(2022, 3, 7, tzinfo=UTC)
 
 
 def test_empty_store_explains_what_happened(tmp_path):

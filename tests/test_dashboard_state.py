@@ -54,3 +54,20 @@ def test_state_survives_the_store_round_trip():
                       axis="pct", tz="Europe/Moscow", range="custom", start=date(2022, 3, 1), end=date(2022, 3, 2))
     assert ViewState.from_dict(state.to_dict(), KNOWN, DEFAULT) == state
     assert ViewState.from_dict(None, KNOWN, DEFAULT) == ViewState(instruments=tuple(DEFAULT))
+
+
+def test_chart_window_round_trip_and_tolerant_reading():
+    from datetime import UTC, datetime
+
+    from dashboard.window import ChartWindow
+
+    window = ChartWindow(datetime(2022, 3, 1, tzinfo=UTC), datetime(2022, 3, 8, tzinfo=UTC), "1h", True, 93, 4)
+    assert window.to_dict() == {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-08T00:00:00+00:00",
+                                "interval": "1h", "zoomed": True, "headlines": 93, "version": 4,
+                                "follows_latest": False}
+    assert ChartWindow.from_dict(window.to_dict()) == window
+    assert ChartWindow.from_dict(None) == ChartWindow() and ChartWindow().span == (None, None)
+    # drawn by an older newsmarks (no version), or tampered with in the browser
+    old = ChartWindow.from_dict({"start": "2022-03-01T03:00:00+03:00", "end": "nonsense", "interval": "5m",
+                                 "zoomed": 1, "headlines": "93"})
+    assert old == ChartWindow(datetime(2022, 3, 1, tzinfo=UTC), None, "1d", True, None, None, False)

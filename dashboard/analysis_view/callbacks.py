@@ -34,10 +34,10 @@ from dashboard.analysis_view.tables import (
     stats_table,
     stats_table_rows,
 )
-from dashboard.callbacks.chart import window_from_dict
 from dashboard.chart_data import headline_filter
 from dashboard.context import DashboardContext
 from dashboard.state import display_zone
+from dashboard.window import ChartWindow
 
 OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n", "news", "closed", "prewhiten",
                 "model", "benchmark", "estimation", "overlap")
@@ -76,7 +76,7 @@ def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
         if not state.instruments:
             return None
         settings = replace(settings, instrument=state.instruments[0])
-    start, end = window_from_dict(window)
+    start, end = ChartWindow.from_dict(window).span
     label = ctx.labels.get(settings.instrument, settings.instrument)
     return load_inputs(ctx.store, headline_filter(state, start, end), settings, label)
 

@@ -3,7 +3,7 @@ visible window (for the table and downloads) and the empty state."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
@@ -19,6 +19,7 @@ from dashboard.figures import empty_figure, price_figure_spec
 from dashboard.marks import place_marks
 from dashboard.overlays import overlay_parts
 from dashboard.state import display_zone, time_window
+from dashboard.window import ChartWindow
 from ingest.store import Store
 
 UNCHANGED = (no_update, no_update, no_update, no_update)  # chart_view's answer when a redraw is not needed
@@ -48,39 +49,15 @@ def zoom_window(relayout: dict | None, zone: str) -> tuple[datetime, datetime] |
     return (start, end) if start < end else None
 
 
-def _window_dict(start: datetime | None, end: datetime | None, interval: str, zoomed: bool,
-                 headlines: int = 0, version: int | None = None, follows_latest: bool = False) -> dict:
-    """The WINDOW store value: the visible window, its bar interval, whether it is a zoom, how
-    many headlines it holds (so that the table need not count them again), the store's data
-    version it was drawn from, and whether its end is the newest data (a preset range) rather
-    than a fixed time."""
-    return {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
-            "interval": interval, "zoomed": zoomed, "headlines": headlines, "version": version,
-            "follows_latest": follows_latest}
-
-
 def unchanged_since_drawn(store: Store, window: dict | None) -> bool:
     """Whether a chart drawn as `window` says is still what the store holds: no newer data
     version changed a time it shows (from its first bar's padding to its end — or onwards, when
     its end follows the newest data)."""
-    if not window or window.get("version") is None:
+    drawn = ChartWindow.from_dict(window)
+    if drawn.version is None or drawn.start is None:
         return False
-    start, end = window_from_dict(window)
-    if start is None:
-        return False
-    return not store.changed_since(int(window["version"]), start - max(BAR_PADDING.values()),
-                                   None if window.get("follows_latest") else end)
-
-
-def window_from_dict(data: dict | None) -> tuple[datetime | None, datetime | None]:
-    """The (start, end) of a WINDOW store value."""
-    if not data:
-        return None, None
-
-    def parse(value: str | None) -> datetime | None:
-        return datetime.fromisoformat(value).astimezone(UTC) if value else None
-
-    return parse(data.get("start")), parse(data.get("end"))
+    return not store.changed_since(drawn.version, drawn.start - max(BAR_PADDING.values()),
+                                   None if drawn.follows_latest else drawn.end)
 
 
 def chart_answer(ctx: DashboardContext, cache: ChartCache, state_data: dict | None, relayout: dict | None,
@@ -110,18 +87,18 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     zone = display_zone(state, browser_tz)
     latest = store.latest_data_time()
     if latest is None:
-        return (empty_figure("No data yet"), "", _window_dict(None, None, "1d", False),
+        return (empty_figure("No data yet"), "", ChartWindow(headlines=0).to_dict(),
                 empty_state(store.latest_runs(), ctx.config))
     start, end = time_window(state, latest)
     zoomed = False
     zoom = zoom_window(relayout, zone) if trigger == ids.CHART else None
     if isinstance(zoom, tuple):
         (start, end), zoomed = zoom, True
-    elif zoom is None and trigger != ids.STATE and current_window and current_window.get("zoomed"):
-        (start, end), zoomed = window_from_dict(current_window), True
+    elif zoom is None and trigger != ids.STATE and ChartWindow.from_dict(current_window).zoomed:
+        (start, end), zoomed = ChartWindow.from_dict(current_window).span, True
     data = load_chart_data(store, state, start, end)
-    window = _window_dict(data.start, data.end, data.interval, zoomed, data.total_headlines, version,
-                          follows_latest=not zoomed and state.range != "custom")
+    window = ChartWindow(data.start, data.end, data.interval, zoomed, data.total_headlines, version,
+                         follows_latest=not zoomed and state.range != "custom").to_dict()
     if data.bars.empty and data.total_headlines == 0:
         return empty_figure("Nothing in this range: widen the range or clear the filters"), "", window, None
     bad = bad_bars(data.bars)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, callback_context, dcc, no_update
 
 from dashboard import ids
-from dashboard.callbacks.chart import window_from_dict
 from dashboard.callbacks.table import bars_around
 from dashboard.chart_data import headline_filter
 from dashboard.context import DashboardContext
 from dashboard.downloads import download_name, headlines_csv, joined_csv, prices_csv
 from dashboard.moves import moves_after
 from dashboard.state import display_zone
+from dashboard.window import ChartWindow
 
 EXPORT_LIMIT = 200_000
 
@@ -22,7 +22,7 @@ def download(ctx: DashboardContext, kind: str, state_data: dict | None, window: 
     """dcc.Download data (bytes, base64) for 'prices', 'headlines' or 'joined'."""
     state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
-    start, end = window_from_dict(window)
+    start, end = ChartWindow.from_dict(window).span
     interval = (window or {}).get("interval", "1d")
     if kind == "prices":
         bars = ctx.store.bars(list(state.instruments), interval, start, end)

@@ -9,13 +9,14 @@ import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
-from dashboard.callbacks.chart import headline_count_text, window_from_dict
+from dashboard.callbacks.chart import headline_count_text
 from dashboard.chart_data import headline_filter
 from dashboard.components import detail_body
 from dashboard.context import DashboardContext
 from dashboard.layout import headlines_table
 from dashboard.moves import move_column, moves_after, moves_for_one, why_column
 from dashboard.state import display_zone
+from dashboard.window import ChartWindow
 from ingest.clean import safe_link
 from ingest.close_rules import DEFAULT_RULE, parse_rule
 
@@ -50,7 +51,7 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     request = request or {}
     state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
-    start, end = window_from_dict(window)
+    start, end = ChartWindow.from_dict(window).span
     flt = headline_filter(state, start, end)
     first = max(0, int(request.get("startRow") or 0))
     last = max(first, int(request.get("endRow") or first + 50))
@@ -118,9 +119,9 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                   Input(ids.WINDOW, "data"), Input(ids.DATA_VERSION, "data"), State(ids.STATE, "data"))
     def _remount(window, _version, state_data):
         state = ctx.view_state(state_data)
-        total = (window or {}).get("headlines")
+        total = ChartWindow.from_dict(window).headlines
         if total is None:
-            start, end = window_from_dict(window)
+            start, end = ChartWindow.from_dict(window).span
             total = ctx.store.count_headlines(headline_filter(state, start, end))
         return headlines_table(move_columns(list(state.instruments), ctx.labels)), headline_count_text(total)
 
