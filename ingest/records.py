@@ -110,3 +110,17 @@ def result_status(result: FetchResult) -> RunStatus:
     if result.feed_state is not None and result.feed_state.not_modified:
         return RunStatus.NOT_MODIFIED
     return RunStatus.PARTIAL if result.problems else RunStatus.OK
+
+
+@dataclass(frozen=True)
+class HeadlineFilter:
+    """Which headlines: a time range (inclusive), a search-box query, sources, topics, and
+    whether to keep only the first copy of each story."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    query: str | None = None
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    stories_only: bool = False
+    sentiments: tuple[str, ...] = ()   # 'negative', 'neutral', 'positive'

@@ -28,7 +28,7 @@ from ingest.csv_prices import read_prices_csv
 from ingest.csvio import read_headlines_csv
 from ingest.gpr import load_lexicon
 from ingest.records import Headline
-from ingest.store.headlines import STORY_WINDOW_SECONDS, TITLE_NORM_CHARS, normalise_title
+from ingest.store.headline_writes import STORY_WINDOW_SECONDS, TITLE_NORM_CHARS, normalise_title
 from ingest.stored_tags import headline_tagger
 
 UTC_TS = "datetime64[ns, UTC]"

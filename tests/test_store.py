@@ -16,7 +16,7 @@ from ingest.records import FetchResult, Headline, PriceBatch
 from ingest.search_query import Term, parse_search
 from ingest.store import HeadlineFilter, LockBusy, ReadOnlyStore, SchemaError, Store
 from ingest.store.fts import to_fts5
-from ingest.store.headlines import normalise_title
+from ingest.store.headline_writes import normalise_title
 from ingest.store.migrations import SCHEMA_VERSION, migrate
 from tests.conftest import close_bars, store_place, utc
 
@@ -529,3 +529,34 @@ def test_retag_takes_each_committed_chunk_off_the_queue_and_retag_queued_every_e
     assert store.retag_queued(lambda h: [("topic", "y")], chunk=1) == 1
     assert queue() == []
     assert store.headlines(sort="published")["topics"].tolist() == ["x", "y", "x"]
+
+
+def test_merge_sighting_keeps_the_first_real_time_and_the_latest_text():
+    from typing import NamedTuple
+
+    from ingest.store.headline_writes import merge_sighting
+
+    class Stored(NamedTuple):
+        published: int
+        time_inferred: bool
+        day_precision: bool
+
+    def seen(published: int, inferred: bool = False, day: bool = False) -> dict:
+        return {"title": "New title", "summary": "s", "link": "https://x.test/a", "published": published,
+                "time_inferred": inferred, "day_precision": day}
+
+    text = {"title": "New title", "summary": "s", "link": "https://x.test/a"}
+    # seen later again: the first time stays, the text is the latest
+    assert merge_sighting(Stored(100, False, False), seen(200)) == {**text, "published": 100, "time_inferred": False,
+                                                                    "day_precision": False}
+    # an earlier real time than the stored one: the earlier is kept (it is the first sighting)
+    assert merge_sighting(Stored(100, False, False), seen(50))["published"] == 50
+    # an inferred time never replaces a real one, even an earlier inferred one
+    assert merge_sighting(Stored(100, False, False), seen(50, inferred=True))["published"] == 100
+    # a real time replaces an inferred one
+    assert merge_sighting(Stored(100, True, False), seen(200)) == {**text, "published": 200, "time_inferred": False,
+                                                                   "day_precision": False}
+    # the same midnight again, now said to be a date alone: its precision is what the source says now
+    assert merge_sighting(Stored(86400, False, False), seen(86400, day=True))["day_precision"] is True
+    # a later sighting does not change the stored time's precision
+    assert merge_sighting(Stored(86400, False, True), seen(90000))["day_precision"] is True

@@ -10,10 +10,11 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from ingest.records import FetchResult, Headline, TickerSnapshot, result_status
+from ingest.records import FetchResult, Headline, HeadlineFilter, TickerSnapshot, result_status
 from ingest.store import deletion as _deletion
 from ingest.store import fts as _fts
 from ingest.store import headline_days as _days
+from ingest.store import headline_writes as _writes
 from ingest.store import headlines as _headlines
 from ingest.store import news_backfill as _news_backfill
 from ingest.store import prices as _prices
@@ -24,7 +25,6 @@ from ingest.store import snapshots as _snapshots
 from ingest.store.copy import CopyError, TableCopy, copy_store
 from ingest.store.deletion import DeleteCounts, DeleteFilter
 from ingest.store.engine import make_engine
-from ingest.store.headlines import HeadlineFilter
 from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
@@ -143,7 +143,7 @@ class Store:
                 counts += _prices.write_bars(conn, batch.instrument_id, batch.interval, batch.source,
                                              batch.bars, now)
             if result.headlines:
-                counts += _headlines.write_headlines(conn, result.headlines, tag)
+                counts += _writes.write_headlines(conn, result.headlines, tag)
             if result.snapshots:
                 counts += _snapshots.write_snapshots(conn, result.snapshots)
             status = result_status(result).value
@@ -187,7 +187,7 @@ class Store:
     def write_headlines(self, headlines: Sequence[Headline], tag: TagFunction | None = None) -> WriteCounts:
         """Store headlines (with the tags `tag` gives the new and changed ones) in one transaction."""
         with self.writing() as conn:
-            counts = _headlines.write_headlines(conn, headlines, tag)
+            counts = _writes.write_headlines(conn, headlines, tag)
             if counts.changed:
                 _runs.bump_data_version(conn, counts)
             return counts
@@ -402,7 +402,7 @@ class Store:
         """Store one slice's headlines (with tags) and mark the slice done, in one transaction:
         a crash leaves the slice either whole and marked, or absent and to be fetched again."""
         with self.writing() as conn:
-            counts = _headlines.write_headlines(conn, headlines, tag) if headlines else WriteCounts()
+            counts = _writes.write_headlines(conn, headlines, tag) if headlines else WriteCounts()
             _news_backfill.record_slice(conn, source, query, start, end, len(headlines), now)
             if counts.changed:
                 _runs.bump_data_version(conn, counts)

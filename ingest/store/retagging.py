@@ -13,7 +13,7 @@ from ingest.records import Headline
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.fts import index_headlines
-from ingest.store.headlines import TAG_KINDS, TITLE_NORM_CHARS, normalise_title
+from ingest.store.headline_writes import TAG_KINDS, TITLE_NORM_CHARS, normalise_title
 from ingest.store.prices import WriteCounts
 from ingest.utc import from_epoch
 

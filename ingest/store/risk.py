@@ -7,8 +7,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
+from ingest.records import HeadlineFilter
 from ingest.store import schema
-from ingest.store.headlines import HeadlineFilter, where_matching
+from ingest.store.headline_plan import where_matching
 from ingest.store.prices import result_frame
 from ingest.utc import epoch_series
 

@@ -1,0 +1,166 @@
+"""Headline writes: idempotent upserts keyed by (source, guid), a new sighting merged into the
+stored row by one pure rule (`merge_sighting`), each new headline linked to an earlier copy of its
+story from another feed, and its tags stored."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
+
+from ingest.headline_times import settle_time
+from ingest.records import Headline
+from ingest.store import schema
+from ingest.store.dialect import insert_ignore, insert_new
+from ingest.store.fts import index_headlines
+from ingest.store.headline_days import refresh_touched_days
+from ingest.store.prices import WriteCounts
+from ingest.utc import to_epoch
+
+STORY_WINDOW_SECONDS = 2 * 86400
+TAG_KINDS = ("topic", "gpr", "sentiment")
+TITLE_NORM_CHARS = 500         # stories compare this much of a normalised title (an index entry must stay small)
+_WORD = re.compile(r"\w+")
+
+
+def normalise_title(title: str) -> str:
+    """Lower-case, accents and punctuation removed, whitespace collapsed: two feeds' copies of
+    one story compare equal."""
+    folded = title.casefold()
+    if not folded.isascii():
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(folded))
+
+
+def _chunks(items: Sequence, size: int = 400) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def write_headlines(conn: Connection, headlines: Sequence[Headline],
+                    tag: Callable[[Headline], Iterable[tuple[str, str]]] | None = None) -> WriteCounts:
+    """Insert new headlines, update changed ones (the latest title, summary and link; the
+    earliest time), link each new one to an earlier copy of the same story, and store the tags
+    `tag` gives them — asked only for new and changed headlines (a feed repeats most of its
+    items on every fetch, and tagging costs about a millisecond a headline). A time more than
+    ingest.headline_times.FUTURE_SLACK after the headline was fetched becomes its fetch time,
+    marked inferred, whatever wrote it. Returns the counts."""
+    table = schema.headlines
+    batch = _collapse([settle_time(item) for item in headlines])
+    existing: dict[tuple[str, str], tuple] = {}
+    by_source: dict[str, list[str]] = {}
+    for source, guid in batch:
+        by_source.setdefault(source, []).append(guid)
+    columns = [table.c[c] for c in ("id", "source", "guid", "title", "summary", "link", "published",
+                                    "time_inferred", "day_precision")]
+    for source, guids in by_source.items():
+        for chunk in _chunks(guids, 900):
+            for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
+                existing[(row.source, row.guid)] = row
+    new_rows, new_tags, updated, unchanged, reindex, touched = [], [], 0, 0, [], []
+    for key, item in batch.items():
+        row = _row(item)
+        old = existing.get(key)
+        if old is None:
+            new_rows.append(row)
+            new_tags.append(list(tag(item)) if tag is not None else [])
+            continue
+        values = merge_sighting(old, row)
+        if all(getattr(old, k) == v for k, v in values.items()):
+            unchanged += 1
+            continue
+        values["title_norm"] = row["title_norm"]
+        conn.execute(update(table).where(table.c.id == old.id).values(**values))
+        touched += [old.published, values["published"]]
+        if (old.title, old.summary) != (row["title"], row["summary"]):
+            reindex.append((old.id, row["title"], row["summary"]))
+        if tag is not None:
+            item_tags = list(tag(item))
+            for kind in TAG_KINDS:
+                _replace_tags(conn, old.id, kind, [t for t in item_tags if t[0] == kind])
+        updated += 1
+    index_headlines(conn, reindex)
+    if new_rows:
+        _link_stories_and_tag(conn, new_rows, new_tags)
+    touched += [r["published"] for r in new_rows]
+    refresh_touched_days(conn, touched)
+    return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged,
+                       first=min(touched, default=None), last=max(touched, default=None))
+
+
+def merge_sighting(stored, row: dict) -> dict:
+    """What a headline stored as `stored` (its published, time_inferred and day_precision) holds
+    after a new sighting `row` of it (a row as written: the new title, summary, link, published,
+    time_inferred, day_precision): the latest text, and the first sighting's time — an inferred
+    time never replaces a real one, and a story re-stamped by its feed keeps the time it first
+    appeared. At the same time again, what the source now says of its precision holds (a
+    re-import of a date-only file marks rows stored as exact midnights before schema v6). Pure."""
+    values = {k: row[k] for k in ("title", "summary", "link", "published", "time_inferred", "day_precision")}
+    if row["time_inferred"] or (not stored.time_inferred and stored.published <= row["published"]):
+        values["published"], values["time_inferred"] = stored.published, stored.time_inferred
+        values["day_precision"] = row["day_precision"] if stored.published == row["published"] \
+            else stored.day_precision
+    return values
+
+
+def _collapse(headlines: Sequence[Headline]) -> dict[tuple[str, str], Headline]:
+    """One entry per (source, guid): the last copy's text, the earliest real time."""
+    batch: dict[tuple[str, str], Headline] = {}
+    for item in headlines:
+        key = (item.source, item.guid)
+        earlier = batch.get(key)
+        if earlier is not None and not earlier.time_inferred and (
+                item.time_inferred or earlier.published < item.published):
+            item = replace(item, published=earlier.published, time_inferred=False,
+                           day_precision=earlier.day_precision)
+        batch[key] = item
+    return batch
+
+
+def _row(item: Headline) -> dict:
+    return dict(source=item.source, guid=item.guid, title=item.title, summary=item.summary or "",
+                link=item.link, published=to_epoch(item.published), fetched=to_epoch(item.fetched),
+                time_inferred=bool(item.time_inferred), day_precision=bool(item.day_precision),
+                title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
+
+
+def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> None:
+    """Insert new rows; point each at an earlier copy of its story (same normalised title within
+    STORY_WINDOW_SECONDS) — a NULL story_id means the row is its story's first copy."""
+    table = schema.headlines
+    ids = {(row.source, row.guid): row.id
+           for row in insert_new(conn, table, rows, ["source", "guid"], (table.c.id, table.c.source, table.c.guid))}
+    index_headlines(conn, [(ids[(r["source"], r["guid"])], r["title"], r["summary"]) for r in rows])
+    by_title: dict[str, list[tuple[int, int, int | None]]] = {}
+    norms = sorted({r["title_norm"] for r in rows if r["title_norm"]})
+    for chunk in _chunks(norms, 900):
+        for row in conn.execute(select(table.c.id, table.c.title_norm, table.c.published,
+                                       table.c.story_id).where(table.c.title_norm.in_(chunk))):
+            by_title.setdefault(row.title_norm, []).append((row.id, row.published, row.story_id))
+    story_updates = []
+    for row in rows:
+        candidates = by_title.get(row["title_norm"], [])
+        if len(candidates) < 2:
+            continue
+        own_id = ids[(row["source"], row["guid"])]
+        for other_id, published, other_story in sorted(candidates):
+            if other_id < own_id and abs(published - row["published"]) <= STORY_WINDOW_SECONDS:
+                story_updates.append({"hid": own_id, "sid": other_story or other_id})
+                break
+    if story_updates:
+        conn.execute(update(table).where(table.c.id == bindparam("hid")).values(story_id=bindparam("sid")),
+                     story_updates)
+    tag_rows = [dict(headline_id=ids[(r["source"], r["guid"])], kind=kind, tag=tag)
+                for r, tags in zip(rows, row_tags, strict=True) for kind, tag in tags]
+    insert_ignore(conn, schema.headline_tags, tag_rows, ["headline_id", "kind", "tag"])
+
+
+def _replace_tags(conn: Connection, headline_id: int, kind: str, tags: list[tuple[str, str]]) -> None:
+    conn.execute(delete(schema.headline_tags).where(and_(schema.headline_tags.c.headline_id == headline_id,
+                                                         schema.headline_tags.c.kind == kind)))
+    insert_ignore(conn, schema.headline_tags,
+                  [dict(headline_id=headline_id, kind=k, tag=t) for k, t in tags],
+                  ["headline_id", "kind", "tag"])
