@@ -408,10 +408,10 @@ def test_chart_link_keeps_the_view_filters(ctx):
                        ctx.default_instruments)
     assert chart_link(view, pd.Timestamp("2022-03-01 13:00", tz="UTC")) == (
         "?instruments=brent&q=oil&topics=OPEC&range=custom&start=2022-02-26&end=2022-03-04&tz=Europe/Moscow")
-    triggered = '{"index":1,"type":"nm-analysis-show-on-chart"}.n_clicks'
-    assert show_on_chart([{"prop_id": triggered, "value": 1}]) == ids.ANALYSIS_TAB_CHART
-    assert show_on_chart([{"prop_id": triggered, "value": None}]) is no_update
-    assert show_on_chart([{"prop_id": ".", "value": None}]) is no_update
+    link = {"index": 1, "type": ids.ANALYSIS_SHOW_ON_CHART}
+    assert show_on_chart(link, [None, 1]) == ids.ANALYSIS_TAB_CHART
+    assert show_on_chart(link, [None, None]) is no_update        # the links were redrawn
+    assert show_on_chart(None, []) is no_update
 
 
 def test_risk_index_series(ctx):

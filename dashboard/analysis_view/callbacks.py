@@ -130,11 +130,11 @@ def analysis_outputs(ctx: DashboardContext, active_tab: str | None, state_data: 
     return analysis_view(ctx, state_data, window, options, browser_tz)
 
 
-def show_on_chart(triggered: list[dict] | None):
-    """The tab to show after a "show on chart" link fired (`callback_context.triggered`): the
-    Chart tab when a link was clicked, no_update when the links were only (re)drawn."""
-    clicked = any(t.get("value") for t in (triggered or []) if str(t.get("prop_id", "")).endswith(".n_clicks"))
-    return ids.ANALYSIS_TAB_CHART if clicked else no_update
+def show_on_chart(triggered_id: dict | None, clicks: list | None):
+    """The tab to show after a "show on chart" link fired (`callback_context.triggered_id`, and
+    every link's n_clicks): the Chart tab when a link was clicked, no_update when the links were
+    only (re)drawn (a new link's n_clicks is None)."""
+    return ids.ANALYSIS_TAB_CHART if triggered_id is not None and any(clicks or []) else no_update
 
 
 def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None, window: dict | None,
@@ -201,8 +201,8 @@ def register(app: Dash, ctx: DashboardContext) -> None:
 
     @app.callback(Output(ids.ANALYSIS_TABS, "active_tab"),
                   Input({"type": ids.ANALYSIS_SHOW_ON_CHART, "index": ALL}, "n_clicks"), prevent_initial_call=True)
-    def _show(_clicks):
-        return show_on_chart(callback_context.triggered)
+    def _show(clicks):
+        return show_on_chart(callback_context.triggered_id, clicks)
 
     @app.callback(Output(ids.ANALYSIS_DOWNLOAD, "data"), *[Input(b, "n_clicks") for b in DOWNLOAD_BUTTONS],
                   State(ids.STATE, "data"), State(ids.WINDOW, "data"), *[State(cid, "value") for cid in CONTROL_IDS],

@@ -158,7 +158,7 @@ def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) 
         State(ids.WINDOW, "data"),
     )
     def _chart(state_data, relayout, _version, selected, browser_tz, window):
-        fired = [t["prop_id"].rsplit(".", 1)[0] for t in callback_context.triggered if t["prop_id"] != "."]
+        fired = list(callback_context.triggered_prop_ids.values())   # the component ids that fired
         # new data fired it only when nothing else did at the same time
         trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
         with ctx.snapshot() as view:
