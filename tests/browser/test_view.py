@@ -118,3 +118,23 @@ def test_malformed_link_falls_back_to_the_defaults(open_app):
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.TICKER_STRIP}"), "BR95.29+3.09%", "the ticker strip")
     assert duo.find_elements("div.dash-debug-alert") == []
     assert duo.get_logs() == []
+
+
+def test_show_on_chart_switches_to_the_chart_at_that_move(open_app):
+    duo = open_app(MARCH_LINK)
+    page.wait_until(lambda: page.traces(duo), "the chart")
+    tab = f"//*[@id='{ids.ANALYSIS_TABS}']//a[normalize-space()='Analysis']"
+    page.wait_until(lambda: duo.driver.find_elements(By.XPATH, tab), "the Analysis tab's link")[0].click()
+    page.wait_for_equal(lambda: page.prop(duo, ids.ANALYSIS_TABS, "active_tab"), ids.ANALYSIS_TAB_ANALYSIS,
+                        "the Analysis tab")
+    first_link = f"#{ids.ANALYSIS_MOVES} a"
+    page.wait_until(lambda: duo.driver.find_elements(By.CSS_SELECTOR, first_link), "the largest moves' links")
+    href = duo.driver.find_elements(By.CSS_SELECTOR, first_link)[0].get_attribute("href")
+    # a DOM click on the link (WebDriver's own click finds no point of it inside the viewport of
+    # the table's scrolled cell); React's handlers see the same event
+    duo.driver.execute_script("arguments[0].click()", duo.driver.find_elements(By.CSS_SELECTOR, first_link)[0])
+    page.wait_for_equal(lambda: page.prop(duo, ids.ANALYSIS_TABS, "active_tab"), ids.ANALYSIS_TAB_CHART,
+                        "back on the Chart tab")
+    page.wait_for_equal(lambda: duo.driver.current_url, href, "the move's view in the address bar")
+    assert "range=custom" in urlsplit(href).query
+    assert duo.get_logs() == []
