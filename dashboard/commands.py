@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from dashboard.analysis.choices import CLOSED_RULES, INTERVALS, MODELS, NEWS_MEASURES
-from ingest.cli import Context, cli, pass_context
+from ingest.cli import CliContext, cli, pass_context
 from ingest.config import ConfigError
 from ingest.utc import utc_day
 
@@ -33,7 +33,7 @@ def _view_options(function):
     return function
 
 
-def _inputs(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
+def _inputs(ctx: CliContext, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
             instrument_id: str, start: datetime | None, end: datetime | None, settings):
     """The view's frames, read as the Analysis tab and scripts read them (dashboard.analysis.api)."""
     from dashboard.analysis.api import analysis_inputs
@@ -86,7 +86,7 @@ def _label(query: str | None, topics, sources, instrument_id: str) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write one row per event to this CSV file (moves, CARs and ARs).")
 @pass_context
-def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...], instrument_id: str,
+def study(ctx: CliContext, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...], instrument_id: str,
           interval: str, start: datetime | None, end: datetime | None, window: int, model: str,
           benchmark_id: str | None, estimation: int, spacing: int | None, placebo_draws: int, seed: int,
           output: str | None) -> None:
@@ -147,7 +147,7 @@ def study(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tup
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the cross-correlation by lag, with each lag's bands, to this CSV file.")
 @pass_context
-def intensity(ctx: Context, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
+def intensity(ctx: CliContext, query: str | None, topics: tuple[str, ...], sources: tuple[str, ...],
               instrument_id: str, interval: str, start: datetime | None, end: datetime | None, lag: int,
               news: str, closed: str, prewhiten: bool, output: str | None) -> None:
     """News intensity against volatility on a trading calendar: headlines (or their risk share)
@@ -183,7 +183,7 @@ def intensity(ctx: Context, query: str | None, topics: tuple[str, ...], sources:
 @click.option("--no-refresh", is_flag=True, help="Do not run the scheduled refresh in this process.")
 @click.option("--debug", is_flag=True, help="Dash debug mode (tracebacks in the browser): never in production.")
 @pass_context
-def serve(ctx: Context, host: str, port: int, no_refresh: bool, debug: bool) -> None:
+def serve(ctx: CliContext, host: str, port: int, no_refresh: bool, debug: bool) -> None:
     """Serve the dashboard, with the scheduled refresh running beside it.
 
     For a team, use `gunicorn app:server` and one `newsmarks schedule` instead.

@@ -30,10 +30,10 @@ class DashboardContext:
         return self._store
 
     @contextmanager
-    def snapshot(self) -> Iterator[DashboardContext]:
+    def consistent_read(self) -> Iterator[DashboardContext]:
         """This context with every store read inside the block in one read transaction (one
         connection, one consistent state of the store: what a callback draws agrees with itself)."""
-        with self.store.snapshot() as store:
+        with self.store.consistent_read() as store:
             yield DashboardContext(self.config, store)
 
     @property

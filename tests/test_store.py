@@ -414,23 +414,23 @@ def test_headlines_written_around_the_store_are_counted_per_day_again(store):
     assert store.recount_days() is False and store.data_version() == version + 1
 
 
-def test_a_snapshot_reads_one_state_of_the_store_and_refuses_writes(store):
+def test_a_consistent_read_sees_one_state_of_the_store_and_refuses_writes(store):
     items, tag = _tagged_headlines()
     store.write_headlines(items[:10], tag=tag)
     version = store.data_version()
-    with store.snapshot() as snapshot:
-        assert snapshot.count_headlines() == 10
+    with store.consistent_read() as view:
+        assert view.count_headlines() == 10
         store.write_headlines(items[10:30], tag=tag)   # committed by another connection meanwhile
-        assert snapshot.count_headlines() == 10
-        assert len(snapshot.headlines()) == 10
-        assert snapshot.data_version() == version
-        assert snapshot.headline_counts(HeadlineFilter(), 86400)["count"].sum() == 10
-        with pytest.raises(ReadOnlyStore, match="read-only snapshot of the store"):
-            snapshot.write_headlines(items[30:31])
+        assert view.count_headlines() == 10
+        assert len(view.headlines()) == 10
+        assert view.data_version() == version
+        assert view.headline_counts(HeadlineFilter(), 86400)["count"].sum() == 10
+        with pytest.raises(ReadOnlyStore, match="read-only consistent read of the store"):
+            view.write_headlines(items[30:31])
     assert store.count_headlines() == 30
     assert store.data_version() == version + 1
-    with store.snapshot() as snapshot:
-        assert snapshot.count_headlines() == 30
+    with store.consistent_read() as view:
+        assert view.count_headlines() == 30
 
 
 def test_the_newest_data_point_counts_known_closes_and_exact_headline_times(store):

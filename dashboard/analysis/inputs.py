@@ -62,7 +62,7 @@ class AnalysisInputs:
     docstring); headlines: the view's headlines from the largest moves' look-back before the
     window to its end, oldest first; truncated: HEADLINE_LIMIT was reached. Read from `store` when
     first asked for, by the one analysis that needs each (so use them while that store can still
-    be read, inside the snapshot the inputs were loaded in): coverage, all stored headlines (any
+    be read, inside the consistent read the inputs were loaded in): coverage, all stored headlines (any
     source, no filter) per UTC day over the window's whole days (days without any left out), for
     intensity's collection gaps; story_copies, every copy of the stories in the largest moves'
     windows (Store.story_copies). Each is None without a store, and story_copies also when there

@@ -190,7 +190,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                   *[Input(cid, "value") for cid in CONTROL_IDS], Input(ids.BROWSER_TZ, "data"))
     def _analysis(active_tab, state_data, window, _version, *values):
         *controls, browser_tz = values
-        with ctx.snapshot() as view:
+        with ctx.consistent_read() as view:
             return analysis_outputs(view, active_tab, state_data, window,
                                     dict(zip(OPTION_NAMES, controls, strict=True)), browser_tz)
 
@@ -212,6 +212,6 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         kind = DOWNLOAD_BUTTONS.get(callback_context.triggered_id, (None,))[0]
         if kind is None:
             return no_update
-        with ctx.snapshot() as view:
+        with ctx.consistent_read() as view:
             return analysis_download(view, kind, state_data, window,
                                      dict(zip(OPTION_NAMES, controls, strict=True)), browser_tz)

@@ -161,7 +161,7 @@ def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) 
         fired = list(callback_context.triggered_prop_ids.values())   # the component ids that fired
         # new data fired it only when nothing else did at the same time
         trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
-        with ctx.snapshot() as view:
+        with ctx.consistent_read() as view:
             return chart_answer(view, cache, state_data, relayout, trigger, window, selected, browser_tz)
 
     return cache

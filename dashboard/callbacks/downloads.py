@@ -55,5 +55,5 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         kind = BUTTONS.get(callback_context.triggered_id)
         if kind is None:
             return no_update
-        with ctx.snapshot() as view:
+        with ctx.consistent_read() as view:
             return download(view, kind, state_data, window, browser_tz)

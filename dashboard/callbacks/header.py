@@ -50,7 +50,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                   Output(ids.LAST_REFRESH, "children"), Output(ids.SOURCES, "options"),
                   Input(ids.DATA_VERSION, "data"), Input(ids.STATE, "data"), Input(ids.BROWSER_TZ, "data"))
     def _header(_version, state_data, browser_tz):
-        with ctx.snapshot() as view:
+        with ctx.consistent_read() as view:
             return header_view(view, state_data, browser_tz)
 
     app.clientside_callback(

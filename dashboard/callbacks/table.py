@@ -128,7 +128,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),
                   State(ids.STATE, "data"), State(ids.WINDOW, "data"), State(ids.BROWSER_TZ, "data"))
     def _rows(request, state_data, window, browser_tz):
-        with ctx.snapshot() as view:
+        with ctx.consistent_read() as view:
             return table_rows(view, request, state_data, window, browser_tz)
 
     @app.callback(Output(ids.DETAIL_PANEL, "is_open"), Output(ids.DETAIL_BODY, "children"),
@@ -139,7 +139,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         headline_id = clicked_headline(click)
         if headline_id is None:
             return no_update, no_update, no_update
-        with ctx.snapshot() as view:
+        with ctx.consistent_read() as view:
             return True, detail_view(view, headline_id, state_data, browser_tz), headline_id
 
     @app.callback(Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True),

@@ -10,9 +10,9 @@ from ingest.cli import (  # noqa: F401  (they register their commands)
     store_commands,
     tag_commands,
 )
-from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, Context, cli, pass_context
+from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, CliContext, cli, pass_context
 
-__all__ = ["cli", "main", "Context", "pass_context", "EXIT_ALL_FAILED", "EXIT_SKIPPED"]
+__all__ = ["cli", "main", "CliContext", "pass_context", "EXIT_ALL_FAILED", "EXIT_SKIPPED"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ EXIT_ALL_FAILED = 1
 EXIT_SKIPPED = 75  # EX_TEMPFAIL: another refresh held the lock
 
 
-class Context:
+class CliContext:
     """Lazily loaded config and store shared by the commands."""
 
     def __init__(self, config_path: str | None):
@@ -52,7 +52,7 @@ def open_store(url: str, role: str | None = None) -> Store:
         raise click.ClickException(f"cannot open {which} {url_without_password(url)}: {exc}") from None
 
 
-pass_context = click.make_pass_decorator(Context)
+pass_context = click.make_pass_decorator(CliContext)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -80,4 +80,4 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
       newsmarks refresh && newsmarks status
     """
     _setup_logging(verbose)
-    ctx.obj = Context(config_path)
+    ctx.obj = CliContext(config_path)

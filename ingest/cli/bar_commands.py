@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from ingest.cli.app import Context, cli, pass_context
+from ingest.cli.app import CliContext, cli, pass_context
 from ingest.records import INTERVALS
 
 VERDICTS = {"bad": "bad", "good": "good", "auto": None}
@@ -52,7 +52,7 @@ def _close(value: float) -> str:
 @click.option("--good", "verdict", flag_value="good", help="Use the bar whatever its flags say.")
 @click.option("--auto", "verdict", flag_value="auto", help="Let the bar's flags decide again (jump, range: bad).")
 @pass_context
-def flag_bar(ctx: Context, time: str, instrument_id: str, interval: str, verdict: str | None) -> None:
+def flag_bar(ctx: CliContext, time: str, instrument_id: str, interval: str, verdict: str | None) -> None:
     """Flag or unflag one price bar: your verdict overrides its automatic flags.
 
     TIME is a daily bar's trading day (2016-01-06), or an hourly bar's start in UTC

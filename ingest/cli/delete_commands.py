@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from ingest.cli.app import Context, cli, pass_context
+from ingest.cli.app import CliContext, cli, pass_context
 from ingest.records import INTERVALS
 from ingest.store.deletion import APPLIES, KINDS, DeleteCounts, DeleteError, DeleteFilter, check
 from ingest.utc import utc_day
@@ -103,7 +103,7 @@ def _with_them(counts: DeleteCounts) -> str | None:
 @click.option("--all", "everything", is_flag=True, help="Every row of that kind (needed when no filter is given).")
 @click.option("--yes", is_flag=True, help="Delete them; without it nothing changes and the count is printed.")
 @pass_context
-def delete_command(ctx: Context, kind: str, sources: tuple[str, ...], instrument_ids: tuple[str, ...],
+def delete_command(ctx: CliContext, kind: str, sources: tuple[str, ...], instrument_ids: tuple[str, ...],
                    interval: str | None, start: datetime | None, end: datetime | None, inferred_only: bool,
                    everything: bool, yes: bool) -> None:
     """Delete headlines, prices or snapshots stored by mistake (a dry run unless --yes).

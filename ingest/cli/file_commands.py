@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ingest.cli.app import EXIT_ALL_FAILED, Context, cli, pass_context
+from ingest.cli.app import EXIT_ALL_FAILED, CliContext, cli, pass_context
 from ingest.config import ConfigError
 from ingest.records import INTERVALS
 from ingest.utc import utc_day
@@ -47,7 +47,7 @@ def _report_skipped(skipped) -> None:
                    "Europe/London) — for EIA's Brent spot, assessed at the London close, pass "
                    "--close-time '16:30 Europe/London'. A file's known_utc column (newsmarks' export) wins.")
 @pass_context
-def import_prices(ctx: Context, file: str, instrument_id: str, interval: str, delimiter: str | None,
+def import_prices(ctx: CliContext, file: str, instrument_id: str, interval: str, delimiter: str | None,
                   decimal: str | None, skip_bad: bool, close_time: str | None) -> None:
     """Import price bars from a CSV (a date column and a close, optional OHLCV).
 
@@ -119,7 +119,7 @@ def _known_words(imported, default: bool) -> str:
 @click.option("--source", default=None, help="Source name when the file has no source column.")
 @click.option("--skip-bad", is_flag=True, help="Skip bad rows and report them instead of failing.")
 @pass_context
-def import_headlines(ctx: Context, file: str, source: str | None, skip_bad: bool) -> None:
+def import_headlines(ctx: CliContext, file: str, source: str | None, skip_bad: bool) -> None:
     """Import headlines from a CSV (a time and a title; optional source, link, summary).
 
     HTML entities in titles and summaries are decoded (Trump&#039;s -> Trump's). A date without
@@ -161,7 +161,7 @@ def _captured_at(_ctx, _param, value: str | None) -> datetime | None:
                    "(default: a URL's fetch time; for a file the page's own publication time, else "
                    "the file's modification time — both inferred).")
 @pass_context
-def snapshot(ctx: Context, targets: tuple[str, ...], captured_at: datetime | None) -> None:
+def snapshot(ctx: CliContext, targets: tuple[str, ...], captured_at: datetime | None) -> None:
     """Store the ticker values ($, €, BR) and the headline of saved news pages.
 
     Reads plain-text and HTML pages, from files or http(s) URLs; one line per page. Exits 1
@@ -203,7 +203,7 @@ def snapshot(ctx: Context, targets: tuple[str, ...], captured_at: datetime | Non
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
               help="Output file (default: standard output).")
 @pass_context
-def export(ctx: Context, what: str, instrument_ids: tuple[str, ...], interval: str | None,
+def export(ctx: CliContext, what: str, instrument_ids: tuple[str, ...], interval: str | None,
            start: datetime | None, end: datetime | None, output: str) -> None:
     """Export prices, headlines or ticker snapshots as CSV (UTF-8; times in UTC).
 

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 
 import click
 
-from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, Context, cli, pass_context
+from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, CliContext, cli, pass_context
 
 
-def _run(ctx: Context, job: str, groups: tuple[str, ...], since: date | None, wait: float | None) -> None:
+def _run(ctx: CliContext, job: str, groups: tuple[str, ...], since: date | None, wait: float | None) -> None:
     from ingest.jobs import run_job
 
     store, config = ctx.store, ctx.config
@@ -52,7 +52,7 @@ def _groups(choice: str) -> tuple[str, ...]:
 @click.option("--wait", type=float, default=None, metavar="SECONDS",
               help="How long to wait for another refresh to finish (default: [refresh] lock_wait).")
 @pass_context
-def refresh(ctx: Context, only: str, wait: float | None) -> None:
+def refresh(ctx: CliContext, only: str, wait: float | None) -> None:
     """Fetch every source once, incrementally; one line per source.
 
     Exits 1 only when every source failed, 75 when another refresh held the lock.
@@ -70,7 +70,7 @@ def refresh(ctx: Context, only: str, wait: float | None) -> None:
 @click.option("--only", type=_GROUPS, default="all", show_default=True, help="Which sources.")
 @click.option("--wait", type=float, default=None, metavar="SECONDS", help="Lock wait, as for refresh.")
 @pass_context
-def backfill(ctx: Context, since: datetime | None, only: str, wait: float | None) -> None:
+def backfill(ctx: CliContext, since: datetime | None, only: str, wait: float | None) -> None:
     """Fetch each source as far back as it allows (a feed: what it holds now).
 
     \b
@@ -91,7 +91,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT
               help="To this UTC date (inclusive) or time (default: an hour ago; GDELT is still indexing "
                    "the last hour).")
 @pass_context
-def backfill_news_command(ctx: Context, query: str, since: datetime, until: datetime | None) -> None:
+def backfill_news_command(ctx: CliContext, query: str, since: datetime, until: datetime | None) -> None:
     """Fill the store with headline history from GDELT (one request every [sources.gdelt]
     min_interval seconds, 5 by default: a year takes about half an hour at least).
 
@@ -139,7 +139,7 @@ def backfill_news_command(ctx: Context, query: str, since: datetime, until: date
 
 @cli.command()
 @pass_context
-def schedule(ctx: Context) -> None:
+def schedule(ctx: CliContext) -> None:
     """Refresh prices and feeds on their configured intervals until Ctrl-C / SIGTERM.
 
     The first refresh of each runs at once. Run this once per store.
@@ -155,7 +155,7 @@ def schedule(ctx: Context) -> None:
 
 @cli.command()
 @pass_context
-def status(ctx: Context) -> None:
+def status(ctx: CliContext) -> None:
     """Per source: the last run, its result and error, the newest data point and row counts.
 
     \b

@@ -6,13 +6,13 @@ import sys
 
 import click
 
-from ingest.cli.app import Context, cli, open_store, pass_context
+from ingest.cli.app import CliContext, cli, open_store, pass_context
 from ingest.store.engine import url_without_password
 
 
 @cli.command()
 @pass_context
-def retag(ctx: Context) -> None:
+def retag(ctx: CliContext) -> None:
     """Recompute every stored headline's tags: topics, geopolitical-risk categories, sentiment.
 
     Run it after changing [[topics]] in the config or the lexicon. HTML entities left in stored
@@ -48,7 +48,7 @@ def retag(ctx: Context) -> None:
 @click.option("--to", "target_url", required=True, metavar="URL",
               help="An empty store to copy into, e.g. postgresql+psycopg://user@host/newsmarks.")
 @pass_context
-def migrate_store(ctx: Context, source_url: str | None, target_url: str) -> None:
+def migrate_store(ctx: CliContext, source_url: str | None, target_url: str) -> None:
     """Copy a whole store into another (e.g. SQLite -> PostgreSQL), verified by counts.
 
     Resumable: run it again after an interruption and it continues where it stopped. The

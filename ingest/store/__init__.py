@@ -11,12 +11,12 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from ingest.records import FetchResult, Headline, HeadlineFilter, TickerSnapshot, result_status
+from ingest.store import backfill_slices as _backfill_slices
 from ingest.store import deletion as _deletion
 from ingest.store import fts as _fts
 from ingest.store import headline_days as _days
 from ingest.store import headline_writes as _writes
 from ingest.store import headlines as _headlines
-from ingest.store import news_backfill as _news_backfill
 from ingest.store import prices as _prices
 from ingest.store import retagging as _retagging
 from ingest.store import risk as _risk
@@ -64,20 +64,20 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection in a read transaction (one snapshot of the store, on PostgreSQL too)."""
+        """A connection in a read transaction (one consistent state of the store, on PostgreSQL too)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(newsmarks_read=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
-    def snapshot(self) -> Iterator[Store]:
+    def consistent_read(self) -> Iterator[Store]:
         """A read-only view of the store whose reads all share one read transaction: one
-        connection and one consistent snapshot for several reads (a chart's bars, counts and
+        connection and one consistent state for several reads (a chart's bars, counts and
         headlines agree with each other, and cost one transaction instead of one each). Writing
         through it raises ReadOnlyStore."""
         with self.reading() as conn:
-            yield _SnapshotStore(self.engine, conn)
+            yield _ConsistentReadStore(self.engine, conn)
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
@@ -394,7 +394,7 @@ class Store:
     def done_backfill_slices(self, source: str, query: str) -> list[tuple[datetime, datetime]]:
         """The finished time slices [start, end) of a headline-history backfill of `query`."""
         with self.reading() as conn:
-            return _news_backfill.done_slices(conn, source, query)
+            return _backfill_slices.done_slices(conn, source, query)
 
     def commit_backfill_slice(self, source: str, query: str, start: datetime, end: datetime,
                               headlines: Sequence[Headline], now: datetime,
@@ -403,7 +403,7 @@ class Store:
         a crash leaves the slice either whole and marked, or absent and to be fetched again."""
         with self.writing() as conn:
             counts = _writes.write_headlines(conn, headlines, tag) if headlines else WriteCounts()
-            _news_backfill.record_slice(conn, source, query, start, end, len(headlines), now)
+            _backfill_slices.record_slice(conn, source, query, start, end, len(headlines), now)
             if counts.changed:
                 _runs.bump_data_version(conn, counts)
             return counts
@@ -458,11 +458,11 @@ class Store:
 
 
 class ReadOnlyStore(Exception):
-    """A write was attempted through Store.snapshot()."""
+    """A write was attempted through Store.consistent_read()."""
 
 
-class _SnapshotStore(Store):
-    """Store.snapshot(): every read on the one connection of an open read transaction."""
+class _ConsistentReadStore(Store):
+    """Store.consistent_read(): every read on the one connection of an open read transaction."""
 
     def __init__(self, engine: Engine, conn: Connection):
         super().__init__(engine)
@@ -473,13 +473,13 @@ class _SnapshotStore(Store):
         yield self._conn
 
     @contextmanager
-    def snapshot(self) -> Iterator[Store]:
+    def consistent_read(self) -> Iterator[Store]:
         yield self
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
-        raise ReadOnlyStore("this is a read-only snapshot of the store: write through the Store itself")
+        raise ReadOnlyStore("this is a read-only consistent read of the store: write through the Store itself")
         yield  # pragma: no cover  (makes this a generator)
 
     def close(self) -> None:
-        raise ReadOnlyStore("a snapshot does not own the store's connections: close the Store itself")
+        raise ReadOnlyStore("a consistent read does not own the store's connections: close the Store itself")

@@ -263,7 +263,7 @@ def call(ctx: DashboardContext, view: View) -> Timing:
     """Time one chart_view call of a view, in one read snapshot as the callback makes it (but never
     answered from the callback's cache of recent answers: every call draws)."""
     started, cpu = time.perf_counter(), time.process_time()
-    with ctx.snapshot() as snapshot:
+    with ctx.consistent_read() as snapshot:
         figure, note, _window, _empty = chart_view(snapshot, view.state, view.relayout, view.trigger, None, None,
                                                    view.browser_tz)
     elapsed, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
