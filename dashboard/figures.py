@@ -85,6 +85,8 @@ def _layout_key(axis: str) -> str:
 # tests/test_figures.py builds the same figures with validation on and compares their JSON, so a
 # misspelt property or a plotly change still fails a test.
 VALIDATE = False
+SUBPLOTS = {"rows": 2, "cols": 1, "shared_xaxes": True, "row_heights": [0.78, 0.22], "vertical_spacing": 0.03}
+PRICE_DOMAIN, COUNTS_DOMAIN = (0.2434, 1.0), (0.0, 0.2134)   # make_subplots(**SUBPLOTS)'s y domains
 NO_TEMPLATE = {"data": {"scatter": [{"type": "scatter"}]}}   # plotly's "none" template, written out
 
 
@@ -304,19 +306,20 @@ def price_figure_spec(
         traces.append(_counts_trace(counts, bucket_seconds or INTERVAL_SECONDS[interval], tz))
     traces += list(extra_traces)
 
-    # The two panels as make_subplots(rows=2, shared_xaxes=True, row_heights=[0.78, 0.22],
-    # vertical_spacing=0.03) lays them out, written out: building them (and a named template) on
-    # every callback cost ~40 ms of plotly validation; the style is the light one of plotly_white.
+    # The two panels as make_subplots(**SUBPLOTS) lays them out (PRICE_DOMAIN, COUNTS_DOMAIN;
+    # tests/test_figures.py checks them against make_subplots itself), written out: make_subplots
+    # costs 20–27 ms a call here (bench_chart.py prints it), above the 5 ms a chart may spend on
+    # it; the style is the light one of plotly_white.
     layout = {key: {**value, **_GRID} if key.startswith("yaxis") else value for key, value in axis_layout.items()}
     layout.setdefault("yaxis", {"automargin": True, **_GRID})
-    layout["yaxis"] = {**layout["yaxis"], "anchor": "x", "domain": [0.2434, 1.0]}
+    layout["yaxis"] = {**layout["yaxis"], "anchor": "x", "domain": list(PRICE_DOMAIN)}
     layout["xaxis"] = {"type": "date", "anchor": "y", "domain": [0.0, 1.0], "matches": "x2",
                        "showticklabels": False, **_GRID}
     layout["xaxis2"] = {"type": "date", "anchor": "y2", "domain": [0.0, 1.0], "title": {"text": f"time ({tz})"},
                         "automargin": True,
                         **_GRID}
     layout["yaxis2"] = {"title": {"text": "headlines"}, "automargin": True, "rangemode": "tozero", "anchor": "x2",
-                        "domain": [0.0, 0.2134], **_GRID}
+                        "domain": list(COUNTS_DOMAIN), **_GRID}
     return {"data": traces, "layout": {
         **_STYLE, "height": HEIGHT, "uirevision": UIREVISION, "hovermode": "closest", "showlegend": True,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
