@@ -93,7 +93,7 @@ def test_parse_duration_rejects_zero():
 
 
 def test_default_instruments_close_rules():
-    """The close rule each default instrument follows (README, "Data model"): the Bank of Russia's
+    """The close rule each default instrument follows (docs/data.md, "Data model"): the Bank of Russia's
     rates known at 17:00 Moscow the day before their date, BZ=F at the ICE Brent settlement, and
     Yahoo's rouble pairs at the end of the London day."""
     from ingest.close_rules import instrument_rule
