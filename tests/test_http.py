@@ -119,3 +119,19 @@ def test_retry_after_parsing():
     assert _retry_after_seconds(None) is None
     assert _retry_after_seconds("soon") is None
     assert _retry_after_seconds("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0
+
+
+def test_connection_errors_read_plainly():
+    """The reason inside urllib3's nested error text, without its wrappers' quotes and brackets
+    (the status table once showed `cannot connect (Name or service not known)")))`)."""
+    from ingest.sources.http import _reason
+
+    refused = ("HTTPConnectionPool(host='h', port=80): Max retries exceeded with url: / (Caused by NewConnectionError("
+               "'<urllib3.connection.HTTPConnection object at 0x1>: Failed to establish a new connection: [Errno 111] "
+               "Connection refused'))")
+    unresolved = ("HTTPSConnectionPool(host='www.cbr.ru', port=443): Max retries exceeded with url: /x (Caused by "
+                  "NameResolutionError(\"<urllib3.connection.HTTPSConnection object at 0x1>: Failed to resolve "
+                  "'www.cbr.ru' ([Errno -2] Name or service not known)\"))")
+    assert _reason(Exception(refused)) == "Failed to establish a new connection: [Errno 111] Connection refused"
+    assert _reason(Exception(unresolved)) == "Name or service not known"
+    assert _reason(Exception("timed out")) == "timed out"

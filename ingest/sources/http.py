@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,11 +155,18 @@ class HttpClient:
 
 
 def _reason(exc: Exception) -> str:
+    """The plain reason inside a connection error's nested text (urllib3 wraps it in quotes and
+    brackets: `…NewConnectionError('<…>: Failed to establish a new connection: [Errno 111]
+    Connection refused'))`, `…NameResolutionError("<…>: Failed to resolve 'h' ([Errno -2] Name or
+    service not known)")`): from the marker on, without the wrappers' closing quotes and brackets."""
     text = str(exc)
     for marker in ("Failed to establish a new connection:", "Connection refused", "Name or service"):
         if marker in text:
-            return text[text.index(marker):].split("'))")[0].strip()
+            return _CLOSERS.sub("", text[text.index(marker):].split("'))")[0]).strip()
     return text[:200]
+
+
+_CLOSERS = re.compile(r"""['")\]\s]+$""")   # the wrappers' closing quotes and brackets at the end
 
 
 def require_body(response: Response, label: str) -> bytes:
