@@ -60,7 +60,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
         for chunk in _chunks(guids, 900):
             for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
                 existing[(row.source, row.guid)] = row
-    new_rows, new_tags, updated, unchanged, reindex, touched = [], [], 0, 0, [], []
+    new_rows, new_tags, updated, unchanged, reindex, touched, changes = [], [], 0, 0, [], [], []
     for key, item in batch.items():
         row = _row(item)
         old = existing.get(key)
@@ -73,7 +73,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             unchanged += 1
             continue
         values["title_norm"] = row["title_norm"]
-        conn.execute(update(table).where(table.c.id == old.id).values(**values))
+        changes.append({"row_id": old.id, **{f"new_{k}": v for k, v in values.items()}})
         touched += [old.published, values["published"]]
         if (old.title, old.summary) != (row["title"], row["summary"]):
             reindex.append((old.id, row["title"], row["summary"]))
@@ -82,6 +82,10 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             for kind in TAG_KINDS:
                 _replace_tags(conn, old.id, kind, [t for t in item_tags if t[0] == kind])
         updated += 1
+    if changes:   # one executemany (a re-import of a large file changes every row: 73k single UPDATEs took ~80 s)
+        columns = [k[len("new_"):] for k in changes[0] if k != "row_id"]
+        conn.execute(update(table).where(table.c.id == bindparam("row_id"))
+                     .values({c: bindparam(f"new_{c}") for c in columns}), changes)
     index_headlines(conn, reindex)
     if new_rows:
         _link_stories_and_tag(conn, new_rows, new_tags)
