@@ -12,12 +12,13 @@
 2. The same for the headline tagger on the team's own sample (tests/benchmarks/data/
    gpr-team-sample.csv: 3,200 headlines of the same three files, none of them in the labelled file,
    drawn the same way — half of the world and Reddit rows from titles with conflict words — and
-   labelled by the team following the labels README's conventions; each row names its file and
+   labelled by the team's readers (language-model assistants reading every title) following the labels
+   README's conventions; each row names its file and
    0-based row). The rules were revised after reading the misses of its 1,200 `revision` rows only;
    its 2,000 `check` rows were never read, so their figures say how the rules do on unseen titles.
 3. A second reading of the labelled file (tests/benchmarks/data/gpr-second-reading.csv: the same
-   400 titles labelled by the team without seeing the file's labels) scored against the file, with
-   Cohen's kappa: how far two careful readers agree, the level a tagger could hope to reach.
+   400 titles labelled by the same kind of reader without seeing the file's labels) scored against
+   the file, with Cohen's kappa: what a reader who understands the titles reaches.
 4. The share of titles each tagger tags on every real headline file in ../shared/data (and for
    the BBC file, with its descriptions as summaries).
 
