@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -81,13 +82,10 @@ def test_the_readme_example_prints_what_the_cli_prints(filled, shared_data):
               "--end", "2022-12-31")
     *summary, last = out.stdout.splitlines()
     assert summary == cli.stdout.splitlines()
-    store = open_store(config=config)
-    try:
+    with closing(open_store(config=config)) as store:
         bars = store.bars(["brent"], "1d", VIEW.start, VIEW.end)
         headlines = store.headlines(VIEW)
         result = event_study_of(store, VIEW, Settings(instrument="brent", window=5))
-    finally:
-        store.close()
     eia = pd.read_csv(shared_data / "brent-daily.csv")
     assert len(bars) == int(eia["Date"].str.startswith("2022-").sum()) == 252 and len(headlines) > 0
     assert last == f"{len(bars)} bars, {len(headlines)} headlines; CAAR at +5: {result.mean_path[-1]:.6f}"
@@ -95,8 +93,7 @@ def test_the_readme_example_prints_what_the_cli_prints(filled, shared_data):
 
 def test_readers_and_analyses_are_the_tab_s(filled):
     _, config, _ = filled
-    store = open_store(config.store.url)
-    try:
+    with closing(open_store(config.store.url)) as store:
         assert read_prices(store, "brent", "1d", VIEW.start, VIEW.end).equals(
             store.bars(["brent"], "1d", VIEW.start, VIEW.end))
         assert read_headlines(store, VIEW, limit=7).equals(store.headlines(VIEW, limit=7))
@@ -121,14 +118,11 @@ def test_readers_and_analyses_are_the_tab_s(filled):
         moves = largest_moves_of(store, VIEW, settings)
         assert len(moves) == 4 and moves.equals(run_largest_moves(inputs)[0])
         assert analysis_inputs(store, VIEW, settings).label == "brent"
-    finally:
-        store.close()
 
 
 def test_an_analysis_that_cannot_run_says_why(filled):
     _, config, _ = filled
-    store = open_store(config=config)
-    try:
+    with closing(open_store(config=config)) as store:
         with pytest.raises(AnalysisError, match=r"^no instrument: give Settings\(instrument=...\)$"):
             event_study_of(store, VIEW, Settings(instrument=None))
         with pytest.raises(AnalysisError, match="^Event study: no daily bars of usd_rub in the store around this view"):
@@ -136,18 +130,13 @@ def test_an_analysis_that_cannot_run_says_why(filled):
         with pytest.raises(AnalysisError, match="^Event study: the market model needs a benchmark"):
             event_study_of(store, VIEW, Settings(instrument="brent", model="market"))
         assert isinstance(AnalysisError("x"), ValueError)
-    finally:
-        store.close()
 
 
 def test_a_result_without_events_still_has_a_summary(filled):
     _, config, _ = filled
-    store = open_store(config=config)
-    try:
+    with closing(open_store(config=config)) as store:
         result = event_study_of(store, HeadlineFilter(start=VIEW.start, end=VIEW.end, query="zzzqqq"),
                                 Settings(instrument="brent"))
-    finally:
-        store.close()
     assert result.n_events == 0
     assert result.summary().splitlines()[0] == ("event study: the headlines, 1d bars, window ±10, overlapping events "
                                                 "merged into episodes")
