@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ingest.records import INTERVALS
+
 
 @dataclass(frozen=True)
 class ChartWindow:
@@ -50,7 +52,7 @@ class ChartWindow:
 
         headlines, version = data.get("headlines"), data.get("version")
         return cls(start=moment(data.get("start")), end=moment(data.get("end")),
-                   interval=data.get("interval") if data.get("interval") in ("1d", "1h") else "1d",
+                   interval=data.get("interval") if data.get("interval") in INTERVALS else "1d",
                    zoomed=bool(data.get("zoomed")), headlines=headlines if isinstance(headlines, int) else None,
                    version=version if isinstance(version, int) else None,
                    follows_latest=bool(data.get("follows_latest")))

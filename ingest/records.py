@@ -124,3 +124,7 @@ class HeadlineFilter:
     topics: tuple[str, ...] = ()
     stories_only: bool = False
     sentiments: tuple[str, ...] = ()   # 'negative', 'neutral', 'positive'
+
+    def __post_init__(self) -> None:
+        for name in ("sources", "topics", "sentiments"):   # any sequence given: held as a tuple (hashable)
+            object.__setattr__(self, name, tuple(getattr(self, name)))

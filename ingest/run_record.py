@@ -15,7 +15,7 @@ from datetime import datetime
 
 from ingest.records import FetchResult
 from ingest.sources.base import SourceError
-from ingest.store import Store, WriteCounts
+from ingest.store import NO_ROWS, Store, WriteCounts
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,9 @@ class Run:
         self.closed = True
         return counts
 
-    def finish(self, status: str, when: datetime, counts: WriteCounts | None = None, error: str | None = None) -> None:
+    def finish(self, status: str, when: datetime, counts: WriteCounts = NO_ROWS, error: str | None = None) -> None:
         """Close the run with a status of the block's own (a backfill's 'interrupted', …)."""
-        if counts is None:
-            self.store.finish_run(self.run_id, status, when, error=error, feed=self.feed)
-        else:
-            self.store.finish_run(self.run_id, status, when, counts, error=error, feed=self.feed)
+        self.store.finish_run(self.run_id, status, when, counts, error=error, feed=self.feed)
         self.closed = True
 
 

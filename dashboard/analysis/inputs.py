@@ -120,9 +120,10 @@ def load_inputs(store: Store, headline_filter: HeadlineFilter, settings: Setting
     benchmark = (store.bars([settings.benchmark], settings.interval, first, last)
                  if settings.model == "market" and settings.benchmark else None)
     look_back = DEFAULT_WINDOW[settings.interval]
-    flt = replace(headline_filter, start=start - look_back if start is not None else None, stories_only=True)
-    headlines = store.headlines(flt, limit=HEADLINE_LIMIT)
-    return AnalysisInputs(replace(headline_filter, stories_only=True), settings, label, start, end, bars, headlines,
+    stories = replace(headline_filter, stories_only=True)
+    look_back_filter = replace(stories, start=start - look_back if start is not None else None)
+    headlines = store.headlines(look_back_filter, limit=HEADLINE_LIMIT)
+    return AnalysisInputs(stories, settings, label, start, end, bars, headlines,
                           len(headlines) >= HEADLINE_LIMIT,
                           benchmark_bars=benchmark, store=store)
 

@@ -30,8 +30,6 @@ from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
 from ingest.store.prices import NO_ROWS, WriteCounts
 from ingest.utc import series_to_epoch
 
-_TUPLE_FIELDS = ("sources", "topics", "sentiments")   # HeadlineFilter fields held as tuples (hashable)
-
 __all__ = ["Store", "ReadOnlyStore", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts",
            "SCHEMA_VERSION", "CopyError", "TableCopy"]
 
@@ -274,7 +272,7 @@ class Store:
         if filters:
             if flt is not None:
                 raise TypeError("give a HeadlineFilter or its fields as keywords, not both")
-            flt = HeadlineFilter(**{k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in filters.items()})
+            flt = HeadlineFilter(**filters)
         with self.reading() as conn:
             return _headlines.read_headlines(conn, flt or HeadlineFilter(), limit=limit, offset=offset, sort=sort,
                                              descending=descending, ids=ids)
