@@ -6,10 +6,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+
+import pandas as pd
 
 from dashboard.state import ViewState
 from ingest.config import Config
 from ingest.store import Store
+
+MOVE_LOOKAHEAD = timedelta(days=7)  # the longest horizon plus a weekend and holidays
 
 
 class DashboardContext:
@@ -54,3 +59,11 @@ class DashboardContext:
         """The view the STATE store holds (ViewState.from_dict against this config's instruments):
         the one way every callback reads the filters."""
         return ViewState.from_dict(state_data, self.instrument_ids, self.default_instruments)
+
+    def bars_around(self, instruments: list[str], times: pd.Series) -> pd.DataFrame:
+        """Bars of both intervals from a week before the first time to MOVE_LOOKAHEAD after the last:
+        what the moves after those times need."""
+        if times.empty or not instruments:
+            return self.store.bars([], None)
+        start, end = times.min() - timedelta(days=7), times.max() + MOVE_LOOKAHEAD
+        return self.store.bars(instruments, None, start.to_pydatetime(), end.to_pydatetime())

@@ -8,7 +8,7 @@ from pathlib import Path
 import dash
 
 from dashboard.context import DashboardContext
-from dashboard.layout import layout
+from dashboard.page import layout
 from dashboard.state import ViewState
 from ingest.config import Config, load_config
 from ingest.store import Store
@@ -19,7 +19,11 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def create_app(config: Config | None = None, store: Store | None = None) -> dash.Dash:
     """The Dash app for a config (default: `load_config()`); `store` to share an open store."""
     from dashboard.analysis_view import callbacks as analysis
-    from dashboard.callbacks import chart, downloads, header, state_sync, table
+    from dashboard.chart import callbacks as chart
+    from dashboard.downloads import callbacks as downloads
+    from dashboard.filters import callbacks as filters
+    from dashboard.header import callbacks as header
+    from dashboard.table import callbacks as table
 
     config = config or load_config()
     ctx = DashboardContext(config, store)
@@ -27,7 +31,7 @@ def create_app(config: Config | None = None, store: Store | None = None) -> dash
                     serve_locally=True, suppress_callback_exceptions=False)
     default = ViewState(instruments=tuple(ctx.default_instruments))
     app.layout = lambda: layout(config, default)
-    for module in (state_sync, chart, header, table, downloads, analysis):
+    for module in (filters, chart, header, table, downloads, analysis):
         module.register(app, ctx)
     app.server.config["NEWSMARKS_CONTEXT"] = ctx
     return app

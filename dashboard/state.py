@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ingest.records import HeadlineFilter
+
 RANGE_PRESETS = {"1D": timedelta(days=1), "1W": timedelta(weeks=1), "1M": timedelta(days=31),
                  "3M": timedelta(days=92), "1Y": timedelta(days=366), "All": None}
 TIMEZONES = ("UTC", "Europe/Moscow", "browser")
@@ -37,6 +39,11 @@ class ViewState:
     marks_by: str = "source"
     sentiment: tuple[str, ...] = ()
     overlays: tuple[str, ...] = DEFAULT_OVERLAYS
+
+    def headline_filter(self, start: datetime | None, end: datetime | None) -> HeadlineFilter:
+        """The store filter for this view's headlines in a window (first copy of each story)."""
+        return HeadlineFilter(start=start, end=end, query=self.query or None, sources=self.sources,
+                              topics=self.topics, stories_only=True, sentiments=self.sentiment)
 
     def to_dict(self) -> dict:
         """A JSON-friendly dict (for dcc.Store)."""

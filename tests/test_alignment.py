@@ -1,4 +1,4 @@
-"""dashboard.alignment, the one rule every figure is aligned by: KnownBars (last_known, within,
+"""dashboard.analysis.alignment, the one rule every figure is aligned by: KnownBars (last_known, within,
 clean), known_bars, headline_moments; then the same hand-made bars through every analysis — a
 flagged tick, provisional bars, a headline dated to the day only — so moves, the event study,
 largest moves and intensity are seen to follow the same rule."""
@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.alignment import NAT, KnownBars, day_only, headline_moments, known_bars
+from dashboard.analysis.alignment import NAT, KnownBars, day_only, headline_moments, known_bars
 from dashboard.analysis.event_align import group_headlines
 from dashboard.analysis.event_study import event_study
 from dashboard.analysis.intensity import intensity_vs_volatility
 from dashboard.analysis.largest_moves import bar_moves, largest_moves
-from dashboard.moves import moves_after, moves_for_one
+from dashboard.analysis.moves import moves_after, moves_for_one
 from ingest.bar_quality import bad_mask, flag_bars
 from ingest.close_rules import parse_rule
 

@@ -30,9 +30,8 @@ from dashboard.analysis_view.callbacks import (
 )
 from dashboard.analysis_view.figures import event_study_figure, lag_figure, risk_figure
 from dashboard.analysis_view.tables import chart_link, frame_csv, risk_frame, stats_table_rows
-from dashboard.callbacks.state_sync import sync
-from dashboard.chart_data import headline_filter
 from dashboard.context import DashboardContext
+from dashboard.filters.callbacks import sync
 from dashboard.state import parse_state
 from ingest.config import Config
 from ingest.csv_safety import format_number, neutralise_cell
@@ -81,7 +80,7 @@ def state(ctx, search: str) -> dict:
 
 
 def view_filter(ctx, search: str):
-    return headline_filter(parse_state(search, ctx.instrument_ids, ctx.default_instruments), START, END)
+    return parse_state(search, ctx.instrument_ids, ctx.default_instruments).headline_filter(START, END)
 
 
 def march_headlines(ctx, start=START) -> pd.DataFrame:
@@ -115,7 +114,7 @@ def expected_study(ctx, model: str = "mean"):
 
 def expected_means(ctx) -> pd.DataFrame:
     """The mean move after March's headlines per calendar horizon, one headline at a time (an
-    independent reading of dashboard.moves): from the close of the last bar known by the headline
+    independent reading of dashboard.analysis.moves): from the close of the last bar known by the headline
     to the close of the last bar known a horizon later; none when no close became known between
     (Brent has daily bars only here: "no hourly data" for an hour, "no close within 1d" for a day)."""
     pad = timedelta(days=2 * 10 + 10)
@@ -441,7 +440,7 @@ def test_risk_index_series(ctx):
     assert "days with <20 such headlines left out (1 of 3 here)" in figure.layout.title.text
     negative = MARCH + "&sentiment=negative"                # every filter of the view applies
     negative_state = parse_state(negative, ctx.instrument_ids, ctx.default_instruments)
-    inputs = load_inputs(ctx.store, headline_filter(negative_state, START, END), settings_from(BRENT), LABEL)
+    inputs = load_inputs(ctx.store, negative_state.headline_filter(START, END), settings_from(BRENT), LABEL)
     frame = risk_frame(run_risk_index(inputs)[0])
     count = ctx.store.count_headlines(view_filter(ctx, negative))
     assert frame["headlines"].sum() == count and 0 < count < 93

@@ -49,7 +49,7 @@ def readme_example() -> str:
 
 
 def test_importing_the_analyses_loads_no_ui():
-    code = ("import sys\nimport dashboard.analysis, dashboard.analysis.largest_moves, dashboard.moves\n"
+    code = ("import sys\nimport dashboard.analysis, dashboard.analysis.largest_moves, dashboard.analysis.moves\n"
             f"print(sorted(m for m in {UI_MODULES!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout == "[]\n"

@@ -63,23 +63,21 @@ def test_importing_everything_has_no_side_effects(tmp_path):
     assert result.stdout.strip() == "[]"   # no data folder, no database, no cache files
 
 
-CORE = ("dashboard/analysis", "dashboard/alignment.py", "dashboard/moves.py", "dashboard/times.py")
+CORE = REPO / "dashboard" / "analysis"
 
 
 def test_the_analyses_import_no_ui():
-    """dashboard.analysis (with the alignment rule and moves it builds on) is a library: it imports
+    """dashboard.analysis (with the alignment rule, the moves and the time columns) is a library: it imports
     ingest/ and itself, never Dash, plotly or the dashboard's UI modules (tests/test_api.py checks
     the same in sys.modules after an import)."""
-    core_modules = {"dashboard.analysis", "dashboard.alignment", "dashboard.moves", "dashboard.times"}
     offenders = []
-    for entry in CORE:
-        for path in sorted((REPO / entry).rglob("*.py")) if (REPO / entry).is_dir() else [REPO / entry]:
-            for module in imported_modules(path):
-                top = module.split(".")[0]
-                ui = top in {"dash", "plotly", "dash_ag_grid", "dash_bootstrap_components", "flask"}
-                inside = module == "dashboard" or any(module == m or module.startswith(m + ".") for m in core_modules)
-                if ui or (top == "dashboard" and not inside):
-                    offenders.append(f"{path.relative_to(REPO)} imports {module}")
+    for path in sorted(CORE.rglob("*.py")):
+        for module in imported_modules(path):
+            top = module.split(".")[0]
+            ui = top in {"dash", "plotly", "dash_ag_grid", "dash_bootstrap_components", "flask"}
+            inside = module in ("dashboard", "dashboard.analysis") or module.startswith("dashboard.analysis.")
+            if ui or (top == "dashboard" and not inside):
+                offenders.append(f"{path.relative_to(REPO)} imports {module}")
     assert offenders == []
 
 
@@ -141,3 +139,27 @@ def test_the_dashboard_uses_only_the_public_face_of_the_store_and_the_cli():
             if module.startswith(("ingest.store.", "ingest.cli.")):
                 offenders.append(f"{path.relative_to(REPO)} imports {module}")
     assert offenders == []
+
+
+FEATURES = ("chart", "table", "header", "filters", "downloads", "analysis_view")
+
+
+def test_the_dashboard_is_one_folder_per_feature():
+    """Each feature of the page (chart, table, header, filters, downloads, the Analysis tab) is a
+    folder with its layout and its callbacks; a feature may use another's pure parts (a note's
+    text, the header's empty state) but never its callbacks, so each one's wiring reads alone."""
+    for feature in FEATURES:
+        assert (REPO / "dashboard" / feature / "layout.py").is_file(), feature
+        assert (REPO / "dashboard" / feature / "callbacks.py").is_file(), feature
+    offenders = []
+    for feature in FEATURES:
+        for path in python_files(f"dashboard/{feature}"):
+            for module in imported_modules(path):
+                parts = module.split(".")
+                if (len(parts) >= 3 and parts[0] == "dashboard" and parts[1] in FEATURES
+                        and parts[1] != feature and parts[2] == "callbacks"):
+                    offenders.append(f"{path.relative_to(REPO)} imports {module}")
+    assert offenders == []
+    root = sorted(p.name for p in (REPO / "dashboard").glob("*.py"))
+    assert root == ["__init__.py", "__main__.py", "commands.py", "context.py", "factory.py", "ids.py",
+                    "page.py", "state.py", "window.py"]

@@ -12,14 +12,15 @@ import plotly.graph_objects as go
 import pytest
 from plotly.io.json import to_json_plotly
 
-from dashboard import figures, ids
-from dashboard.callbacks.chart import chart_view
-from dashboard.callbacks.state_sync import sync
-from dashboard.chart_data import load_chart_data
+from dashboard import ids
+from dashboard.chart import figures
+from dashboard.chart.callbacks import chart_view
+from dashboard.chart.data import load_chart_data
+from dashboard.chart.figures import price_figure
+from dashboard.chart.marks import place_marks
+from dashboard.chart.overlays import RISK_AXIS
 from dashboard.context import DashboardContext
-from dashboard.figures import price_figure
-from dashboard.marks import place_marks
-from dashboard.overlays import RISK_AXIS
+from dashboard.filters.callbacks import sync
 from dashboard.state import ViewState
 from ingest.config import Config
 from ingest.records import Headline, TickerSnapshot

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from dashboard import create_app, ids
-from dashboard.callbacks.chart import UNCHANGED, chart_answer, chart_view
-from dashboard.chart_cache import ChartCache
+from dashboard.chart.cache import ChartCache
+from dashboard.chart.callbacks import UNCHANGED, chart_answer, chart_view
 from dashboard.context import DashboardContext
 from ingest.config import Config
 from ingest.records import Headline, TickerSnapshot
@@ -201,7 +201,7 @@ def test_a_worker_draws_a_view_of_the_same_data_once(ctx):
 
 
 def test_a_chart_cache_keeps_the_latest_answers():
-    from dashboard.chart_cache import ChartCache, chart_key
+    from dashboard.chart.cache import ChartCache, chart_key
     cache = ChartCache(size=2)
     drawn = []
 

@@ -9,14 +9,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import html, no_update
+from dashboard.downloads.callbacks import download
 
 from dashboard import create_app, ids
-from dashboard.callbacks.chart import chart_view, mark_anchor, zoom_window
-from dashboard.callbacks.downloads import download
-from dashboard.callbacks.header import header_view, poll
-from dashboard.callbacks.state_sync import sync
-from dashboard.callbacks.table import clicked_headline, detail_view, table_rows
+from dashboard.chart.callbacks import chart_view, mark_anchor, zoom_window
 from dashboard.context import DashboardContext
+from dashboard.filters.callbacks import sync
+from dashboard.header.callbacks import header_view, poll
+from dashboard.table.callbacks import clicked_headline, detail_view, table_rows
 from dashboard.window import ChartWindow
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
@@ -244,12 +244,12 @@ def test_sentiment_filter_narrows_the_chart_and_table(ctx):
     (MARCH, True),
 ])
 def test_chart_counts_equal_the_stores_counts_however_they_are_made(ctx, search, marked):
-    from dashboard.chart_data import MAX_MARKS, bucket_for, headline_filter, load_chart_data
+    from dashboard.chart.data import MAX_MARKS, bucket_for, load_chart_data
     from dashboard.state import ViewState, time_window
     view = ViewState.from_dict(state(ctx, search), ctx.instrument_ids, ctx.default_instruments)
     start, end = time_window(view, ctx.store.latest_data_time())
     data = load_chart_data(ctx.store, view, start, end)
-    flt = headline_filter(view, start, end)
+    flt = view.headline_filter(start, end)
     expected = ctx.store.headline_counts(flt, bucket_for(start, end))
     pd.testing.assert_frame_equal(data.counts, expected)
     assert data.total_headlines == ctx.store.count_headlines(flt) > 0

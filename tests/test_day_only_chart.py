@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from dashboard import ids
-from dashboard.callbacks.chart import chart_view
-from dashboard.callbacks.state_sync import sync
+from dashboard.chart.callbacks import chart_view
 from dashboard.context import DashboardContext
+from dashboard.filters.callbacks import sync
 from ingest.config import Config
 from ingest.records import Headline
 from ingest.store import HeadlineFilter, Store
@@ -73,7 +73,7 @@ def test_their_marks_sit_on_the_price_the_detail_panel_starts_from(ctx):
     """Hourly closes 70 + i/10, each known an hour after its bar starts: a headline dated 2010-06-02
     is aligned at the day's end, when the close of the 23:00 bar (74.7) became known; one at 09:00
     reads the 08:00 bar's (73.2)."""
-    from dashboard.moves import moves_for_one
+    from dashboard.analysis.moves import moves_for_one
 
     state = sync(None, "?instruments=brent&range=custom&start=2010-06-02&end=2010-06-02", [], ctx.instrument_ids,
                  ctx.default_instruments)[0]

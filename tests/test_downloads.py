@@ -1,4 +1,4 @@
-"""dashboard.downloads: exact CSV bytes (BOM, formula guard, numbers, zones) and file names."""
+"""dashboard.downloads.csv_files: exact CSV bytes (BOM, formula guard, numbers, zones) and file names."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.downloads import download_name, headlines_csv, joined_csv, local_iso, prices_csv
+from dashboard.downloads.csv_files import download_name, headlines_csv, joined_csv, local_iso, prices_csv
 from ingest.csv_safety import restore_cell
 
 BOM = "\ufeff"
@@ -148,7 +148,7 @@ def test_joined_csv_moves_as_numbers_matched_on_id():
 
 
 def test_joined_csv_from_moves_after_output():
-    from dashboard.moves import moves_after
+    from dashboard.analysis.moves import moves_after
     from ingest.close_rules import parse_rule
 
     heads = tricky_headlines().iloc[[0]]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.downsample import downsample_bars, minmax_downsample
+from dashboard.chart.downsample import downsample_bars, minmax_downsample
 
 
 def series(values, start="2022-01-01", freq="h", instrument="brent") -> pd.DataFrame:

@@ -18,8 +18,8 @@ from dashboard.analysis.event_study import event_study
 from dashboard.analysis.inputs import padding
 from dashboard.analysis.settings import Settings
 from dashboard.analysis_view.callbacks import analysis_download, analysis_view, benchmark_choice
-from dashboard.callbacks.state_sync import sync
 from dashboard.context import DashboardContext
+from dashboard.filters.callbacks import sync
 from ingest.config import Config
 from ingest.records import Headline
 from ingest.store import Store

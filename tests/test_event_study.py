@@ -1,4 +1,4 @@
-"""dashboard.analysis.event_study: alignment by when each close was known (dashboard.alignment),
+"""dashboard.analysis.event_study: alignment by when each close was known (dashboard.analysis.alignment),
 grouping, edges, flagged bars and spacing on hand-made bars with exact values; Bank of Russia
 rates over weekends and the New Year holidays; the statistics against scipy.stats; the placebo
 (seeded calendar shifts within the bars whose windows are clean) against a slow reference; the
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dashboard.alignment import headline_moments, known_bars
+from dashboard.analysis.alignment import headline_moments, known_bars
 from dashboard.analysis.event_align import group_headlines
 from dashboard.analysis.event_models import raw_paths
 from dashboard.analysis.event_placebo import shift_placebo

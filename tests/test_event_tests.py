@@ -304,7 +304,7 @@ def test_the_benchmark_is_matched_by_when_its_closes_became_known():
     bench = pd.DataFrame({"ts": dated, "close": 90.0 * np.exp(np.cumsum(rng.normal(0, 0.01, len(dated))))})
     bench["known"] = bench["ts"] - pd.Timedelta(hours=10)
     bench["bad"] = [j == 70 for j in range(len(bench))]
-    from dashboard.alignment import known_bars
+    from dashboard.analysis.alignment import known_bars
     from dashboard.analysis.event_models import match_benchmark
 
     price, ok = match_benchmark(known_bars(bars), known_bars(bench))

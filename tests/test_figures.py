@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard.figures import counts_name, empty_figure, hover_text, price_figure
-from dashboard.marks import place_marks
+from dashboard.chart.figures import counts_name, empty_figure, hover_text, price_figure
+from dashboard.chart.marks import place_marks
 from ingest.close_rules import parse_rule
 
 LABELS = {"brent": "Brent crude (ICE futures)", "usd": "USD/RUB (Bank of Russia)", "eur": "EUR/RUB"}
@@ -168,7 +168,7 @@ def test_layout():
     # the panels are where plotly's own make_subplots puts them (written out: it costs 20–27 ms a call)
     from plotly.subplots import make_subplots
 
-    from dashboard.figures import SUBPLOTS
+    from dashboard.chart.figures import SUBPLOTS
     reference = make_subplots(**SUBPLOTS).layout
     assert (reference.yaxis.domain, reference.yaxis2.domain) == (layout.yaxis.domain, layout.yaxis2.domain)
     assert (reference.xaxis.matches, reference.xaxis.showticklabels, reference.xaxis.anchor,
@@ -266,7 +266,7 @@ def test_real_brent_and_bbc_march_2022(shared_data):
 def test_format_times_writes_what_pandas_strftime_writes(zone, fmt):
     from zoneinfo import ZoneInfo
 
-    from dashboard.times import format_times
+    from dashboard.analysis.time_columns import format_times
     # DST changes, Moscow's 2011 and 2014 changes of offset and name, before 1970, sub-seconds, NaT
     times = pd.Series(pd.to_datetime([
         "2011-03-26 22:59:59", "2011-03-26 23:00:00", "2014-10-25 21:59:59.999", "2014-10-25 22:00:00",

@@ -22,7 +22,7 @@ from statsmodels.tsa.ar_model import ar_select_order
 
 from dashboard.analysis.intensity import intensity_vs_volatility, lagged_correlations
 from dashboard.analysis.intensity_stats import ar_residuals
-from dashboard.moves import INTERVAL_LENGTH
+from dashboard.analysis.moves import INTERVAL_LENGTH
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
 from ingest.csv_prices import read_prices_csv

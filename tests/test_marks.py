@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.marks import NO_SOURCE, NO_TOPIC, OTHER, group_marks, percent_from_first, place_marks
+from dashboard.chart.marks import NO_SOURCE, NO_TOPIC, OTHER, group_marks, percent_from_first, place_marks
 
 
 def utc(text: str, unit: str = "ns") -> pd.Timestamp:
@@ -56,7 +56,7 @@ def test_place_marks_exact_values_across_units_and_zones(bar_unit, headline_unit
 
 
 def test_a_headline_dated_to_the_day_only_reads_the_price_known_at_its_days_end():
-    """The rule of dashboard.alignment.headline_moments: the mark's price is the one the detail
+    """The rule of dashboard.analysis.alignment.headline_moments: the mark's price is the one the detail
     panel and the analyses start from, not the price at the day's first moment."""
     headlines = make_headlines(["2022-03-02 00:00", "2022-03-02 00:00", "2022-03-03 00:00"])
     headlines["day_precision"] = [False, True, True]

@@ -1,4 +1,4 @@
-"""dashboard.moves: exact moves and their `why` on hand-made bars carrying `known`, the bar choice
+"""dashboard.analysis.moves: exact moves and their `why` on hand-made bars carrying `known`, the bar choice
 rules, the Bank of Russia and Brent close rules, hourly horizons on daily data, mean_move, real
 cases (EIA Brent, Yahoo BZ=F), a one-at-a-time reference and the speed."""
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.moves import (
+from dashboard.analysis.moves import (
     DEFAULT_HORIZONS,
     INTERVAL_LENGTH,
     mean_move,

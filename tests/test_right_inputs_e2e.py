@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboard.callbacks.header import header_view
+from dashboard.analysis.moves import moves_after
 from dashboard.context import DashboardContext
-from dashboard.moves import moves_after
+from dashboard.header.callbacks import header_view
 from dashboard.state import ViewState, time_window
 from ingest.config import load_config
 from ingest.records import Headline

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.components import ticker_title
-from dashboard.ticker import TickerItem, ticker_items
+from dashboard.header.parts import ticker_title
+from dashboard.header.ticker import TickerItem, ticker_items
 from ingest.close_rules import cbr_rule, parse_rule
 from ingest.config import Config
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard.alignment import NAT, KnownBars
+from dashboard.analysis.alignment import NAT, KnownBars
 
 
 def check_integer(window: int, name: str = "window", minimum: int = 1) -> int:

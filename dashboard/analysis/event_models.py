@@ -5,7 +5,7 @@ of its event window. MacKinlay (1997), "Event studies in economics and finance",
 Lo & MacKinlay (1997), The Econometrics of Financial Markets, ch. 4.
 
 Returns. `r[j] = log close[j] - log close[j - 1]`, the return into bar j; it exists when neither
-bar is bad (dashboard.alignment: no return across a bad bar) and, for the market model, when the
+bar is bad (dashboard.analysis.alignment: no return across a bad bar) and, for the market model, when the
 benchmark's return into bar j exists. r[0] never does.
 
 Benchmark bars are matched by when their closes became known (the rule of every figure): on
@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard.alignment import KnownBars
+from dashboard.analysis.alignment import KnownBars
 from dashboard.analysis.choices import MODELS
 
 MODEL_WORDS = {"raw": "no model (raw returns)", "mean": "constant mean", "market": "market model"}

@@ -2,7 +2,7 @@
 normal-return model (pure, vectorised). MacKinlay (1997), "Event studies in economics and
 finance", JEL 35; Campbell, Lo & MacKinlay (1997), ch. 4.
 
-Alignment (dashboard.alignment): each headline, at its aligned time (its publication time; the
+Alignment (dashboard.analysis.alignment): each headline, at its aligned time (its publication time; the
 end of its day for one dated to the day only), is aligned to the last bar whose close was known
 at or before that time (`known`: a Bank of Russia rate dated D at 17:00 Moscow time on D - 1, a
 Brent close at the 19:30 London settlement...), so the move from that bar's close onward holds
@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dashboard.alignment import KnownBars, headline_moments, known_bars
+from dashboard.analysis.alignment import KnownBars, headline_moments, known_bars
 from dashboard.analysis.choices import OVERLAPS
 from dashboard.analysis.event_align import (
     check_integer,
@@ -83,7 +83,7 @@ from dashboard.analysis.event_models import (
 from dashboard.analysis.event_placebo import placebo_p_values, shift_placebo
 from dashboard.analysis.event_report import summary_lines
 from dashboard.analysis.event_tests import PathStats, event_tests, path_stats
-from dashboard.moves import INTERVAL_LENGTH
+from dashboard.analysis.moves import INTERVAL_LENGTH
 
 __all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "PathStats", "clean_returns", "event_study",
            "keep_spaced", "merge_episodes", "move_columns", "path_stats"]

@@ -34,8 +34,8 @@ from dashboard.analysis.event_report import left_out_words
 from dashboard.analysis.event_study import EventStudyResult, event_study
 from dashboard.analysis.intensity import IntensityResult, intensity_vs_volatility
 from dashboard.analysis.largest_moves import DEFAULT_WINDOW, largest_moves, window_headline_ids
+from dashboard.analysis.moves import DEFAULT_HORIZONS, INTERVAL_LENGTH, mean_move, move_column, moves_after, why_column
 from dashboard.analysis.settings import INTERVAL_WORDS, Settings
-from dashboard.moves import DEFAULT_HORIZONS, INTERVAL_LENGTH, mean_move, move_column, moves_after, why_column
 from ingest.risk_index import daily_risk_index
 from ingest.store import HeadlineFilter, Store
 
@@ -233,7 +233,7 @@ def run_largest_moves(inputs: AnalysisInputs) -> tuple[pd.DataFrame | None, str 
 
 def run_mean_moves(inputs: AnalysisInputs) -> pd.DataFrame | None:
     """The mean move of the instrument after the window's headlines over each calendar horizon
-    (dashboard.moves.moves_after on the analysis' bars: from the price known when the headline
+    (dashboard.analysis.moves.moves_after on the analysis' bars: from the price known when the headline
     came out to the price known the horizon later): columns horizon, mean (%; NaN without any
     move), used, empty (headlines without a move — no close known in time, a flagged bar… — left
     out of the mean, never counted as 0), why (the reasons with their counts, '; '-joined). None

@@ -7,7 +7,7 @@ intensity_stats'; this module builds the calendar and the two series.
 
 Trading calendar. A grid of buckets of length B (1 hour or 1 day, from the epoch in UTC),
 right-closed: (start, start + B]. A bar is in the bucket of the moment its close became known
-(dashboard.alignment) — a Brent bar of day D, known at the 19:30 London settlement, in bucket D; a
+(dashboard.analysis.alignment) — a Brent bar of day D, known at the 19:30 London settlement, in bucket D; a
 Bank of Russia rate dated D, known at 17:00 Moscow time on D − 1, in bucket D − 1; an hourly bar
 stamped 10:00 (known at 11:00) in the 10:00 bucket. The buckets that hold a bar are the trading
 periods; the others (weekends, holidays, the hours between sessions) are closed periods. Only
@@ -77,7 +77,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.alignment import DAY_NS, day_only, headline_moments, known_bars
+from dashboard.analysis.alignment import DAY_NS, day_only, headline_moments, known_bars
 from dashboard.analysis.choices import CLOSED_RULES, NEWS_MEASURES
 from dashboard.analysis.intensity_report import LAG_COLUMNS, intensity_lines
 from dashboard.analysis.intensity_stats import (
@@ -90,7 +90,7 @@ from dashboard.analysis.intensity_stats import (
     lagged_correlations,
     sidak_z,
 )
-from dashboard.moves import INTERVAL_LENGTH
+from dashboard.analysis.moves import INTERVAL_LENGTH
 
 __all__ = ["BUCKETS", "CLOSED_RULES", "COVERAGE_FLOOR", "NEWS_MEASURES", "IntensityResult", "Z_95",
            "intensity_vs_volatility", "lagged_correlations"]

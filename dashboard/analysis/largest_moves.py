@@ -4,10 +4,10 @@ the stories of the window before it, ranked by relevance — "what happened here
 A move is the log return from one bar's close to the next bar's close: ln(close / previous close),
 stamped with the bar whose close ends it (`ts`); there is none across a bad bar (ingest.bar_quality:
 when either bar is bad). The move became public when that bar's close became known (`known`,
-dashboard.alignment: a Bank of Russia rate dated D at 17:00 Moscow time on D - 1, a Brent close at
+dashboard.analysis.alignment: a Bank of Russia rate dated D at 17:00 Moscow time on D - 1, a Brent close at
 the 19:30 London settlement); its window is the span before that moment, [known − window, known):
 a headline published at the very moment the close became known came too late for it (as in
-dashboard.moves, such a headline starts from that close). A headline dated to the day only is
+dashboard.analysis.moves, such a headline starts from that close). A headline dated to the day only is
 placed at the end of its day. The default window is 6 hours for hourly bars and 1 day for daily
 bars: the day before the close became known.
 
@@ -57,9 +57,9 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from dashboard.alignment import headline_moments, known_bars
-from dashboard.moves import INTERVAL_LENGTH
-from dashboard.times import epoch_ns
+from dashboard.analysis.alignment import headline_moments, known_bars
+from dashboard.analysis.moves import INTERVAL_LENGTH
+from dashboard.analysis.time_columns import epoch_ns
 from ingest.gpr import Lexicon, load_lexicon
 from ingest.risk_index import check_known, split_tags
 from ingest.search_query import parse_search

@@ -34,7 +34,6 @@ from dashboard.analysis_view.tables import (
     stats_table,
     stats_table_rows,
 )
-from dashboard.chart_data import headline_filter
 from dashboard.context import DashboardContext
 from dashboard.state import display_zone
 from dashboard.window import ChartWindow
@@ -78,7 +77,7 @@ def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
         settings = replace(settings, instrument=state.instruments[0])
     start, end = ChartWindow.from_dict(window).span
     label = ctx.labels.get(settings.instrument, settings.instrument)
-    return load_inputs(ctx.store, headline_filter(state, start, end), settings, label)
+    return load_inputs(ctx.store, state.headline_filter(start, end), settings, label)
 
 
 def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict | None, options: dict | None,

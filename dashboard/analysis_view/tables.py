@@ -1,7 +1,7 @@
 """The Analysis tab's tables (pure): the statistics rows, the largest-moves table with its links
 to the chart, and every table as CSV bytes (one writer: `frame_csv`).
 
-CSV files follow dashboard.downloads: UTF-8 with a byte-order mark, `\\n` line ends, text cells
+CSV files follow dashboard.downloads.csv_files: UTF-8 with a byte-order mark, `\\n` line ends, text cells
 (and header names) through `ingest.csv_safety.neutralise_cell`, numbers through `format_number`
 (the exact float, NaN as an empty cell), times as ISO 8601 in the display zone with the offset.
 """
@@ -21,7 +21,7 @@ from dashboard.analysis.event_study import EventStudyResult
 from dashboard.analysis.intensity import IntensityResult
 from dashboard.analysis.intensity_report import CLOSED_WORDS, beyond_counts
 from dashboard.analysis.largest_moves import RANKING_RULE
-from dashboard.downloads import local_iso
+from dashboard.downloads.csv_files import local_iso
 from dashboard.state import ViewState, state_to_search
 from ingest.csv_safety import format_number, neutralise_cell, write_csv
 

@@ -12,7 +12,7 @@ reddit-worldnews-2008-2016.csv; another real title as the summary), ten sources,
 second feed's copy of a story a few hours later, tagged as the refresh job tags them (topics,
 geopolitical-risk categories, sentiment).
 
-Then calls `dashboard.callbacks.chart.chart_view` directly (server time, no HTTP) over varied
+Then calls `dashboard.chart.callbacks.chart_view` directly (server time, no HTTP) over varied
 views: presets 1D..All, custom ranges, zooms of a few days (hourly bars), keywords, topic, source
 and sentiment filters, the pct axis mode. Prints p50/p95/max of the callback time per view kind and
 overall, and the figure's JSON size as Dash sends it (`len(to_json_plotly(figure))`). Targets: p95 <= 150 ms, figure <=
@@ -45,7 +45,7 @@ from plotly.io.json import to_json_plotly
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from dashboard import ids  # noqa: E402
-from dashboard.callbacks.chart import chart_view  # noqa: E402
+from dashboard.chart.callbacks import chart_view  # noqa: E402
 from dashboard.context import DashboardContext  # noqa: E402
 from dashboard.state import RANGE_PRESETS, ViewState  # noqa: E402
 from ingest.config import Config  # noqa: E402
@@ -291,7 +291,7 @@ def subplots_ms(calls: int = 20) -> float:
 
     from plotly.subplots import make_subplots
 
-    from dashboard.figures import SUBPLOTS
+    from dashboard.chart.figures import SUBPLOTS
     make_subplots(**SUBPLOTS)
     times = []
     for _ in range(calls):

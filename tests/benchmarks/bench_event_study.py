@@ -44,7 +44,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dashboard.alignment import known_bars  # noqa: E402
+from dashboard.analysis.alignment import known_bars  # noqa: E402
 from dashboard.analysis.event_models import abnormal, bar_returns, estimate, raw_paths  # noqa: E402
 from dashboard.analysis.event_study import _log_close, event_study, move_columns, path_stats  # noqa: E402
 from dashboard.analysis.event_tests import TESTS, event_tests  # noqa: E402

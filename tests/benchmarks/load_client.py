@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-POLL_SECONDS = 10  # dashboard.layout.POLL_SECONDS
+POLL_SECONDS = 10  # dashboard.header.layout.POLL_SECONDS
 CONNECT_TIMEOUT = 5.0
 FIGURE = re.compile(rb'"nm-chart"\s*:\s*\{\s*"figure"\s*:\s*\{')
 WINDOW = re.compile(rb'"nm-window"\s*:\s*\{\s*"data"\s*:\s*(\{[^{}]*\})')

@@ -7,7 +7,7 @@ from datetime import timedelta
 from selenium.webdriver.common.by import By
 
 from dashboard import ids
-from dashboard.moves import moves_for_one
+from dashboard.analysis.moves import moves_for_one
 from ingest.store import Store
 from tests.browser import page
 from tests.browser.fixture_store import (

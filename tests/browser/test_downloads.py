@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from dashboard import ids
-from dashboard.moves import moves_after
+from dashboard.analysis.moves import moves_after
 from ingest.csv_safety import format_number
 from ingest.store import Store
 from tests.browser import page

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from selenium.webdriver.common.by import By
 
 from dashboard import ids
-from dashboard.chart_data import BAR_PADDING
+from dashboard.chart.data import BAR_PADDING
 from dashboard.state import RANGE_PRESETS
 from ingest.store import HeadlineFilter, Store
 from tests.browser import page

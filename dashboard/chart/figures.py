@@ -16,9 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from dashboard.alignment import day_only
-from dashboard.marks import AXIS_MODES, OTHER, group_positions, percent_from_first
-from dashboard.times import format_times, require_aware
+from dashboard.analysis.alignment import day_only
+from dashboard.analysis.time_columns import format_times, require_aware
+from dashboard.chart.marks import AXIS_MODES, OTHER, group_positions, percent_from_first
 
 __all__ = ["price_figure", "price_figure_spec", "empty_figure", "display_times", "hover_text", "price_axis_name",
            "counts_name"]
@@ -281,13 +281,13 @@ def price_figure_spec(
     Row 1: one line per instrument (``bars``: instrument_id, ts UTC, close), in ``labels`` order; in
     "separate" mode each has its own y-axis ("y", "y3", "y4", ... see :func:`price_axis_name`), in "pct"
     mode all share "y" as % change from their first bar. Headline marks (``marks`` from
-    :func:`dashboard.marks.place_marks`) as one marker trace per group (:func:`dashboard.marks.group_positions`)
+    :func:`dashboard.chart.marks.place_marks`) as one marker trace per group (:func:`~.marks.group_positions`)
     on the anchor's axis, unless ``aggregated``; ``highlight_id`` adds a ring on that headline. Row 2
     ("x2"/"y2"): bars of ``counts`` (bucket UTC start, count), buckets of ``bucket_seconds`` (default: one
     bar ``interval``, "1d" or "1h"). Times are shown in ``tz``. Every trace has a ``meta`` dict whose
     "kind" is "price", "marks", "highlight" or "counts". Zoom persistence follows ``layout.uirevision``
     (the constant UIREVISION; a caller may override it to reset the zoom). ``extra_traces`` (dicts, see
-    :func:`trace`) are drawn last and ``extra_layout`` is merged into the layout (dashboard.overlays).
+    :func:`trace`) are drawn last and ``extra_layout`` is merged into the layout (dashboard.chart.overlays).
     """
     if axis_mode not in AXIS_MODES:
         raise ValueError(f"axis_mode must be one of {AXIS_MODES}, got {axis_mode!r}")

@@ -1,6 +1,6 @@
 """The header ticker strip's values (pure): like a news page's `$ 87.70 -0.69`, `BR 90.06 +0.64%`.
 
-Each value is one that was known at the moment the strip is drawn (dashboard.alignment): the
+Each value is one that was known at the moment the strip is drawn (dashboard.analysis.alignment): the
 close of the instrument's newest bar whose close became known by `now` (hourly or daily; a
 provisional close, stored before its bar closed, and a bad tick are never shown). Its change is
 against the last good daily close of an earlier trading day, known by then too.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.alignment import bad_bars
+from dashboard.analysis.alignment import bad_bars
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,6 @@ class ChartData:
         return self.total_headlines > len(self.headlines)
 
 
-def headline_filter(state: ViewState, start: datetime | None, end: datetime | None) -> HeadlineFilter:
-    """The store filter for a view state's headlines in a window (first copy of each story)."""
-    return HeadlineFilter(start=start, end=end, query=state.query or None, sources=state.sources,
-                          topics=state.topics, stories_only=True, sentiments=state.sentiment)
-
-
 def counts_from_rows(published: pd.Series, bucket_seconds: int) -> pd.DataFrame:
     """Headline counts per bucket (columns bucket, count; empty buckets left out) from the
     headlines' own times: what Store.headline_counts answers for the same headlines."""
@@ -138,7 +132,7 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     interval = choose_interval(store, instruments, start, end)
     padded = start - BAR_PADDING[interval] if start is not None else None
     bars = store.closes(instruments, interval, padded, end)
-    flt = headline_filter(state, start, end)
+    flt = state.headline_filter(start, end)
     bucket = bucket_for(start, end)
     counts, headlines = count_and_read_headlines(store, flt, bucket)
     total = int(counts["count"].sum())

@@ -1,6 +1,6 @@
 """What each instrument did after each headline (pure, vectorised), by when each price was known.
 
-Rule (dashboard.alignment): the price known at a moment t is the close of the last bar, hourly
+Rule (dashboard.analysis.alignment): the price known at a moment t is the close of the last bar, hourly
 or daily, whose close was known at or before t (an instrument's hourly and daily closes make one
 timeline of known prices; of an hourly and a daily close known at the same moment the daily one,
 the official close, comes last). For a headline aligned at t (its publication time; the end of
@@ -31,7 +31,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from dashboard.alignment import DAY_NS, NAT, KnownBars, headline_moments, known_bars
+from dashboard.analysis.alignment import DAY_NS, NAT, KnownBars, headline_moments, known_bars
 
 DEFAULT_HORIZONS: Mapping[str, timedelta] = MappingProxyType(
     {"1h": timedelta(hours=1), "1d": timedelta(days=1)})

@@ -3,26 +3,22 @@ that links a table row or a clicked mark to the chart."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
-from dashboard.callbacks.chart import headline_count_text
-from dashboard.chart_data import headline_filter
-from dashboard.components import detail_body
+from dashboard.analysis.moves import move_column, moves_after, moves_for_one, why_column
+from dashboard.chart.notes import headline_count_text
 from dashboard.context import DashboardContext
-from dashboard.layout import headlines_table
-from dashboard.moves import move_column, moves_after, moves_for_one, why_column
 from dashboard.state import display_zone
+from dashboard.table.detail import detail_body
+from dashboard.table.layout import headlines_table
 from dashboard.window import ChartWindow
 from ingest.clean import safe_link
 from ingest.close_rules import DEFAULT_RULE, parse_rule
 
 SORT_COLUMNS = {"published": "published", "time": "published", "source": "source", "title": "title"}
 HORIZONS = ("1h", "1d")
-MOVE_LOOKAHEAD = timedelta(days=7)  # the longest horizon plus a weekend and holidays
 
 
 MOVE_FORMAT = "params.value == null ? '' : d3.format('+.2f')(params.value)"
@@ -37,14 +33,6 @@ def move_columns(instruments: list[str], labels: dict[str, str]) -> list[dict]:
             for i in instruments for h in HORIZONS]
 
 
-def bars_around(ctx: DashboardContext, instruments: list[str], times: pd.Series) -> pd.DataFrame:
-    """Bars of both intervals from a little before the first time to a little after the last."""
-    if times.empty or not instruments:
-        return ctx.store.bars([], None)
-    start, end = times.min() - timedelta(days=7), times.max() + MOVE_LOOKAHEAD
-    return ctx.store.bars(instruments, None, start.to_pydatetime(), end.to_pydatetime())
-
-
 def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | None, window: dict | None,
                browser_tz: str | None) -> dict:
     """One block of rows for the grid's infinite row model: {'rowData': [...], 'rowCount': n}."""
@@ -52,7 +40,7 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
     start, end = ChartWindow.from_dict(window).span
-    flt = headline_filter(state, start, end)
+    flt = state.headline_filter(start, end)
     first = max(0, int(request.get("startRow") or 0))
     last = max(first, int(request.get("endRow") or first + 50))
     sort_model = request.get("sortModel") or [{"colId": "published", "sort": "desc"}]
@@ -60,7 +48,7 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     frame = ctx.store.headlines(flt, limit=last - first, offset=first, sort=sort,
                                          descending=sort_model[0].get("sort") != "asc")
     instruments = list(state.instruments)
-    moves = moves_after(frame[["id", "published", "day_precision"]], bars_around(ctx, instruments, frame["published"]),
+    moves = moves_after(frame[["id", "published", "day_precision"]], ctx.bars_around(instruments, frame["published"]),
                         reasons=True)
     rows = []
     for record, move in zip(frame.to_dict("records"), moves.to_dict("records"), strict=True):
@@ -84,7 +72,7 @@ def detail_view(ctx: DashboardContext, headline_id: int, state_data: dict | None
         return ["This headline is no longer in the store."]
     record = frame.iloc[0].to_dict()
     instruments = list(state.instruments)
-    moves = moves_for_one(record["published"], bars_around(ctx, instruments, frame["published"]),
+    moves = moves_for_one(record["published"], ctx.bars_around(instruments, frame["published"]),
                           day_precision=bool(record.get("day_precision")))
     return detail_body(record, moves, ctx.labels, display_zone(state, browser_tz),
                        rules=instrument_rules(ctx, instruments))
@@ -122,7 +110,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         total = ChartWindow.from_dict(window).headlines
         if total is None:
             start, end = ChartWindow.from_dict(window).span
-            total = ctx.store.count_headlines(headline_filter(state, start, end))
+            total = ctx.store.count_headlines(state.headline_filter(start, end))
         return headlines_table(move_columns(list(state.instruments), ctx.labels)), headline_count_text(total)
 
     @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),

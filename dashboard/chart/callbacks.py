@@ -9,15 +9,16 @@ import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
-from dashboard.alignment import bad_bars
-from dashboard.chart_cache import ChartCache, chart_key
-from dashboard.chart_data import BAR_PADDING, MAX_POINTS, load_chart_data
-from dashboard.components import empty_state
+from dashboard.analysis.alignment import bad_bars
+from dashboard.chart.cache import ChartCache, chart_key
+from dashboard.chart.data import BAR_PADDING, MAX_POINTS, load_chart_data
+from dashboard.chart.downsample import downsample_bars
+from dashboard.chart.figures import empty_figure, price_figure_spec
+from dashboard.chart.marks import place_marks
+from dashboard.chart.notes import chart_note
+from dashboard.chart.overlays import overlay_parts
 from dashboard.context import DashboardContext
-from dashboard.downsample import downsample_bars
-from dashboard.figures import empty_figure, price_figure_spec
-from dashboard.marks import place_marks
-from dashboard.overlays import overlay_parts
+from dashboard.header.parts import empty_state
 from dashboard.state import display_zone, time_window
 from dashboard.window import ChartWindow
 from ingest.store import Store
@@ -128,22 +129,6 @@ def mark_anchor(instruments: tuple[str, ...], bars: pd.DataFrame) -> str | None:
     (a first instrument without any would leave every mark at zero), else the first shown."""
     priced = set(bars["instrument_id"].unique()) if not bars.empty else set()
     return next((i for i in instruments if i in priced), instruments[0] if instruments else None)
-
-
-def chart_note(total: int, aggregated: bool, interval: str, zone: str, day_only: int = 0) -> str:
-    """The line above the chart."""
-    bars = "hourly" if interval == "1h" else "daily"
-    counted = headline_count_text(total)
-    days = (f" {day_only:,} of them dated to the day only: not counted by hour." if day_only else "")
-    if aggregated:
-        return (f"{counted} in view: too many to mark one by one — the panel below counts them; "
-                f"zoom in to see them.{days} {bars.capitalize()} bars, times in {zone}.")
-    return f"{counted} in view.{days} {bars.capitalize()} bars, times in {zone}."
-
-
-def headline_count_text(total: int) -> str:
-    """'1 headline', '1,234 headlines'."""
-    return f"{total:,} headline" + ("" if total == 1 else "s")
 
 
 def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) -> ChartCache:

@@ -20,7 +20,7 @@ CHART_CACHE_SIZE = 32
 
 def chart_key(state_data: dict | None, relayout: dict | None, trigger: str | None, window: dict | None,
               selected: int | None, browser_tz: str | None, version: int) -> str:
-    """What a chart answer depends on (see dashboard.callbacks.chart.chart_view), as text: the view
+    """What a chart answer depends on (see dashboard.chart.callbacks.chart_view), as text: the view
     state, what fired it (a new state resets a zoom), the zoom when the chart's own relayout fired
     it, the zoomed window it may keep otherwise, the highlighted headline, the browser's zone and
     the data version."""

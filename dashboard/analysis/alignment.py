@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dashboard.times import epoch_ns
+from dashboard.analysis.time_columns import epoch_ns
 
 NAT = np.iinfo(np.int64).min
 DAY_NS = 86_400 * 10**9

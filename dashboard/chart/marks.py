@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.alignment import bad_bars, headline_moments, known_bars
-from dashboard.times import utc_ns
+from dashboard.analysis.alignment import bad_bars, headline_moments, known_bars
+from dashboard.analysis.time_columns import utc_ns
 
 __all__ = [
     "AXIS_MODES", "MARKS_BY", "NO_SOURCE", "NO_TOPIC", "OTHER", "MAX_GROUPS",
@@ -46,8 +46,8 @@ def place_marks(
 
     The value is the close of the anchor's last bar whose close was known (``known``) at or before
     the headline's aligned time — ``published``, or the end of its UTC day for a headline dated to
-    the day only (dashboard.alignment.headline_moments), the time the detail panel and every
-    analysis align it at (dashboard.alignment.known_bars and KnownBars.last_known; bars with a missing
+    the day only (dashboard.analysis.alignment.headline_moments), the time the detail panel and every
+    analysis align it at (dashboard.analysis.alignment.known_bars and KnownBars.last_known; bars with a missing
     close or known time, and bad bars, are skipped; of bars with the same stamp the last one
     counts). Headlines before the first close was known get the first close; after the last,
     the last. In ``axis_mode="pct"`` the value is the anchor's % change from its first bar in

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from dashboard.times import format_times
+from dashboard.analysis.time_columns import format_times
 from ingest.csv_safety import format_number, neutralise_cell, write_csv
 
 DOWNLOAD_KINDS = ("prices", "headlines", "joined")
@@ -111,7 +111,7 @@ def headlines_csv(headlines: pd.DataFrame, tz: str = "UTC") -> bytes:
 
 def joined_csv(headlines: pd.DataFrame, moves: pd.DataFrame, tz: str = "UTC") -> bytes:
     """Headlines (as in `headlines_csv`) followed by their moves: the `move_*` columns of
-    `moves` (the output of `dashboard.moves.moves_after`), matched on `id`, as percent numbers —
+    `moves` (the output of `dashboard.analysis.moves.moves_after`), matched on `id`, as percent numbers —
     an empty cell where there is no move (never 0: an average taken over the column skips it)
     or for a headline missing from `moves` — and, when `moves` has them, each `why_*` column
     after its move (why the move is empty: "no hourly data", "no close within 1d", ...)."""

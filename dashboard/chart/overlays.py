@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from dashboard.figures import TIME_FORMAT, display_times, hover_text, instrument_axes, trace
-from dashboard.ticker import format_change
-from dashboard.times import format_times
+from dashboard.analysis.time_columns import format_times
+from dashboard.chart.figures import TIME_FORMAT, display_times, hover_text, instrument_axes, trace
+from dashboard.header.ticker import format_change
 from ingest.bar_quality import flags_text
 from ingest.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period
 
@@ -203,7 +203,7 @@ def flagged_traces(flagged: pd.DataFrame, bars: pd.DataFrame, axes: Mapping[str,
 def overlay_parts(*, bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str, tz: str,
                   risk: pd.DataFrame | None = None, snapshots: pd.DataFrame | None = None,
                   flagged: pd.DataFrame | None = None) -> tuple[list, dict]:
-    """(traces, layout) to pass to dashboard.figures.price_figure as extra_traces / extra_layout:
+    """(traces, layout) to pass to dashboard.chart.figures.price_figure as extra_traces / extra_layout:
     the page snapshots and the flagged bars on their instruments' axes (as price_figure lays them
     out: `bars` are the bars of the lines, without the flagged ones) and the risk index on the
     lower panel."""

@@ -6,11 +6,9 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, callback_context, dcc, no_update
 
 from dashboard import ids
-from dashboard.callbacks.table import bars_around
-from dashboard.chart_data import headline_filter
+from dashboard.analysis.moves import moves_after
 from dashboard.context import DashboardContext
-from dashboard.downloads import download_name, headlines_csv, joined_csv, prices_csv
-from dashboard.moves import moves_after
+from dashboard.downloads.csv_files import download_name, headlines_csv, joined_csv, prices_csv
 from dashboard.state import display_zone
 from dashboard.window import ChartWindow
 
@@ -29,13 +27,13 @@ def download(ctx: DashboardContext, kind: str, state_data: dict | None, window: 
         labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
         content = prices_csv(bars, labels, zone)
     else:
-        flt = headline_filter(state, start, end)
+        flt = state.headline_filter(start, end)
         frame = ctx.store.headlines(flt, limit=EXPORT_LIMIT)
         if kind == "headlines":
             content = headlines_csv(frame, zone)
         else:
             moves = moves_after(frame[["id", "published", "day_precision"]],
-                                bars_around(ctx, list(state.instruments), frame["published"]), reasons=True)
+                                ctx.bars_around(list(state.instruments), frame["published"]), reasons=True)
             content = joined_csv(frame, moves, zone)
     return dcc.send_bytes(content, download_name(kind, start, end))
 

@@ -9,10 +9,10 @@ import pandas as pd
 from dash import Dash, Input, Output, State, no_update
 
 from dashboard import ids
-from dashboard.components import last_refresh, source_badges, ticker_strip
 from dashboard.context import DashboardContext
+from dashboard.header.parts import last_refresh, source_badges, ticker_strip
+from dashboard.header.ticker import ticker_items
 from dashboard.state import display_zone
-from dashboard.ticker import ticker_items
 
 RECENT = timedelta(days=10)
 

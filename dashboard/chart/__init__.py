@@ -1,0 +1,1 @@
+"""The Chart feature: prices against the headlines' times (layout, callbacks, data, figure)."""

@@ -1,0 +1,1 @@
+"""The filter-bar feature: the filters, the URL and the view state kept in step."""

@@ -1,0 +1,1 @@
+"""The header feature: ticker strip, failing sources, last refresh, live updates."""
