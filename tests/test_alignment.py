@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 
 from dashboard.analysis.alignment import NAT, KnownBars, day_only, headline_moments, known_bars
+from dashboard.analysis.bar_moves import bar_moves
 from dashboard.analysis.event_align import group_headlines
 from dashboard.analysis.event_study import event_study
 from dashboard.analysis.intensity import intensity_vs_volatility
-from dashboard.analysis.largest_moves import bar_moves, largest_moves
+from dashboard.analysis.largest_moves import largest_moves
 from dashboard.analysis.moves import moves_after, moves_for_one
 from ingest.bar_quality import bad_mask, flag_bars
 from ingest.close_rules import parse_rule

@@ -19,7 +19,8 @@ from dashboard.analysis.event_report import description, stat_rows
 from dashboard.analysis.event_study import event_study
 from dashboard.analysis.inputs import load_inputs, no_events_message, run_risk_index
 from dashboard.analysis.intensity import intensity_vs_volatility
-from dashboard.analysis.largest_moves import RANKING_RULE, RESULT_COLUMNS, largest_moves, window_headline_ids
+from dashboard.analysis.largest_moves import RANKING_RULE, RESULT_COLUMNS, largest_moves
+from dashboard.analysis.move_windows import window_headline_ids
 from dashboard.analysis.settings import Settings, settings_from
 from dashboard.analysis_view.callbacks import (
     analysis_download,

@@ -20,16 +20,12 @@ from scipy import stats
 
 from dashboard.analysis.alignment import headline_moments, known_bars
 from dashboard.analysis.event_align import group_headlines
-from dashboard.analysis.event_models import raw_paths
+from dashboard.analysis.event_frame import move_columns
+from dashboard.analysis.event_models import clean_returns, raw_paths
+from dashboard.analysis.event_path_stats import path_stats
 from dashboard.analysis.event_placebo import shift_placebo
 from dashboard.analysis.event_report import events_csv, summary_lines
-from dashboard.analysis.event_study import (
-    clean_returns,
-    event_study,
-    keep_spaced,
-    move_columns,
-    path_stats,
-)
+from dashboard.analysis.event_study import event_study, keep_spaced
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
 from ingest.csv_headlines import read_headlines_csv

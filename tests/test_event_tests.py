@@ -15,8 +15,11 @@ import pytest
 from scipy import stats
 from statsmodels.regression.linear_model import OLS
 
-from dashboard.analysis.event_study import event_study, move_columns
-from dashboard.analysis.event_tests import TESTS, _sorted_rank_sums, calendar_time, hac_lags, rank_sums
+from dashboard.analysis.event_calendar_test import calendar_time, hac_lags
+from dashboard.analysis.event_frame import move_columns
+from dashboard.analysis.event_rank_tests import _sorted_rank_sums, rank_sums
+from dashboard.analysis.event_study import event_study
+from dashboard.analysis.event_tests import TESTS
 from tests.test_event_study import headlines_after_bars
 
 W, L = 4, 40

@@ -11,8 +11,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard.chart.figures import counts_name, empty_figure, hover_text, price_figure
+from dashboard.chart.figures import counts_name, empty_figure, price_figure
 from dashboard.chart.marks import place_marks
+from dashboard.chart.plotly_text import hover_text
 from ingest.close_rules import parse_rule
 
 LABELS = {"brent": "Brent crude (ICE futures)", "usd": "USD/RUB (Bank of Russia)", "eur": "EUR/RUB"}

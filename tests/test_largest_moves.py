@@ -12,15 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.analysis.largest_moves import (
-    MOVE_COLUMNS,
-    RESULT_COLUMNS,
-    bar_moves,
-    largest_moves,
-    risk_levels,
-    search_terms,
-    window_headline_ids,
-)
+from dashboard.analysis.bar_moves import MOVE_COLUMNS, bar_moves
+from dashboard.analysis.largest_moves import RESULT_COLUMNS, largest_moves
+from dashboard.analysis.move_windows import window_headline_ids
+from dashboard.analysis.story_relevance import risk_levels, search_terms
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
 from ingest.config import Config

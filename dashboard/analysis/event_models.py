@@ -94,6 +94,26 @@ def _one_bar(log_close: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return out
 
 
+def log_closes(close: np.ndarray, bad: np.ndarray | None = None) -> np.ndarray:
+    """log of the closes; a bad bar's is NaN (it is never used). ValueError for a close that is
+    not finite and positive on a bar that is not bad."""
+    close = np.asarray(close, dtype=np.float64)
+    bad = np.zeros(len(close), dtype=bool) if bad is None else np.asarray(bad, dtype=bool)
+    usable = ~bad
+    if not np.isfinite(close[usable]).all() or (close[usable] <= 0).any():
+        raise ValueError("closes must be finite and positive (log returns of them are taken)")
+    out = np.full(len(close), np.nan)
+    out[usable] = np.log(close[usable])
+    return out
+
+
+def clean_returns(log_close: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """The one-bar log returns between consecutive bars that are both not bad."""
+    bad = np.asarray(bad, dtype=bool)
+    ok = ~bad[1:] & ~bad[:-1]
+    return np.diff(log_close)[ok]
+
+
 def bar_returns(log_close: np.ndarray, bad: np.ndarray, bench: tuple[np.ndarray, np.ndarray] | None = None) -> Returns:
     """Returns of the bars (see the module docstring); `bench`: (matched log price per bar, whether
     the benchmark's return into each bar exists) from `match_benchmark`."""

@@ -20,9 +20,12 @@ the bars' path matrix: sparse for few events, dense (BLAS) for many, in chunks o
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import csr_array
 
+from dashboard.analysis.alignment import KnownBars
 from dashboard.analysis.event_align import check_integer
+from dashboard.analysis.event_models import OK
 
 _CHUNK = 4_000_000        # entries per chunk of the draws × events / draws × bars arrays
 _SPARSE_BELOW = 8         # sparse sums when events * this < bars in the pool, else dense
@@ -86,3 +89,27 @@ def placebo_p_values(observed_abs: float, observed_caar: float, draw_abs: np.nda
     upper = np.count_nonzero(draw_caar >= observed_caar - tol) + 1
     lower = np.count_nonzero(draw_caar <= observed_caar + tol) + 1
     return float(p_abs), float(min(1.0, 2 * min(upper, lower) / (d + 1)))
+
+
+def _instant(value, name: str) -> int | None:
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        raise ValueError(f"{name} must be tz-aware")
+    return int(stamp.value)
+
+
+def placebo_pool(code: np.ndarray, series: KnownBars, event_bar: np.ndarray, headline_bars: tuple[int, int],
+                 period) -> np.ndarray:
+    """The placebo's bars: those that could carry an event (code OK) from the bar last known at
+    the period's start to the one last known at its end (without a period, or a side of it: the
+    first / last bar a headline was aligned to), widened to hold every event."""
+    start, end = period if period is not None else (None, None)
+    start_ns, end_ns = _instant(start, "period start"), _instant(end, "period end")
+    lo = max(int(series.last_known(np.array([start_ns]))[0]), 0) if start_ns is not None else headline_bars[0]
+    hi = int(series.last_known(np.array([end_ns]))[0]) if end_ns is not None else headline_bars[1]
+    if len(event_bar):
+        lo, hi = min(lo, int(event_bar[0])), max(hi, int(event_bar[-1]))
+    eligible = np.flatnonzero(code == OK)
+    return eligible[(eligible >= lo) & (eligible <= hi)]

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dashboard.analysis.alignment import KnownBars, headline_moments, known_bars
+from dashboard.analysis.alignment import headline_moments, known_bars
 from dashboard.analysis.choices import OVERLAPS
 from dashboard.analysis.event_align import (
     check_integer,
@@ -68,25 +68,27 @@ from dashboard.analysis.event_align import (
     merge_episodes,
     overlapping_bars,
 )
+from dashboard.analysis.event_checks import check_inputs, check_settings
+from dashboard.analysis.event_frame import events_frame
 from dashboard.analysis.event_models import (
     MODELS,
     OK,
     REASONS,
     abnormal,
     bar_returns,
-    check_model,
+    clean_returns,
     eligibility,
     estimate,
+    log_closes,
     match_benchmark,
     raw_paths,
 )
-from dashboard.analysis.event_placebo import placebo_p_values, shift_placebo
+from dashboard.analysis.event_path_stats import path_stats
+from dashboard.analysis.event_placebo import placebo_p_values, placebo_pool, shift_placebo
 from dashboard.analysis.event_report import summary_lines
-from dashboard.analysis.event_tests import PathStats, event_tests, path_stats
-from dashboard.analysis.moves import INTERVAL_LENGTH
+from dashboard.analysis.event_tests import event_tests
 
-__all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "PathStats", "clean_returns", "event_study",
-           "keep_spaced", "merge_episodes", "move_columns", "path_stats"]
+__all__ = ["MODELS", "OVERLAPS", "EventStudyResult", "event_study", "keep_spaced", "merge_episodes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,95 +168,6 @@ class EventStudyResult:
         return (float(row["statistic"].iloc[0]), float(row["p"].iloc[0])) if len(row) else (np.nan, np.nan)
 
 
-def move_columns(window: int, prefix: str = "k", first: int | None = None) -> list[str]:
-    """Names of per-event columns by k: `k-W` … `k-1`, `k+0`, `k+1` … `k+W` (prefix `car`: the
-    CARs; `ar` from k = -W + 1: the ARs)."""
-    start = -window if first is None else first
-    return [f"{prefix}{k:+d}" for k in range(start, window + 1)]
-
-
-def _log_close(close: np.ndarray, bad: np.ndarray | None = None) -> np.ndarray:
-    """log of the closes; a bad bar's is NaN (it is never used). ValueError for a close that is
-    not finite and positive on a bar that is not bad."""
-    close = np.asarray(close, dtype=np.float64)
-    bad = np.zeros(len(close), dtype=bool) if bad is None else np.asarray(bad, dtype=bool)
-    usable = ~bad
-    if not np.isfinite(close[usable]).all() or (close[usable] <= 0).any():
-        raise ValueError("closes must be finite and positive (log returns of them are taken)")
-    out = np.full(len(close), np.nan)
-    out[usable] = np.log(close[usable])
-    return out
-
-
-def clean_returns(log_close: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """The one-bar log returns between consecutive bars that are both not bad."""
-    bad = np.asarray(bad, dtype=bool)
-    ok = ~bad[1:] & ~bad[:-1]
-    return np.diff(log_close)[ok]
-
-
-def _check_bars(bars: pd.DataFrame, interval: str, name: str) -> None:
-    missing = [c for c in ("ts", "known", "close") if c not in bars.columns]
-    if missing:
-        raise ValueError(f"{name} frame lacks column(s) {', '.join(missing)}")
-    for column in ("instrument_id", "interval"):
-        if column in bars.columns and bars[column].nunique(dropna=False) > 1:
-            raise ValueError(f"{name} must hold one instrument and one interval; got several values of {column}")
-    if "interval" in bars.columns and len(bars) and bars["interval"].iloc[0] != interval:
-        raise ValueError(f"{name} are of interval {bars['interval'].iloc[0]!r}, not {interval!r}")
-
-
-def _check_inputs(headlines: pd.DataFrame, bars: pd.DataFrame, interval: str) -> None:
-    missing = [c for c in ("id", "published", "title") if c not in headlines.columns]
-    if missing:
-        raise ValueError(f"headlines frame lacks column(s) {', '.join(missing)}")
-    if interval not in INTERVAL_LENGTH:
-        raise ValueError(f"unknown interval {interval!r} (known: {', '.join(INTERVAL_LENGTH)})")
-    _check_bars(bars, interval, "bars")
-
-
-def _check_settings(model: str, estimation: int, overlap: str, spacing: int, benchmark, bars: pd.DataFrame,
-                    interval: str) -> None:
-    check_model(model, estimation)
-    if overlap not in OVERLAPS:
-        raise ValueError(f"unknown overlap {overlap!r} (known: {', '.join(OVERLAPS)})")
-    if overlap == "merge" and spacing:
-        raise ValueError("spacing applies to overlap='spacing' only (overlap='merge' merges events within 2W bars)")
-    if model == "market":
-        if benchmark is None:
-            raise ValueError("the market model needs the bars of a benchmark instrument")
-        _check_bars(benchmark, interval, "benchmark bars")
-        ours, theirs = (set(f["instrument_id"].dropna()) if "instrument_id" in f.columns else set()
-                        for f in (bars, benchmark))
-        if ours and ours == theirs:
-            raise ValueError(f"the benchmark must be another instrument than {next(iter(ours))}")
-    elif benchmark is not None:
-        raise ValueError(f"a benchmark is used by the market model only, not by {model!r}")
-
-
-def _instant(value, name: str) -> int | None:
-    if value is None:
-        return None
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is None:
-        raise ValueError(f"{name} must be tz-aware")
-    return int(stamp.value)
-
-
-def _pool(code: np.ndarray, series: KnownBars, event_bar: np.ndarray, headline_bars: tuple[int, int],
-          period) -> np.ndarray:
-    """The placebo's bars: those that could carry an event (code OK) from the bar last known at
-    the period's start to the one last known at its end (without a period, or a side of it: the
-    first / last bar a headline was aligned to), widened to hold every event."""
-    start, end = period if period is not None else (None, None)
-    start_ns, end_ns = _instant(start, "period start"), _instant(end, "period end")
-    lo = max(int(series.last_known(np.array([start_ns]))[0]), 0) if start_ns is not None else headline_bars[0]
-    hi = int(series.last_known(np.array([end_ns]))[0]) if end_ns is not None else headline_bars[1]
-    if len(event_bar):
-        lo, hi = min(lo, int(event_bar[0])), max(hi, int(event_bar[-1]))
-    eligible = np.flatnonzero(code == OK)
-    return eligible[(eligible >= lo) & (eligible <= hi)]
-
 
 def event_study(headlines: pd.DataFrame, bars: pd.DataFrame, interval: str, window: int = 10,
                 spacing: int = 0, placebo_draws: int = 200, seed: int = 0, *, model: str = "raw",
@@ -282,11 +195,11 @@ def event_study(headlines: pd.DataFrame, bars: pd.DataFrame, interval: str, wind
     window = check_integer(window)
     spacing = check_integer(spacing, "spacing", 0)
     draws = check_integer(placebo_draws, "placebo_draws", 0)
-    _check_inputs(headlines, bars, interval)
-    _check_settings(model, estimation, overlap, spacing, benchmark, bars, interval)
+    check_inputs(headlines, bars, interval)
+    check_settings(model, estimation, overlap, spacing, benchmark, bars, interval)
     length = 0 if model == "raw" else int(estimation)
     series = known_bars(bars, "bars")
-    log_close = _log_close(series.close, series.bad)
+    log_close = log_closes(series.close, series.bad)
     matched = match_benchmark(series, known_bars(benchmark, "benchmark bars")) if model == "market" else None
     ret = bar_returns(log_close, series.bad, matched)
     est_all = estimate(ret, window, length, model)
@@ -321,7 +234,7 @@ def event_study(headlines: pd.DataFrame, bars: pd.DataFrame, interval: str, wind
     mean_abs_w = float(np.abs(car[:, last]).mean()) if n else np.nan
 
     aligned_bars = (int(g.bar[0]), int(g.bar[-1])) if len(g.bar) else (0, -1)
-    pool = _pool(code, series, bar, aligned_bars, period)
+    pool = placebo_pool(code, series, bar, aligned_bars, period)
     placebo_p = placebo_p_caar = np.nan
     low, high = np.full(len(k), np.nan), np.full(len(k), np.nan)
     made = 0
@@ -333,24 +246,7 @@ def event_study(headlines: pd.DataFrame, bars: pd.DataFrame, interval: str, wind
                                                      draw_paths[:, last])
         low, high = np.quantile(draw_paths, [0.025, 0.975], axis=0)
 
-    published = headlines["published"].reset_index(drop=True)
-    frame = pd.concat([
-        pd.DataFrame({
-            "event_time": published.iloc[first].dt.tz_convert("UTC").reset_index(drop=True),
-            "bar_time": _ns_times(series.ts[bar]),
-            "bar_known": _ns_times(series.known[bar]),
-            "bar_close": series.close[bar],
-            "first_headline_id": headlines["id"].to_numpy()[first],
-            "first_headline_title": headlines["title"].to_numpy()[first],
-            "n_headlines": size.astype(np.int64),
-            "events_in_episode": members,
-            "est_alpha": est.alpha, "est_beta": est.beta if model == "market" else np.full(n, np.nan),
-            "est_sd": est.sd,
-        }),
-        pd.DataFrame(paths, columns=move_columns(window), copy=False),
-        pd.DataFrame(car, columns=move_columns(window, "car"), copy=False),
-        pd.DataFrame(ar, columns=move_columns(window, "ar", -window + 1), copy=False),
-    ], axis=1)
+    frame = events_frame(headlines, series, bar, first, size, members, model, est, paths, car, ar, window)
     return EventStudyResult(
         interval=interval, window=window, spacing=spacing, n_headlines=len(headlines),
         n_headlines_before_data=g.before, n_events=n, n_dropped_spacing=n_spaced,
@@ -364,7 +260,3 @@ def event_study(headlines: pd.DataFrame, bars: pd.DataFrame, interval: str, wind
         n_skipped={r: counts[r] for r in REASONS[2:]}, n_merged=n_merged, n_overlap_bars=n_overlap,
         n_overlap_bars_used=overlapping_bars(bar, window), tests=tests, placebo_pool=len(pool),
         placebo_p_caar=placebo_p_caar)
-
-
-def _ns_times(values: np.ndarray) -> pd.Series:
-    return pd.Series(pd.to_datetime(np.asarray(values, dtype=np.int64), unit="ns", utc=True))

@@ -33,7 +33,8 @@ import pandas as pd
 from dashboard.analysis.event_report import left_out_words
 from dashboard.analysis.event_study import EventStudyResult, event_study
 from dashboard.analysis.intensity import IntensityResult, intensity_vs_volatility
-from dashboard.analysis.largest_moves import DEFAULT_WINDOW, largest_moves, window_headline_ids
+from dashboard.analysis.largest_moves import largest_moves
+from dashboard.analysis.move_windows import DEFAULT_WINDOW, window_headline_ids
 from dashboard.analysis.moves import DEFAULT_HORIZONS, INTERVAL_LENGTH, mean_move, move_column, moves_after, why_column
 from dashboard.analysis.settings import INTERVAL_WORDS, Settings
 from ingest.risk_index import daily_risk_index

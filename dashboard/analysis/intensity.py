@@ -3,7 +3,8 @@ or day) against the absolute return per bucket — the regression with weekday (
 and Newey–West standard errors, the partial correlation given the weekday, the raw Pearson and
 Spearman correlation, and the cross-correlation at lags −L … +L with a pointwise and a family band
 per lag: does news come before the moves, or after? The statistics are dashboard.analysis.
-intensity_stats'; this module builds the calendar and the two series.
+intensity_stats'; the buckets and which of them were collected, intensity_calendar's; this module
+builds the two series on that calendar.
 
 Trading calendar. A grid of buckets of length B (1 hour or 1 day, from the epoch in UTC),
 right-closed: (start, start + B]. A bar is in the bucket of the moment its close became known
@@ -77,8 +78,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.analysis.alignment import DAY_NS, day_only, headline_moments, known_bars
+from dashboard.analysis.alignment import day_only, headline_moments
 from dashboard.analysis.choices import CLOSED_RULES, NEWS_MEASURES
+from dashboard.analysis.intensity_calendar import bucket_closes, news_known
 from dashboard.analysis.intensity_report import LAG_COLUMNS, intensity_lines
 from dashboard.analysis.intensity_stats import (
     Z_95,
@@ -98,7 +100,6 @@ __all__ = ["BUCKETS", "CLOSED_RULES", "COVERAGE_FLOOR", "NEWS_MEASURES", "Intens
 BUCKETS: Mapping[str, timedelta] = MappingProxyType({"1h": timedelta(hours=1), "1d": timedelta(days=1)})
 COVERAGE_FLOOR = 0.1                 # a day with less than this share of the median day's headlines: a gap
 _NAT = np.iinfo(np.int64).min
-_SECOND_NS = 10**9
 
 
 @dataclass(frozen=True)
@@ -156,71 +157,8 @@ class IntensityResult:
         return self.lags[list(LAG_COLUMNS)].copy()
 
 
-def _bucket_closes(bars: pd.DataFrame, size: int) -> pd.DataFrame:
-    """Per bucket with a bar: bucket start and close time (int64 ns UTC, the known time of its
-    last bar), close, and whether the return from the previous bucket's close is clean (no bad
-    bar from the previous bucket's last bar to this bucket's last bar)."""
-    series = known_bars(bars, "bars")
-    known = series.known
-    start = (known - 1) // size * size            # right-closed buckets: (start, start + size]
-    last = np.ones(len(start), dtype=bool)
-    last[:-1] = start[1:] != start[:-1]           # known times ascend: the bucket's last bar
-    ends = np.flatnonzero(last)
-    previous = np.concatenate([[-1], ends[:-1]])
-    clean = series.clean(previous, ends)
-    return pd.DataFrame({"start": start[ends], "closed": known[ends], "close": series.close[ends],
-                         "clean": clean})
-
-
 def _ns(moment: datetime | pd.Timestamp | None) -> int | None:
     return None if moment is None else pd.Timestamp(moment).tz_convert("UTC").as_unit("ns").value
-
-
-def _collected_days(coverage: pd.Series, floor: float) -> tuple[int, np.ndarray]:
-    """(first day, collected per day from it) of a series of headline counts per UTC day."""
-    if not isinstance(coverage.index, pd.DatetimeIndex) or coverage.index.tz is None:
-        raise ValueError("coverage must be indexed by tz-aware UTC days")
-    days = coverage.index.tz_convert("UTC").as_unit("ns").asi8 // DAY_NS
-    counts = pd.to_numeric(coverage, errors="coerce").fillna(0).to_numpy(dtype=float)
-    if not len(days):
-        return 0, np.zeros(0, dtype=bool)
-    first = int(days.min())
-    per_day = np.zeros(int(days.max()) - first + 1)
-    np.add.at(per_day, days - first, counts)
-    positive = per_day[per_day > 0]
-    threshold = floor * float(np.median(positive)) if len(positive) else 0.0
-    return first, (per_day > 0) & (per_day >= threshold)
-
-
-def _news_known(closes: pd.DataFrame, size: int, coverage: pd.Series | None, floor: float, closed: str,
-                since: int | None, until: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """(outside, uncovered) per bucket: its headline period [previous close, close) is not wholly
-    inside [since, until + 1 s); it touches a day not collected (module docstring). The first
-    bucket (no period) is neither."""
-    closes_at = closes["closed"].to_numpy()
-    n = len(closes_at)
-    outside, uncovered = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    if n < 2:
-        return outside, uncovered
-    begin, end = closes_at[:-1], closes_at[1:]
-    if since is not None:
-        outside[1:] |= begin < since
-    if until is not None:
-        outside[1:] |= end > until + _SECOND_NS
-    if coverage is None:
-        return outside, uncovered
-    first, collected = _collected_days(coverage, floor)
-    d0, d1 = begin // DAY_NS, (end - 1) // DAY_NS
-    low, high = int(min(d0.min(), first)), int(max(d1.max(), first + len(collected) - 1))
-    gap = np.ones(high - low + 1, dtype=bool)                 # days outside the series: not collected
-    gap[first - low:first - low + len(collected)] = ~collected
-    if closed == "exclude":                                  # only days with a trading period matter
-        trading = np.zeros(high - low + 1, dtype=bool)
-        trading[np.unique(closes["start"].to_numpy() // DAY_NS) - low] = True
-        gap &= trading
-    cumulative = np.concatenate([[0], np.cumsum(gap, dtype=np.int64)])
-    uncovered[1:] = cumulative[d1 - low + 1] - cumulative[d0 - low] > 0
-    return outside, uncovered
 
 
 def _validate(headlines: pd.DataFrame, bars: pd.DataFrame, bucket: str, max_lag: int, interval: str | None,
@@ -269,7 +207,7 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     prewhiten: correlate the lags of AR residuals. ValueError for bad arguments or frames."""
     interval = _validate(headlines, bars, bucket, max_lag, interval, news, closed, coverage_floor)
     size = pd.Timedelta(BUCKETS[bucket]).as_unit("ns").value
-    closes = _bucket_closes(bars, size)
+    closes = bucket_closes(bars, size)
 
     published = headline_moments(headlines, "headlines")
     timed = published != _NAT
@@ -294,7 +232,7 @@ def intensity_vs_volatility(headlines: pd.DataFrame, bars: pd.DataFrame, bucket:
     clean = closes["clean"].to_numpy()
     n_flagged = int((~clean[1:]).sum()) if len(clean) else 0
     keep = (prev > 0) & (close > 0) & clean
-    outside, uncovered = _news_known(closes, size, coverage, coverage_floor, closed, _ns(since), _ns(until))
+    outside, uncovered = news_known(closes, size, coverage, coverage_floor, closed, _ns(since), _ns(until))
     covered = ~(outside | uncovered)
     aligned = pd.DataFrame({
         "bucket": pd.Series(pd.to_datetime(closes["start"].to_numpy()[keep], unit="ns", utc=True)),

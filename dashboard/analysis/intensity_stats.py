@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.analysis.event_tests import hac_lags
+from dashboard.analysis.event_calendar_test import hac_lags
 
 Z_95 = 1.96
 FAMILY_LEVEL = 0.95

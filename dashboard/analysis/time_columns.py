@@ -31,10 +31,15 @@ def epoch_ns(values: pd.Series, what: str) -> np.ndarray:
 
 def format_times(values: pd.Series, zone: ZoneInfo, fmt: str, what: str = "times") -> list[str | None]:
     """`fmt` (strftime) of tz-aware times as wall-clock times in `zone`, to the second; None for
-    NaT. The same text as pandas' `.dt.tz_convert(zone).dt.strftime(fmt)`, seven times faster
-    (pandas makes a Timestamp of every value first: 28 µs a value)."""
+    NaT. The same text as pandas' `.dt.tz_convert(zone).dt.strftime(fmt)`, faster (pandas makes a
+    Timestamp of every value first)."""
     naive = utc_ns(values, what).dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
     seconds = naive.view("i8").tolist()
     missing = np.isnat(naive)
     return [None if gone else datetime.fromtimestamp(s, zone).strftime(fmt)
             for s, gone in zip(seconds, missing.tolist(), strict=True)]
+
+
+def ns_times(values: np.ndarray) -> pd.Series:
+    """int64 nanoseconds since the epoch as a Series of UTC times (the inverse of `epoch_ns`)."""
+    return pd.Series(pd.to_datetime(values, unit="ns", utc=True))

@@ -10,8 +10,10 @@ import plotly.graph_objects as go
 
 from dashboard.analysis.event_study import EventStudyResult
 from dashboard.analysis.intensity import IntensityResult
-from dashboard.chart.figures import display_times, empty_figure, hover_text
+from dashboard.chart.figures import empty_figure
 from dashboard.chart.overlays import band_polygon
+from dashboard.chart.plotly_text import hover_text
+from dashboard.chart.wall_clock import display_times
 from ingest.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period
 
 NEWS_TITLE = {"count": "headlines", "risk": "the risk share of headlines"}

@@ -12,7 +12,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis.time_columns import format_times
-from dashboard.chart.figures import TIME_FORMAT, display_times, hover_text, instrument_axes, trace
+from dashboard.chart.figures import instrument_axes
+from dashboard.chart.plotly_text import hover_text
+from dashboard.chart.trace_dicts import trace
+from dashboard.chart.wall_clock import TIME_FORMAT, display_times
 from dashboard.header.ticker import format_change
 from ingest.bar_quality import flags_text
 from ingest.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period

@@ -45,8 +45,10 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from dashboard.analysis.alignment import known_bars  # noqa: E402
-from dashboard.analysis.event_models import abnormal, bar_returns, estimate, raw_paths  # noqa: E402
-from dashboard.analysis.event_study import _log_close, event_study, move_columns, path_stats  # noqa: E402
+from dashboard.analysis.event_frame import move_columns  # noqa: E402
+from dashboard.analysis.event_models import abnormal, bar_returns, estimate, log_closes, raw_paths  # noqa: E402
+from dashboard.analysis.event_path_stats import path_stats  # noqa: E402
+from dashboard.analysis.event_study import event_study  # noqa: E402
 from dashboard.analysis.event_tests import TESTS, event_tests  # noqa: E402
 
 
@@ -69,7 +71,7 @@ def synthetic(n_bars: int, n_events: int, seed: int) -> tuple[pd.DataFrame, pd.D
 def core(bars: pd.DataFrame, event_idx: np.ndarray, window: int, length: int):
     """What event_study computes once the events are chosen: the model, CARs, CAAR, every test."""
     series = known_bars(bars)
-    ret = bar_returns(_log_close(series.close, series.bad), series.bad)
+    ret = bar_returns(log_closes(series.close, series.bad), series.bad)
     est = estimate(ret, window, length, "mean").take(event_idx)
     car, _ = abnormal(ret, event_idx, window, "mean", est, raw_paths(ret.log_close, event_idx, window))
     return path_stats(car), event_tests(ret, event_idx, window, length, "mean", est, car, (1, window))
