@@ -1,4 +1,5 @@
-"""Shared fixtures: real data location, a temporary store on SQLite and on PostgreSQL, a config factory."""
+"""Shared fixtures: real data location, a temporary store on SQLite and on PostgreSQL, a config factory,
+a loopback web server."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ingest.config import Config
 from ingest.store import Store
 from tests import offline as offline_guard
 from tests.postgres import NOT_SET, PostgresDatabases, postgres_url_from_env
+from tests.servers.feeds import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -46,6 +48,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         raise RuntimeError(f"real test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def web():
+    """A loopback FeedServer with no documents (tests/servers/feeds.py): `add(name, body)` serves
+    one at `url_for(name)`; unknown names answer 404; `fail_next`, `stall_next`... script it."""
+    with FeedServer(directory=None) as server:
+        yield server
 
 
 STORE_KINDS = ["sqlite", "postgresql"]
@@ -169,7 +179,7 @@ def close_bars(ts, close, known=None) -> pd.DataFrame:
 # below), `unit` (the rest: pure functions on in-memory data, real data files read). The README's
 # test command runs them all; `-m unit` is the quick loop while editing.
 
-STORE_FIXTURES = {"store_url", "module_store_url", "store", "store_kind", "cli_run", "make_config", "httpserver",
+STORE_FIXTURES = {"store_url", "module_store_url", "store", "store_kind", "cli_run", "make_config", "web",
                   "postgres_databases"}
 INTEGRATION_MODULES = {   # modules whose tests start servers or processes without those fixtures
     "test_architecture", "test_cbr", "test_feeds", "test_gdelt", "test_news_backfill", "test_refresh_e2e",

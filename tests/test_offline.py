@@ -20,7 +20,7 @@ def test_what_counts_as_loopback(host, loopback):
     assert is_loopback(host) is loopback
 
 
-def test_reaching_out_fails_naming_the_host(httpserver):
+def test_reaching_out_fails_naming_the_host(web):
     # names under .invalid never resolve (RFC 6761): even a broken guard could not reach a real host
     with pytest.raises(NetworkUsed, match="name look-up of 'rates.example.invalid'"):
         socket.getaddrinfo("rates.example.invalid", 443)
@@ -30,6 +30,6 @@ def test_reaching_out_fails_naming_the_host(httpserver):
         requests.get("https://api.example.invalid/api/v2/doc/doc", timeout=1)
     assert len(offline.attempts) == 3   # recorded too: conftest fails a test that caught the error
     offline.attempts.clear()            # (these three were meant)
-    httpserver.expect_request("/ok").respond_with_data("ok")
-    assert requests.get(httpserver.url_for("/ok"), timeout=5).text == "ok"   # loopback is fine
+    web.add("ok", b"ok")
+    assert requests.get(web.url_for("ok"), timeout=5).text == "ok"   # loopback is fine
     assert offline.attempts == []

@@ -139,16 +139,13 @@ def test_problems_make_a_partial_run(store, config, tmp_path):
     assert (run["status"], run["error"]) == ("partial", problem)
 
 
-def test_url_is_fetched_and_stamped_with_the_fetch_time(store, config, shared_data, httpserver):
-    body = (shared_data / "pages" / TEXT_PAGE).read_bytes()
-    httpserver.expect_request("/news/lavrov").respond_with_data(body, content_type="text/plain; charset=utf-8")
-    httpserver.expect_request("/gone").respond_with_data("gone", status=404)
-    base = f"http://127.0.0.1:{httpserver.port}"
-    url, gone = f"{base}/news/lavrov", f"{base}/gone"
+def test_url_is_fetched_and_stamped_with_the_fetch_time(store, config, shared_data, web):
+    web.add("lavrov", (shared_data / "pages" / TEXT_PAGE).read_bytes(), content_type="text/plain; charset=utf-8")
+    url, gone = web.url_for("lavrov"), web.url_for("gone")   # no document "gone": 404
     fetched = utc(2024, 5, 1, 12, 0, 7, 500000)
     outcomes = snapshot_pages(store, config, [url, gone], captured_at=None, now=NOW, clock=lambda: fetched)
     assert [o.status for o in outcomes] == ["ok", "error"]
-    assert outcomes[1].line() == f"page:127.0.0.1: error: page {gone}: HTTP 404 NOT FOUND"
+    assert outcomes[1].line() == f"page:127.0.0.1: error: page {gone}: HTTP 404 Not Found"
     assert rows(store.snapshots()) == text_page_rows(utc(2024, 5, 1, 12, 0, 7), "fetch", source="page:127.0.0.1")
     [headline] = store.headlines().to_dict("records")
     assert (headline["source"], headline["guid"], headline["link"]) == \
@@ -305,10 +302,9 @@ def test_a_page_time_after_the_page_was_saved_is_not_used(store, config, tmp_pat
         [pd.Timestamp(utc(2015, 6, 1)), True]]
 
 
-def test_a_fetched_page_with_its_own_time(store, config, httpserver):
-    httpserver.expect_request("/news/lavrov").respond_with_data((FIXTURE_PAGES / OWN_PAGE).read_bytes(),
-                                                                content_type="text/html; charset=utf-8")
-    url = f"http://127.0.0.1:{httpserver.port}/news/lavrov"
+def test_a_fetched_page_with_its_own_time(store, config, web):
+    web.add("lavrov", (FIXTURE_PAGES / OWN_PAGE).read_bytes(), content_type="text/html; charset=utf-8")
+    url = web.url_for("lavrov")
     fetched = utc(2024, 5, 1, 12, 0, 7)
     [outcome] = snapshot_pages(store, config, [url], captured_at=None, now=NOW, clock=lambda: fetched)
     assert outcome.status == "ok"

@@ -1,6 +1,7 @@
 """A loopback feed server for tests: serves feed documents at `/feeds/<name>` with ETag and
 Last-Modified validators (a matching conditional request gets 304), logs every request with its
-headers, and plays scripted failures per feed.
+headers, and plays scripted failures per feed. Any test that needs an HTTP server uses it (the
+`web` fixture of tests/conftest.py: one with no documents).
 
 By default it serves the real captures in ../shared/data/feeds (see REAL_FEEDS). Usage::
 
@@ -11,8 +12,10 @@ By default it serves the real captures in ../shared/data/feeds (see REAL_FEEDS).
         server.fail_next(name, 1, status=429, retry_after="0")
         server.stall_next(name, 1, seconds=3)           # next request waits 3 s (timeouts)
         server.serve_next(name, b"<html>oops</html>")   # next request gets this body, 200
+        server.serve_next(name, [b"<rss>", b"</rss>"])  # ... streamed, without Content-Length
         server.pass_next(name, 1)                       # next request answered normally
         server.requests_for(name)                       # [Request(name, path, headers, status)]
+        server.reset()                                  # forget the script and the log
 
 Scripted behaviours of a feed are consumed one request at a time, in the order they were added;
 when none are queued the document is served (or 304, or 404 for unknown names).
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from tests.servers.loopback import LoopbackServer, Reply, Script, Scripted
+from tests.servers.loopback import LoopbackServer, Reply, Scripted
 
 FEEDS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "feeds"
 REAL_FEEDS = (
@@ -78,7 +81,6 @@ class FeedServer(LoopbackServer):
         super().__init__()
         self.documents: dict[str, Document] = {}
         self.requests: list[Request] = []
-        self._scripts: Script[Scripted] = Script()
         if directory is not None:
             for name in names:
                 self.add(name, (directory / name).read_bytes())
@@ -97,31 +99,25 @@ class FeedServer(LoopbackServer):
 
     def fail_next(self, name: str, n: int = 1, status: int = 500, retry_after: str | None = None) -> None:
         """The next `n` requests for `name` answer `status` (with Retry-After when given)."""
-        self._scripts.add(name, Scripted.failure(status, retry_after), n)
+        self._script.add(name, Scripted.failure(status, retry_after), n)
 
     def stall_next(self, name: str, n: int = 1, seconds: float = 5.0) -> None:
         """The next `n` requests for `name` wait `seconds` before answering normally."""
-        self._scripts.add(name, Scripted(stall=seconds, normal=True), n)
+        self._script.add(name, Scripted(stall=seconds, normal=True), n)
 
-    def serve_next(self, name: str, body: bytes, n: int = 1, status: int = 200,
+    def serve_next(self, name: str, body: bytes | list[bytes], n: int = 1, status: int = 200,
                    headers: dict[str, str] | None = None) -> None:
-        """The next `n` requests for `name` get this body and status (no validators)."""
-        self._scripts.add(name, Scripted(status=status, body=body,
+        """The next `n` requests for `name` get this body (chunks: streamed) and status (no validators)."""
+        self._script.add(name, Scripted(status=status, body=body,
                                          headers=headers or {"Content-Type": RSS_TYPE}), n)
 
     def pass_next(self, name: str, n: int = 1) -> None:
         """The next `n` requests for `name` are answered normally (aims a later failure)."""
-        self._scripts.add(name, Scripted(normal=True), n)
+        self._script.add(name, Scripted(normal=True), n)
 
     def requests_for(self, name: str) -> list[Request]:
         """The logged requests for one feed, in order."""
         return self.logged(lambda request: request.name == name)
-
-    def reset(self) -> None:
-        """Forget scripted behaviours and logged requests (documents stay)."""
-        self._scripts.clear()
-        with self._lock:
-            self.requests.clear()
 
     def url_for(self, name: str) -> str:
         """The URL of a document (it need not exist: unknown names answer 404)."""
@@ -133,7 +129,7 @@ class FeedServer(LoopbackServer):
         name = unquote(path.removeprefix("/feeds/")) if path.startswith("/feeds/") else ""
         request = Request(name=name, path=path, headers=headers)
         self.record(request)
-        reply = self.play(self._scripts.take(name))
+        reply = self.play(self._script.take(name))
         if reply is None:
             with self._lock:
                 document = self.documents.get(name)

@@ -15,11 +15,12 @@ A fake subclasses `LoopbackServer` and implements one method::
 `query` holds the first value of each query parameter and `headers` the request headers with
 lower-case names. A `Reply.delay` is waited out before answering (cut short by `stop()`, and then
 the request is dropped unanswered); `pause(seconds)` waits the same way inside `answer()`. A 304
-reply is sent without a body or Content-Length.
+reply is sent without a body or Content-Length; a body given as a list of chunks is written chunk
+by chunk without Content-Length, the connection's close ending it (a streamed answer).
 
-Scripted behaviours: a `Script` holds per-key queues of items (`Scripted` for "fail / stall /
-serve this / answer normally", or any item a fake defines); `play(script.take(key))` carries out
-a `Scripted` one inside `answer()`.
+Scripted behaviours: `self._script`, a `Script`, holds per-key queues of items (`Scripted` for
+"fail / stall / serve this / answer normally", or any item a fake defines); `play(script.take(key))`
+carries out a `Scripted` one inside `answer()`; `reset()` forgets them and the log.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ T = TypeVar("T")
 
 @dataclass
 class Reply:
-    """What a fake answers: status, headers (sent as given, then Content-Length), body, and a
-    delay in seconds before anything is sent."""
+    """What a fake answers: status, headers (sent as given, then Content-Length), body (bytes, or
+    a list of chunks to stream), and a delay in seconds before anything is sent."""
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    body: bytes | list[bytes] = b""
     delay: float = 0.0
 
 
@@ -52,7 +53,7 @@ class Scripted:
     or (`normal`) answer as usual after the stall."""
 
     status: int = 200
-    body: bytes = b""
+    body: bytes | list[bytes] = b""
     headers: dict[str, str] = field(default_factory=dict)
     stall: float = 0.0
     normal: bool = False
@@ -93,7 +94,7 @@ class Script(Generic[T]):
 class LoopbackServer:
     """A ThreadingHTTPServer on 127.0.0.1 (free port) in a daemon thread, answering through
     `answer()`. Use as a context manager, or `start()` / `stop()`. `requests` is the log that
-    `record()` appends to."""
+    `record()` appends to; `_script` the scripted behaviours."""
 
     thread_name = "loopback"
     methods: tuple[str, ...] = ("GET",)  # others answer 501, as http.server does
@@ -101,6 +102,7 @@ class LoopbackServer:
 
     def __init__(self) -> None:
         self.requests: list = []
+        self._script: Script = Script()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -120,6 +122,12 @@ class LoopbackServer:
         """The logged requests for which `keep` holds, in order."""
         with self._lock:
             return [entry for entry in self.requests if keep(entry)]
+
+    def reset(self) -> None:
+        """Forget scripted behaviours and logged requests."""
+        self._script.clear()
+        with self._lock:
+            self.requests.clear()
 
     def pause(self, seconds: float) -> bool:
         """Wait `seconds` (cut short by `stop()`); True when stopped meanwhile."""
@@ -173,25 +181,15 @@ class LoopbackServer:
         self.stop()
 
 
-
 class ScriptedServer(LoopbackServer):
-    """A LoopbackServer with one script of behaviours (Scripted) for its next requests, whatever
+    """A LoopbackServer with one queue of behaviours (Scripted) for its next requests, whatever
     they ask; `answer()` takes them with `self._script.take(None)` and `play()`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._script: Script[Scripted] = Script()
 
     def pass_next(self, n: int = 1) -> None:
         """The next `n` requests are answered normally: aims a later scripted failure, e.g.
         `pass_next(1); fail_next(3)` fails the second request and its retries."""
         self._script.add(None, Scripted(normal=True), n)
 
-    def reset(self) -> None:
-        """Forget queued behaviours and logged requests."""
-        self._script.clear()
-        with self._lock:
-            self.requests.clear()
 
 class _Handler(BaseHTTPRequestHandler):
     owner: LoopbackServer
@@ -216,15 +214,19 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.owner.answer(method, parts.path, query, headers)
         if reply.delay and self.owner.pause(reply.delay):
             return
+        streamed = isinstance(reply.body, list)
         try:
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            if reply.status != 304:
+            if streamed:
+                self.send_header("Connection", "close")  # the close ends the body
+            elif reply.status != 304:
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             if reply.status != 304:
-                self.wfile.write(reply.body)
+                for chunk in reply.body if streamed else [reply.body]:
+                    self.wfile.write(chunk)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its read timeout)
 

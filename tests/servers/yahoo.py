@@ -67,7 +67,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.servers.loopback import LoopbackServer, Reply, Script
+from tests.servers.loopback import LoopbackServer, Reply
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "yahoo"
 RUB_CSV = DATA_DIR / "RUB=X_1d_yfinance-history_2003-2024.csv"
@@ -301,7 +301,6 @@ class FakeYahoo(LoopbackServer):
         self.crumb = secrets.token_urlsafe(8)
         self.cookie_value = "d=AQABBN" + secrets.token_hex(12) + "&S=AQAAA"
         self.requests: list[LoggedRequest] = []
-        self._failures: Script[_Failure] = Script()
 
     # -- control -----------------------------------------------------------------------------
     @property
@@ -319,10 +318,10 @@ class FakeYahoo(LoopbackServer):
         """Make the next `times` price requests for `symbol` fail with `kind` (see module doc)."""
         if not (isinstance(kind, int) or kind in ("malformed", "empty", "error", "sleep")):
             raise ValueError(f"unknown failure kind {kind!r}")
-        self._failures.add(symbol, _Failure(kind, seconds, retry_after, lookups), times)
+        self._script.add(symbol, _Failure(kind, seconds, retry_after, lookups), times)
 
     def clear_failures(self) -> None:
-        self._failures.clear()
+        self._script.clear()
 
     def log(self, kind: str | None = None, symbol: str | None = None) -> list[LoggedRequest]:
         """The logged requests, optionally only of one kind and/or symbol."""
@@ -333,7 +332,7 @@ class FakeYahoo(LoopbackServer):
         return int(self.now.timestamp())
 
     def _take_failure(self, symbol: str, lookup: bool) -> _Failure | None:
-        return self._failures.take(symbol, when=lambda failure: not lookup or failure.lookups)
+        return self._script.take(symbol, when=lambda failure: not lookup or failure.lookups)
 
     def answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
         """The reply to one request, logged with its kind, symbol, status and Cookie header."""
