@@ -199,7 +199,7 @@ def unwrap_bytes_literal(text: str) -> str:
             warnings.simplefilter("ignore")  # invalid escapes stay as they are, as in Python
             if re.search(r"\\[uUN]", inner):  # not escapes in a bytes literal
                 data = ast.literal_eval(text)
-            else:  # same result as literal_eval, several times faster
+            else:  # same result as literal_eval, without parsing a Python literal
                 data = inner.encode("utf-8").decode("unicode_escape").encode("latin-1")
     except (SyntaxError, ValueError, UnicodeError):
         return text

@@ -1,5 +1,5 @@
-"""Headline history from GDELT (the shell around ingest/sources/gdelt.py): walk the time slices of
-a query, oldest first, one request at a time and at least `min_interval` seconds apart; split a
+"""Headline history from GDELT (the shell around the slice units of ingest/sources/gdelt.py): walk
+the time slices of a query, oldest first, one request at a time and at least `min_interval` seconds apart; split a
 slice whose page came back full; store each finished slice with its headlines in one transaction,
 so an interrupted backfill continues where it stopped and stores nothing twice.
 
@@ -21,16 +21,13 @@ from typing import IO
 from ingest.config import Config
 from ingest.headline_times import FUTURE_SLACK, in_the_future
 from ingest.run_record import Run, recorded_run
-from ingest.sources.base import PermanentError, RateLimited, SourceError, TransientError, Unreachable
-from ingest.sources.gdelt import (
+from ingest.sources.base import FetchPlan, PermanentError, RateLimited, SourceError, TransientError, Unreachable
+from ingest.sources.gdelt import SOURCE, GdeltFetch, GdeltSlice, gdelt_params
+from ingest.sources.gdelt_slices import (
     SETTLE,
-    SOURCE,
-    ArtlistPage,
     Slice,
     backfill_range,
-    gdelt_params,
     initial_slices,
-    parse_artlist_page,
     pending_slices,
     split_slice,
     truncated_problem,
@@ -221,20 +218,18 @@ def _run(store: Store, config: Config, report: NewsBackfillReport, run: Run, cli
 
 
 def _fetch(client: HttpClient, config: Config, report: NewsBackfillReport, item: Slice, pacer: _Pacer,
-           now: Callable[[], datetime]) -> ArtlistPage:
+           now: Callable[[], datetime]) -> GdeltFetch:
     """One slice's page, retrying rate limits and other transient failures with backoff; raises
     the last SourceError when the retries are used up, a PermanentError at once."""
     settings = config.sources.gdelt
-    what = f"GDELT {report.query!r} {item.label}"
-    params = gdelt_params(report.query, item.start, item.end, settings.max_records)
+    unit = GdeltSlice(report.query, item, url=settings.url, client=client, max_records=settings.max_records)
     attempts, attempt = config.http.retries + 1, 0
     while True:
         attempt += 1
         pacer.wait()
         report.requests += 1
         try:
-            response = client.get(settings.url, params=params, what=what)
-            page = parse_artlist_page(response.content, now(), what=what)
+            page = unit.fetch(FetchPlan(now=now(), backfill_since=config.refresh.backfill_since))
         except Unreachable:
             pacer.done()
             raise  # the client fails at once for the rest of the run: no use waiting to retry

@@ -155,8 +155,8 @@ def wilson_interval(successes, trials, z: float = Z_95) -> tuple[np.ndarray, np.
     """The Wilson score interval of a binomial share (arrays): (low, high). trials must be > 0.
     Written out rather than statsmodels' proportion_confint(method="wilson") (the test's
     reference): that takes alpha, not the z the bands share, leaves rounding errors at k = 0 and
-    k = n, and importing statsmodels on the chart's risk path adds about 1 s to a worker's first
-    chart."""
+    k = n, and importing statsmodels on the chart's risk path would slow a worker's first chart
+    (docs/performance.md)."""
     k = np.asarray(successes, dtype="float64")
     n = np.asarray(trials, dtype="float64")
     if np.any(n <= 0) or np.any(k < 0) or np.any(k > n):

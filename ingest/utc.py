@@ -40,3 +40,10 @@ def utc_day(value: datetime | None, end: bool = False) -> datetime | None:
     if value.hour or value.minute or value.second:
         return value.replace(tzinfo=UTC)
     return datetime.combine(value.date(), time.max if end else time.min, UTC)
+
+
+def aware_utc(moment: datetime, name: str) -> datetime:
+    """`moment` in UTC; ValueError naming `name` when it has no time zone."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} {moment.isoformat()} has no time zone (expected UTC)")
+    return moment.astimezone(UTC)

@@ -77,7 +77,7 @@ def ctx(module_store_url) -> DashboardContext:
 
 
 def state(ctx, search: str) -> dict:
-    return sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)[0]
+    return sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)[0]
 
 
 def view_filter(ctx, search: str):

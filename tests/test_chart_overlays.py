@@ -67,7 +67,7 @@ def ctx(store_url) -> DashboardContext:
 
 def sent(ctx: DashboardContext, search: str, relayout=None, trigger=ids.STATE):
     """The figure the chart callback answers for a view (a plain dict)."""
-    state = sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)[0]
+    state = sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)[0]
     return chart_view(ctx, state, relayout, trigger, None, None, None)[0]
 
 
@@ -246,7 +246,7 @@ def test_the_unvalidated_figure_is_what_plotly_validation_makes(ctx, search, mon
     # as typed arrays in base64, the dict sent has them as JSON lists; plotly.js reads both)
     assert answer == typed_arrays_as_lists(json.loads(go.Figure(raw).to_json()))
     assert {t["meta"]["kind"] for t in answer["data"]} >= {"price", "counts"}
-    state = sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)[0]
+    state = sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)[0]
     data = load_chart_data(ctx.store, ViewState.from_dict(state, ctx.instrument_ids, ctx.default_instruments),
                            utc(2022, 2, 20), utc(2022, 3, 5))
     fast = price_figure(data.bars, place_marks(data.headlines, data.bars, "brent"), data.counts, labels={})

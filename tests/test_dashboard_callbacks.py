@@ -50,7 +50,7 @@ def ctx(module_store_url) -> DashboardContext:
 
 
 def state(ctx, search: str) -> dict:
-    result = sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)
+    result = sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)
     return result[0]
 
 
@@ -72,32 +72,33 @@ def test_create_app_touches_no_store(tmp_path):
 
 
 def test_sync_from_url_and_from_filters(ctx):
-    data, search, *filters = sync(None, MARCH + "&q=Ukraine", [], ctx.instrument_ids, ctx.default_instruments)
+    data, search, filters = sync(None, MARCH + "&q=Ukraine", {}, ctx.instrument_ids, ctx.default_instruments)
     assert search == ("?instruments=brent,usd_rub_mkt&q=Ukraine&range=custom&start=2022-03-01"
                       "&end=2022-03-31")   # the link, rewritten in its canonical order
-    assert sync(None, search, [], ctx.instrument_ids, ctx.default_instruments)[1] is no_update
-    bad = sync(None, "?range=banana&tz=Mars/Phobos", [], ctx.instrument_ids, ctx.default_instruments)
+    assert sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)[1] is no_update
+    bad = sync(None, "?range=banana&tz=Mars/Phobos", {}, ctx.instrument_ids, ctx.default_instruments)
     assert bad[1] == "?instruments=usd_rub,eur_rub,brent&range=3M"
-    assert filters == [["brent", "usd_rub_mkt"], "Ukraine", [], [], "custom", "2022-03-01", "2022-03-31",
-                       "UTC", "separate", "source", [], ["snapshots"]]
-    changed = list(filters)
-    changed[1] = "sanction*"
-    data, search, *outputs = sync(ids.SEARCH, MARCH, changed, ctx.instrument_ids, ctx.default_instruments)
+    assert filters == {"instruments": ["brent", "usd_rub_mkt"], "query": "Ukraine", "topics": [], "sources": [],
+                       "range": "custom", "start": "2022-03-01", "end": "2022-03-31", "tz": "UTC",
+                       "axis": "separate", "marks_by": "source", "sentiment": [], "overlays": ["snapshots"]}
+    changed = dict(filters)
+    changed["query"] = "sanction*"
+    data, search, outputs = sync(ids.SEARCH, MARCH, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == ("?instruments=brent,usd_rub_mkt&q=sanction%2A&range=custom&start=2022-03-01"
                       "&end=2022-03-31")
-    assert outputs == [no_update] * 12 and data["query"] == "sanction*"
-    changed[4] = "1W"
-    data, search, *outputs = sync(ids.RANGE_PRESET, search, changed, ctx.instrument_ids, ctx.default_instruments)
+    assert outputs == dict.fromkeys(filters, no_update) and len(outputs) == 12 and data["query"] == "sanction*"
+    changed["range"] = "1W"
+    data, search, outputs = sync(ids.RANGE_PRESET, search, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W"
-    assert outputs[5:7] == [None, None]
-    changed[11] = ["risk"]   # risk index on, page snapshots off
-    data, search, *outputs = sync(ids.OVERLAYS, search, changed, ctx.instrument_ids, ctx.default_instruments)
+    assert (outputs["start"], outputs["end"]) == (None, None)
+    changed["overlays"] = ["risk"]   # risk index on, page snapshots off
+    data, search, outputs = sync(ids.OVERLAYS, search, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W&show=risk"
     assert data["overlays"] == ("risk",)
-    changed[11] = []
+    changed["overlays"] = []
     assert sync(ids.OVERLAYS, search, changed, ctx.instrument_ids, ctx.default_instruments)[1] == \
         "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W&show="
-    assert sync(None, "?show=risk,banana,snapshots", [], ctx.instrument_ids,
+    assert sync(None, "?show=risk,banana,snapshots", {}, ctx.instrument_ids,
                 ctx.default_instruments)[0]["overlays"] == ("risk", "snapshots")
 
 

@@ -45,7 +45,7 @@ def test_the_store_counts_day_only_headlines_per_day(ctx):
 
 
 def test_hourly_counts_leave_them_out_and_the_note_says_so(ctx):
-    state = sync(None, "?instruments=brent&range=custom&start=2010-06-02&end=2010-06-02", [], ctx.instrument_ids,
+    state = sync(None, "?instruments=brent&range=custom&start=2010-06-02&end=2010-06-02", {}, ctx.instrument_ids,
                  ctx.default_instruments)[0]
     figure, note, window, _ = chart_view(ctx, state, None, ids.STATE, None, None, None)
     assert window["headlines"] == 6 and window["interval"] == "1h"
@@ -61,7 +61,7 @@ def test_hourly_counts_leave_them_out_and_the_note_says_so(ctx):
 
 
 def test_daily_counts_keep_them(ctx):
-    state = sync(None, "?instruments=brent&range=custom&start=2010-05-01&end=2010-06-30", [], ctx.instrument_ids,
+    state = sync(None, "?instruments=brent&range=custom&start=2010-05-01&end=2010-06-30", {}, ctx.instrument_ids,
                  ctx.default_instruments)[0]
     figure, note, _window, _ = chart_view(ctx, state, None, ids.STATE, None, None, None)
     counts = next(t for t in figure["data"] if t["meta"]["kind"] == "counts")
@@ -75,7 +75,7 @@ def test_their_marks_sit_on_the_price_the_detail_panel_starts_from(ctx):
     reads the 08:00 bar's (73.2)."""
     from dashboard.analysis.moves import moves_for_one
 
-    state = sync(None, "?instruments=brent&range=custom&start=2010-06-02&end=2010-06-02", [], ctx.instrument_ids,
+    state = sync(None, "?instruments=brent&range=custom&start=2010-06-02&end=2010-06-02", {}, ctx.instrument_ids,
                  ctx.default_instruments)[0]
     figure = chart_view(ctx, state, None, ids.STATE, None, None, None)[0]
     placed = sorted((row[3], round(y, 6)) for t in figure["data"] if t["meta"]["kind"] == "marks"

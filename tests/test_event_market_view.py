@@ -70,7 +70,7 @@ def test_the_market_model_on_the_command_line_gives_the_tabs_figures(ctx, tmp_pa
 
     from dashboard.commands import newsmarks_cli
 
-    data = sync(None, VIEW, [], ctx.instrument_ids, ctx.default_instruments)[0]
+    data = sync(None, VIEW, {}, ctx.instrument_ids, ctx.default_instruments)[0]
     tab = {row[0]: row[1] for row in csv_rows(analysis_download(ctx, "stats", data, WINDOW, MARKET))[1:]}
     config = tmp_path / "c.toml"
     config.write_text(f'feeds = []\n[store]\nurl = "{ctx.config.store.url}"\n', encoding="utf-8")
@@ -99,7 +99,7 @@ def test_the_market_model_on_the_command_line_gives_the_tabs_figures(ctx, tmp_pa
 
 
 def test_a_market_model_needs_another_instrument_as_benchmark(ctx):
-    data = sync(None, VIEW, [], ctx.instrument_ids, ctx.default_instruments)[0]
+    data = sync(None, VIEW, {}, ctx.instrument_ids, ctx.default_instruments)[0]
     for benchmark in (None, "usd_rub_mkt"):
         message = analysis_view(ctx, data, WINDOW, {**MARKET, "benchmark": benchmark})[0]
         assert message[1].children == "Event study: the market model needs a benchmark, another instrument: choose one."

@@ -9,15 +9,11 @@ import pytest
 
 from ingest.records import Headline
 from ingest.sources.base import MalformedResponse, RateLimited
-from ingest.sources.gdelt import (
-    ArtlistPage,
+from ingest.sources.gdelt import ArtlistPage, gdelt_params, parse_artlist, parse_artlist_page, parse_seendate
+from ingest.sources.gdelt_slices import (
     Slice,
     backfill_range,
-    gdelt_params,
     initial_slices,
-    parse_artlist,
-    parse_artlist_page,
-    parse_seendate,
     pending_slices,
     split_slice,
     truncated_problem,

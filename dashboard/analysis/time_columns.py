@@ -31,8 +31,8 @@ def epoch_ns(values: pd.Series, what: str) -> np.ndarray:
 
 def format_times(values: pd.Series, zone: ZoneInfo, fmt: str, what: str = "times") -> list[str | None]:
     """`fmt` (strftime) of tz-aware times as wall-clock times in `zone`, to the second; None for
-    NaT. The same text as pandas' `.dt.tz_convert(zone).dt.strftime(fmt)`, faster (pandas makes a
-    Timestamp of every value first)."""
+    NaT. The same text as pandas' `.dt.tz_convert(zone).dt.strftime(fmt)`, which is slower: it
+    makes a Timestamp of every value first (docs/performance.md)."""
     naive = utc_ns(values, what).dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
     seconds = naive.view("i8").tolist()
     missing = np.isnat(naive)

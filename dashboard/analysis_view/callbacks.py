@@ -38,11 +38,12 @@ from dashboard.context import DashboardContext
 from dashboard.state import display_zone
 from dashboard.window import ChartWindow
 
-OPTION_NAMES = ("instrument", "interval", "window", "spacing", "lag", "n", "news", "closed", "prewhiten",
-                "model", "benchmark", "estimation", "overlap")
-CONTROL_IDS = (ids.ANALYSIS_INSTRUMENT, ids.ANALYSIS_INTERVAL, ids.ANALYSIS_EVENT_WINDOW, ids.ANALYSIS_SPACING,
-               ids.ANALYSIS_LAG, ids.ANALYSIS_TOP_N, ids.ANALYSIS_NEWS, ids.ANALYSIS_CLOSED, ids.ANALYSIS_PREWHITEN,
-               ids.ANALYSIS_MODEL, ids.ANALYSIS_BENCHMARK, ids.ANALYSIS_ESTIMATION, ids.ANALYSIS_OVERLAP)
+# the controls by option name (settings_from reads the options by these names): grouped callback inputs
+CONTROLS = {"instrument": ids.ANALYSIS_INSTRUMENT, "interval": ids.ANALYSIS_INTERVAL,
+            "window": ids.ANALYSIS_EVENT_WINDOW, "spacing": ids.ANALYSIS_SPACING, "lag": ids.ANALYSIS_LAG,
+            "n": ids.ANALYSIS_TOP_N, "news": ids.ANALYSIS_NEWS, "closed": ids.ANALYSIS_CLOSED,
+            "prewhiten": ids.ANALYSIS_PREWHITEN, "model": ids.ANALYSIS_MODEL, "benchmark": ids.ANALYSIS_BENCHMARK,
+            "estimation": ids.ANALYSIS_ESTIMATION, "overlap": ids.ANALYSIS_OVERLAP}
 OUTPUTS = ((ids.ANALYSIS_MESSAGE, "children"), (ids.ANALYSIS_EVENT_CHART, "figure"), (ids.ANALYSIS_STATS, "children"),
            (ids.ANALYSIS_LAG_CHART, "figure"), (ids.ANALYSIS_MOVES, "children"), (ids.ANALYSIS_RISK_CHART, "figure"))
 
@@ -83,7 +84,7 @@ def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
 def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict | None, options: dict | None,
                   browser_tz: str | None = None) -> tuple:
     """(message, event-study figure, statistics table, lag figure, largest-moves table, risk
-    figure) for the view. `options`: the controls' values by OPTION_NAMES. Problems (no
+    figure) for the view. `options`: the controls' values by CONTROLS name. Problems (no
     instrument, no events, non-positive prices, too few bars) are shown as notes."""
     inputs = _inputs(ctx, state_data, window, options)
     if inputs is None:
@@ -181,17 +182,17 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     def _benchmark(instrument, current):
         return benchmark_choice(ctx, instrument, current)
 
-    @app.callback(*[Output(cid, prop) for cid, prop in OUTPUTS],
-                  Input(ids.ANALYSIS_TABS, "active_tab"), Input(ids.STATE, "data"), Input(ids.WINDOW, "data"),
-                  # new data: the study reads bars and headlines beyond the window, so it is run again
-                  # even when the chart, whose window the data missed, is not redrawn
-                  Input(ids.DATA_VERSION, "data"),
-                  *[Input(cid, "value") for cid in CONTROL_IDS], Input(ids.BROWSER_TZ, "data"))
-    def _analysis(active_tab, state_data, window, _version, *values):
-        *controls, browser_tz = values
+    @app.callback(output=[Output(cid, prop) for cid, prop in OUTPUTS],
+                  inputs={"active_tab": Input(ids.ANALYSIS_TABS, "active_tab"), "state_data": Input(ids.STATE, "data"),
+                          "window": Input(ids.WINDOW, "data"),
+                          # new data: the study reads bars and headlines beyond the window, so it is run
+                          # again even when the chart, whose window the data missed, is not redrawn
+                          "version": Input(ids.DATA_VERSION, "data"),
+                          "options": {name: Input(cid, "value") for name, cid in CONTROLS.items()},
+                          "browser_tz": Input(ids.BROWSER_TZ, "data")})
+    def _analysis(active_tab, state_data, window, version, options, browser_tz):
         with ctx.consistent_read() as view:
-            return analysis_outputs(view, active_tab, state_data, window,
-                                    dict(zip(OPTION_NAMES, controls, strict=True)), browser_tz)
+            return analysis_outputs(view, active_tab, state_data, window, options, browser_tz)
 
     @app.callback(Output(ids.METHODS_PANEL, "is_open"), Output(ids.METHODS_BODY, "children"),
                   Input(ids.METHODS_BUTTON, "n_clicks"), prevent_initial_call=True)
@@ -203,14 +204,15 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     def _show(clicks):
         return show_on_chart(callback_context.triggered_id, clicks)
 
-    @app.callback(Output(ids.ANALYSIS_DOWNLOAD, "data"), *[Input(b, "n_clicks") for b in DOWNLOAD_BUTTONS],
-                  State(ids.STATE, "data"), State(ids.WINDOW, "data"), *[State(cid, "value") for cid in CONTROL_IDS],
-                  State(ids.BROWSER_TZ, "data"), prevent_initial_call=True)
-    def _download(*args):
-        state_data, window, *controls, browser_tz = args[len(DOWNLOAD_BUTTONS):]
+    @app.callback(output=Output(ids.ANALYSIS_DOWNLOAD, "data"),
+                  inputs={"clicks": [Input(b, "n_clicks") for b in DOWNLOAD_BUTTONS]},
+                  state={"state_data": State(ids.STATE, "data"), "window": State(ids.WINDOW, "data"),
+                         "options": {name: State(cid, "value") for name, cid in CONTROLS.items()},
+                         "browser_tz": State(ids.BROWSER_TZ, "data")},
+                  prevent_initial_call=True)
+    def _download(clicks, state_data, window, options, browser_tz):
         kind = DOWNLOAD_BUTTONS.get(callback_context.triggered_id, (None,))[0]
         if kind is None:
             return no_update
         with ctx.consistent_read() as view:
-            return analysis_download(view, kind, state_data, window,
-                                     dict(zip(OPTION_NAMES, controls, strict=True)), browser_tz)
+            return analysis_download(view, kind, state_data, window, options, browser_tz)

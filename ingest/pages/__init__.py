@@ -6,7 +6,8 @@
 - ingest.pages.published: the page's own publication time (meta tags, JSON-LD, `<time>`, a
   date line of a text page), read conservatively.
 
-The shell that stores them is ingest.page_snapshots.
+The source unit that reads or fetches a page is ingest.sources.pages.PageSource; the shell that
+records and stores its runs is ingest.page_snapshots.
 """
 
 from ingest.pages.page import NotAPage, ParsedPage, parse_page

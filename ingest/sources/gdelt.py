@@ -1,6 +1,7 @@
-"""GDELT DOC 2.0 article lists (pure): request parameters, parsing of `mode=artlist&format=json`
-pages into headlines, and the time slicing that keeps every request under GDELT's cap of 250
-articles. The fetching shell is ingest/news_backfill.py.
+"""GDELT DOC 2.0 article lists: request parameters, parsing of `mode=artlist&format=json` pages
+into headlines (pure), and `GdeltSlice`, the source unit that fetches one time slice of a query
+(ingest.sources.gdelt_slices cuts the slices; the backfill shell that paces, retries, splits and
+stores them is ingest/news_backfill.py).
 
 What GDELT sends, as observed: `{"articles": [{"url", "url_mobile", "title", "seendate"
 ("20230918T031500Z", UTC, at its 15-minute update times), "socialimage", "domain", "language",
@@ -16,21 +17,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from ingest.clean import html_to_text, safe_link
-from ingest.records import Headline
-from ingest.sources.base import MalformedResponse, RateLimited
+from ingest.records import FetchResult, Headline
+from ingest.sources.base import FetchPlan, MalformedResponse, RateLimited, Source
+from ingest.sources.gdelt_slices import Slice
+from ingest.sources.http import HttpClient
+from ingest.utc import aware_utc
 
 SOURCE = "gdelt"                      # the source name of backfill slices and runs
 SOURCE_PREFIX = "gdelt:"              # headline sources are gdelt:<domain>
 MAX_RECORDS = 250                     # GDELT returns at most this many articles per request
-MIN_SLICE = timedelta(minutes=15)     # GDELT stamps articles at its 15-minute updates: no finer slices
-ARCHIVE_START = datetime(2017, 1, 1, tzinfo=UTC)  # the DOC API searches back to here
-SETTLE = timedelta(hours=1)           # the latest hour is still being indexed: left for a later run
 RATE_LIMIT_MARKER = "limit requests"  # in GDELT's plain-text "Please limit requests to ..."
 _SEENDATE = "%Y%m%dT%H%M%SZ"
 _PARAM_TIME = "%Y%m%d%H%M%S"
@@ -38,27 +39,6 @@ _MAX_DOMAIN = 190                     # the store's source column holds 200 char
 _QUOTED_TEXT = 300
 # A JSON string escape, or a lone backslash (GDELT's invalid escapes, such as \')
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})|\\')
-
-
-@dataclass(frozen=True, order=True)
-class Slice:
-    """A half-open time range [start, end), UTC."""
-
-    start: datetime
-    end: datetime
-
-    @property
-    def duration(self) -> timedelta:
-        return self.end - self.start
-
-    @property
-    def label(self) -> str:
-        """'2023-09-18 00:00..2023-09-19 00:00 UTC' (seconds shown when not zero)."""
-        return f"{_stamp(self.start)}..{_stamp(self.end)} UTC"
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -85,8 +65,8 @@ def gdelt_params(query: str, start: datetime, end: datetime, max_records: int = 
         "format": "json",
         "maxrecords": str(max_records),
         "sort": "datedesc",
-        "startdatetime": _utc(start, "start").strftime(_PARAM_TIME),
-        "enddatetime": (_utc(end, "end") - timedelta(seconds=1)).strftime(_PARAM_TIME),
+        "startdatetime": aware_utc(start, "start").strftime(_PARAM_TIME),
+        "enddatetime": (aware_utc(end, "end") - timedelta(seconds=1)).strftime(_PARAM_TIME),
     }
 
 
@@ -183,76 +163,31 @@ def _domain(value: object, url: str) -> str | None:
 
 
 # -- slicing ------------------------------------------------------------------------------------
-def _utc(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"{name} {moment.isoformat()} has no time zone (expected UTC)")
-    return moment.astimezone(UTC)
 
 
-def backfill_range(since: datetime, until: datetime, now: datetime) -> tuple[Slice, list[str]]:
-    """The range a backfill can cover: `since` no earlier than GDELT's archive start, `until`
-    no later than an hour before `now` (GDELT is still indexing that hour, and a slice marked
-    done is never fetched again). Returns it with notes on what was moved; ValueError when
-    nothing is left."""
-    since, until, now = _utc(since, "since"), _utc(until, "until"), _utc(now, "now")
-    notes = []
-    if since < ARCHIVE_START:
-        notes.append(f"GDELT's DOC API searches back to {ARCHIVE_START:%Y-%m-%d}: starting there, "
-                     f"not at {_stamp(since)}")
-        since = ARCHIVE_START
-    settled = now - SETTLE
-    if until > settled:
-        notes.append(f"the last hour is still being indexed by GDELT: stopping at {_stamp(settled)} UTC")
-        until = settled
-    if since >= until:
-        raise ValueError(f"nothing to backfill: since {_stamp(since)} is not before until {_stamp(until)} UTC")
-    return Slice(since, until), notes
+@dataclass
+class GdeltFetch(FetchResult):
+    """What one slice's request returned: its headlines, how many articles GDELT sent (a page at
+    the cap means the slice must be split), and the articles skipped with the reason."""
+
+    articles: int = 0
+    skipped: list[str] = field(default_factory=list)
 
 
-def initial_slices(since: datetime, until: datetime, length: timedelta) -> list[Slice]:
-    """[since, until) cut into consecutive slices of `length` (the last one shorter)."""
-    since, until = _utc(since, "since"), _utc(until, "until")
-    if length < MIN_SLICE:
-        raise ValueError(f"slice length {length} is shorter than GDELT's {MIN_SLICE} updates")
-    slices, start = [], since
-    while start < until:
-        end = min(start + length, until)
-        slices.append(Slice(start, end))
-        start = end
-    return slices
+class GdeltSlice(Source):
+    """One time slice of a GDELT query as a source unit: one artlist request, parsed. Retries are
+    the backfill's (it paces every request to GDELT), so `client` should not retry."""
 
+    group: ClassVar[str] = "news"
 
-def pending_slices(slices: Iterable[Slice], done: Iterable[tuple[datetime, datetime]]) -> list[Slice]:
-    """The parts of `slices` not covered by the finished ranges `done` (split halves of an
-    earlier run included), in time order."""
-    covered = sorted((_utc(a, "start"), _utc(b, "end")) for a, b in done)
-    pending = []
-    for item in sorted(slices):
-        start = item.start
-        for a, b in covered:
-            if b <= start or a >= item.end:
-                continue
-            if a > start:
-                pending.append(Slice(start, a))
-            start = max(start, b)
-            if start >= item.end:
-                break
-        if start < item.end:
-            pending.append(Slice(start, item.end))
-    return pending
+    def __init__(self, query: str, item: Slice, *, url: str, client: HttpClient, max_records: int = MAX_RECORDS):
+        self.query, self.slice, self.url, self.client = query, item, url, client
+        self.params = gdelt_params(query, item.start, item.end, max_records)
+        self.key = f"{SOURCE}:{item.label}"
+        self.what = f"GDELT {query!r} {item.label}"
 
-
-def split_slice(item: Slice, minimum: timedelta = MIN_SLICE) -> tuple[Slice, Slice] | None:
-    """The two halves of a slice (split on a whole second), or None when a half would be
-    shorter than `minimum`."""
-    half = timedelta(seconds=int(item.duration.total_seconds()) // 2)
-    if half < minimum:
-        return None
-    middle = item.start + half
-    return Slice(item.start, middle), Slice(middle, item.end)
-
-
-def truncated_problem(item: Slice, max_records: int) -> str:
-    """The problem recorded for a slice that still hit the cap at the smallest slice length."""
-    return (f"slice {item.label} still truncated at {max_records} articles "
-            f"(its halves would be shorter than {int(MIN_SLICE.total_seconds() // 60)} min)")
+    def fetch(self, plan: FetchPlan) -> GdeltFetch:
+        """Request and parse the slice's page; `plan.now` is the headlines' fetch time."""
+        response = self.client.get(self.url, params=self.params, what=self.what)
+        page = parse_artlist_page(response.content, plan.now, what=self.what)
+        return GdeltFetch(headlines=page.headlines, articles=page.articles, skipped=page.skipped)

@@ -78,8 +78,8 @@ def insert_new(conn: Connection, table: TableClause, rows: list[dict], keys: lis
 
 def among_ids(conn: Connection, column: ColumnElement, ids: Sequence[int]) -> ColumnElement[bool]:
     """`column IN ids` with the ids as one parameter (a PostgreSQL integer array, a JSON array read
-    by SQLite's json_each): an IN list of 1,500 parameters took 7 ms to render and parse, several
-    times the query itself."""
+    by SQLite's json_each): a long IN list costs more to render and parse than the query itself
+    (docs/performance.md)."""
     values = [int(i) for i in ids]
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(Integer)))

@@ -2,7 +2,7 @@
 the write lock up front (BEGIN IMMEDIATE), so concurrent writers queue instead of failing.
 PostgreSQL gets the same discipline: a write transaction first takes a transaction-scoped
 advisory lock (one writer at a time, as on SQLite, so read-then-write steps such as story linking
-and change counting stay exact), and the store's read transactions see one snapshot
+and change counting stay exact), and the store's read transactions see one consistent state
 (REPEATABLE READ, READ ONLY), as a SQLite reader does."""
 
 from __future__ import annotations
@@ -82,12 +82,11 @@ def _postgres_engine(url: URL) -> Engine:
     def _on_connect(dbapi_connection, _record):
         # psycopg prepares a statement on the server after 5 runs, and PostgreSQL then soon
         # switches it to one generic plan for every parameter value: for a time range that plan
-        # walks the whole time index (a 6-year keyword view: 700 ms instead of 18 ms). Planning
-        # each run for its own values costs a millisecond or two.
+        # walks the whole time index of a long keyword view. Planning each run for its own values
+        # costs little (docs/performance.md).
         # No parallel workers: the store's queries are short index walks, and many run at once
         # (a team's dashboard); a worker process costs more to start than it saves, and competes
-        # for the cores other users' requests need (50 users: p95 431 -> 294 ms together with
-        # the covering indexes of schema v4).
+        # for the cores other users' requests need (bench_load.py measures it).
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET plan_cache_mode = force_custom_plan")
             cursor.execute("SET max_parallel_workers_per_gather = 0")

@@ -100,8 +100,8 @@ def fast_bucket_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: in
     index — several times faster over a long window than grouping every row (which sorts them all).
     None when a GROUP BY is the better (or the only exact) way: a list of matching ids drives
     the query (`plan`, a search); the filter has conditions on tags or sources (every row in the
-    window is checked anyway, and PostgreSQL runs the per-bucket subquery with them thousands of
-    times slower: 3.3 s against 6 ms for a week of hours); too many buckets; times before 1970
+    window is checked anyway, and PostgreSQL runs the per-bucket subquery with them far slower:
+    docs/performance.md); too many buckets; times before 1970
     (SQL's % differs there)."""
     table = schema.headlines
     if plan[0] is not None or parse_search(flt.query) or flt.topics or flt.sentiments or flt.sources:

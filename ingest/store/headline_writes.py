@@ -82,7 +82,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             for kind in TAG_KINDS:
                 _replace_tags(conn, old.id, kind, [t for t in item_tags if t[0] == kind])
         updated += 1
-    if changes:   # one executemany (a re-import of a large file changes every row: 73k single UPDATEs took ~80 s)
+    if changes:   # one executemany: a re-import of a large file changes every row (docs/performance.md)
         columns = [k[len("new_"):] for k in changes[0] if k != "row_id"]
         conn.execute(update(table).where(table.c.id == bindparam("row_id"))
                      .values({c: bindparam(f"new_{c}") for c in columns}), changes)

@@ -106,8 +106,8 @@ headlines = Table(
 )
 # story_id in the time indexes: counting first copies of stories (the chart's counts) reads the
 # index alone, never the table. The id too (SQLite keeps the rowid in every index; PostgreSQL
-# needs INCLUDE): a tag or search filter joins on it, and without it PostgreSQL read the 116 MB
-# table of a 300,000-headline store to count a source's negative headlines (220 ms against 130).
+# needs INCLUDE): a tag or search filter joins on it, and without it PostgreSQL reads the whole
+# table to count, say, a source's negative headlines (docs/performance.md).
 ix_headlines_published = Index("ix_headlines_published", headlines.c.published, headlines.c.story_id,
                                postgresql_include=["id"])
 Index("ix_headlines_title_norm", headlines.c.title_norm)
@@ -181,7 +181,7 @@ data_changes = Table(
 
 # Headlines per UTC day (schema version 5), kept by every headline write in its transaction: the
 # chart's counts of a long window without filters add up days instead of walking every headline
-# (ten years by week: ~55 ms -> ~2 ms on PostgreSQL). day: UTC seconds of the day's start (days
+# (docs/performance.md). day: UTC seconds of the day's start (days
 # from 1970 on); headlines: all; stories: first copies of their story (story_id NULL).
 headline_days = Table(
     "headline_days", metadata,
