@@ -9,11 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import html, no_update
-from dashboard.downloads.callbacks import download
 
 from dashboard import create_app, ids
 from dashboard.chart.callbacks import chart_view, mark_anchor, zoom_window
 from dashboard.context import DashboardContext
+from dashboard.downloads.callbacks import download
 from dashboard.filters.callbacks import sync
 from dashboard.header.callbacks import header_view, poll
 from dashboard.table.callbacks import clicked_headline, detail_view, table_rows
