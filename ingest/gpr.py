@@ -2,7 +2,8 @@
 (AER 2022, Table 1), the paper's query verbatim — the "paper" tagger, kept so that its rules stay
 checkable (tests/benchmarks/bench_gpr_tagger.py). Written for whole articles, it tags about 0.5 %
 of headlines; the stored 'gpr' tags come from the headline rules of ingest.gpr_headlines, which
-share this module's categories, components and lexicon errors.
+share this module's categories and components, and the lexicon files' reading and errors
+(ingest.lexicon_files).
 
 The lexicon is data (ingest/lexicons/gpr.toml, read at call time). Each category pairs two word
 sets: either a word of one within N words of a word of the other ("near"), or both anywhere in
@@ -15,14 +16,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
-from typing import Literal, TypeVar
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ingest.lexicon_files import LexiconError, lexicon_error, lexicon_text, validated_lexicon
 from ingest.records import Headline
 from ingest.tagging import compile_topic, words_of
 
@@ -31,11 +31,6 @@ COMPONENTS = ("threats", "acts")
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 _CATEGORY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _KIND = "GPR lexicon"
-_M = TypeVar("_M", bound=BaseModel)
-
-
-class LexiconError(ValueError):
-    """A malformed GPR lexicon, phrased as one line that names the bad key."""
 
 
 # --- the lexicon file ---------------------------------------------------------------------------
@@ -122,57 +117,6 @@ class Lexicon:
     def labels(self) -> dict[str, str]:
         """Category id -> the paper's name of the category."""
         return {c.id: c.label for c in self.categories}
-
-
-def where_matching(loc: Sequence) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def lexicon_error(kind: str, origin: str, where: str, message: str) -> LexiconError:
-    """The one-line error of a lexicon file: `kind` names the file's kind ("GPR lexicon"),
-    `where` the bad key (empty: the whole file)."""
-    return LexiconError(f"{kind} error in {origin}: {where + ': ' if where else ''}{message}")
-
-
-def _validation_message(exc: ValidationError, kind: str, origin: str) -> str:
-    err = exc.errors()[0]
-    message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif err["type"] not in ("missing", "value_error") and not isinstance(err.get("input"), dict):
-        message = f"{message} (got {err.get('input')!r})"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return str(lexicon_error(kind, origin, where_matching(err["loc"]), f"{message}{more}"))
-
-
-def validated_lexicon(model: type[_M], text: str, kind: str, origin: str) -> _M:
-    """A lexicon file's TOML `text` read into its pydantic `model`; LexiconError naming the first
-    bad key (and how many more there are) if it does not fit."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise lexicon_error(kind, origin, "", f"not valid TOML: {exc}") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise LexiconError(_validation_message(exc, kind, origin)) from None
-
-
-def lexicon_text(file_name: str, path: str | os.PathLike | None, kind: str) -> tuple[str, str]:
-    """The text of the lexicon file at `path`, else of the one shipped as ingest/lexicons/`file_name`,
-    and its origin for errors; LexiconError if `path` cannot be read."""
-    if path is None:
-        text = resources.files("ingest").joinpath("lexicons", file_name).read_text(encoding="utf-8")
-        return text, f"ingest/lexicons/{file_name}"
-    origin = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read(), origin
-    except OSError as exc:
-        raise LexiconError(f"cannot read {kind} {origin}: {exc.strerror}") from None
 
 
 def parse_lexicon(text: str, origin: str = "<string>") -> Lexicon:

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from ingest.close_rules import cbr_rule
-from ingest.config import Config, Instrument
+from ingest.config import Config
+from ingest.config_sections import Instrument
 from ingest.sources.base import (
     BAR_COLUMNS,
     EmptyResult,

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import Config, ConfigError, load_config, parse_duration
+from ingest.config import Config, ConfigError, load_config
+from ingest.config_sections import parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
 

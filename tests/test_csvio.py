@@ -410,7 +410,7 @@ def test_reimport_adds_nothing(store_url):
 # -- headline text and times that can be trusted ----------------------------------------------------
 
 def entity_topics():
-    from ingest.config import Topic
+    from ingest.config_sections import Topic
 
     return [Topic(name="Delhi visit", terms=["Putin's visit"]), Topic(name="Cafes", terms=["café"])]
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.config import Config, FeedConfig
+from ingest.config import Config
+from ingest.config_sections import FeedConfig
 from ingest.sources import build_sources
 from ingest.sources.base import (
     FeedState,
@@ -22,7 +23,8 @@ from ingest.sources.base import (
     RateLimited,
     TransientError,
 )
-from ingest.sources.feeds import FeedSource, ParsedFeed, declares_entities, parse_feed
+from ingest.sources.feed_entities import declares_entities
+from ingest.sources.feeds import FeedSource, ParsedFeed, parse_feed
 from ingest.sources.http import HttpClient
 from tests.servers.feeds import DEFAULT_LAST_MODIFIED, FEEDS_DIR, FeedServer, content_etag
 

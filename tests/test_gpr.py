@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.gpr import GprTagger, LexiconError, load_lexicon, parse_lexicon
+from ingest.gpr import GprTagger, load_lexicon, parse_lexicon
+from ingest.lexicon_files import LexiconError
 from ingest.records import Headline
 from tests.conftest import utc
 

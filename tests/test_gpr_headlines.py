@@ -12,15 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import cli
-from ingest.gpr import LexiconError, load_lexicon
-from ingest.gpr_headlines import (
-    HeadlineGprTagger,
-    headline_words,
-    kind_of_categories,
-    load_headline_lexicon,
-    parse_headline_lexicon,
-    text_units,
-)
+from ingest.gpr import load_lexicon
+from ingest.gpr_headline_lexicon import load_headline_lexicon, parse_headline_lexicon
+from ingest.gpr_headlines import HeadlineGprTagger, headline_words, kind_of_categories, text_units
+from ingest.lexicon_files import LexiconError
 from ingest.records import Headline
 from ingest.stored_tags import headline_tagger
 from tests.conftest import utc

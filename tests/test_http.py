@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from ingest.config import HttpConfig
+from ingest.config_sections import HttpConfig
 from ingest.sources.base import PermanentError, RateLimited, TransientError, Unreachable
 from ingest.sources.http import HttpClient
 from ingest.sources.http import retry_after_seconds as _retry_after_seconds

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from ingest import scheduler
-from ingest.config import Instrument
+from ingest.config_sections import Instrument
 from ingest.jobs import JobReport, UnitOutcome, plan_for, run_job
 from ingest.sources.base import (
     FetchPlan,

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.config import Config, Topic
+from ingest.config import Config
+from ingest.config_sections import Topic
 from ingest.records import Headline
 from ingest.tagging import TopicTagger, compile_topic
 from tests.conftest import utc

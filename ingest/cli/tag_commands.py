@@ -9,7 +9,7 @@ import click
 
 from ingest.cli.app import cli
 from ingest.csv_safety import neutralise_cell, write_csv
-from ingest.gpr import LexiconError
+from ingest.lexicon_files import LexiconError
 
 HEADER = ["title", "categories", "kind"]
 

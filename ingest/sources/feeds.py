@@ -1,5 +1,5 @@
-"""Headline feeds (RSS 0.9x/1.0/2.0, Atom): fetch, refuse entity declarations, parse with
-feedparser, clean.
+"""Headline feeds (RSS 0.9x/1.0/2.0, Atom): fetch, refuse entity declarations (the check is
+ingest.sources.feed_entities), parse with feedparser, clean.
 
 The shell (`FeedSource.fetch`) only moves bytes: over HTTP through the shared client (timeouts,
 byte cap, retries, conditional GET) or from a local file. Everything else is the pure
@@ -8,9 +8,7 @@ byte cap, retries, conditional GET) or from a local file. Everything else is the
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,26 +30,8 @@ from ingest.sources.base import (
     PermanentError,
     Source,
 )
+from ingest.sources.feed_entities import declares_entities, sniff_encoding
 
-# Byte-order marks and the first characters '<?' of an XML declaration in encodings that are not
-# ASCII-compatible (XML 1.0, appendix F), as feedparser sniffs them.
-_SNIFF = (
-    (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"),
-    (b"\x4c\x6f\xa7\x94", "cp037"),
-)
-_XML_ENCODING = re.compile(r"""^\ufeff?<\?xml[^>]*?encoding\s*=\s*['"]([^'"]{1,40})['"]""")
-_CHARSET = re.compile(r"""charset\s*=\s*['"]?([^'";\s]{1,40})""", re.IGNORECASE)
-# Encodings in which the characters '<!DOCTYPE' and '<!ENTITY' can only be those ASCII bytes.
-_BYTE_SEARCHABLE = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "cp1252", "cp1251", "koi8-r",
-                              "iso8859-2", "iso8859-15"})
-_DOCTYPE = "<!DOCTYPE"
-_ENTITY = "<!ENTITY"
-_DOCTYPE_RE = re.compile(_DOCTYPE.encode(), re.IGNORECASE)
-_ENTITY_RE = re.compile(_ENTITY.encode(), re.IGNORECASE)
 # feedparser flags these when the HTTP Content-Type and the document disagree about the
 # character set or media type; the document itself parsed fine, so they are not problems.
 _BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
@@ -118,56 +98,6 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-# -- entity declarations ---------------------------------------------------------------------
-
-def _sniff(body: bytes) -> str | None:
-    for marker, encoding in _SNIFF:
-        if body.startswith(marker):
-            return encoding
-    return None
-
-
-def _candidate_encodings(body: bytes, headers: Mapping[str, str]) -> list[str]:
-    """Every encoding feedparser could decode `body` with (BOM or first bytes, XML declaration,
-    HTTP charset) in which '<!ENTITY' need not appear as those ASCII bytes (UTF-16/32, EBCDIC,
-    UTF-7...). Encodings where it must are covered by searching the raw bytes."""
-    names = []
-    sniffed = _sniff(body)
-    if sniffed:
-        names.append(sniffed)
-    head = body[:512].decode(sniffed or "latin-1", errors="ignore")
-    declared = _XML_ENCODING.match(head)
-    if declared:
-        names.append(declared.group(1))
-    charset = _CHARSET.search(headers.get("content-type", "") or "")
-    if charset:
-        names.append(charset.group(1))
-    found = []
-    for name in names:
-        try:
-            codec = codecs.lookup(name).name
-        except LookupError:
-            continue
-        if codec not in _BYTE_SEARCHABLE and codec not in found:
-            found.append(codec)
-    return found
-
-
-def declares_entities(body: bytes, headers: Mapping[str, str] | None = None) -> bool:
-    """True when the document has a DOCTYPE followed by an `<!ENTITY` declaration, in the raw
-    bytes or in any non-ASCII-compatible encoding it could be read as (UTF-16/32, EBCDIC,
-    UTF-7...). Case is ignored, so this errs on the side of refusing."""
-    doctype = _DOCTYPE_RE.search(body)
-    if doctype and _ENTITY_RE.search(body, doctype.end()):
-        return True
-    for codec in _candidate_encodings(body, headers or {}):
-        text = body.decode(codec, errors="replace").upper()
-        start = text.find(_DOCTYPE)
-        if start >= 0 and text.find(_ENTITY, start) >= 0:
-            return True
-    return False
-
-
 # -- parsing ---------------------------------------------------------------------------------
 
 def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetched: datetime) -> ParsedFeed:
@@ -182,7 +112,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
     fetched = _utc(fetched)
     headers = dict(headers or {})
     # Relative links are resolved here, not by feedparser: given a base URL it joins one onto
-    # every element it reads (about a quarter of its time), while few feeds have relative links.
+    # every element it reads (a good share of its time), while few feeds have relative links.
     base = headers.pop("content-location", None)
     label = f"feed {source}"
     if declares_entities(body, headers):
@@ -190,7 +120,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
     if not body.strip():
         raise MalformedResponse(f"{label}: empty document")
     # html_to_text reduces HTML to text itself (dropping scripts and styles), so feedparser's own
-    # HTML sanitizer and its resolving of links inside HTML would be wasted work (about a third
+    # HTML sanitizer and its resolving of links inside HTML would be wasted work (a good share
     # of its time).
     result = feedparser.parse(body, response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
@@ -293,7 +223,7 @@ def _guid(entry, link: str | None, title: str, published: datetime | None) -> st
 def _line_offset(body: bytes) -> int:
     """feedparser puts an XML declaration line in front of documents that lack one, so the
     parser's line numbers are one too high for them."""
-    sniffed = _sniff(body)
+    sniffed = sniff_encoding(body)
     head = body[:64].decode(sniffed or "latin-1", errors="ignore").lstrip("\ufeff")
     return 0 if head.startswith("<?xml") else 1
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
-from ingest.config import HttpConfig
+from ingest.config_sections import HttpConfig
 from ingest.sources.base import MalformedResponse, PermanentError, RateLimited, TransientError, Unreachable
 
 log = logging.getLogger(__name__)

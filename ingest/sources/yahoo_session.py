@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 from curl_cffi import CurlOpt
 from curl_cffi import requests as curl_requests
 
-from ingest.config import HttpConfig
+from ingest.config_sections import HttpConfig
 
 DEFAULT_BASE_URL = "https://query2.finance.yahoo.com"
 _YAHOO_PREFIX = re.compile(r"^https?://(?:[A-Za-z0-9-]+\.)*yahoo\.com(?::\d+)?(?=[/?#]|$)", re.IGNORECASE)

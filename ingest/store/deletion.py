@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, func, not_, s
 from ingest.store import schema
 from ingest.store.headline_days import DAY, refresh_touched_days
 from ingest.store.pg_search import search_table
-from ingest.store.prices import WriteCounts
+from ingest.store.write_counts import WriteCounts
 from ingest.utc import to_epoch
 
 KINDS = ("headlines", "prices", "snapshots")

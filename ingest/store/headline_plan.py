@@ -18,7 +18,7 @@ from ingest.search_query import parse_search
 from ingest.store import schema
 from ingest.store.fts import search_condition
 from ingest.store.headline_days import day_counts
-from ingest.store.prices import result_frame
+from ingest.store.result_rows import result_frame
 from ingest.utc import to_epoch
 
 SMALL_WINDOW_ROWS = 10_000     # fewer headlines than this in a window: check a search row by row

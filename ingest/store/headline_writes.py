@@ -17,7 +17,7 @@ from ingest.store import schema
 from ingest.store.dialect import insert_ignore, insert_new
 from ingest.store.fts import index_headlines
 from ingest.store.headline_days import refresh_touched_days
-from ingest.store.prices import WriteCounts
+from ingest.store.write_counts import WriteCounts
 from ingest.utc import to_epoch
 
 STORY_WINDOW_SECONDS = 2 * 86400

@@ -13,7 +13,7 @@ from ingest.records import HeadlineFilter
 from ingest.store import schema
 from ingest.store.dialect import among_ids
 from ingest.store.headline_plan import by_ids, fast_bucket_counts, plan_for, where_matching
-from ingest.store.prices import result_frame
+from ingest.store.result_rows import result_frame
 from ingest.utc import epoch_series
 
 __all__ = ["HeadlineFilter", "count_headlines", "day_only_counts", "headline_counts", "headline_sources",

@@ -28,7 +28,7 @@ from ingest.headline_times import FUTURE_SLACK_SECONDS
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.headline_days import refresh_touched_days
-from ingest.store.prices import recompute_known
+from ingest.store.instruments import recompute_known
 from ingest.store.retagging import store_text
 from ingest.store.runs import bump_data_version
 from ingest.utc import epoch_series, series_to_epoch

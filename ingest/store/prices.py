@@ -1,4 +1,5 @@
-"""Price bars and instruments: idempotent writes that count what changed, and range reads.
+"""Price bars: idempotent writes that count what changed, range reads and users' reviews (the
+instruments and their close rules: ingest.store.instruments).
 
 Each bar carries when its close became known (`known`, ingest.close_rules). A close written
 before that moment (`updated < known`: today's bar fetched during the session) is provisional:
@@ -6,121 +7,21 @@ the reads give it no known time (NaT) until a write after its close confirms or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Result, and_, bindparam, case, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, select, update
 
 from ingest.bar_quality import REVIEWS, bad_mask
 from ingest.store import schema
 from ingest.store.dialect import upsert
+from ingest.store.result_rows import driver_rows, result_frame
+from ingest.store.write_counts import WriteCounts
 from ingest.utc import epoch_series, from_epoch, series_to_epoch, to_epoch
 
 VALUE_COLUMNS = ["known", "open", "high", "low", "close", "volume", "flag"]
 DAY = 86400
-
-
-@dataclass(frozen=True)
-class WriteCounts:
-    """What a write did: rows added, rows whose values changed, rows already stored as given;
-    and the times (UTC epoch seconds) the added and changed rows lie between, `first` to `last`
-    — None when rows changed but the writer could not say where: then anywhere, as far as an
-    open chart is concerned (see runs.changed_since)."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    first: int | None = field(default=None, compare=False)
-    last: int | None = field(default=None, compare=False)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.new or self.updated)
-
-    def __add__(self, other: WriteCounts) -> WriteCounts:
-        spans = [c for c in (self, other) if c.changed]
-        first = last = None
-        if spans and all(c.first is not None and c.last is not None for c in spans):
-            first, last = min(c.first for c in spans), max(c.last for c in spans)
-        return WriteCounts(self.new + other.new, self.updated + other.updated,
-                           self.unchanged + other.unchanged, first, last)
-
-
-NO_ROWS = WriteCounts()
-
-
-def result_frame(result: Result, columns: list[str] | None = None) -> pd.DataFrame:
-    """A query result of plain-typed columns (integers, floats, text; booleans come as 0/1 from
-    SQLite: convert them) as a DataFrame (columns: the result's own names unless given), built
-    from the driver's rows (see driver_rows): pandas builds a frame from SQLAlchemy Row objects
-    about ten times slower, and iterating the result costs twice the one fetch."""
-    names = list(result.keys()) if columns is None else columns
-    return pd.DataFrame(driver_rows(result), columns=names)
-
-
-def driver_rows(result: Result) -> list[tuple]:
-    """All rows of a result as the database driver gives them (plain tuples, in one fetch),
-    skipping SQLAlchemy's per-row processing: only for columns of plain types (integers, floats,
-    text), whose values need none. Three times faster than iterating the result."""
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
-def sync_instruments(conn: Connection, instruments, rules: dict[str, object]) -> list[str]:
-    """Store the configured instruments (added or changed; removed ones keep their data) with
-    their close rules (`rules`: id -> ingest.close_rules.CloseRule, or None where the rule is
-    learned from the source: the stored one is kept). Where an instrument's rule changed, the
-    known times of its daily bars are computed again; returns those instruments' ids."""
-    table = schema.instruments
-    stored = dict(conn.execute(select(table.c.id, table.c.close_rule)).all())
-    rows, changed = [], []
-    for i in instruments:
-        rule = rules.get(i.id)
-        text = rule.text if rule is not None else stored.get(i.id)
-        rows.append(dict(id=i.id, label=i.label, mark=i.mark, source=i.source, ticker=i.ticker,
-                         change_kind=i.change, close_rule=text))
-        if rule is not None and i.id in stored and stored[i.id] != text:
-            changed.append((i.id, rule))
-    upsert(conn, table, rows, ["id"])
-    for instrument_id, rule in changed:
-        recompute_known(conn, instrument_id, rule)
-    return [instrument_id for instrument_id, _ in changed]
-
-
-def learn_close_rule(conn: Connection, instrument_id: str, rule) -> bool:
-    """Remember a close rule a source learned for an instrument (Yahoo's metadata) when it
-    differs from the stored one, computing its daily bars' known times again; whether it did."""
-    table = schema.instruments
-    stored = conn.execute(select(table.c.close_rule).where(table.c.id == instrument_id)).first()
-    if stored is None or stored[0] == rule.text:
-        return False
-    conn.execute(update(table).where(table.c.id == instrument_id).values(close_rule=rule.text))
-    recompute_known(conn, instrument_id, rule)
-    return True
-
-
-def close_rules(conn: Connection) -> dict[str, str | None]:
-    """The stored close rule (text) of every instrument."""
-    table = schema.instruments
-    return dict(conn.execute(select(table.c.id, table.c.close_rule)).all())
-
-
-def recompute_known(conn: Connection, instrument_id: str, rule) -> int:
-    """Set the known times of an instrument's daily bars by `rule`; returns how many bars."""
-    table = schema.price_bars
-    seconds = [row[0] for row in conn.execute(select(table.c.ts).where(
-        table.c.instrument_id == instrument_id, table.c.interval == "1d"))]
-    if not seconds:
-        return 0
-    known = series_to_epoch(rule.known(epoch_series(pd.Series(seconds, dtype="int64"))))
-    keys = (table.c.instrument_id == instrument_id) & (table.c.interval == "1d") & (table.c.ts == bindparam("t"))
-    values = [{"t": int(t), "k": int(k)} for t, k in zip(seconds, known, strict=True)]
-    conn.execute(update(table).where(keys).values(known=bindparam("k")), values)
-    return len(values)
 
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -253,8 +154,8 @@ def read_closes(conn: Connection, instrument_ids: list[str], interval: str, star
                 end: datetime | None = None) -> pd.DataFrame:
     """The closes of bars (columns instrument_id, ts UTC, known UTC — NaT while provisional —,
     close, flag, review, bad), ordered by instrument and time, `end` inclusive: all a chart's
-    price lines need, read without the other columns of read_bars, several times faster for a
-    chart of thousands of bars."""
+    price lines need, read without the other columns of read_bars: faster for a chart of
+    thousands of bars."""
     table = schema.price_bars
     query = select(table.c.instrument_id, table.c.ts, _known_column(table), table.c.close, table.c.flag,
                    table.c.review).where(table.c.instrument_id.in_(instrument_ids), table.c.interval == interval)
@@ -263,7 +164,7 @@ def read_closes(conn: Connection, instrument_ids: list[str], interval: str, star
     if end is not None:
         query = query.where(table.c.ts <= to_epoch(end))
     rows = driver_rows(conn.execute(query.order_by(table.c.instrument_id, table.c.ts)))
-    # column by column with their types known: twice as fast as pandas reading rows of tuples
+    # column by column with their types known: faster than pandas reading rows of tuples
     instruments, seconds, known, closes, flags, reviews = zip(*rows, strict=True) if rows else ((),) * 6
     flag = pd.Series(list(flags), dtype=object)
     review = pd.Series(list(reviews), dtype=object)

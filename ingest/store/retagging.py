@@ -14,7 +14,7 @@ from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.fts import index_headlines
 from ingest.store.headline_writes import TAG_KINDS, TITLE_NORM_CHARS, normalise_title
-from ingest.store.prices import WriteCounts
+from ingest.store.write_counts import WriteCounts
 from ingest.utc import from_epoch
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, func, select
 from ingest.records import HeadlineFilter
 from ingest.store import schema
 from ingest.store.headline_plan import where_matching
-from ingest.store.prices import result_frame
+from ingest.store.result_rows import result_frame
 from ingest.utc import epoch_series
 
 GPR_TAG_COLUMNS = ["id", "published", "source", "tag"]

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, delete, false, func, or_, select, updat
 from ingest.records import FeedState
 from ingest.store import schema
 from ingest.store.dialect import upsert
-from ingest.store.prices import NO_ROWS, WriteCounts
+from ingest.store.write_counts import NO_ROWS, WriteCounts
 from ingest.utc import epoch_series, from_epoch, to_epoch
 
 RUN_STATUSES = ("running", "ok", "not_modified", "partial", "error", "skipped", "interrupted")

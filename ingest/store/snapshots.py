@@ -11,7 +11,8 @@ from sqlalchemy import Connection, func, select
 from ingest.records import TickerSnapshot
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
-from ingest.store.prices import WriteCounts, driver_rows
+from ingest.store.result_rows import driver_rows
+from ingest.store.write_counts import WriteCounts
 from ingest.utc import epoch_series, to_epoch
 
 SNAPSHOT_COLUMNS = ["source", "mark", "instrument_id", "value", "change", "change_pct", "captured_at",

@@ -38,7 +38,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ingest.gpr import GprTagger, load_lexicon  # noqa: E402
-from ingest.gpr_headlines import HeadlineGprTagger, kind_of_categories, load_headline_lexicon  # noqa: E402
+from ingest.gpr_headline_lexicon import load_headline_lexicon  # noqa: E402
+from ingest.gpr_headlines import HeadlineGprTagger, kind_of_categories  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

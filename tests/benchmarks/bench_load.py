@@ -66,7 +66,8 @@ from load_stores import postmaster_pid, prepare_stores, start_postgres  # noqa: 
 
 from dashboard.context import DashboardContext  # noqa: E402
 from dashboard.state import ViewState  # noqa: E402
-from ingest.config import Config, load_config, parse_duration  # noqa: E402
+from ingest.config import Config, load_config  # noqa: E402
+from ingest.config_sections import parse_duration  # noqa: E402
 from ingest.sources import build_sources  # noqa: E402
 from ingest.store import Store  # noqa: E402
 
