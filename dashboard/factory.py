@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dash
 
+from dashboard.app_layout import layout
 from dashboard.context import DashboardContext
-from dashboard.page import layout
 from dashboard.state import ViewState
 from ingest.config import Config, load_config
 from ingest.store import Store

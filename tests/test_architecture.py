@@ -161,5 +161,30 @@ def test_the_dashboard_is_one_folder_per_feature():
                     offenders.append(f"{path.relative_to(REPO)} imports {module}")
     assert offenders == []
     root = sorted(p.name for p in (REPO / "dashboard").glob("*.py"))
-    assert root == ["__init__.py", "__main__.py", "commands.py", "context.py", "factory.py", "ids.py",
-                    "page.py", "state.py", "window.py"]
+    assert root == ["__init__.py", "__main__.py", "app_layout.py", "commands.py", "context.py", "factory.py", "ids.py",
+                    "state.py", "window.py"]
+
+
+ROLES_IN_FEATURES = {"layout.py", "callbacks.py", "figures.py"}   # the same role in parallel feature folders
+
+
+def test_module_names_are_unique():
+    """No two modules share a file name, except a role every dashboard feature has (its layout,
+    callbacks, figures): a name found in a traceback or an import points at one place."""
+    seen: dict[str, list[str]] = {}
+    for folder in ("ingest", "dashboard"):
+        for path in python_files(folder):
+            if path.name not in ("__init__.py", "__main__.py"):
+                seen.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    clashes = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    for name in ROLES_IN_FEATURES:
+        paths = clashes.pop(name, [])
+        assert all(Path(p).parent.name in FEATURES for p in paths), paths
+    assert clashes == {}
+
+
+def test_modules_are_small():
+    """Every module is at most 300 lines: one concern each, readable in one sitting."""
+    long = {str(p.relative_to(REPO)): n for folder in ("ingest", "dashboard") for p in python_files(folder)
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 300}
+    assert long == {}
