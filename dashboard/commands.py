@@ -201,7 +201,7 @@ def serve(ctx: CliContext, host: str, port: int, no_refresh: bool, debug: bool) 
     stop = threading.Event()
     scheduler = None
     if not no_refresh:
-        from ingest.scheduler import make_scheduler
+        from ingest.runners.scheduler import make_scheduler
 
         scheduler = make_scheduler(store, config, blocking=False, stop=stop)
         scheduler.start()

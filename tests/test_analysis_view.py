@@ -35,12 +35,12 @@ from dashboard.context import DashboardContext
 from dashboard.filters.callbacks import sync
 from dashboard.state import parse_state
 from ingest.config import Config
-from ingest.csv_safety import format_number, neutralise_cell
 from ingest.csvio import read_headlines_csv, read_prices_csv
+from ingest.csvio.csv_safety import format_number, neutralise_cell
+from ingest.headline_tags.risk_index import daily_risk_index
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline
-from ingest.risk_index import daily_risk_index
 from ingest.store import Store
-from ingest.stored_tags import headline_tagger
 from tests.conftest import SHARED_DATA, close_bars, utc
 
 FETCHED = utc(2026, 9, 1)   # after the last bar: every close written was final

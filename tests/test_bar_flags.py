@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ingest.config import load_config
-from ingest.status import flag_summaries, migration_lines, status_lines
+from ingest.runners.status import flag_summaries, migration_lines, status_lines
 from ingest.store import Store
 from ingest.store.migrations import _record_report
 from tests.conftest import utc

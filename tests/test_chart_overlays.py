@@ -23,10 +23,10 @@ from dashboard.context import DashboardContext
 from dashboard.filters.callbacks import sync
 from dashboard.state import ViewState
 from ingest.config import Config
+from ingest.headline_tags.risk_index import INDEX_COLUMNS, bucket_risk_index, daily_risk_index, tag_counts_by_source
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline, TickerSnapshot
-from ingest.risk_index import INDEX_COLUMNS, bucket_risk_index, daily_risk_index, tag_counts_by_source
 from ingest.store import HeadlineFilter, Store
-from ingest.stored_tags import headline_tagger
 from tests.conftest import close_bars, utc
 
 FETCHED = utc(2026, 1, 1)

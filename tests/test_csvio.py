@@ -416,8 +416,8 @@ def entity_topics():
 
 
 def test_entities_decoded_in_titles_and_summaries_and_tagged_on_the_decoded_text(store_url):
-    from ingest.csv_headlines import unwrap_bytes_literal
-    from ingest.stored_tags import headline_tagger
+    from ingest.csvio.csv_headlines import unwrap_bytes_literal
+    from ingest.headline_tags.stored_tags import headline_tagger
 
     result = read_headlines_csv(FIXTURES / "headlines_entities.csv", fetched=FETCHED)
     assert [(h.title, h.summary) for h in result.headlines] == [
@@ -506,7 +506,7 @@ def test_cli_import_headlines_counts_times_in_the_future(store_url, tmp_path, mo
 def test_reddit_dates_are_days_and_keep_their_guids(shared_data):
     import csv
 
-    from ingest.csv_headlines import unwrap_bytes_literal
+    from ingest.csvio.csv_headlines import unwrap_bytes_literal
 
     path = shared_data / "reddit-worldnews-2008-2016.csv"
     result = read_headlines_csv(path, fetched=FETCHED)

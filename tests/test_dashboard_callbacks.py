@@ -20,9 +20,9 @@ from dashboard.table.callbacks import clicked_headline, detail_view, table_rows
 from dashboard.window import ChartWindow
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline
 from ingest.store import Store
-from ingest.stored_tags import headline_tagger
 from tests.conftest import SHARED_DATA, close_bars, utc
 
 FETCHED = utc(2026, 9, 1)   # after the last bar: every close written was final

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard.downloads.csv_files import download_name, headlines_csv, joined_csv, local_iso, prices_csv
-from ingest.csv_safety import restore_cell
+from ingest.csvio.csv_safety import restore_cell
 
 BOM = "\ufeff"
 

@@ -21,9 +21,9 @@ from dashboard.analysis_view.callbacks import analysis_download, analysis_view, 
 from dashboard.context import DashboardContext
 from dashboard.filters.callbacks import sync
 from ingest.config import Config
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline
 from ingest.store import Store
-from ingest.stored_tags import headline_tagger
 from tests.conftest import close_bars, utc
 
 FETCHED = utc(2026, 9, 1)

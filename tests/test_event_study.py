@@ -28,8 +28,8 @@ from dashboard.analysis.event_report import events_csv, summary_lines
 from dashboard.analysis.event_study import event_study, keep_spaced
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
-from ingest.csv_headlines import read_headlines_csv
-from ingest.csv_prices import read_prices_csv
+from ingest.csvio.csv_headlines import read_headlines_csv
+from ingest.csvio.csv_prices import read_prices_csv
 from tests.conftest import SHARED_DATA
 
 # Ten daily bars, Monday 2024-01-01 .. Wednesday 01-10, each known at the next midnight UTC (the

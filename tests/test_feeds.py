@@ -562,7 +562,7 @@ def test_one_future_entry_is_said_in_the_singular():
 
 
 def test_a_future_entry_is_stored_at_its_fetch_time_and_the_run_says_why(store, make_config):
-    from ingest.jobs import run_job
+    from ingest.runners.jobs import run_job
 
     config = make_config(feeds=[{"name": "Dates", "url": str(FIXTURES / "dates-future-entities.xml")}])
     report = run_job(store, config, groups=("feeds",), now=lambda: NOW)

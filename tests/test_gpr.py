@@ -1,4 +1,4 @@
-"""The paper's tagger (ingest.gpr: the Caldara–Iacoviello query of Table 1, verbatim) on real
+"""The paper's tagger (ingest.headline_tags.gpr: the Caldara–Iacoviello query of Table 1, verbatim) on real
 titles. The headline rules that the stored tags come from are tested in test_gpr_headlines.py,
 the index in test_risk_index.py."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.gpr import GprTagger, load_lexicon, parse_lexicon
-from ingest.lexicon_files import LexiconError
+from ingest.headline_tags.gpr import GprTagger, load_lexicon, parse_lexicon
+from ingest.headline_tags.lexicon_files import LexiconError
 from ingest.records import Headline
 from tests.conftest import utc
 

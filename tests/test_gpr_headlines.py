@@ -1,4 +1,4 @@
-"""The headline rules of the geopolitical-risk tagger (ingest.gpr_headlines), pinned on hand-made
+"""The headline rules of the geopolitical-risk tagger (ingest.headline_tags.gpr_headlines), pinned on hand-made
 titles (never the labelled file: that one only measures, in tests/benchmarks/bench_gpr_tagger.py),
 its lexicon's checks, its place in the stored tags, and `newsmarks tag`."""
 
@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import cli
-from ingest.gpr import load_lexicon
-from ingest.gpr_headline_lexicon import load_headline_lexicon, parse_headline_lexicon
-from ingest.gpr_headlines import HeadlineGprTagger, headline_words, kind_of_categories, text_units
-from ingest.lexicon_files import LexiconError
+from ingest.headline_tags.gpr import load_lexicon
+from ingest.headline_tags.gpr_headline_lexicon import load_headline_lexicon, parse_headline_lexicon
+from ingest.headline_tags.gpr_headlines import HeadlineGprTagger, headline_words, kind_of_categories, text_units
+from ingest.headline_tags.lexicon_files import LexiconError
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline
-from ingest.stored_tags import headline_tagger
 from tests.conftest import utc
 
 LEXICON = Path(__file__).resolve().parents[1] / "ingest" / "lexicons" / "gpr_headlines.toml"

@@ -25,8 +25,8 @@ from dashboard.analysis.intensity_stats import ar_residuals
 from dashboard.analysis.moves import INTERVAL_LENGTH
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
-from ingest.csv_prices import read_prices_csv
 from ingest.csvio import read_headlines_csv
+from ingest.csvio.csv_prices import read_prices_csv
 
 UTC_TS = "datetime64[ns, UTC]"
 

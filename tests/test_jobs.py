@@ -9,9 +9,9 @@ from datetime import timedelta
 import pandas as pd
 from sqlalchemy import text
 
-from ingest import scheduler
 from ingest.config_sections import Instrument
-from ingest.jobs import JobReport, UnitOutcome, plan_for, run_job
+from ingest.runners import scheduler
+from ingest.runners.jobs import JobReport, UnitOutcome, plan_for, run_job
 from ingest.sources.base import (
     FetchPlan,
     FetchResult,

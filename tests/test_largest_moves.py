@@ -19,12 +19,12 @@ from dashboard.analysis.story_relevance import risk_levels, search_terms
 from ingest.bar_quality import bad_mask
 from ingest.close_rules import cbr_rule, parse_rule
 from ingest.config import Config
-from ingest.csv_prices import read_prices_csv
 from ingest.csvio import read_headlines_csv
-from ingest.gpr import load_lexicon
+from ingest.csvio.csv_prices import read_prices_csv
+from ingest.headline_tags.gpr import load_lexicon
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline
 from ingest.store.headline_writes import STORY_WINDOW_SECONDS, TITLE_NORM_CHARS, normalise_title
-from ingest.stored_tags import headline_tagger
 
 UTC_TS = "datetime64[ns, UTC]"
 
@@ -553,7 +553,7 @@ def test_the_store_gives_every_copy_of_a_story_from_any_source(store):
     out = largest_moves(BARS, first, "1d", n=1, copies=store.story_copies(wanted))
     assert out["headline_id"].tolist() == [ids["b1"], ids["w1"]]
     assert out["coverage"].tolist() == [3, 1] and out["sources"].tolist() == ["BBC World;DW;France 24", "wire"]
-    # the categories the store's tagger gave (ingest.gpr) are the ones ranked
+    # the categories the store's tagger gave (ingest.headline_tags.gpr) are the ones ranked
     assert out["gpr"].tolist() == first.set_index("id").loc[out["headline_id"].tolist(), "gpr"].tolist()
 
 

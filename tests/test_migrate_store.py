@@ -10,11 +10,11 @@ from sqlalchemy import select
 from ingest.cli import cli
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline, TickerSnapshot
 from ingest.store import CopyError, Store, schema
 from ingest.store import copy as store_copy
 from ingest.store.engine import url_without_password
-from ingest.stored_tags import headline_tagger
 from tests.conftest import SHARED_DATA, utc
 
 NOW = utc(2026, 1, 1)

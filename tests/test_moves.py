@@ -25,7 +25,7 @@ from dashboard.analysis.moves import (
     why_column,
 )
 from ingest.close_rules import cbr_rule, parse_rule
-from ingest.csv_prices import read_prices_csv
+from ingest.csvio.csv_prices import read_prices_csv
 from tests.conftest import SHARED_DATA
 
 NAN = float("nan")

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ingest.cli import cli
 from ingest.config import load_config
-from ingest.news_backfill import BackfillProgress, ProgressBar, backfill_news
+from ingest.runners.news_backfill import BackfillProgress, ProgressBar, backfill_news
 from ingest.sources.gdelt_slices import Slice
 from ingest.sources.http import HttpClient
 from ingest.store import Store, WriteCounts

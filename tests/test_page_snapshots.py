@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import cli
-from ingest.page_snapshots import snapshot_pages
+from ingest.runners.page_snapshots import snapshot_pages
 from ingest.store import Store, WriteCounts
 from tests.conftest import utc
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from ingest.config import Config
-from ingest.jobs import run_job
+from ingest.runners.jobs import run_job
 from ingest.store import Store
 from tests.conftest import store_place, utc
 from tests.servers.cbr import FakeCbr
@@ -103,7 +103,7 @@ def test_failures_stay_with_their_source(config, servers, store_url):
     assert status["feed:reuters-worldnews"][0] == "error"
     assert status["feed:dw-all"][:2] == ("partial", 2)
     assert not report.all_failed
-    from ingest.status import status_lines
+    from ingest.runners.status import status_lines
 
     table = {line.split()[0]: line for line in status_lines(store, config)[4:]}
     assert table["yahoo:usd_rub_mkt:1d"].split()[3:6] == ["error", "0", "-"]
@@ -231,7 +231,7 @@ def test_schedule_refreshes_at_once_and_stops_cleanly_on_sigterm(config, servers
 def test_scheduler_jobs_follow_the_config(store, make_config):
     import threading
 
-    from ingest.scheduler import make_scheduler
+    from ingest.runners.scheduler import make_scheduler
 
     config = make_config(refresh={"prices": "15m", "feeds": "90s"})
     scheduler = make_scheduler(store, config, blocking=False, stop=threading.Event(), run_now=False)

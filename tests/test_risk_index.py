@@ -1,4 +1,4 @@
-"""The geopolitical-risk index (ingest.risk_index): exact values against an independent plain-loop
+"""The geopolitical-risk index (ingest.headline_tags.risk_index): exact values against an independent plain-loop
 computation with statsmodels' Wilson interval, the rule's properties (a change in the mix of
 sources does not move it; minimum headlines), its inputs made from headlines and from a store's
 reads (on SQLite and PostgreSQL)."""
@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from ingest.gpr import load_lexicon
-from ingest.records import Headline
-from ingest.risk_index import (
+from ingest.headline_tags.gpr import load_lexicon
+from ingest.headline_tags.risk_index import (
     COUNT_COLUMNS,
     DAILY_INDEX_COLUMNS,
     INDEX_COLUMNS,
@@ -31,8 +30,9 @@ from ingest.risk_index import (
     tag_counts_by_source,
     wilson_interval,
 )
+from ingest.headline_tags.stored_tags import headline_tagger
+from ingest.records import Headline
 from ingest.store import HeadlineFilter
-from ingest.stored_tags import headline_tagger
 from tests.conftest import utc
 
 COMPONENTS = ("any", "threats", "acts")

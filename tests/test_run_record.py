@@ -1,4 +1,4 @@
-"""The one way runs are recorded (ingest.run_record.recorded_run): every way out of the block
+"""The one way runs are recorded (ingest.runners.run_record.recorded_run): every way out of the block
 leaves a closed run with what happened, and no failure escapes it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from ingest.records import FetchResult, Headline
-from ingest.run_record import recorded_run
+from ingest.runners.run_record import recorded_run
 from ingest.sources.base import PermanentError
 from ingest.store import WriteCounts
 from tests.conftest import utc
@@ -37,7 +37,7 @@ def test_a_source_error_is_recorded_not_raised(store):
 
 
 def test_an_unexpected_failure_is_recorded_with_its_type_and_logged(store, caplog):
-    with caplog.at_level(logging.ERROR, logger="ingest.run_record"):
+    with caplog.at_level(logging.ERROR, logger="ingest.runners.run_record"):
         with recorded_run(store, "snapshot", "page:a.html", NOW, "pages", what="a.html") as run:
             raise ValueError("bad cell")
     assert run.error == "unexpected ValueError: bad cell"

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest import sentiment
+from ingest.headline_tags import sentiment
+from ingest.headline_tags.sentiment import label_of, sentiment_of, sentiment_tags
 from ingest.records import Headline
-from ingest.sentiment import label_of, sentiment_of, sentiment_tags
 from tests.conftest import utc
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

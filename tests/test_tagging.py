@@ -4,8 +4,8 @@ import pytest
 
 from ingest.config import Config
 from ingest.config_sections import Topic
+from ingest.headline_tags.tagging import TopicTagger, compile_topic
 from ingest.records import Headline
-from ingest.tagging import TopicTagger, compile_topic
 from tests.conftest import utc
 
 

@@ -16,7 +16,7 @@ from dashboard.analysis.api import (
 from dashboard.analysis.event_study import EventStudyResult
 from dashboard.analysis.intensity import IntensityResult
 from dashboard.analysis.settings import Settings
-from ingest.risk_index import daily_risk_index
+from ingest.headline_tags.risk_index import daily_risk_index
 from ingest.store import HeadlineFilter, Store
 
 __all__ = ["AnalysisError", "EventStudyResult", "HeadlineFilter", "IntensityResult", "Settings", "Store",

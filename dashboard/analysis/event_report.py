@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from dashboard.analysis.event_calendar_test import hac_lags
 from dashboard.analysis.event_tests import NEEDS_ESTIMATION, REFERENCE, TEST_WORDS, TESTS
-from ingest.csv_safety import format_number, iso_utc, neutralise_cell, write_csv
+from ingest.csvio.csv_safety import format_number, iso_utc, neutralise_cell, write_csv
 
 if TYPE_CHECKING:   # event_study imports this module for EventStudyResult.summary
     from dashboard.analysis.event_study import EventStudyResult

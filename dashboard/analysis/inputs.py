@@ -37,7 +37,7 @@ from dashboard.analysis.largest_moves import largest_moves
 from dashboard.analysis.move_windows import DEFAULT_WINDOW, window_headline_ids
 from dashboard.analysis.moves import DEFAULT_HORIZONS, INTERVAL_LENGTH, mean_move, move_column, moves_after, why_column
 from dashboard.analysis.settings import INTERVAL_WORDS, Settings
-from ingest.risk_index import daily_risk_index
+from ingest.headline_tags.risk_index import daily_risk_index
 from ingest.store import HeadlineFilter, Store
 
 HEADLINE_LIMIT = 200_000
@@ -256,7 +256,7 @@ def run_mean_moves(inputs: AnalysisInputs) -> pd.DataFrame | None:
 
 def run_risk_index(inputs: AnalysisInputs) -> tuple[pd.DataFrame | None, str | None]:
     """(index, message): the daily geopolitical-risk index of the window's headlines
-    (ingest.risk_index.daily_risk_index). Days with too few headlines for an index keep their
+    (ingest.headline_tags.risk_index.daily_risk_index). Days with too few headlines for an index keep their
     counts and raw shares (the figure says how many, the CSV has them)."""
     headlines = inputs.window_headlines
     if headlines.empty:

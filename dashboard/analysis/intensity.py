@@ -61,7 +61,7 @@ AR residuals (the regression and the raw correlations stay on the series themsel
 News measure. `news="count"` (the default) puts the headline count per bucket against the moves;
 `news="risk"` the bucket's geopolitical-risk share instead — of the headlines counted in the
 bucket, the share carrying any Caldara–Iacoviello category (their `gpr` tags, as
-ingest.risk_index counts them). A bucket without headlines has no share: it is left out of the
+ingest.headline_tags.risk_index counts them). A bucket without headlines has no share: it is left out of the
 correlations (pairs are the buckets where both sides exist).
 
 Degenerate inputs (fewer than 3 pairs, a constant series) give NaN, never an error.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ingest.csv_safety import format_number, write_csv
+from ingest.csvio.csv_safety import format_number, write_csv
 
 if TYPE_CHECKING:   # intensity imports this module for IntensityResult.summary
     from dashboard.analysis.intensity import IntensityResult

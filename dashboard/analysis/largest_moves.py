@@ -20,13 +20,13 @@ the view's source filter); `sources` names them, in the order they carried it.
 
 Ranking (RANKING_RULE), lexicographic — a row ranks above another by the first of these where they
 differ:
-1. geopolitical-risk kind of the first copy's `gpr` categories (ingest.gpr, Caldara–Iacoviello):
+1. geopolitical-risk kind of the first copy's `gpr` categories (ingest.headline_tags.gpr, Caldara–Iacoviello):
    an act (categories 6–8: beginning or escalation of war, terror acts) above a threat (1–5) above
    none;
 2. search terms and topics matched: the number of distinct `terms` the title and summary match
    plus the number of the given `topics` the story carries. Terms are written as in the search
    box (ingest.search_query.parse_search: words, `prefix*`, `"phrases"`; `OR` is ignored, every term
-   counts on its own) and matched like topic terms at ingest (ingest.tagging: case-insensitive
+   counts on its own) and matched like topic terms at ingest (ingest.headline_tags.tagging: case-insensitive
    whole words);
 3. coverage: more distinct sources first;
 4. closeness to the close: closeness = exp(−Δt / τ), Δt = window end − the story's time, τ = a
@@ -60,7 +60,7 @@ from dashboard.analysis.move_windows import checked_window, in_windows, top_move
 from dashboard.analysis.story_coverage import carriers, source_coverage, story_rows
 from dashboard.analysis.story_relevance import parsed_terms, risk_levels, term_matches
 from dashboard.analysis.time_columns import epoch_ns, ns_times
-from ingest.gpr import Lexicon
+from ingest.headline_tags.gpr import Lexicon
 
 TAU_PER_WINDOW = 4            # τ of the closeness = the window / 4: 6 h for a day, 1.5 h for six hours
 RISK_KINDS = ("", "threat", "act")   # by level: none 0, threat 1, act 2
@@ -114,7 +114,7 @@ def largest_moves(bars: pd.DataFrame, headlines: pd.DataFrame, interval: str, n:
     columns story_id, source, published, optionally day_precision), counted in the coverage only.
     window: how far before the moment a move's close became known to look (default
     move_windows.DEFAULT_WINDOW); terms: search-box terms; topics: topic names; lexicon: the GPR
-    lexicon that says which categories are acts and threats (default: ingest.gpr.load_lexicon()).
+    lexicon that says which categories are acts and threats (default: ingest.headline_tags.gpr.load_lexicon()).
 
     Returns one row per (move, story in its window), columns RESULT_COLUMNS: rank (1 = largest
     |log_return|; ties: earlier bar first), ts (the bar whose close ends the move), prev_close,

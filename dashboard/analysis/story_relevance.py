@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingest.gpr import Lexicon, load_lexicon
-from ingest.risk_index import check_known, split_tags
+from ingest.headline_tags.gpr import Lexicon, load_lexicon
+from ingest.headline_tags.risk_index import check_known, split_tags
+from ingest.headline_tags.tagging import TopicTagger
 from ingest.search_query import parse_search
-from ingest.tagging import TopicTagger
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class _Term:
 
 
 def parsed_terms(terms: Iterable[str]) -> dict[str, str]:
-    """Distinct search terms: how each is shown → the term as ingest.tagging compiles it."""
+    """Distinct search terms: how each is shown → the term as ingest.headline_tags.tagging compiles it."""
     seen: dict[tuple[str, bool], tuple[str, str]] = {}
     for item in terms:
         if not isinstance(item, str):
@@ -64,7 +64,7 @@ def term_matches(frame: pd.DataFrame, terms: Mapping[str, str], topics: Sequence
 
 
 def risk_levels(gpr: Sequence, lexicon: Lexicon | None = None) -> tuple[np.ndarray, list[str]]:
-    """Per row of ';'-joined GPR categories (ingest.gpr ids; '' or missing for none): the risk
+    """Per row of ';'-joined GPR categories (ingest.headline_tags.gpr ids; '' or missing for none): the risk
     level (2 an act category, 1 a threat category only, 0 none) and its categories' names as
     shown in `reason` (the act categories of an act, the threat categories of a threat, in the
     lexicon's order). ValueError naming an unknown category (tags from another lexicon: retag)."""

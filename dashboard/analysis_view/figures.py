@@ -14,7 +14,7 @@ from dashboard.chart.figures import empty_figure
 from dashboard.chart.overlays import band_polygon
 from dashboard.chart.plotly_text import hover_text
 from dashboard.chart.wall_clock import display_times
-from ingest.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period
+from ingest.headline_tags.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period
 
 NEWS_TITLE = {"count": "headlines", "risk": "the risk share of headlines"}
 __all__ = ["event_study_figure", "lag_figure", "risk_figure", "message_figure", "percent"]
@@ -136,7 +136,7 @@ def lag_figure(intensity: IntensityResult, title: str | None = None) -> go.Figur
 
 
 def risk_figure(index: pd.DataFrame) -> go.Figure:
-    """The daily geopolitical-risk index (ingest.risk_index.daily_risk_index): per UTC day, the index
+    """The daily geopolitical-risk index (ingest.headline_tags.risk_index.daily_risk_index): per UTC day, the index
     of headlines with any category, a threat and an act (100 = the mean of the view's counted days;
     tagged over expected at each source's own mean share), the main line with its 95% band; days with
     too few headlines are gaps.

@@ -2,7 +2,7 @@
 to the chart, and every table as CSV bytes (one writer: `frame_csv`).
 
 CSV files follow dashboard.downloads.csv_files: UTF-8 with a byte-order mark, `\\n` line ends, text cells
-(and header names) through `ingest.csv_safety.neutralise_cell`, numbers through `format_number`
+(and header names) through `ingest.csvio.csv_safety.neutralise_cell`, numbers through `format_number`
 (the exact float, NaN as an empty cell), times as ISO 8601 in the display zone with the offset.
 """
 
@@ -23,7 +23,7 @@ from dashboard.analysis.intensity_report import CLOSED_WORDS, beyond_counts
 from dashboard.analysis.largest_moves import RANKING_RULE
 from dashboard.downloads.csv_files import local_iso
 from dashboard.state import ViewState, state_to_search
-from ingest.csv_safety import format_number, neutralise_cell, write_csv
+from ingest.csvio.csv_safety import format_number, neutralise_cell, write_csv
 
 DOWNLOAD_KINDS = ("events", "stats", "lags", "moves", "risk")
 NEWS_WORDS = {"count": "headlines", "risk": "risk share"}   # the news side of the correlation, in labels

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from dashboard.state import ViewState
-from ingest.risk_index import INDEX_COLUMNS, bucket_risk_index
+from ingest.headline_tags.risk_index import INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
 from ingest.utc import epoch_series
 
@@ -106,7 +106,7 @@ def risk_bucket(bucket_seconds: int) -> int:
 
 
 def load_risk(store: Store, flt: HeadlineFilter, bucket_seconds: int, counts: pd.DataFrame) -> pd.DataFrame:
-    """The geopolitical-risk index of the filter's headlines per risk_bucket() (ingest.risk_index:
+    """The geopolitical-risk index of the filter's headlines per risk_bucket() (ingest.headline_tags.risk_index:
     tagged headlines over those expected at each source's own mean share, 100 = the view's mean
     counted bucket), from the headlines counted per bucket and source and the rows of the tagged ones.
     `counts` (the counts panel's) only says whether there is anything to read."""

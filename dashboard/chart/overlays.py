@@ -18,7 +18,7 @@ from dashboard.chart.trace_dicts import trace
 from dashboard.chart.wall_clock import TIME_FORMAT, display_times
 from dashboard.header.ticker import format_change
 from ingest.bar_quality import flags_text
-from ingest.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period
+from ingest.headline_tags.risk_index import MIN_BUCKET_HEADLINES, MIN_SOURCE_HEADLINES, base_period
 
 __all__ = ["RISK_AXIS", "band_polygon", "flagged_traces", "overlay_parts", "risk_traces", "snapshot_traces"]
 
@@ -41,7 +41,7 @@ FLAGGED_HOVER = ("%{customdata[0]}<br>close %{customdata[1]} — flagged %{custo
 
 
 def risk_traces(risk: pd.DataFrame, tz: str) -> tuple[list, dict]:
-    """(traces, layout) of the risk index (ingest.risk_index.bucket_risk_index: bucket, headlines,
+    """(traces, layout) of the risk index (ingest.headline_tags.risk_index.bucket_risk_index: bucket, headlines,
     counted, sources, share_*, index_* with _low/_high) on the lower panel's right axis: a line per
     component (gaps where a bucket has too few headlines), the 95% band around the main one; the
     axis title says the base (100 = the view's mean counted bucket). No traces for an empty index."""

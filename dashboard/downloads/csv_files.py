@@ -1,8 +1,8 @@
 """CSV bytes for the dashboard's download buttons (pure).
 
 Every file is UTF-8 with a byte-order mark (so Excel shows Cyrillic), `\\n` line ends and the
-csv module's minimal quoting (`ingest.csv_safety.write_csv`). Text cells (and header names that
-come from data) go through `ingest.csv_safety.neutralise_cell`, so a spreadsheet never runs them
+csv module's minimal quoting (`ingest.csvio.csv_safety.write_csv`). Text cells (and header names that
+come from data) go through `ingest.csvio.csv_safety.neutralise_cell`, so a spreadsheet never runs them
 as formulas; numbers are written as numbers (`format_number`: the shortest text that reads back
 as the same float, integral values without `.0`, NaN as an empty cell), so a negative move stays
 `-1.5`. Times are ISO 8601 to the second in the display zone, with its offset
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from dashboard.analysis.time_columns import format_times
-from ingest.csv_safety import format_number, neutralise_cell, write_csv
+from ingest.csvio.csv_safety import format_number, neutralise_cell, write_csv
 
 DOWNLOAD_KINDS = ("prices", "headlines", "joined")
 HEADLINE_COLUMNS = ["time", "source", "title", "link", "summary", "topics"]

@@ -131,7 +131,7 @@ def import_headlines(ctx: CliContext, file: str, source: str | None, skip_bad: b
       newsmarks import-headlines ../shared/data/world-headlines-rss-2026-05-to-08.csv
     """
     from ingest.csvio import read_headlines_csv
-    from ingest.stored_tags import headline_tagger
+    from ingest.headline_tags.stored_tags import headline_tagger
 
     imported = _read_csv_or_fail(read_headlines_csv, file, source=source, skip_bad=skip_bad,
                                  fetched=datetime.now(UTC))
@@ -180,7 +180,7 @@ def snapshot(ctx: CliContext, targets: tuple[str, ...], captured_at: datetime | 
     Example:
       newsmarks snapshot ../shared/data/pages/news-page-header-tickers.txt --captured-at 2024-05-01T09:30
     """
-    from ingest.page_snapshots import snapshot_pages
+    from ingest.runners.page_snapshots import snapshot_pages
 
     outcomes = snapshot_pages(ctx.store, ctx.config, targets, captured_at=captured_at, now=datetime.now(UTC),
                               clock=lambda: datetime.now(UTC))
@@ -225,7 +225,7 @@ def export(ctx: CliContext, what: str, instrument_ids: tuple[str, ...], interval
         frame = store.bars(list(instrument_ids) or None, interval, utc_day(start), utc_day(end, end=True))
         text = prices_to_csv(frame)
     elif what == "snapshots":
-        from ingest.csv_snapshots import snapshots_to_csv
+        from ingest.csvio.csv_snapshots import snapshots_to_csv
 
         frame = store.snapshots(utc_day(start), utc_day(end, end=True), list(instrument_ids) or None)
         text = snapshots_to_csv(frame)

@@ -11,7 +11,7 @@ from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, CliContext, cli, pass_
 
 
 def _run(ctx: CliContext, job: str, groups: tuple[str, ...], since: date | None, wait: float | None) -> None:
-    from ingest.jobs import run_job
+    from ingest.runners.jobs import run_job
 
     store, config = ctx.store, ctx.config
     progress = None
@@ -104,7 +104,7 @@ def backfill_news_command(ctx: CliContext, query: str, since: datetime, until: d
     """
     from datetime import timedelta
 
-    from ingest.news_backfill import ProgressBar, backfill_news
+    from ingest.runners.news_backfill import ProgressBar, backfill_news
 
     start = since.replace(tzinfo=UTC)
     end = None if until is None else until.replace(tzinfo=UTC)  # None: up to what GDELT has settled
@@ -148,7 +148,7 @@ def schedule(ctx: CliContext) -> None:
     Example:
       newsmarks schedule
     """
-    from ingest.scheduler import run_forever
+    from ingest.runners.scheduler import run_forever
 
     run_forever(ctx.store, ctx.config)
 
@@ -162,7 +162,7 @@ def status(ctx: CliContext) -> None:
     Example:
       newsmarks status
     """
-    from ingest.status import status_lines
+    from ingest.runners.status import status_lines
 
     for line in status_lines(ctx.store, ctx.config):
         click.echo(line)

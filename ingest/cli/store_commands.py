@@ -23,7 +23,7 @@ def retag(ctx: CliContext) -> None:
     Example:
       newsmarks retag
     """
-    from ingest.stored_tags import headline_tagger
+    from ingest.headline_tags.stored_tags import headline_tagger
 
     store = ctx.store
     total = store.count_headlines()

@@ -8,16 +8,16 @@ from collections.abc import Iterable, Iterator
 import click
 
 from ingest.cli.app import cli
-from ingest.csv_safety import neutralise_cell, write_csv
-from ingest.lexicon_files import LexiconError
+from ingest.csvio.csv_safety import neutralise_cell, write_csv
+from ingest.headline_tags.lexicon_files import LexiconError
 
 HEADER = ["title", "categories", "kind"]
 
 
 def tag_rows(titles: Iterable[str]) -> Iterator[list[str]]:
     """[title, categories (';'-joined, paper's order; '' when none), kind] per title, the text
-    cells neutralised against spreadsheet formulas (ingest.csv_safety)."""
-    from ingest.gpr_headlines import HeadlineGprTagger, kind_of_categories
+    cells neutralised against spreadsheet formulas (ingest.csvio.csv_safety)."""
+    from ingest.headline_tags.gpr_headlines import HeadlineGprTagger, kind_of_categories
 
     tagger = HeadlineGprTagger()
     for title in titles:

@@ -7,7 +7,7 @@
   date line of a text page), read conservatively.
 
 The source unit that reads or fetches a page is ingest.sources.pages.PageSource; the shell that
-records and stores its runs is ingest.page_snapshots.
+records and stores its runs is ingest.runners.page_snapshots.
 """
 
 from ingest.pages.page import NotAPage, ParsedPage, parse_page

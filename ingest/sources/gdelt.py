@@ -1,7 +1,7 @@
 """GDELT DOC 2.0 article lists: request parameters, parsing of `mode=artlist&format=json` pages
 into headlines (pure), and `GdeltSlice`, the source unit that fetches one time slice of a query
 (ingest.sources.gdelt_slices cuts the slices; the backfill shell that paces, retries, splits and
-stores them is ingest/news_backfill.py).
+stores them is ingest/runners/news_backfill.py).
 
 What GDELT sends, as observed: `{"articles": [{"url", "url_mobile", "title", "seendate"
 ("20230918T031500Z", UTC, at its 15-minute update times), "socialimage", "domain", "language",

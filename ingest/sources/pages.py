@@ -1,7 +1,7 @@
 """A news page as a source unit, behind the same interface as the price and feed units
 (ingest.sources.base.Source): read a saved file or fetch a URL, parse its header strip and its
 headline (ingest.pages), and return them as ticker snapshots and a headline in a FetchResult. The
-shell that records and stores each unit's run is ingest.page_snapshots.
+shell that records and stores each unit's run is ingest.runners.page_snapshots.
 
 Captured time of the ticker snapshots (UTC, whole seconds), `captured_from` saying which: the
 time given (`captured_at`: "given"), else a URL's fetch time ("fetch"), else the page's own

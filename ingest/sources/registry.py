@@ -1,7 +1,7 @@
 """Which class serves each kind of source unit, by name (strings only: nothing is imported here, so
 the config can check a source name without importing the sources, and they can import the config).
 Every class named here is an ingest.sources.base.Source: `fetch(plan)` returns a FetchResult, and
-the shells record and store each unit's run the same way (ingest.run_record).
+the shells record and store each unit's run the same way (ingest.runners.run_record).
 
 Adding a price source is adding a module with a PriceSource subclass that has a
 `units(instrument, config, client)` classmethod, and one line in PRICE_SOURCES."""

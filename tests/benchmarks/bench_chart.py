@@ -49,9 +49,9 @@ from dashboard.chart.callbacks import chart_view  # noqa: E402
 from dashboard.context import DashboardContext  # noqa: E402
 from dashboard.state import RANGE_PRESETS, ViewState  # noqa: E402
 from ingest.config import Config  # noqa: E402
+from ingest.headline_tags.stored_tags import headline_tagger  # noqa: E402
 from ingest.records import Headline  # noqa: E402
 from ingest.store import HeadlineFilter, Store  # noqa: E402
-from ingest.stored_tags import headline_tagger  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 END = datetime(2026, 8, 21, 23, 0, tzinfo=UTC)

@@ -37,11 +37,11 @@ import feedparser  # noqa: E402
 import ingest.sources.feeds as feeds_module  # noqa: E402
 from ingest.clean import html_to_text  # noqa: E402
 from ingest.config import Config  # noqa: E402
+from ingest.headline_tags.stored_tags import headline_tagger  # noqa: E402
 from ingest.sources.base import FetchPlan  # noqa: E402
 from ingest.sources.feeds import FeedSource  # noqa: E402
 from ingest.sources.http import HttpClient  # noqa: E402
 from ingest.store import Store  # noqa: E402
-from ingest.stored_tags import headline_tagger  # noqa: E402
 from tests.servers.feeds import RSS_TYPE, FeedServer  # noqa: E402
 
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)

@@ -3,8 +3,8 @@
     python tests/benchmarks/bench_gpr_tagger.py [--labels FILE] [--data DIR]
 
 1. On the hand-labelled headlines (../shared/data/labels/gpr-headlines-dev.csv: gpr 0/1, kind
-   threat/act/none, category), for the paper's tagger (ingest.gpr.GprTagger, Caldara–Iacoviello
-   Table 1 verbatim) and the headline tagger (ingest.gpr_headlines.HeadlineGprTagger): precision,
+   threat/act/none, category), for the paper's tagger (ingest.headline_tags.gpr.GprTagger, Caldara–Iacoviello
+   Table 1 verbatim) and the headline tagger (ingest.headline_tags.gpr_headlines.HeadlineGprTagger): precision,
    recall and F1 overall (any category against gpr = 1) and per kind (a headline tagged with both
    a threat and an act category counts as predicting each), on all rows and on the labeller's
    high-confidence rows; then the confusion of categories (gold category by row, each predicted
@@ -37,9 +37,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ingest.gpr import GprTagger, load_lexicon  # noqa: E402
-from ingest.gpr_headline_lexicon import load_headline_lexicon  # noqa: E402
-from ingest.gpr_headlines import HeadlineGprTagger, kind_of_categories  # noqa: E402
+from ingest.headline_tags.gpr import GprTagger, load_lexicon  # noqa: E402
+from ingest.headline_tags.gpr_headline_lexicon import load_headline_lexicon  # noqa: E402
+from ingest.headline_tags.gpr_headlines import HeadlineGprTagger, kind_of_categories  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from werkzeug.serving import make_server  # noqa: E402
 
 from dashboard import create_app  # noqa: E402
+from ingest.headline_tags.stored_tags import headline_tagger  # noqa: E402
 from ingest.store import Store  # noqa: E402
-from ingest.stored_tags import headline_tagger  # noqa: E402
 from tests.browser.fixture_store import BBC_BUSINESS_CSV, WORLD_HEADLINES_CSV, build_store  # noqa: E402
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -12,9 +12,9 @@ from pathlib import Path
 from ingest.close_rules import instrument_rule
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
+from ingest.headline_tags.tagging import TopicTagger
 from ingest.records import Headline
 from ingest.store import Store
-from ingest.tagging import TopicTagger
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from dashboard import ids
 from dashboard.analysis.moves import moves_after
-from ingest.csv_safety import format_number
+from ingest.csvio.csv_safety import format_number
 from ingest.store import Store
 from tests.browser import page
 from tests.browser.fixture_store import BRENT_CSV, USD_RUB_CSV

@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from ingest.config import Config
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.headline_times import FUTURE_SLACK, in_the_future
-from ingest.run_record import Run, recorded_run
+from ingest.runners.run_record import Run, recorded_run
 from ingest.sources.base import FetchPlan, PermanentError, RateLimited, SourceError, TransientError, Unreachable
 from ingest.sources.gdelt import SOURCE, GdeltFetch, GdeltSlice, gdelt_params
 from ingest.sources.gdelt_slices import (
@@ -34,7 +35,6 @@ from ingest.sources.gdelt_slices import (
 )
 from ingest.sources.http import HttpClient
 from ingest.store import LockBusy, Store, WriteCounts
-from ingest.stored_tags import headline_tagger
 
 log = logging.getLogger(__name__)
 

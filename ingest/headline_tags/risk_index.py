@@ -35,7 +35,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from ingest.gpr import Lexicon, load_lexicon
+from ingest.headline_tags.gpr import Lexicon, load_lexicon
 
 MIN_SOURCE_HEADLINES = 5      # a source's share of fewer headlines than this in a bucket is not used
 MIN_BUCKET_HEADLINES = 20     # a bucket with fewer headlines from counted sources has no index

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ingest.config import Config
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.pages import AsOf, TickerItem, canonical_mark
 from ingest.records import Headline, TickerSnapshot
-from ingest.run_record import recorded_run
+from ingest.runners.run_record import recorded_run
 from ingest.sources.base import FetchPlan
 from ingest.sources.http import HttpClient
 from ingest.sources.pages import PageFetch, PageSource, is_url
 from ingest.store import Store, WriteCounts
-from ingest.stored_tags import headline_tagger
 
 JOB, GROUP = "snapshot", "pages"
 _ARROWS = {1: "↑", -1: "↓", 0: "→"}

@@ -1,16 +1,16 @@
-"""The tags stored with every headline: its topics (ingest.tagging), its geopolitical-risk
-categories (kind 'gpr', from the headline rules of ingest.gpr_headlines; the paper's article
-rules, ingest.gpr, are not stored) and its sentiment label (ingest.sentiment). Its own module so
-that the taggers it combines import none of each other."""
+"""The tags stored with every headline: its topics (tagging.py), its geopolitical-risk categories
+(kind 'gpr', from the headline rules of gpr_headlines.py; the paper's article rules, gpr.py, are
+not stored) and its sentiment label (sentiment.py). Its own module so that the taggers it
+combines import none of each other."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ingest.gpr_headlines import HeadlineGprTagger
+from ingest.headline_tags.gpr_headlines import HeadlineGprTagger
+from ingest.headline_tags.sentiment import sentiment_tags
+from ingest.headline_tags.tagging import TopicTagger
 from ingest.records import Headline
-from ingest.sentiment import sentiment_tags
-from ingest.tagging import TopicTagger
 
 
 def headline_tagger(topics: Iterable) -> Callable[[Headline], list[tuple[str, str]]]:

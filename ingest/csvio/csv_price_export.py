@@ -1,4 +1,4 @@
-"""Price bars to CSV (pure): newsmarks' own export, which ingest.csv_prices reads back into the
+"""Price bars to CSV (pure): newsmarks' own export, which ingest.csvio.csv_prices reads back into the
 same bars."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.bar_quality import flags_text
-from ingest.csv_safety import format_number, iso_utc, neutralise_cell, write_csv
+from ingest.csvio.csv_safety import format_number, iso_utc, neutralise_cell, write_csv
 
 EXPORT_COLUMNS = ["timestamp_utc", "instrument", "interval", "known_utc", "open", "high", "low", "close", "volume",
                   "flags"]

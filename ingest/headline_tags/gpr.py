@@ -1,15 +1,15 @@
 """Geopolitical-risk tagging (pure): the eight categories of the Caldara–Iacoviello GPR index
 (AER 2022, Table 1), the paper's query verbatim — the "paper" tagger, kept so that its rules stay
 checkable (tests/benchmarks/bench_gpr_tagger.py). Written for whole articles, it tags about 0.5 %
-of headlines; the stored 'gpr' tags come from the headline rules of ingest.gpr_headlines, which
+of headlines; the stored 'gpr' tags come from the headline rules of ingest.headline_tags.gpr_headlines, which
 share this module's categories and components, and the lexicon files' reading and errors
-(ingest.lexicon_files).
+(ingest.headline_tags.lexicon_files).
 
 The lexicon is data (ingest/lexicons/gpr.toml, read at call time). Each category pairs two word
 sets: either a word of one within N words of a word of the other ("near"), or both anywhere in
 the text ("and"). A headline mentioning an excluded word (film, anniversary, "price war"…) gets
 no category. Terms have the syntax of the configured topics and are matched with the same
-helpers (`ingest.tagging.words_of`, `compile_topic`)."""
+helpers (`ingest.headline_tags.tagging.words_of`, `compile_topic`)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ingest.lexicon_files import LexiconError, lexicon_error, lexicon_text, validated_lexicon
+from ingest.headline_tags.lexicon_files import LexiconError, lexicon_error, lexicon_text, validated_lexicon
+from ingest.headline_tags.tagging import compile_topic, words_of
 from ingest.records import Headline
-from ingest.tagging import compile_topic, words_of
 
 TAG_KIND = "gpr"
 COMPONENTS = ("threats", "acts")

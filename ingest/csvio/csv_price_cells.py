@@ -1,6 +1,6 @@
 """The cells of a price CSV that say when (pure): the trading day a daily bar's time cell was
 written for, the `known_utc` and `flags` columns of newsmarks' own export, and how to tell that
-export from the one before schema version 6 (see ingest.csv_prices)."""
+export from the one before schema version 6 (see ingest.csvio.csv_prices)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.bar_quality import parse_flags
-from ingest.csv_safety import column, normalise_name, parse_times, restore_cell
+from ingest.csvio.csv_safety import column, normalise_name, parse_times, restore_cell
 
 MISSING = {"", "nan", "null", "none", "n/a", "na"}
 

@@ -1,5 +1,5 @@
 """The headline rules' lexicon (lexicons/gpr_headlines.toml) read and checked into a
-`HeadlineLexicon` (groups, masks, vetoes, each category's rules) for ingest.gpr_headlines to match."""
+`HeadlineLexicon` (groups, masks, vetoes, each category's rules) for ingest.headline_tags.gpr_headlines to match."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ingest.gpr import load_lexicon
-from ingest.lexicon_files import LexiconError, lexicon_error, lexicon_text, validated_lexicon
-from ingest.tagging import words_of
+from ingest.headline_tags.gpr import load_lexicon
+from ingest.headline_tags.lexicon_files import LexiconError, lexicon_error, lexicon_text, validated_lexicon
+from ingest.headline_tags.tagging import words_of
 
 _GROUP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _KIND = "GPR headline lexicon"

@@ -14,7 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ingest.config import Config
-from ingest.jobs import JobReport, run_job, utcnow
+from ingest.runners.jobs import JobReport, run_job, utcnow
 from ingest.store import Store
 
 log = logging.getLogger("newsmarks.schedule")

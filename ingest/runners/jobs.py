@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from ingest.config import Config
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import result_status
-from ingest.run_record import recorded_run
+from ingest.runners.run_record import recorded_run
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
 from ingest.store import LockBusy, Store, WriteCounts
-from ingest.stored_tags import headline_tagger
 
 log = logging.getLogger(__name__)
 

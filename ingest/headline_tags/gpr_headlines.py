@@ -1,16 +1,16 @@
 """Geopolitical-risk tagging of headlines (pure): the eight Caldara–Iacoviello categories (the
-paper's numbers, names and threats/acts split, as in ingest.gpr) found by rules written for short
+paper's numbers, names and threats/acts split, as in ingest.headline_tags.gpr) found by rules written for short
 titles rather than whole articles.
 
 The rules are data (ingest/lexicons/gpr_headlines.toml, read at call time by
-ingest.gpr_headline_lexicon; its header explains them): word sets ("groups"), phrases whose words
+ingest.headline_tags.gpr_headline_lexicon; its header explains them): word sets ("groups"), phrases whose words
 count for nothing ("masks": "gang war", "conflict of interest"), words that drop a text
 ("vetoes": films, sport, anniversaries), and per category a list of rules, each holding when all
 its groups occur, an optional pair of them occurs within N words, and none of its `unless` groups
 occurs. The title is one text and each sentence
 of the summary another; a headline's categories are the union of theirs.
 
-ingest.gpr's `GprTagger` (the paper's query verbatim) stays available to check the paper's rules;
+ingest.headline_tags.gpr's `GprTagger` (the paper's query verbatim) stays available to check the paper's rules;
 the stored 'gpr' tags come from `HeadlineGprTagger`."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.gpr import TAG_KIND
-from ingest.gpr_headline_lexicon import HeadlineLexicon, Rule, load_headline_lexicon
+from ingest.headline_tags.gpr import TAG_KIND
+from ingest.headline_tags.gpr_headline_lexicon import HeadlineLexicon, Rule, load_headline_lexicon
 from ingest.records import Headline
 
 KINDS = ("threat", "act", "both", "none")

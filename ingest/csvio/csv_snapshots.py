@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ingest.csv_safety import format_number, iso_utc, neutralise_cell, write_csv
+from ingest.csvio.csv_safety import format_number, iso_utc, neutralise_cell, write_csv
 
 EXPORT_COLUMNS = ["captured_at_utc", "source", "mark", "instrument_id", "value", "change", "change_pct",
                   "captured_from", "mark_inferred", "direction"]

@@ -3,7 +3,15 @@ column is the time, close, open..., and the rows of the instrument and interval 
 
 from __future__ import annotations
 
-from ingest.csv_safety import CsvError, column, find_column, find_columns, missing_column, normalise_name, restore_cell
+from ingest.csvio.csv_safety import (
+    CsvError,
+    column,
+    find_column,
+    find_columns,
+    missing_column,
+    normalise_name,
+    restore_cell,
+)
 from ingest.records import INTERVALS
 
 TIME_ALIASES = ("timestamp utc", "timestamp", "datetime", "date time", "date", "time")

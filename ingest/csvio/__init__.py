@@ -1,9 +1,10 @@
 """CSV import and export of prices and headlines: the public API the CLI and the dashboard use.
 
-The work is done in three small modules:
-- ingest.csv_prices: `read_prices_csv` (with ingest.csv_price_cells); ingest.csv_price_export: `prices_to_csv`
-- ingest.csv_headlines: `read_headlines_csv`, `headlines_to_csv`
-- ingest.csv_safety: `CsvError`, `neutralise_cell` / `restore_cell` (formula guard and its exact
+The work is done in the package's small modules:
+- csv_prices: `read_prices_csv` (with csv_price_columns, csv_price_cells); csv_price_export: `prices_to_csv`
+- csv_snapshots: the page snapshots' CSV
+- csv_headlines: `read_headlines_csv`, `headlines_to_csv`
+- csv_safety: `CsvError`, `neutralise_cell` / `restore_cell` (formula guard and its exact
   inverse), `write_csv`, `safe_link`
 
 Conventions: files are UTF-8 (BOM allowed; UTF-16 with BOM too); naive times are UTC; a date
@@ -15,10 +16,10 @@ start with `=`, `+`, `-`, `@`, tab or CR prefixed with `'`.
 
 from __future__ import annotations
 
-from ingest.csv_headlines import HeadlineImport, headlines_to_csv, read_headlines_csv, stable_guid
-from ingest.csv_price_export import prices_to_csv
-from ingest.csv_prices import PriceImport, read_prices_csv
-from ingest.csv_safety import CsvError, neutralise_cell, restore_cell, safe_link, write_csv
+from ingest.csvio.csv_headlines import HeadlineImport, headlines_to_csv, read_headlines_csv, stable_guid
+from ingest.csvio.csv_price_export import prices_to_csv
+from ingest.csvio.csv_prices import PriceImport, read_prices_csv
+from ingest.csvio.csv_safety import CsvError, neutralise_cell, restore_cell, safe_link, write_csv
 
 __all__ = [
     "CsvError",

@@ -1,6 +1,6 @@
 """Reading untrusted CSV files safely, and writing CSV that spreadsheets cannot run.
 
-Shared by the price and headline importers (ingest.csv_prices, ingest.csv_headlines) and by
+Shared by the price and headline importers (ingest.csvio.csv_prices, ingest.csvio.csv_headlines) and by
 every CSV export (the dashboard's downloads use `neutralise_cell` / `write_csv` too):
 
 - `read_records` decodes a file (UTF-8, with or without BOM; UTF-16 with BOM), refuses empty and

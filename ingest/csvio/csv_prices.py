@@ -1,6 +1,6 @@
 """Price bars from CSV files (pure, apart from reading the given file); bars to CSV are in
-ingest.csv_price_export, the cells that say when a bar was in ingest.csv_price_cells, which
-column is which in ingest.csv_price_columns.
+ingest.csvio.csv_price_export, the cells that say when a bar was in ingest.csvio.csv_price_cells, which
+column is which in ingest.csvio.csv_price_columns.
 
 Read as they are: EIA `Date,Price`; yfinance `Ticker.history()` CSVs (`Date` with UTC offsets;
 Dividends/Stock Splits ignored); European-locale CSVs (`;` and decimal comma, detected); the
@@ -37,7 +37,7 @@ import pandas as pd
 
 from ingest.bar_quality import flag_bars
 from ingest.close_rules import DEFAULT_RULE, CloseRule, hourly_known, nearest_midnight
-from ingest.csv_price_cells import (
+from ingest.csvio.csv_price_cells import (
     MISSING,
     all_midnights,
     flag_cells,
@@ -45,8 +45,8 @@ from ingest.csv_price_cells import (
     old_export,
     trading_days_as_written,
 )
-from ingest.csv_price_columns import column_roles, header_and_rows, select_rows, time_cells
-from ingest.csv_safety import CsvError, column, extra_fields, parse_times, read_records
+from ingest.csvio.csv_price_columns import column_roles, header_and_rows, select_rows, time_cells
+from ingest.csvio.csv_safety import CsvError, column, extra_fields, parse_times, read_records
 from ingest.records import BAR_COLUMNS, INTERVALS
 
 IMPORT_COLUMNS = [*BAR_COLUMNS, "review"]

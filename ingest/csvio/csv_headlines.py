@@ -36,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingest.clean import decode_entities
-from ingest.csv_safety import (
+from ingest.csvio.csv_safety import (
     CsvError,
     column,
     extra_fields,
