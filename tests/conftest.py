@@ -176,8 +176,9 @@ def close_bars(ts, close, known=None) -> pd.DataFrame:
 # --- tiers -------------------------------------------------------------------------------------
 # Every test gets one marker, by what it needs: `browser` (tests/browser/: Chromium), `integration`
 # (a store on SQLite and PostgreSQL, a loopback server, a subprocess: the fixtures and modules
-# below), `unit` (the rest: pure functions on in-memory data, real data files read). The README's
-# test command runs them all; `-m unit` is the quick loop while editing.
+# below), `slow` (pure, but seconds each: Monte-Carlo checks of a test's size, whole real files;
+# marked by hand), `unit` (the rest: pure functions on in-memory data, real data files read). The
+# README's test command runs them all; `-m unit` is the quick loop while editing.
 
 STORE_FIXTURES = {"store_url", "module_store_url", "store", "store_kind", "cli_run", "make_config", "web",
                   "postgres_databases"}
@@ -191,7 +192,7 @@ INTEGRATION_MODULES = {   # modules whose tests start servers or processes witho
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath))
-        if any(item.get_closest_marker(name) for name in ("unit", "integration", "browser")):
+        if any(item.get_closest_marker(name) for name in ("unit", "slow", "integration", "browser")):
             continue   # marked by hand (a subprocess in an otherwise pure module)
         if "browser" in path.parts:
             item.add_marker(pytest.mark.browser)

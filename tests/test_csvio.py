@@ -282,6 +282,7 @@ def test_utf16_with_bom_reads(tmp_path):
 
 # -- real headline files ---------------------------------------------------------------------------
 
+@pytest.mark.slow   # a whole real file
 def test_world_headlines_rss_archive(shared_data):
     result = read_headlines_csv(shared_data / "world-headlines-rss-2026-05-to-08.csv", fetched=FETCHED)
     assert len(result.headlines) == 88751 and result.skipped == []
@@ -314,6 +315,7 @@ def test_bbc_business_rfc822(shared_data):
     assert {h.source for h in named.headlines} == {"bbc-business"}
 
 
+@pytest.mark.slow   # a whole real file
 def test_reddit_bytes_literals_unwrapped(shared_data):
     result = read_headlines_csv(shared_data / "reddit-worldnews-2008-2016.csv", fetched=FETCHED)
     headlines = result.headlines
@@ -503,6 +505,7 @@ def test_cli_import_headlines_counts_times_in_the_future(store_url, tmp_path, mo
                              "2 times in the future replaced by the import time\n")
 
 
+@pytest.mark.slow   # a whole real file
 def test_reddit_dates_are_days_and_keep_their_guids(shared_data):
     import csv
 

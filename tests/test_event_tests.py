@@ -358,6 +358,7 @@ def test_an_injected_abnormal_return_is_found_with_its_sign_and_size():
     assert abs(none.move_1) < 3 * se
 
 
+@pytest.mark.slow   # Monte-Carlo
 def test_without_an_effect_every_test_rejects_at_about_its_level():
     """400 random walks of 320 bars with 10-20 random events each (merged into episodes), the
     constant-mean model over 120 bars: each test's rejection rate at 5 % lies in [0.02, 0.09] at

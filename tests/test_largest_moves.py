@@ -578,6 +578,7 @@ def linked_stories(frame: pd.DataFrame) -> np.ndarray:
     return story
 
 
+@pytest.mark.slow   # a whole real file
 def test_brent_s_largest_moves_of_2026_explained_by_the_world_s_headlines(shared_data):
     """EIA's Brent spot (assessed at the London close, 16:30 London) from the last trading day before
     the headlines start (2026-05-12) to its end, against 88,751 headlines of 22 world feeds (one row
