@@ -55,7 +55,7 @@ def rank_sums(block: np.ndarray) -> np.ndarray:
     sorted as integer keys with the column in the lowest bits (one fast sort); the floats'
     order-preserving bits lose their lowest bits to the column: rows where two truncated keys
     coincide are ranked exactly apart. Written by hand rather than scipy.stats.rankdata(block,
-    axis=1), which is much slower on blocks of the benchmark's size (100k events)."""
+    axis=1), which is several times slower on blocks of the benchmark's size (docs/performance.md)."""
     rows, width = block.shape
     if rows == 0:
         return np.zeros(width)
