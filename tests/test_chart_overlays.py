@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 
 import numpy as np
 import pandas as pd
@@ -123,10 +124,18 @@ RISK_PLAN = {   # day of March 2022: source -> (escalation, peace threats, untag
 }
 
 
+def own_words(n: int) -> str:
+    """Eight made-up words for headline `n`: with them no two of the fixture's titles tell one story."""
+    rng = random.Random(n)
+    return " ".join("".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4))
+                    for _ in range(8))
+
+
 @pytest.fixture
 def risk_ctx(store_url) -> DashboardContext:
-    """Brent and 120 headlines of two sources over four days, every title distinct (so that each
-    is the first copy of its story), with known categories."""
+    """Brent and 120 headlines of two sources over four days, every title a story of its own (each
+    the first copy of its story: eight made-up words of its own after the category's words), with
+    known categories."""
     config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
@@ -139,7 +148,7 @@ def risk_ctx(store_url) -> DashboardContext:
                       + ["Ceasefire collapses after talks"] * threats + ["Markets calm"] * calm)
             for title in titles:
                 n += 1
-                items.append(Headline(source=source, guid=str(n), title=f"{title} {n}",
+                items.append(Headline(source=source, guid=str(n), title=f"{title} {own_words(n)}",
                                       published=utc(2022, 3, d, n % 24), fetched=FETCHED))
     store.write_headlines(items, tag=headline_tagger(config.topics))
     yield DashboardContext(config, store)

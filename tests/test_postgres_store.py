@@ -98,7 +98,9 @@ def test_search_finds_the_same_headlines_on_sqlite_and_postgresql(new_postgres_u
         ordered = [store.headlines(sort="title", descending=True, limit=50)["title"].tolist() for store in stores]
         assert ordered[1] == ordered[0]
         window = HeadlineFilter(start=utc(2014, 1, 1), end=utc(2016, 12, 31), query="Syria OR Assad", stories_only=True)
-        assert [s.count_headlines(window) for s in stores] == [50, 50]
+        # 50 titles; two Reddit posts of 2016-03-01/02 tell one story ("Russia and Syria 'weaponising'
+        # refugee crisis ...", said in other words): 49 stories on both
+        assert [s.count_headlines(window) for s in stores] == [49, 49]
         assert stores[1].headline_counts(window, 86400 * 30).equals(stores[0].headline_counts(window, 86400 * 30))
     finally:
         for store in stores:

@@ -42,6 +42,23 @@ def retag(ctx: CliContext) -> None:
                + (f"; HTML entities decoded in {fixed} of them" if fixed else ""))
 
 
+@cli.command("relink-stories")
+@pass_context
+def relink_stories(ctx: CliContext) -> None:
+    """Link every stored headline to its story again, by today's story rule.
+
+    A story is one news event told by several feeds: headlines published within two days of each
+    other whose titles share their content words (docs/data.md). A refresh does this by itself
+    once after an upgrade that changed the rule; this command does it now.
+
+    \b
+    Example:
+      newsmarks relink-stories
+    """
+    changed = ctx.store.relink_stories(force=True)
+    click.echo(f"linked the stories again: {changed} headlines changed story")
+
+
 @cli.command("migrate-store")
 @click.option("--from", "source_url", default=None, metavar="URL",
               help="The store to copy (default: the configured [store] url).")

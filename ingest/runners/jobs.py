@@ -122,6 +122,7 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
                 store.index_missing()   # headlines written around the store get searchable (a no-op on SQLite)
                 store.recount_days()    # ... and counted per day
                 store.retag_queued(tagger)  # headlines whose text a migration changed get their tags again
+                store.relink_stories()   # ... and their stories linked again when the story rule changed
             store.sync_config(config)
             for unit in (build_sources(config, groups=groups) if units is None else units):
                 if should_stop():

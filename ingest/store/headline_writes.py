@@ -1,6 +1,6 @@
 """Headline writes: idempotent upserts keyed by (source, guid), a new sighting merged into the
-stored row by one pure rule (`merge_sighting`), each new headline linked to an earlier copy of its
-story from another feed, and its tags stored."""
+stored row by one pure rule (`merge_sighting`), each new headline linked to its story
+(ingest.store.story_links), and its tags stored."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from ingest.store import schema
 from ingest.store.dialect import insert_ignore, insert_new
 from ingest.store.fts import index_headlines
 from ingest.store.headline_days import refresh_touched_days
+from ingest.store.story_links import STORY_RULE, link_new_stories
 from ingest.store.write_counts import WriteCounts
+from ingest.stories.grouping import StoryRow
 from ingest.utc import to_epoch
 
-STORY_WINDOW_SECONDS = 2 * 86400
 TAG_KINDS = ("topic", "gpr", "sentiment")
 TITLE_NORM_CHARS = 500         # stories compare this much of a normalised title (an index entry must stay small)
 _WORD = re.compile(r"\w+")
@@ -132,31 +133,15 @@ def _row(item: Headline) -> dict:
 
 
 def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> None:
-    """Insert new rows; point each at an earlier copy of its story (same normalised title within
-    STORY_WINDOW_SECONDS) — a NULL story_id means the row is its story's first copy."""
+    """Insert new rows; point each at the first copy of its story (ingest.stories: the same
+    normalised title, or the same story by STORY_RULE, within its window) — a NULL story_id
+    means the row is its story's first copy."""
     table = schema.headlines
     ids = {(row.source, row.guid): row.id
            for row in insert_new(conn, table, rows, ["source", "guid"], (table.c.id, table.c.source, table.c.guid))}
     index_headlines(conn, [(ids[(r["source"], r["guid"])], r["title"], r["summary"]) for r in rows])
-    by_title: dict[str, list[tuple[int, int, int | None]]] = {}
-    norms = sorted({r["title_norm"] for r in rows if r["title_norm"]})
-    for chunk in _chunks(norms, 900):
-        for row in conn.execute(select(table.c.id, table.c.title_norm, table.c.published,
-                                       table.c.story_id).where(table.c.title_norm.in_(chunk))):
-            by_title.setdefault(row.title_norm, []).append((row.id, row.published, row.story_id))
-    story_updates = []
-    for row in rows:
-        candidates = by_title.get(row["title_norm"], [])
-        if len(candidates) < 2:
-            continue
-        own_id = ids[(row["source"], row["guid"])]
-        for other_id, published, other_story in sorted(candidates):
-            if other_id < own_id and abs(published - row["published"]) <= STORY_WINDOW_SECONDS:
-                story_updates.append({"hid": own_id, "sid": other_story or other_id})
-                break
-    if story_updates:
-        conn.execute(update(table).where(table.c.id == bindparam("hid")).values(story_id=bindparam("sid")),
-                     story_updates)
+    new = [StoryRow(ids[(r["source"], r["guid"])], r["published"], r["title_norm"]) for r in rows]
+    link_new_stories(conn, new, STORY_RULE)
     tag_rows = [dict(headline_id=ids[(r["source"], r["guid"])], kind=kind, tag=tag)
                 for r, tags in zip(rows, row_tags, strict=True) for kind, tag in tags]
     insert_ignore(conn, schema.headline_tags, tag_rows, ["headline_id", "kind", "tag"])

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 from ingest.store import schema
 from ingest.store.fts import create_fts, ensure_index
 from ingest.store.headline_days import refresh_days
+from ingest.store.story_links import STORY_RULE, record_rule
 
 SCHEMA_VERSION = 6
 REPORT_KEY = "migration_report"
@@ -97,6 +98,7 @@ def migrate(engine: Engine, migrations: dict[int, Callable[[Connection], None]] 
                 schema.metadata.create_all(conn)
                 create_fts(conn)
                 _set_version(conn, target)
+                record_rule(conn, STORY_RULE)   # a new store's stories are linked by today's rule
                 return target
             if version > target:
                 raise SchemaError(f"the store is at schema version {version}, newer than this newsmarks "

@@ -1,5 +1,6 @@
 """Store's repairs (the RepairAccess part of ingest.store.Store): `newsmarks delete`, retagging,
-and catching up the search index and day counts after rows were written around the store."""
+linking stories again after their rule changed, and catching up the search index and day counts
+after rows were written around the store."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from ingest.store import fts as _fts
 from ingest.store import headline_days as _days
 from ingest.store import retagging as _retagging
 from ingest.store import runs as _runs
+from ingest.store import story_links as _stories
 from ingest.store.deletion import DeleteCounts, DeleteFilter
 from ingest.store.headline_access import TagFunction
 from ingest.store.transactions import Transactions
+from ingest.store.write_counts import WriteCounts
 
 
 class RepairAccess(Transactions):
@@ -98,3 +101,20 @@ class RepairAccess(Transactions):
             if not entries:
                 return done
             done += counts.updated
+
+    def relink_stories(self, force: bool = False) -> int | None:
+        """Link every headline to its story again by the current rule (ingest.store.story_links)
+        when the stored links were made by another one (or always, `force`), in one transaction
+        with the day counts of stories; returns how many headlines changed story, None when the
+        links were current (one read, never the write lock)."""
+        rule = _stories.STORY_RULE
+        if not force:
+            with self.reading() as conn:
+                if not _stories.links_outdated(conn, rule):
+                    return None
+        with self.writing() as conn:
+            changed, first, last = _stories.relink_all(conn, rule)
+            if changed:
+                _days.refresh_days(conn, first, last)
+                _runs.bump_data_version(conn, WriteCounts(updated=changed, first=first, last=last))
+        return changed
