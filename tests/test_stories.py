@@ -169,3 +169,16 @@ def test_the_relink_command(cli_run, store_url):
     result = cli_run("relink-stories")
     assert result.exit_code == 0, result.output
     assert result.output == "linked the stories again: 0 headlines changed story\n"
+
+
+def test_a_refresh_relinks_a_store_linked_by_another_rule_once(store, make_config):
+    from ingest.runners.jobs import run_job
+
+    store.write_headlines([headline("BBC", "1", QUAKE[0], 0), headline("CNA", "2", QUAKE[1], 2)])
+    with store.writing() as conn:
+        conn.execute(schema.headlines.update().values(story_id=None))
+        conn.execute(schema.meta.delete().where(schema.meta.c.key == RULE_KEY))   # a store from before
+    config = make_config()
+    run_job(store, config, units=[])
+    assert stories(store) == {QUAKE[0]: None, QUAKE[1]: QUAKE[0]}
+    assert store.relink_stories() is None
