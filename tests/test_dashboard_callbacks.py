@@ -102,6 +102,23 @@ def test_sync_from_url_and_from_filters(ctx):
                 ctx.default_instruments)[0]["overlays"] == ("risk", "snapshots")
 
 
+def test_an_instrument_without_prices_in_the_window_says_so_on_the_chart(ctx):
+    """The Bank of Russia rate has no bars in this store: the chart says so for it, above the prices
+    it does have, and the note above the chart says the same."""
+    view = "?instruments=brent,usd_rub&range=custom&start=2022-03-01&end=2022-03-31"
+    figure, note, _, empty = chart_view(ctx, state(ctx, view), None, ids.STATE, None, None, None)
+    said = "USD/RUB (Bank of Russia): no data in this window — run `newsmarks refresh` or import a CSV"
+    assert empty is None and [a for a in figure["layout"].get("annotations", []) if a.get("name") == "no-data"] == [
+        {"text": said, "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left", "yanchor": "top",
+         "showarrow": False, "align": "left", "bgcolor": "rgba(255,255,255,0.85)",
+         "font": {"size": 12, "color": "#6c757d"}, "name": "no-data"}]
+    assert note == f"{march_total(ctx):,} headlines in view. Daily bars, times in UTC. {said}."
+    assert [t["meta"]["kind"] for t in figure["data"]][0] == "price"   # Brent's line still drawn
+    # a window with prices for both says nothing of the kind
+    figure, note, _, _ = chart_view(ctx, state(ctx, MARCH), None, ids.STATE, None, None, None)
+    assert "no data" not in note and not [a for a in go.Figure(figure).layout.annotations if a.name == "no-data"]
+
+
 def test_chart_shows_prices_marks_and_counts(ctx):
     figure, note, window, empty = chart_view(ctx, state(ctx, MARCH), None, ids.STATE, None, None, None)
     figure = go.Figure(figure)
@@ -148,7 +165,8 @@ def test_zoom_to_days_switches_to_hourly_bars(ctx):
     relayout = {"xaxis.range[0]": "2022-03-07 00:00:00", "xaxis.range[1]": "2022-03-08 12:00:00"}
     figure, note, window, _ = chart_view(ctx, state(ctx, MARCH), relayout, ids.CHART, None, None, None)
     assert window["interval"] == "1h" and window["zoomed"]
-    assert note.endswith("Hourly bars, times in UTC.")
+    # the Yahoo rouble has daily bars only: in the hourly zoom it has no line, and the note says why
+    assert note.endswith("Hourly bars, times in UTC. USD/RUB market (Yahoo): no hourly data in this window.")
     assert zoom_window(relayout, "Europe/Moscow") == (utc(2022, 3, 6, 21), utc(2022, 3, 8, 9))
     assert zoom_window({"xaxis.autorange": True}, "UTC") == "reset"
     assert zoom_window({"dragmode": "pan"}, "UTC") is None

@@ -66,7 +66,9 @@ def test_daily_counts_keep_them(ctx):
     figure, note, _window, _ = chart_view(ctx, state, None, ids.STATE, None, None, None)
     counts = next(t for t in figure["data"] if t["meta"]["kind"] == "counts")
     assert list(counts["y"]) == [1, 6]
-    assert note == "7 headlines in view. Daily bars, times in UTC."
+    # the store has hourly bars only: the daily chart has no line, and says so
+    assert note == ("7 headlines in view. Daily bars, times in UTC. Brent crude (ICE futures): no data in this "
+                    "window — run `newsmarks refresh` or import a CSV.")
 
 
 def test_their_marks_sit_on_the_price_the_detail_panel_starts_from(ctx):

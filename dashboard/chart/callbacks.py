@@ -15,7 +15,7 @@ from dashboard.chart.data import BAR_PADDING, MAX_POINTS, load_chart_data
 from dashboard.chart.downsample import downsample_bars
 from dashboard.chart.figures import empty_figure, price_figure_spec
 from dashboard.chart.marks import place_marks
-from dashboard.chart.notes import chart_note
+from dashboard.chart.notes import chart_note, instruments_without_data, no_data_annotation, no_data_note
 from dashboard.chart.overlays import overlay_parts
 from dashboard.context import DashboardContext
 from dashboard.header.parts import empty_state
@@ -121,7 +121,13 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
         shown = [pd.Timestamp(t).tz_convert(zone).tz_localize(None).isoformat() for t in (data.start, data.end)]
         for axis in ("xaxis", "xaxis2"):
             layout[axis] = {**layout[axis], "range": shown}
-    return figure, chart_note(data.total_headlines, data.aggregated, data.interval, zone, data.day_only), window, None
+    note = chart_note(data.total_headlines, data.aggregated, data.interval, zone, data.day_only)
+    missing = [no_data_note(labels.get(i, i), data.interval)
+               for i in instruments_without_data(state.instruments, data.bars, data.start, data.end)]
+    if missing:
+        layout["annotations"] = [*layout.get("annotations", []), no_data_annotation(missing)]
+        note = f"{note} {'. '.join(missing)}."
+    return figure, note, window, None
 
 
 def mark_anchor(instruments: tuple[str, ...], bars: pd.DataFrame) -> str | None:

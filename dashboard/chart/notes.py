@@ -1,7 +1,11 @@
-"""The line above the chart and the count of headlines (pure text; the table shows the same
-count)."""
+"""The line above the chart, the count of headlines (the table shows the same count) and what the
+chart says of a shown instrument without prices in the window (pure)."""
 
 from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
 
 
 def chart_note(total: int, aggregated: bool, interval: str, zone: str, day_only: int = 0) -> str:
@@ -18,3 +22,32 @@ def chart_note(total: int, aggregated: bool, interval: str, zone: str, day_only:
 def headline_count_text(total: int) -> str:
     """'1 headline', '1,234 headlines'."""
     return f"{total:,} headline" + ("" if total == 1 else "s")
+
+
+def no_data_note(label: str, interval: str = "1d") -> str:
+    """What the chart says of a shown instrument without prices in the window: at hourly bars, that
+    it has none of those (a zoom shows hourly bars where the store has any)."""
+    if interval == "1h":
+        return f"{label}: no hourly data in this window"
+    return f"{label}: no data in this window — run `newsmarks refresh` or import a CSV"
+
+
+def instruments_without_data(instruments: tuple[str, ...], bars: pd.DataFrame, start: datetime | None,
+                             end: datetime | None) -> list[str]:
+    """The shown instruments, in their order, with no bar inside [start, end] (None: open ends);
+    `bars` (instrument_id, ts) may reach outside the window (the padding a line needs)."""
+    inside = bars
+    if start is not None:
+        inside = inside[inside["ts"] >= pd.Timestamp(start)]
+    if end is not None:
+        inside = inside[inside["ts"] <= pd.Timestamp(end)]
+    priced = set(inside["instrument_id"].unique()) if not inside.empty else set()
+    return [i for i in instruments if i not in priced]
+
+
+def no_data_annotation(notes: list[str]) -> dict:
+    """The notes as one annotation at the top left of the price panel (plain text, one a line)."""
+    return {"text": "<br>".join(notes), "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0,
+            "xanchor": "left", "yanchor": "top", "showarrow": False, "align": "left",
+            "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 12, "color": "#6c757d"},
+            "name": "no-data"}

@@ -26,6 +26,16 @@ def brent_rows() -> list[tuple[str, float]]:
         return [(row["Date"], float(row["Price"])) for row in csv.DictReader(handle)]
 
 
+NO_USD = "USD/RUB (Bank of Russia): no data in this window — run `newsmarks refresh` or import a CSV"
+NO_EUR = "EUR/RUB (Bank of Russia): no data in this window — run `newsmarks refresh` or import a CSV"
+
+
+def no_data_text(duo) -> list[str]:
+    """The text of each annotation drawn on the chart (its lines run together)."""
+    return [e.get_attribute("textContent")
+            for e in duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.CHART} .annotation-text")]
+
+
 def test_page_loads_with_the_ticker_strip(open_app):
     rows = brent_rows()
     (_, previous), (day, latest) = rows[-2], rows[-1]
@@ -44,9 +54,11 @@ def test_page_loads_with_the_ticker_strip(open_app):
     assert items[0].get_attribute("title") == f"brent: {value}, the close dated {day}, known {day} 18:30 (UTC)"
     assert page.text(duo, f"#{ids.LAST_REFRESH}") == "Not refreshed yet"
 
-    # The default view: the last three months before the newest data point, Brent's line only.
+    # The default view: the last three months before the newest data point, Brent's line only; the
+    # Bank of Russia rates, shown by default, have no data here, and the chart says so.
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.CHART_NOTE}"),
-                        "0 headlines in view. Daily bars, times in UTC.", "the chart note")
+                        f"0 headlines in view. Daily bars, times in UTC. {NO_USD}. {NO_EUR}.", "the chart note")
+    page.wait_for_equal(lambda: no_data_text(duo), [NO_USD + NO_EUR], "the no-data note on the chart")
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), "0 headlines", "the table count")
     # The newest data point is when Brent's last close became known, 18:30 UTC that day.
     latest = datetime.fromisoformat(day) + timedelta(hours=18, minutes=30)
@@ -112,7 +124,7 @@ def test_malformed_link_falls_back_to_the_defaults(open_app):
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.TIMEZONE}"), "UTC", "the time zone shown")
     page.wait_for_equal(lambda: page.date_inputs(duo), ["", ""], "the empty date pickers")
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.CHART_NOTE}"),
-                        "0 headlines in view. Daily bars, times in UTC.", "the chart note")
+                        f"0 headlines in view. Daily bars, times in UTC. {NO_USD}. {NO_EUR}.", "the chart note")
     drawn = page.wait_until(lambda: page.traces(duo), "the chart")
     assert [t["name"] for t in drawn] == [BRENT_LABEL]
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.TICKER_STRIP}"), "BR95.29+3.09%", "the ticker strip")
