@@ -182,3 +182,16 @@ def test_a_refresh_relinks_a_store_linked_by_another_rule_once(store, make_confi
     run_job(store, config, units=[])
     assert stories(store) == {QUAKE[0]: None, QUAKE[1]: QUAKE[0]}
     assert store.relink_stories() is None
+
+
+def test_a_story_s_copies_in_other_words_are_found_with_their_sources(store):
+    """Store.story_copies (the coverage the largest moves and the Analysis tab show) finds a story's
+    copies by their link, whatever their titles: three feeds, three wordings, one story."""
+    store.write_headlines([headline("BBC", "1", QUAKE[0], 0), headline("CNA", "2", QUAKE[1], 2),
+                           headline("SCMP", "3", QUAKE[2], 3), headline("DW", "4", "Oil prices rise", 1)])
+    ids = dict(zip(store.headlines()["title"], store.headlines()["id"], strict=True))
+    copies = store.story_copies([ids[QUAKE[2]], ids["Oil prices rise"]])
+    assert [(int(s), int(i), src) for s, i, src in zip(copies["story_id"], copies["id"], copies["source"],
+                                                         strict=True)] == [
+        (ids[QUAKE[0]], ids[QUAKE[0]], "BBC"), (ids[QUAKE[0]], ids[QUAKE[1]], "CNA"),
+        (ids[QUAKE[0]], ids[QUAKE[2]], "SCMP"), (ids["Oil prices rise"], ids["Oil prices rise"], "DW")]

@@ -14,6 +14,7 @@ from ingest.store import schema
 from ingest.store.dialect import among_ids
 from ingest.store.headline_plan import by_ids, fast_bucket_counts, plan_for, where_matching
 from ingest.store.result_rows import result_frame
+from ingest.store.story_links import STORY_RULE
 from ingest.utc import epoch_series
 
 __all__ = ["HeadlineFilter", "count_headlines", "day_only_counts", "headline_counts", "headline_sources",
@@ -111,17 +112,20 @@ def story_copies(conn: Connection, ids: Sequence[int]) -> pd.DataFrame:
     whatever their source: columns story_id (the story's first copy), id, source, published (UTC)
     and day_precision, by story, then time and id. Counting a story's distinct sources, and which
     they are, is then one group-by; their times say which copies were out by a given moment.
-    Copies are found as they were linked, by their shared normalised title (its index): a copy
-    whose title changed after it was linked is not found."""
+    Copies are found by their link to the story's first copy, among the headlines within the story
+    window of it (ingest.store.story_links: a story never reaches further), so the search walks the
+    time index."""
     if not len(ids):
         return pd.DataFrame({"story_id": pd.Series(dtype="int64"), "id": pd.Series(dtype="int64"),
                              "source": pd.Series(dtype=object),
                              "published": pd.Series(dtype="datetime64[s, UTC]"),
                              "day_precision": pd.Series(dtype=bool)})
     asked, first, copy = (schema.headlines.alias(name) for name in ("asked", "first", "copy"))
+    window = STORY_RULE.window_seconds
     stmt = (select(first.c.id, copy.c.id, copy.c.source, copy.c.published, copy.c.day_precision)
             .select_from(asked.join(first, first.c.id == func.coalesce(asked.c.story_id, asked.c.id))
-                         .join(copy, and_(copy.c.title_norm == first.c.title_norm,
+                         .join(copy, and_(copy.c.published.between(first.c.published - window,
+                                                                    first.c.published + window),
                                           func.coalesce(copy.c.story_id, copy.c.id) == first.c.id)))
             .where(among_ids(conn, asked.c.id, ids)).distinct()
             .order_by(first.c.id, copy.c.published, copy.c.id))
