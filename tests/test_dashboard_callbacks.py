@@ -16,7 +16,8 @@ from dashboard.context import DashboardContext
 from dashboard.downloads.callbacks import download
 from dashboard.filters.callbacks import sync
 from dashboard.header.callbacks import header_view, poll
-from dashboard.table.callbacks import clicked_headline, detail_view, table_rows
+from dashboard.table.callbacks import clicked_headline, detail_view, story_coverage, table_rows
+from dashboard.table.layout import headlines_table
 from dashboard.window import ChartWindow
 from ingest.config import Config
 from ingest.csvio import read_headlines_csv, read_prices_csv
@@ -216,6 +217,20 @@ def test_table_rows_sorted_and_paged(ctx):
     script = by_source["rowData"][0]
     assert script["title"] == '<script>alert("x")</script> Sanctions talk' and script["link"] is None
     assert set(script) >= {"move_brent_1h", "move_brent_1d", "move_usd_rub_mkt_1d"}
+
+
+def test_table_rows_say_how_many_sources_carried_each_story(ctx):
+    """The Sources column: the distinct sources among every copy of the row's story, counted here
+    from all the store's headlines (each copy's story_id names its first copy)."""
+    window = {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00", "interval": "1d"}
+    rows = table_rows(ctx, {"startRow": 0, "endRow": 500}, state(ctx, MARCH), window, None)["rowData"]
+    every = ctx.store.headlines(start=utc(2022, 2, 26), end=utc(2022, 4, 3))
+    expected = every.groupby("story_id")["source"].nunique()
+    assert [r["coverage"] for r in rows] == [int(expected[r["id"]]) for r in rows]
+    assert len(rows) == march_total(ctx) and {r["coverage"] for r in rows} == {1}   # one feed and one hand-made row
+    assert [c["field"] for c in headlines_table().columnDefs] == ["time", "source", "title", "topics", "coverage"]
+    assert story_coverage(pd.DataFrame({"story_id": [3, 3, 3, 8], "id": [3, 4, 5, 8],
+                                        "source": ["BBC", "DW", "BBC", "CNA"]})) == {3: 2, 8: 1}
 
 
 def test_detail_panel_shows_text_and_safe_links(ctx):

@@ -21,6 +21,8 @@ def headlines_table(extra_columns: list[dict] | None = None) -> dag.AgGrid:
         {"field": "title", "headerName": "Title", "sortable": True, "flex": 3,
          "cellRenderer": "SafeLink", "tooltipField": "title", "minWidth": 320},
         {"field": "topics", "headerName": "Topics", "sortable": False, "width": 160},
+        {"field": "coverage", "headerName": "Sources", "sortable": False, "width": 95, "type": "numericColumn",
+         "headerTooltip": "How many feeds carried the story (the same news in their own words is one story)"},
         *(extra_columns or []),
     ]
     return dag.AgGrid(
