@@ -16,7 +16,7 @@ from ingest.store import schema
 from ingest.store.headline_writes import normalise_title
 from ingest.store.story_links import RULE_KEY, STORY_RULE, resolve_roots, rule_text
 from ingest.stories.grouping import StoryRow, link_stories
-from ingest.stories.matching import StoryRule, pair_scores, same_story, shared_words, words_key
+from ingest.stories.matching import StoryRule, incidence, pair_scores, pairs_sharing, same_story, words_key
 from ingest.stories.titles import content_words
 from tests.conftest import utc
 
@@ -65,7 +65,11 @@ def test_shared_words_and_scores_against_a_direct_computation():
     vocabulary = [f"w{i}" for i in range(30)]
     left = [frozenset(rng.sample(vocabulary, rng.randint(0, 7))) for _ in range(40)]
     right = [frozenset(rng.sample(vocabulary, rng.randint(0, 7))) for _ in range(50)]
-    i, j, shared = shared_words(left, right, 2)
+    vocabulary: dict[str, int] = {}
+    a, b = incidence(left, vocabulary), incidence(right, vocabulary)
+    a.resize((a.shape[0], len(vocabulary)))
+    b.resize((b.shape[0], len(vocabulary)))
+    i, j, shared = pairs_sharing(a, b, 2)
     found = {(a, b): s for a, b, s in zip(i.tolist(), j.tolist(), shared.tolist(), strict=True)}
     expected = {(a, b): len(left[a] & right[b]) for a, b in itertools.product(range(40), range(50))
                 if len(left[a] & right[b]) >= 2}

@@ -88,14 +88,11 @@ class Category:
     groups: tuple[str, str]
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """The parsed lexicon: word sets (paper terms plus listed variants), exclusions and categories
-    in the paper's order."""
-    source: dict[str, str]
-    groups: dict[str, tuple[str, ...]]
-    exclusions: tuple[str, ...]
-    categories: tuple[Category, ...]
+class PaperCategories:
+    """What both lexicons (the paper's article rules, the headline rules) say of their categories,
+    the paper's eight in its order: which are threats, which acts, and their names."""
+
+    categories: tuple
 
     @property
     def threats(self) -> tuple[str, ...]:
@@ -107,16 +104,26 @@ class Lexicon:
         """Ids of the act categories (6–8 in the paper)."""
         return tuple(c.id for c in self.categories if c.component == "acts")
 
+    def labels(self) -> dict[str, str]:
+        """Category id -> the paper's name of the category."""
+        return {c.id: c.label for c in self.categories}
+
+
+@dataclass(frozen=True)
+class Lexicon(PaperCategories):
+    """The parsed lexicon: word sets (paper terms plus listed variants), exclusions and categories
+    in the paper's order."""
+    source: dict[str, str]
+    groups: dict[str, tuple[str, ...]]
+    exclusions: tuple[str, ...]
+    categories: tuple[Category, ...]
+
     @property
     def fingerprint(self) -> str:
         """A short hash of everything that decides the tags (not the source notes): store it
         with the tags, and retag when it changes."""
         content = repr((sorted(self.groups.items()), self.exclusions, self.categories))
         return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
-
-    def labels(self) -> dict[str, str]:
-        """Category id -> the paper's name of the category."""
-        return {c.id: c.label for c in self.categories}
 
 
 def parse_lexicon(text: str, origin: str = "<string>") -> Lexicon:

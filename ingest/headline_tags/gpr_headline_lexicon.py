@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ingest.headline_tags.gpr import load_lexicon
+from ingest.headline_tags.gpr import PaperCategories, load_lexicon
 from ingest.headline_tags.lexicon_files import LexiconError, lexicon_error, lexicon_text, validated_lexicon
 from ingest.headline_tags.tagging import words_of
 
@@ -96,7 +96,7 @@ class Category:
 
 
 @dataclass(frozen=True)
-class HeadlineLexicon:
+class HeadlineLexicon(PaperCategories):
     """The parsed headline lexicon: groups (their own terms plus included groups'), case-sensitive
     terms, masks, vetoes and the categories in the paper's order."""
     source: dict[str, str]
@@ -107,25 +107,11 @@ class HeadlineLexicon:
     categories: tuple[Category, ...]
 
     @property
-    def threats(self) -> tuple[str, ...]:
-        """Ids of the threat categories (1–5)."""
-        return tuple(c.id for c in self.categories if c.component == "threats")
-
-    @property
-    def acts(self) -> tuple[str, ...]:
-        """Ids of the act categories (6–8)."""
-        return tuple(c.id for c in self.categories if c.component == "acts")
-
-    @property
     def fingerprint(self) -> str:
         """A short hash of everything that decides the tags: retag when it changes."""
         content = repr((sorted(self.groups.items()), sorted(self.cased.items()), self.masks, self.vetoes,
                         self.categories))
         return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
-
-    def labels(self) -> dict[str, str]:
-        """Category id -> the paper's name of the category."""
-        return {c.id: c.label for c in self.categories}
 
 
 def parse_headline_lexicon(text: str, origin: str = "<string>") -> HeadlineLexicon:

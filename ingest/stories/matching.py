@@ -45,17 +45,6 @@ def incidence(word_sets: Sequence[frozenset[str]], vocabulary: dict[str, int]) -
     return sparse.csr_matrix((data, indices, indptr), shape=(len(word_sets), max(len(vocabulary), 1)))
 
 
-def shared_words(left: Sequence[frozenset[str]], right: Sequence[frozenset[str]],
-                 min_shared: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, shared): every pair of a left and a right word set sharing at least `min_shared` words."""
-    vocabulary: dict[str, int] = {}
-    a = incidence(left, vocabulary)
-    b = incidence(right, vocabulary)
-    a.resize((a.shape[0], len(vocabulary) or 1))
-    b.resize((b.shape[0], len(vocabulary) or 1))
-    return pairs_sharing(a, b, min_shared)
-
-
 def pairs_sharing(a: sparse.csr_matrix, b: sparse.csr_matrix,
                   min_shared: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, shared) of the rows of two incidence matrices over one vocabulary sharing at least
