@@ -6,14 +6,23 @@ from datetime import timedelta
 
 from sqlalchemy import inspect, text
 
+from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline
 from ingest.store import HeadlineFilter, Store
 from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
+def back_to_version_6(conn) -> None:
+    """Undo what schema version 7 added, as a version-6 store was."""
+    conn.execute(text("DROP INDEX ix_headlines_importance"))
+    for column in ("story_kind", "story_sources", "importance"):
+        conn.execute(text(f"ALTER TABLE headlines DROP COLUMN {column}"))
+
+
 def back_to_version_5(conn) -> None:
-    """Undo what schema version 6 added, as a version-5 store was."""
+    """Undo what schema versions 6 and 7 added, as a version-5 store was."""
+    back_to_version_6(conn)
     conn.execute(text("DROP INDEX ix_price_bars_known"))
     conn.execute(text("DROP TABLE retag_queue"))
     for table, column in (("price_bars", "known"), ("price_bars", "review"), ("instruments", "close_rule"),
@@ -38,12 +47,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 6
+    assert SCHEMA_VERSION == 7
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "6"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "7"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()
@@ -94,7 +103,7 @@ def test_a_version_4_store_gains_its_headlines_counted_per_day(store_url):
     upgraded = Store.open(store_url)
     try:
         with upgraded.engine.connect() as conn:
-            assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "6"
+            assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "7"
             days = conn.execute(text("SELECT day, headlines, stories FROM headline_days ORDER BY day")).all()
         day = utc(2022, 3, 1).timestamp()
         # the same title from the second source within two days is a copy of the first's story
@@ -204,5 +213,31 @@ def test_a_version_5_store_gets_trading_days_known_times_and_trusted_headlines(s
             "again by the next refresh or `newsmarks retag`",
             "1 headlines dated after they were fetched or imported now carry that moment, marked inferred",
         ]
+    finally:
+        upgraded.close()
+
+
+def test_a_version_6_store_gains_each_storys_score(store_url):
+    """v7 scores every stored story on its first copy: the kind of all its copies' categories,
+    its distinct sources and its importance (ingest.stories.importance); copies carry none."""
+    store = Store.open(store_url)
+    at = utc(2022, 3, 1, 9)
+    store.write_headlines([
+        Headline(source="a", guid="1", title="Talks on grain deal resume in Istanbul", published=at, fetched=at),
+        Headline(source="b", guid="2", title="Talks on grain deal resume in Istanbul",
+                 published=at + timedelta(hours=1), fetched=at),
+        Headline(source="c", guid="3", title="Airstrike hits Kyiv power plant overnight", published=at, fetched=at),
+    ], tag=headline_tagger(()))
+    with store.engine.begin() as conn:
+        back_to_version_6(conn)
+        conn.execute(text("UPDATE meta SET value = '6' WHERE key = 'schema_version'"))
+    store.close()
+
+    upgraded = Store.open(store_url)
+    try:
+        with upgraded.engine.connect() as conn:
+            rows = conn.execute(text("SELECT guid, story_kind, story_sources, importance FROM headlines "
+                                     "ORDER BY guid")).all()
+        assert [tuple(r) for r in rows] == [("1", "none", 2, 1), ("2", None, None, None), ("3", "act", 1, 4)]
     finally:
         upgraded.close()

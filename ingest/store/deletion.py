@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, func, not_, s
 from ingest.store import schema
 from ingest.store.headline_days import DAY, refresh_touched_days
 from ingest.store.pg_search import search_table
+from ingest.store.story_scores import score_stories
 from ingest.store.write_counts import WriteCounts
 from ingest.utc import to_epoch
 
@@ -173,6 +174,9 @@ def _headlines(conn: Connection, flt: DeleteFilter, apply: bool) -> DeleteCounts
         return DeleteCounts("headlines", headlines=int(count), tags=int(tag_count), relinked=int(relinked),
                             first=min([int(first), *kept_times]), last=max([int(last), *kept_times]))
     orphan_rows = conn.execute(orphans).all()
+    # stories losing a copy: their coverage changes (scored again once the copy is gone)
+    losing = [r[0] for r in conn.execute(select(table.c.story_id).where(*where, table.c.story_id.is_not(None))
+                                         .distinct())]
     kept_times = [int(r.published) for r in orphan_rows]
     day = table.c.published - table.c.published % DAY
     days = [int(d) for (d,) in conn.execute(select(day).where(*where).distinct())]
@@ -183,6 +187,7 @@ def _headlines(conn: Connection, flt: DeleteFilter, apply: bool) -> DeleteCounts
         conn.execute(delete(search_table).where(search_table.c.headline_id.in_(doomed_ids)))
     deleted = conn.execute(delete(table).where(*where)).rowcount
     _relink(conn, orphan_rows)
+    score_stories(conn, losing + [int(r.id) for r in orphan_rows])   # ids gone are skipped
     refresh_touched_days(conn, days + kept_times)
     # the times changed: the deleted headlines', and those of the copies that became or now
     # follow another first copy (the counts of first copies changed there)

@@ -14,6 +14,7 @@ from ingest.store import headline_writes as _writes
 from ingest.store import headlines as _headlines
 from ingest.store import risk as _risk
 from ingest.store import runs as _runs
+from ingest.store import story_ranks as _ranks
 from ingest.store.transactions import Transactions
 from ingest.store.write_counts import WriteCounts
 
@@ -59,6 +60,24 @@ class HeadlineAccess(Transactions):
         """Headlines matching `flt` dated to the day only, per day (columns day, count)."""
         with self.reading() as conn:
             return _headlines.day_only_counts(conn, flt)
+
+    def ranked_stories(self, flt: HeadlineFilter, limit: int, few: bool = False, text: bool = True,
+                       ranked: bool = True, slices: int = 1) -> pd.DataFrame:
+        """The first copies of up to `limit` stories matching `flt`, most important first, then the
+        earliest (ingest.stories.importance), as `headlines` gives them, with their scores
+        (story_kind, story_sources, importance); `text=False`: only what ranking and placing them
+        needs (headlines.RANK_COLUMNS), much less to read. `few`: the caller knows at most `limit`
+        match (read in one query); `ranked=False`: any `limit` of them, unordered; `slices`: the
+        least important level read is taken evenly from that many parts of the window (see
+        story_ranks.ranked_stories)."""
+        with self.reading() as conn:
+            found = _ranks.ranked_stories(conn, flt, limit, few, ranked, slices)
+            if not text:
+                return found
+            ids = found["id"].tolist()
+            frame = _headlines.read_headlines(conn, HeadlineFilter(), ids=ids, limit=None if ids else 0)
+        order = {headline_id: position for position, headline_id in enumerate(ids)}
+        return frame.sort_values("id", key=lambda column: column.map(order), kind="stable").reset_index(drop=True)
 
     def headline_counts(self, flt: HeadlineFilter, bucket_seconds: int) -> pd.DataFrame:
         """Counts of matching headlines per time bucket (columns bucket, count)."""

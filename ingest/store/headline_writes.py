@@ -18,6 +18,7 @@ from ingest.store.dialect import insert_ignore, insert_new
 from ingest.store.fts import index_headlines
 from ingest.store.headline_days import refresh_touched_days
 from ingest.store.story_links import STORY_RULE, link_new_stories
+from ingest.store.story_scores import roots_of, score_stories
 from ingest.store.write_counts import WriteCounts
 from ingest.stories.grouping import StoryRow
 from ingest.utc import to_epoch
@@ -62,6 +63,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
                 existing[(row.source, row.guid)] = row
     new_rows, new_tags, updated, unchanged, reindex, touched, changes = [], [], 0, 0, [], [], []
+    retagged: list[int] = []
     for key, item in batch.items():
         row = _row(item)
         old = existing.get(key)
@@ -82,6 +84,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             item_tags = list(tag(item))
             for kind in TAG_KINDS:
                 _replace_tags(conn, old.id, kind, [t for t in item_tags if t[0] == kind])
+            retagged.append(old.id)
         updated += 1
     if changes:   # one executemany: a re-import of a large file changes every row (docs/performance.md)
         columns = [k[len("new_"):] for k in changes[0] if k != "row_id"]
@@ -89,7 +92,9 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
                      .values({c: bindparam(f"new_{c}") for c in columns}), changes)
     index_headlines(conn, reindex)
     if new_rows:
-        _link_stories_and_tag(conn, new_rows, new_tags)
+        retagged += _link_stories_and_tag(conn, new_rows, new_tags)
+    if retagged:   # their stories' kind, topics or sources may have changed
+        score_stories(conn, roots_of(conn, retagged))
     touched += [r["published"] for r in new_rows]
     refresh_touched_days(conn, touched)
     return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged,
@@ -132,10 +137,10 @@ def _row(item: Headline) -> dict:
                 title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
 
 
-def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> None:
+def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> list[int]:
     """Insert new rows; point each at the first copy of its story (ingest.stories: the same
     normalised title, or the same story by STORY_RULE, within its window) — a NULL story_id
-    means the row is its story's first copy."""
+    means the row is its story's first copy. Returns the new rows' ids."""
     table = schema.headlines
     ids = {(row.source, row.guid): row.id
            for row in insert_new(conn, table, rows, ["source", "guid"], (table.c.id, table.c.source, table.c.guid))}
@@ -145,6 +150,7 @@ def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[lis
     tag_rows = [dict(headline_id=ids[(r["source"], r["guid"])], kind=kind, tag=tag)
                 for r, tags in zip(rows, row_tags, strict=True) for kind, tag in tags]
     insert_ignore(conn, schema.headline_tags, tag_rows, ["headline_id", "kind", "tag"])
+    return list(ids.values())
 
 
 def _replace_tags(conn: Connection, headline_id: int, kind: str, tags: list[tuple[str, str]]) -> None:

@@ -15,8 +15,9 @@ from ingest.store import schema
 from ingest.store.fts import create_fts, ensure_index
 from ingest.store.headline_days import refresh_days
 from ingest.store.story_links import STORY_RULE, record_rule
+from ingest.store.story_scores import score_all
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 REPORT_KEY = "migration_report"
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,21 @@ def _known_times(conn: Connection) -> list[str]:
     return migrate_v6.upgrade(conn)
 
 
+def _story_scores(conn: Connection) -> None:
+    """v7: each story's risk kind, sources and importance on its first copy (ingest.store.story_scores),
+    computed for every stored story, and the index the chart ranks a window's stories by. Derived
+    data only: no report (the report keeps what the last migration changed in the data itself)."""
+    for name, kind in (("story_kind", "VARCHAR(8)"), ("story_sources", "INTEGER"), ("importance", "INTEGER")):
+        conn.execute(text(f"ALTER TABLE headlines ADD COLUMN {name} {kind}"))
+    schema.ix_headlines_importance.create(conn, checkfirst=True)
+    log.info("store migrated to schema version 7: %d stories scored", score_all(conn))
+
+
 # version reached -> function that takes a store at version-1 to it (returning lines for the
 # migration report, or None). Append, never edit.
 MIGRATIONS: dict[int, Callable[[Connection], list[str] | None]] = {
     2: _add_news_backfill_slices, 3: _add_data_changes, 4: _cover_headline_ids, 5: _add_headline_days,
-    6: _known_times}
+    6: _known_times, 7: _story_scores}
 
 
 class SchemaError(Exception):

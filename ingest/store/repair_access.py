@@ -12,6 +12,7 @@ from ingest.store import headline_days as _days
 from ingest.store import retagging as _retagging
 from ingest.store import runs as _runs
 from ingest.store import story_links as _stories
+from ingest.store import story_scores as _scores
 from ingest.store.deletion import DeleteCounts, DeleteFilter
 from ingest.store.headline_access import TagFunction
 from ingest.store.transactions import Transactions
@@ -114,6 +115,7 @@ class RepairAccess(Transactions):
                     return None
         with self.writing() as conn:
             changed, first, last = _stories.relink_all(conn, rule)
+            _scores.score_all(conn)   # the stories' scores follow their copies
             if changed:
                 _days.refresh_days(conn, first, last)
                 _runs.bump_data_version(conn, WriteCounts(updated=changed, first=first, last=last))

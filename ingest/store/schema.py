@@ -102,6 +102,11 @@ headlines = Table(
     Column("day_precision", Boolean, nullable=False, default=False, server_default=false()),
     Column("title_norm", _text(), nullable=False),
     Column("story_id", Integer),
+    # a story's first copy carries the story's score (ingest.stories.importance; copies: NULL):
+    # its risk kind over every copy, its distinct sources, its importance (schema version 7)
+    Column("story_kind", _text(8)),
+    Column("story_sources", Integer),
+    Column("importance", Integer),
     UniqueConstraint("source", "guid", name="uq_headlines_source_guid"),
 )
 # story_id in the time indexes: counting first copies of stories (the chart's counts) reads the
@@ -111,6 +116,10 @@ headlines = Table(
 ix_headlines_published = Index("ix_headlines_published", headlines.c.published, headlines.c.story_id,
                                postgresql_include=["id"])
 Index("ix_headlines_title_norm", headlines.c.title_norm)
+# the most important stories of a window: walked from the top, stopping once enough are found
+ix_headlines_importance = Index("ix_headlines_importance", headlines.c.importance.desc(), headlines.c.published,
+                                sqlite_where=headlines.c.story_id.is_(None),
+                                postgresql_where=headlines.c.story_id.is_(None))
 ix_headlines_source_published = Index("ix_headlines_source_published", headlines.c.source, headlines.c.published,
                                       headlines.c.story_id, postgresql_include=["id"])
 
