@@ -19,6 +19,9 @@ DATE_RANGE = "nm-date-range"
 TIMEZONE = "nm-timezone"
 AXIS_MODE = "nm-axis-mode"
 MARKS_BY = "nm-marks-by"
+MARK_MODE = "nm-mark-mode"
+MORE_FILTERS = "nm-more-filters"                   # the folded part of the filter bar (dbc.Collapse)
+MORE_FILTERS_BUTTON = "nm-more-filters-button"
 SENTIMENT = "nm-sentiment"
 OVERLAYS = "nm-overlays"            # extra chart series: geopolitical-risk index, page snapshots
 
@@ -27,6 +30,7 @@ CHART_NOTE = "nm-chart-note"        # e.g. "1,234 headlines: zoom in to see them
 EMPTY_STATE = "nm-empty-state"
 DETAIL_PANEL = "nm-detail-panel"
 DETAIL_BODY = "nm-detail-body"
+CLUSTER_STORY = "nm-cluster-story"                 # pattern-matching type: a story listed for a clicked cluster
 SELECTED_HEADLINE = "nm-selected-headline"   # dcc.Store: id of the highlighted headline
 
 TABLE = "nm-headlines-table"

@@ -14,13 +14,14 @@ RANGE_PRESETS = {"1D": timedelta(days=1), "1W": timedelta(weeks=1), "1M": timede
                  "3M": timedelta(days=92), "1Y": timedelta(days=366), "All": None}
 TIMEZONES = ("UTC", "Europe/Moscow", "browser")
 AXIS_MODES = ("separate", "pct")
-MARKS_BY = ("source", "topic")
+MARKS_BY = ("risk", "topic", "source")   # what colours the marks
+MARK_MODES = ("top", "all", "none")       # which stories are marked singly (dashboard.chart.clusters)
 MAX_QUERY = 200
 SENTIMENTS = ("negative", "neutral", "positive")
 OVERLAYS = ("risk", "snapshots")       # extra series on the chart: risk index, page snapshots
 DEFAULT_OVERLAYS = ("snapshots",)
 # ViewState field -> URL parameter, where they differ
-_URL_KEYS = {"query": "q", "marks_by": "marks", "overlays": "show"}
+_URL_KEYS = {"query": "q", "marks_by": "marks", "mark_mode": "marked", "overlays": "show"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class ViewState:
     end: date | None = None
     tz: str = "UTC"
     axis: str = "separate"
-    marks_by: str = "source"
+    marks_by: str = "risk"
+    mark_mode: str = "top"
     sentiment: tuple[str, ...] = ()
     overlays: tuple[str, ...] = DEFAULT_OVERLAYS
 
@@ -102,12 +104,14 @@ def parse_state(search: str | None, known_instruments: list[str], default_instru
         state = replace(state, range=range_key)
     tz = values.get("tz", ["UTC"])[-1]
     axis = values.get("axis", ["separate"])[-1]
-    marks_by = values.get("marks", ["source"])[-1]
+    marks_by = values.get("marks", ["risk"])[-1]
+    mark_mode = values.get("marked", ["top"])[-1]
     return replace(state, query=query, topics=_list(values, "topics"), sources=_list(values, "sources"),
                    sentiment=tuple(v for v in _list(values, "sentiment") if v in SENTIMENTS),
                    tz=tz if valid_timezone(tz) else "UTC",
                    axis=axis if axis in AXIS_MODES else "separate",
-                   marks_by=marks_by if marks_by in MARKS_BY else "source",
+                   marks_by=marks_by if marks_by in MARKS_BY else "risk",
+                   mark_mode=mark_mode if mark_mode in MARK_MODES else "top",
                    overlays=(tuple(o for o in OVERLAYS if o in _list(values, "show")) if "show" in values
                              else DEFAULT_OVERLAYS))
 
@@ -128,8 +132,10 @@ def state_to_search(state: ViewState) -> str:
         params["tz"] = state.tz
     if state.axis != "separate":
         params["axis"] = state.axis
-    if state.marks_by != "source":
+    if state.marks_by != "risk":
         params["marks"] = state.marks_by
+    if state.mark_mode != "top":
+        params["marked"] = state.mark_mode
     if state.sentiment:
         params["sentiment"] = ",".join(state.sentiment)
     if state.overlays != DEFAULT_OVERLAYS:

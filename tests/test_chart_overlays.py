@@ -258,7 +258,24 @@ def test_the_unvalidated_figure_is_what_plotly_validation_makes(ctx, search, mon
     state = sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)[0]
     data = load_chart_data(ctx.store, ViewState.from_dict(state, ctx.instrument_ids, ctx.default_instruments),
                            utc(2022, 2, 20), utc(2022, 3, 5))
-    fast = price_figure(data.bars, place_marks(data.headlines, data.bars, "brent"), data.counts, labels={})
+    stories = ctx.store.headlines(ids=data.headlines["id"].tolist())   # the ranked stories with their text
+    fast = price_figure(data.bars, place_marks(stories, data.bars, "brent"), data.counts, labels={})
     monkeypatch.setattr(figures, "VALIDATE", True)
-    checked = price_figure(data.bars, place_marks(data.headlines, data.bars, "brent"), data.counts, labels={})
+    checked = price_figure(data.bars, place_marks(stories, data.bars, "brent"), data.counts, labels={})
     assert json.loads(fast.to_json()) == json.loads(checked.to_json())
+
+
+def test_page_snapshots_are_drawn_when_the_official_series_is_absent(ctx):
+    """EUR/RUB has no bars in this store, only a page's value: shown, it is drawn on an axis of its
+    own (the third price axis), titled with the instrument, beside Brent's and USD/RUB's lines."""
+    figure = view(ctx, "?instruments=brent,usd_rub,eur_rub&range=custom&start=2022-03-01&end=2022-03-03")
+    shown = {t.meta["instrument"]: t for t in traces(figure, "snapshots")}
+    assert list(shown) == ["brent", "usd_rub", "eur_rub"]
+    eur = shown["eur_rub"]
+    assert list(eur.y) == [95.44] and eur.yaxis == "y4"
+    assert figure.layout.yaxis4.title.text == "EUR/RUB (Bank of Russia)"
+    assert (figure.layout.yaxis4.overlaying, figure.layout.yaxis4.side) == ("y", "left")
+    assert [t.meta["instrument"] for t in traces(figure, "price")] == ["brent", "usd_rub"]
+    # in % change mode there is no first close to measure from: not drawn
+    pct = view(ctx, "?instruments=brent,usd_rub,eur_rub&range=custom&start=2022-03-01&end=2022-03-03&axis=pct")
+    assert [t.meta["instrument"] for t in traces(pct, "snapshots")] == ["brent", "usd_rub"]

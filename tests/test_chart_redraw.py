@@ -111,7 +111,7 @@ def test_new_data_outside_a_fixed_window_leaves_the_chart_as_it_is(ctx):
     # a bar in the padding before the window (its first marks sit on it) is a change
     ctx.store.write_bars("brent", "1d", "import", daily("2022-02-25", 1, level=50.0), FETCHED)
     figure, note, redrawn, _ = draw(ctx, MARCH, window, ids.DATA_VERSION)
-    assert redrawn["version"] == 5 and 50.0 in list(figure["data"][0]["y"])
+    assert redrawn["version"] == 5 and 50.0 in list(figure["data"][1]["y"])   # [0]: the selected story's ring
     ctx.store.write_headlines([headline("d", utc(2022, 3, 20), title="Brent jumps")])
     figure, note, redrawn, _ = draw(ctx, MARCH, redrawn, ids.DATA_VERSION)
     assert redrawn["version"] == 6 and redrawn["headlines"] == 2 and note.startswith("2 headlines in view")

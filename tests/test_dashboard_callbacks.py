@@ -81,13 +81,14 @@ def test_sync_from_url_and_from_filters(ctx):
     assert bad[1] == "?instruments=usd_rub,eur_rub,brent&range=3M"
     assert filters == {"instruments": ["brent", "usd_rub_mkt"], "query": "Ukraine", "topics": [], "sources": [],
                        "range": "custom", "start": "2022-03-01", "end": "2022-03-31", "tz": "UTC",
-                       "axis": "separate", "marks_by": "source", "sentiment": [], "overlays": ["snapshots"]}
+                       "axis": "separate", "marks_by": "risk", "mark_mode": "top", "sentiment": [],
+                       "overlays": ["snapshots"]}
     changed = dict(filters)
     changed["query"] = "sanction*"
     data, search, outputs = sync(ids.SEARCH, MARCH, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == ("?instruments=brent,usd_rub_mkt&q=sanction%2A&range=custom&start=2022-03-01"
                       "&end=2022-03-31")
-    assert outputs == dict.fromkeys(filters, no_update) and len(outputs) == 12 and data["query"] == "sanction*"
+    assert outputs == dict.fromkeys(filters, no_update) and len(outputs) == 13 and data["query"] == "sanction*"
     changed["range"] = "1W"
     data, search, outputs = sync(ids.RANGE_PRESET, search, changed, ctx.instrument_ids, ctx.default_instruments)
     assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W"
@@ -101,39 +102,47 @@ def test_sync_from_url_and_from_filters(ctx):
         "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W&show="
     assert sync(None, "?show=risk,banana,snapshots", {}, ctx.instrument_ids,
                 ctx.default_instruments)[0]["overlays"] == ("risk", "snapshots")
+    changed["mark_mode"], changed["marks_by"] = "all", "source"   # every story marked, coloured by source
+    data, search, _ = sync(ids.MARK_MODE, search, changed, ctx.instrument_ids, ctx.default_instruments)
+    assert search == "?instruments=brent,usd_rub_mkt&q=sanction%2A&range=1W&marks=source&marked=all&show="
+    assert (data["mark_mode"], data["marks_by"]) == ("all", "source")
+    assert sync(None, "?marked=some&marks=colour", {}, ctx.instrument_ids,
+                ctx.default_instruments)[0] | {} == sync(None, "?", {}, ctx.instrument_ids, ctx.default_instruments)[0]
 
 
 def test_an_instrument_without_prices_in_the_window_says_so_on_the_chart(ctx):
     """The Bank of Russia rate has no bars in this store: the chart says so for it, above the prices
     it does have, and the note above the chart says the same."""
-    view = "?instruments=brent,usd_rub&range=custom&start=2022-03-01&end=2022-03-31"
+    view = "?instruments=brent,usd_rub&range=custom&start=2022-03-01&end=2022-03-31&marked=none"
     figure, note, _, empty = chart_view(ctx, state(ctx, view), None, ids.STATE, None, None, None)
     said = "USD/RUB (Bank of Russia): no data in this window — run `newsmarks refresh` or import a CSV"
     assert empty is None and [a for a in figure["layout"].get("annotations", []) if a.get("name") == "no-data"] == [
         {"text": said, "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left", "yanchor": "top",
          "showarrow": False, "align": "left", "bgcolor": "rgba(255,255,255,0.85)",
          "font": {"size": 12, "color": "#6c757d"}, "name": "no-data"}]
-    assert note == f"{march_total(ctx):,} headlines in view. Daily bars, times in UTC. {said}."
-    assert [t["meta"]["kind"] for t in figure["data"]][0] == "price"   # Brent's line still drawn
+    assert note == f"{march_total(ctx):,} headlines in view. Marks off. Daily bars, times in UTC. {said}."
+    assert [t["meta"]["kind"] for t in figure["data"]][:2] == ["highlight", "price"]   # Brent's line still drawn
     # a window with prices for both says nothing of the kind
     figure, note, _, _ = chart_view(ctx, state(ctx, MARCH), None, ids.STATE, None, None, None)
     assert "no data" not in note and not [a for a in go.Figure(figure).layout.annotations if a.name == "no-data"]
 
 
 def test_chart_shows_prices_marks_and_counts(ctx):
-    figure, note, window, empty = chart_view(ctx, state(ctx, MARCH), None, ids.STATE, None, None, None)
+    figure, note, window, empty = chart_view(ctx, state(ctx, MARCH + "&marked=all"), None, ids.STATE, None, None,
+                                             None)
     figure = go.Figure(figure)
     assert empty is None
     assert window == {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00",
                       "interval": "1d", "zoomed": False, "headlines": march_total(ctx),
                       "version": ctx.store.data_version(), "follows_latest": False}
     kinds = [(trace.meta["kind"], trace.name) for trace in figure.data]
-    assert kinds[:2] == [("price", "Brent crude (ICE futures)"), ("price", "USD/RUB market (Yahoo)")]
+    assert kinds[:3] == [("highlight", "selected headline"), ("price", "Brent crude (ICE futures)"),
+                         ("price", "USD/RUB market (Yahoo)")]
     total = march_total(ctx)
-    assert note == f"{total:,} headlines in view. Daily bars, times in UTC."
+    assert note == f"{total:,} headlines in view. {total:,} marked one by one. Daily bars, times in UTC."
     marks = [t for t in figure.data if t.meta["kind"] == "marks"]
     assert sum(len(t.x) for t in marks) == total
-    brent = figure.data[0]
+    brent = figure.data[1]
     stored = ctx.store.bars(["brent"], "1d", utc(2022, 2, 22), utc(2022, 3, 31, 23))
     assert list(brent.y) == stored["close"].tolist()   # 7 days of padding before the window
     assert pd.Timestamp(brent.x[0]) == pd.Timestamp("2022-02-22")
@@ -142,14 +151,14 @@ def test_chart_shows_prices_marks_and_counts(ctx):
     flagged = figure.data[-1]
     assert [str(pd.Timestamp(x).date()) for x in flagged.x] == ["2022-03-07", "2022-03-21"]
     assert [row[2] for row in flagged.customdata] == ["range", "range"]
-    rub_line = figure.data[1]
+    rub_line = figure.data[2]
     assert pd.Timestamp("2022-03-07") not in {pd.Timestamp(x) for x in rub_line.x}
 
 
 def test_marks_sit_on_the_first_shown_instrument_with_prices(ctx):
     """usd_rub (the Bank of Russia's rate) has no prices in this store: the marks sit on Brent,
     the next instrument shown, at its last close at or before each headline, on Brent's axis."""
-    view = "?instruments=usd_rub,brent&range=custom&start=2022-03-01&end=2022-03-31"
+    view = "?instruments=usd_rub,brent&range=custom&start=2022-03-01&end=2022-03-31&marked=all"
     figure, _note, _window, _empty = chart_view(ctx, state(ctx, view), None, ids.STATE, None, None, None)
     marks = [t for t in figure["data"] if t["meta"]["kind"] == "marks"]
     closes = ctx.store.bars(["brent"], "1d", utc(2022, 2, 20), utc(2022, 3, 31, 23))
@@ -270,15 +279,15 @@ def test_sentiment_filter_narrows_the_chart_and_table(ctx):
     assert 0 < rows["rowCount"] < everything["rowCount"]
 
 
-@pytest.mark.parametrize("search, marked", [
-    (MARCH + "&q=Ukraine", True),                          # a keyword: counted from the rows read
+@pytest.mark.parametrize("search, complete", [
+    (MARCH + "&q=Ukraine", True),                          # few enough: every story read
     (MARCH + "&topics=Energy", True),
-    ("?instruments=brent&range=All&sources=import:bbc-business-rss-2022-2024.csv", False),  # too many to mark
-    ("?instruments=brent&range=All", False),               # time alone: counted in SQL first
+    ("?instruments=brent&range=All&sources=import:bbc-business-rss-2022-2024.csv", False),  # the top ones read
+    ("?instruments=brent&range=All", False),               # time alone: counted in SQL
     (MARCH, True),
 ])
-def test_chart_counts_equal_the_stores_counts_however_they_are_made(ctx, search, marked):
-    from dashboard.chart.data import MAX_MARKS, bucket_for, load_chart_data
+def test_chart_counts_equal_the_stores_counts_however_they_are_made(ctx, search, complete):
+    from dashboard.chart.data import CANDIDATES, READ_ALL, bucket_for, load_chart_data
     from dashboard.state import ViewState, time_window
     view = ViewState.from_dict(state(ctx, search), ctx.instrument_ids, ctx.default_instruments)
     start, end = time_window(view, ctx.store.latest_data_time())
@@ -287,5 +296,34 @@ def test_chart_counts_equal_the_stores_counts_however_they_are_made(ctx, search,
     expected = ctx.store.headline_counts(flt, bucket_for(start, end))
     pd.testing.assert_frame_equal(data.counts, expected)
     assert data.total_headlines == ctx.store.count_headlines(flt) > 0
-    assert (0 < data.total_headlines <= MAX_MARKS) is marked
-    assert len(data.headlines) == (data.total_headlines if marked else 0)
+    assert (0 < data.total_headlines <= READ_ALL) is complete is data.complete
+    assert len(data.headlines) == (data.total_headlines if complete else CANDIDATES)
+    ranked = ctx.store.headlines(flt).sort_values(["importance", "published", "id"], ascending=[False, True, True])
+    if complete:
+        assert data.headlines["id"].tolist() == ranked["id"].tolist()
+    else:   # every story of the levels above the lowest one read, then some of that level spread over the window
+        lowest = data.headlines["importance"].min()
+        read = data.headlines
+        assert read.loc[read["importance"] > lowest, "id"].tolist() == \
+            ranked.loc[ranked["importance"] > lowest, "id"].tolist()
+        level = ranked.loc[ranked["importance"] == lowest, "id"]
+        assert set(read.loc[read["importance"] == lowest, "id"]) <= set(level)
+        assert read["id"].tolist() == ranked[ranked["id"].isin(read["id"])]["id"].tolist()   # in rank order
+
+
+def test_table_moves_are_one_compact_cell_per_instrument(ctx):
+    from dashboard.table.callbacks import compact_moves, move_columns
+
+    assert compact_moves({"move_brent_1h": 0.1234, "move_brent_1d": -0.4}, "brent") == ("+0.12% / \u22120.40%", None)
+    assert compact_moves({"move_brent_1h": None, "why_brent_1h": "no hourly data", "move_brent_1d": 2.0},
+                         "brent") == ("/ +2.00%", "1h: no hourly data")
+    assert compact_moves({"why_brent_1h": "no hourly data", "why_brent_1d": "not known yet"}, "brent") == (
+        "", "1h: no hourly data; 1d: not known yet")
+    assert [(c["field"], c["headerName"], c["tooltipField"]) for c in move_columns(["brent"], ctx.labels)] == [
+        ("moves_brent", "Brent crude (ICE futures) 1h / 1d", "moves_why_brent")]
+    window = {"start": "2022-03-01T00:00:00+00:00", "end": "2022-03-31T23:59:59+00:00", "interval": "1d"}
+    rows = table_rows(ctx, {"startRow": 0, "endRow": 500}, state(ctx, MARCH), window, None)["rowData"]
+    for row in rows:   # each cell is its row's two moves, as the CSV download gives them
+        for instrument in ("brent", "usd_rub_mkt"):
+            assert (row[f"moves_{instrument}"], row[f"moves_why_{instrument}"]) == compact_moves(row, instrument)
+    assert any(row["moves_brent"].count("%") == 2 for row in rows)

@@ -49,8 +49,8 @@ def test_hourly_counts_leave_them_out_and_the_note_says_so(ctx):
                  ctx.default_instruments)[0]
     figure, note, window, _ = chart_view(ctx, state, None, ids.STATE, None, None, None)
     assert window["headlines"] == 6 and window["interval"] == "1h"
-    assert note == ("6 headlines in view. 3 of them dated to the day only: not counted by hour. Hourly bars, "
-                    "times in UTC.")
+    assert note == ("6 headlines in view. 6 marked one by one. 3 of them dated to the day only: not counted by "
+                    "hour. Hourly bars, times in UTC.")
     counts = next(t for t in figure["data"] if t["meta"]["kind"] == "counts")
     assert [(str(pd.Timestamp(x)), y) for x, y in zip(counts["x"], counts["y"], strict=True)] == [
         ("2010-06-02 00:00:00", 1), ("2010-06-02 09:00:00", 1), ("2010-06-02 15:00:00", 1)]
@@ -67,8 +67,8 @@ def test_daily_counts_keep_them(ctx):
     counts = next(t for t in figure["data"] if t["meta"]["kind"] == "counts")
     assert list(counts["y"]) == [1, 6]
     # the store has hourly bars only: the daily chart has no line, and says so
-    assert note == ("7 headlines in view. Daily bars, times in UTC. Brent crude (ICE futures): no data in this "
-                    "window — run `newsmarks refresh` or import a CSV.")
+    assert note == ("7 headlines in view. 7 marked one by one. Daily bars, times in UTC. Brent crude (ICE "
+                    "futures): no data in this window — run `newsmarks refresh` or import a CSV.")
 
 
 def test_their_marks_sit_on_the_price_the_detail_panel_starts_from(ctx):

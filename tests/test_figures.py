@@ -102,12 +102,83 @@ def test_mark_traces_one_per_group_with_customdata():
     bbc, reuters = marks
     assert shown(bbc) == ["2022-03-01T15:00:00", "2022-03-03T00:15:00"]
     assert list(bbc.y) == [40.0, 50.0]                          # usd close at or before each headline
-    assert bbc.customdata.tolist() == [
-        [11, "Oil up", "BBC", "2022-03-01 15:00 MSK"],
-        [13, "&lt;a href=&#34;javascript:alert(1)&#34;&gt;x&lt;/a&gt;", "BBC", "2022-03-03 00:15 MSK"]]
+    assert bbc.customdata.tolist() == [   # no score columns: no score line
+        [11, "Oil up", "BBC", "2022-03-01 15:00 MSK", ""],
+        [13, "&lt;a href=&#34;javascript:alert(1)&#34;&gt;x&lt;/a&gt;", "BBC", "2022-03-03 00:15 MSK", ""]]
     assert reuters.customdata.tolist() == [[12, "&lt;script&gt;alert(1)&lt;/script&gt;", "Reuters",
-                                            "2022-03-02 09:30 MSK"]]
-    assert bbc.hovertemplate == "%{customdata[3]}<br>%{customdata[2]}<br><b>%{customdata[1]}</b><extra></extra>"
+                                            "2022-03-02 09:30 MSK", ""]]
+    assert bbc.hovertemplate == ("%{customdata[3]}<br>%{customdata[2]}<br><b>%{customdata[1]}</b><br>"
+                                 "%{customdata[4]}<extra></extra>")
+    assert list(bbc.marker.size) == [8.0, 8.0]    # no importance: the smallest mark
+
+
+def scored() -> pd.DataFrame:
+    return make_headlines().assign(story_kind=["act", "threat", "none"], story_sources=[3.0, 1.0, 1.0],
+                                   importance=[7.0, 2.0, 0.0])
+
+
+def test_marks_by_risk_kind_sized_by_importance_with_the_score_in_the_hover():
+    marks = place_marks(scored(), make_bars(), "usd", "separate")
+    fig = price_figure(make_bars(), marks, make_counts(), labels=LABELS, tz="Europe/Moscow", marks_by="risk")
+    traces = of_kind(fig, "marks")
+    assert [(t.name, t.marker.color, list(t.marker.size), t.customdata[:, 0].tolist()) for t in traces] == [
+        ("geopolitical act", "#c0392b", [22.0], [11]), ("geopolitical threat", "#e67e22", [12.0], [12]),
+        ("no risk kind", "#7f8c8d", [8.0], [13])]
+    assert traces[0].customdata[0][4] == ("geopolitical act · 3 sources · "
+                                          "importance 7 = act 4 + topic 1 + 2 more sources 2")
+
+
+def test_cluster_badges_carry_their_count_hover_and_span():
+    from dashboard.chart.clusters import plan_marks
+
+    stories = place_marks(scored(), make_bars(), "usd", "separate")
+    plan = plan_marks(scored(), None, pd.Timestamp("2022-03-01", tz="UTC"), pd.Timestamp("2022-03-04", tz="UTC"),
+                      top_n=1)
+    assert plan.bucket_seconds == 3 * 3600 and plan.singles["id"].tolist() == [11, 12, 13]   # each alone in its 3 h
+    many = pd.concat([scored(), scored().assign(id=[21, 22, 23])], ignore_index=True)   # twins at the same times
+    plan = plan_marks(many.sort_values(["importance", "id"], ascending=[False, True]).reset_index(drop=True), None,
+                      pd.Timestamp("2022-03-01", tz="UTC"), pd.Timestamp("2022-03-04", tz="UTC"), top_n=0)
+    assert plan.singles.empty
+    fig = price_figure(make_bars(), place_marks(plan.singles, make_bars(), "usd", "separate"), make_counts(),
+                       labels=LABELS, tz="UTC", marks_by="risk", clusters=plan.clusters, stories=many)
+    badges = of_kind(fig, "clusters")
+    assert [(t.name, t.mode, list(t.text), list(t.marker.size)) for t in badges] == [
+        ("geopolitical act (clusters)", "markers+text", ["2"], [28.5]),     # 18 + 1.5 x importance 7
+        ("geopolitical threat (clusters)", "markers+text", ["2"], [21.0]),
+        ("no risk kind (clusters)", "markers+text", ["2"], [18.0])]
+    act = badges[0]
+    assert act.customdata.tolist() == [[
+        "cluster", int(pd.Timestamp("2022-03-01 12:00", tz="UTC").timestamp()), 10800,
+        "<b>2 stories</b> · 2022-03-01 12:00 UTC – 2022-03-01 15:00 UTC<br>• Oil up <i>(geopolitical act, 3 sources)"
+        "</i><br>• Oil up <i>(geopolitical act, 3 sources)</i><br>click to list them"]]
+    # in the badges' lane along the bottom of the price panel: an axis of its own, 0..1, hidden
+    assert shown(act) == ["2022-03-01T13:30:00"] and list(act.y) == [0.05] and act.yaxis == "y21"
+    assert (fig.layout.yaxis21.overlaying, list(fig.layout.yaxis21.range), fig.layout.yaxis21.visible) == (
+        "y", [0, 1], False)
+    assert "yaxis21" not in build().layout.to_plotly_json()   # no badges: no lane
+    assert len(stories) == 3
+
+
+def test_highlight_trace_rings_the_selected_headline():
+    fig = build(highlight_id=12)
+    ring = fig.data[0]   # always the first trace: selecting another story patches just it
+    assert (ring.name, ring.meta, ring.yaxis, ring.showlegend) == ("selected headline", {"kind": "highlight", "id": 12},
+                                                                   "y3", False)
+    assert shown(ring) == ["2022-03-02T09:30:00"] and list(ring.y) == [50.0]
+    assert ring.marker.symbol == "circle-open" and ring.marker.size == 22
+    for empty in (build(highlight_id=999), build()):
+        (ring,) = of_kind(empty, "highlight")
+        assert (list(ring.x), list(ring.y), ring.meta) == ([], [], {"kind": "highlight", "id": None})
+
+
+def test_a_story_not_marked_singly_is_ringed_from_its_own_placed_row():
+    selected = place_marks(make_headlines().iloc[[1]], make_bars(), "usd", "separate")
+    empty_marks = place_marks(make_headlines().iloc[0:0], make_bars(), "usd", "separate")
+    fig = price_figure(make_bars(), empty_marks, make_counts(), labels=LABELS, tz="UTC", highlight_id=12,
+                       selected=selected)
+    assert [t.meta["kind"] for t in fig.data] == ["highlight", "price", "price", "price", "counts"]
+    assert list(fig.data[0].y) == [50.0] and fig.data[0].yaxis == "y3"
+
 
 
 def test_marks_by_topic():
@@ -124,20 +195,6 @@ def test_untrusted_text_never_reaches_the_figure_raw():
     assert hover_text(np.nan) == ""
 
 
-def test_highlight_trace_rings_the_selected_headline():
-    fig = build(highlight_id=12)
-    (ring,) = of_kind(fig, "highlight")
-    assert (ring.name, ring.meta, ring.yaxis, ring.showlegend) == ("selected headline", {"kind": "highlight", "id": 12},
-                                                                   "y3", False)
-    assert shown(ring) == ["2022-03-02T09:30:00"] and list(ring.y) == [50.0]
-    assert ring.marker.symbol == "circle-open" and ring.marker.size == 22
-    assert of_kind(build(highlight_id=999), "highlight") == []
-    assert of_kind(build(), "highlight") == []
-
-
-def test_aggregated_draws_no_marks_but_counts_and_highlight():
-    fig = build(aggregated=True, highlight_id=11)
-    assert [t.meta["kind"] for t in fig.data] == ["price", "price", "price", "highlight", "counts"]
 
 
 def test_counts_trace():
@@ -187,7 +244,7 @@ def test_scattergl_above_15000_points():
     bars = pd.DataFrame({"instrument_id": ["a"] * 15_001 + ["b"] * 15_000,
                          "ts": list(ts) + list(ts[:15_000]), "close": np.ones(30_001)})
     fig = price_figure(bars, make_headlines().iloc[0:0], make_counts().iloc[0:0], labels={"a": "A", "b": "B"})
-    assert [t.type for t in fig.data] == ["scattergl", "scatter"]
+    assert [t.type for t in of_kind(fig, "price")] == ["scattergl", "scatter"]
 
 
 def test_bad_arguments_raise():
@@ -287,6 +344,6 @@ def test_marks_without_a_source_or_title_show_empty_hover_fields():
     marks = place_marks(headlines, make_bars(), "usd")
     fig = price_figure(make_bars(), marks, make_counts(), labels=LABELS, tz="UTC", marks_by="source")
     rows = {t.name: [list(r) for r in t.customdata] for t in of_kind(fig, "marks")}
-    assert rows == {"(no source)": [[12, "", "", "2022-03-02 06:30 UTC"],
-                                    [13, "A &amp; B", "", "2022-03-02 21:15 UTC"]],
-                    "BBC": [[11, "Oil up", "BBC", "2022-03-01 12:00 UTC"]]}
+    assert rows == {"(no source)": [[12, "", "", "2022-03-02 06:30 UTC", ""],
+                                    [13, "A &amp; B", "", "2022-03-02 21:15 UTC", ""]],
+                    "BBC": [[11, "Oil up", "BBC", "2022-03-01 12:00 UTC", ""]]}

@@ -11,12 +11,14 @@ from dash import Dash, Input, Output, State, callback_context, no_update
 from dashboard import ids
 from dashboard.analysis.alignment import bad_bars
 from dashboard.chart.cache import ChartCache, chart_key
-from dashboard.chart.data import BAR_PADDING, MAX_POINTS, load_chart_data
+from dashboard.chart.clusters import MarkPlan, plan_marks
+from dashboard.chart.data import BAR_PADDING, MAX_POINTS, ChartData, load_chart_data, marked_text
 from dashboard.chart.downsample import downsample_bars
 from dashboard.chart.figures import empty_figure, price_figure_spec
-from dashboard.chart.marks import place_marks
+from dashboard.chart.marks import mark_anchor, place_marks
 from dashboard.chart.notes import chart_note, instruments_without_data, no_data_annotation, no_data_note
 from dashboard.chart.overlays import overlay_parts
+from dashboard.chart.selection import ring_patch, selected_marks
 from dashboard.context import DashboardContext
 from dashboard.header.parts import empty_state
 from dashboard.state import display_zone, time_window
@@ -106,13 +108,17 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     good = data.bars[~bad] if bad.any() else data.bars   # bad ticks: crosses, never part of a line
     anchor = mark_anchor(state.instruments, good)
     bars = downsample_bars(good, MAX_POINTS)
-    marks = place_marks(data.headlines, good, anchor, state.axis)
+    plan = mark_plan(data, state.mark_mode)
+    stories = marked_text(store, plan.singles, plan.clusters) if plan else None
+    marks, clusters = place_plan(plan, stories, good, anchor, state.axis)
     labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
     extra_traces, extra_layout = overlay_parts(bars=good, labels=labels, axis_mode=state.axis, tz=zone,
                                                risk=data.risk, snapshots=data.snapshots,
                                                flagged=data.bars[bad] if bad.any() else None)
     figure = price_figure_spec(bars, marks, data.counts, labels=labels, axis_mode=state.axis, tz=zone,
-                               marks_by=state.marks_by, highlight_id=selected, aggregated=data.aggregated,
+                               marks_by=state.marks_by, highlight_id=selected, clusters=clusters,
+                               selected=selected_marks(ctx, selected, good, anchor, state.axis),
+                               stories=stories,
                                interval=data.interval, bucket_seconds=data.bucket_seconds,
                                extra_traces=extra_traces, extra_layout=extra_layout)
     layout = figure["layout"]
@@ -121,7 +127,8 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
         shown = [pd.Timestamp(t).tz_convert(zone).tz_localize(None).isoformat() for t in (data.start, data.end)]
         for axis in ("xaxis", "xaxis2"):
             layout[axis] = {**layout[axis], "range": shown}
-    note = chart_note(data.total_headlines, data.aggregated, data.interval, zone, data.day_only)
+    note = chart_note(data.total_headlines, len(marks), clusters_count(clusters), data.interval, zone,
+                      data.day_only, state.mark_mode)
     missing = [no_data_note(labels.get(i, i), data.interval)
                for i in instruments_without_data(state.instruments, data.bars, data.start, data.end)]
     if missing:
@@ -130,11 +137,46 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     return figure, note, window, None
 
 
-def mark_anchor(instruments: tuple[str, ...], bars: pd.DataFrame) -> str | None:
-    """The instrument the headline marks sit on: the first shown one with prices in the window
-    (a first instrument without any would leave every mark at zero), else the first shown."""
-    priced = set(bars["instrument_id"].unique()) if not bars.empty else set()
-    return next((i for i in instruments if i in priced), instruments[0] if instruments else None)
+def view_span(data: ChartData) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The window the marks are bucketed over: the view's, or (a view of everything) from the first
+    counted bucket or story to a second after the last; None when there is nothing in it."""
+    times = [t for t in (data.counts["bucket"].min() if not data.counts.empty else None,
+                         data.headlines["published"].min() if not data.headlines.empty else None) if t is not None]
+    ends = [t for t in (data.counts["bucket"].max() if not data.counts.empty else None,
+                        data.headlines["published"].max() if not data.headlines.empty else None) if t is not None]
+    start = pd.Timestamp(data.start) if data.start is not None else (min(times) if times else None)
+    end = pd.Timestamp(data.end) if data.end is not None else (max(ends) + pd.Timedelta(seconds=1) if ends else None)
+    if start is None or end is None or not start < end:
+        return None
+    return start, end
+
+
+def mark_plan(data: ChartData, mode: str) -> MarkPlan | None:
+    """The singles and clusters of a view (dashboard.chart.clusters), None when there is no story."""
+    span = view_span(data)
+    if span is None or data.total_headlines == 0:
+        return None
+    return plan_marks(data.headlines, data.mark_counts, *span, mode=mode,
+                      counts_bucket=None if data.complete else data.bucket_seconds)
+
+
+def place_plan(plan: MarkPlan | None, stories: pd.DataFrame | None, bars: pd.DataFrame, anchor: str | None,
+               axis_mode: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(the single marks — their stored rows from `stories`, in the plan's order — with a ``y``:
+    the anchor's price known at the mark's time, as place_marks gives it; the clusters, which sit
+    in their own lane)."""
+    if plan is None or stories is None:
+        empty = pd.DataFrame({"id": pd.Series(dtype="int64"), "published": pd.Series(dtype="datetime64[s, UTC]")})
+        return place_marks(empty, bars, anchor, axis_mode), None
+    clusters = plan.clusters
+    position = {story: row for row, story in enumerate(stories["id"].tolist())}
+    singles = stories.iloc[[position[story] for story in plan.singles["id"].tolist()]].reset_index(drop=True)
+    return place_marks(singles, bars, anchor, axis_mode), clusters
+
+
+def clusters_count(clusters: pd.DataFrame | None) -> int:
+    """How many stories the badges hold."""
+    return 0 if clusters is None or clusters.empty else int(clusters["count"].sum())
 
 
 def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) -> ChartCache:
@@ -150,9 +192,13 @@ def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) 
     )
     def _chart(state_data, relayout, _version, selected, browser_tz, window):
         fired = list(callback_context.triggered_prop_ids.values())   # the component ids that fired
-        # new data fired it only when nothing else did at the same time
-        trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
         with ctx.consistent_read() as view:
+            # selecting a story (a mark, a table row, a story in a badge's list) on a drawn chart moves
+            # the ring alone: a Patch of the chart's first trace, nothing else redrawn
+            if fired == [ids.SELECTED_HEADLINE] and ChartWindow.from_dict(window).version is not None:
+                return ring_patch(view, selected, state_data, window, browser_tz), no_update, no_update, no_update
+            # new data fired it only when nothing else did at the same time
+            trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
             return chart_answer(view, cache, state_data, relayout, trigger, window, selected, browser_tz)
 
     return cache

@@ -1,6 +1,7 @@
 """What the main chart shows, read from the store for one view: only the visible window, hourly
-bars when zoomed in far enough and the store has them, headline marks one by one only when few
-enough (otherwise the counts panel carries them)."""
+bars when zoomed in far enough and the store has them, the stories ranked by importance — all of
+them when few enough (READ_ALL), else the most important (CANDIDATES: the single marks and the
+clusters' top stories; the counts panel counts the rest) — and the counts per bucket."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from dashboard.chart.clusters import MAX_BADGES
 from dashboard.state import ViewState
 from ingest.headline_tags.risk_index import INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
 from ingest.utc import epoch_series
 
-MAX_MARKS = 1500              # more headlines than this in view: counts only, zoom in for marks
+READ_ALL = 1500               # at most this many stories in view: all read (clusters counted from them)
+CANDIDATES = 200              # else the most important ones read (20 singles, 36 badges' top 3)
 MAX_POINTS = 2000             # per price line, after min/max downsampling
 HOURLY_MAX_SPAN = timedelta(days=92)
 HOURLY_START_SLACK = timedelta(days=3)
@@ -29,17 +32,19 @@ class ChartData:
     end: datetime | None
     interval: str
     bars: pd.DataFrame
-    headlines: pd.DataFrame
+    headlines: pd.DataFrame                 # stories ranked by importance, no text (Store.ranked_stories)
     counts: pd.DataFrame
     total_headlines: int
     bucket_seconds: int
     risk: pd.DataFrame | None = None        # the risk index per risk_bucket(); None: not asked for
     snapshots: pd.DataFrame | None = None   # page snapshots of the shown instruments; None: not asked for
     day_only: int = 0                       # headlines dated to the day only, left out of hourly counts
+    mark_counts: pd.DataFrame | None = None  # the counts the clusters take theirs from; None: `headlines` is all
 
     @property
-    def aggregated(self) -> bool:
-        return self.total_headlines > len(self.headlines)
+    def complete(self) -> bool:
+        """Whether every story in view was read (then the clusters count them themselves)."""
+        return self.mark_counts is None
 
 
 def counts_from_rows(published: pd.Series, bucket_seconds: int) -> pd.DataFrame:
@@ -52,24 +57,46 @@ def counts_from_rows(published: pd.Series, bucket_seconds: int) -> pd.DataFrame:
                          "count": counted.to_numpy(dtype="int64")})
 
 
-def count_and_read_headlines(store: Store, flt: HeadlineFilter,
-                             bucket_seconds: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(counts per bucket, the headlines to mark: all of them when at most MAX_MARKS, else none).
-    A filter on the time alone is counted first along the time index (cheap), and the headlines
-    read only when few enough. Any other filter costs about as much to count as to find, so the
-    times of up to MAX_MARKS + 1 matches are read first, in any order (the database stops as soon
-    as it has them); when that is all of them they are counted from those times and read by id —
-    one scan of the matching headlines instead of two."""
-    only_time = not (flt.query or flt.topics or flt.sources or flt.sentiments)
-    if not only_time:
-        found = store.headline_times(flt, MAX_MARKS + 1)
-        if len(found) <= MAX_MARKS:
-            rows = store.headlines(flt, ids=found["id"].tolist()) if len(found) else \
-                store.headlines(flt, limit=0)
-            return counts_from_rows(found["published"], bucket_seconds), rows
+def rank(stories: pd.DataFrame) -> pd.DataFrame:
+    """Stories most important first, then the earliest, then the lowest id (Store.ranked_stories' order)."""
+    return stories.sort_values(["importance", "published", "id"], ascending=[False, True, True],
+                               kind="stable").reset_index(drop=True)
+
+
+def count_and_rank(store: Store, flt: HeadlineFilter, bucket_seconds: int,
+                   mode: str) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """(counts per bucket, the stories the marks are made of — most important first —, whether
+    they are all of the view's). A filter on the time alone is counted first along the time index
+    (cheap); any other filter costs about as much to count as to find, so up to READ_ALL + 1 of
+    its stories are read first, in any order (the database stops as soon as it has them): when
+    that is all of them they are counted and ranked from those rows — one scan of the matching
+    headlines instead of two."""
+    if flt.query or flt.topics or flt.sources or flt.sentiments:
+        found = store.ranked_stories(flt, READ_ALL + 1, text=False, ranked=False)
+        if len(found) <= READ_ALL:
+            return counts_from_rows(found["published"], bucket_seconds), rank(found) if mode != "none" \
+                else found.iloc[0:0], True
     counts = store.headline_counts(flt, bucket_seconds)
-    total = int(counts["count"].sum())  # every matching headline is in one bucket: no second count
-    return counts, store.headlines(flt, limit=MAX_MARKS if 0 < total <= MAX_MARKS else 0)
+    total = int(counts["count"].sum())   # every matching headline is in one bucket
+    return counts, read_stories(store, flt, total, mode), total <= READ_ALL
+
+
+def read_stories(store: Store, flt: HeadlineFilter, total: int, mode: str) -> pd.DataFrame:
+    """The stories the marks are made of, most important first: all of them when at most READ_ALL
+    (or none, when the marks are off), else the CANDIDATES most important ("all" marks: READ_ALL)."""
+    if mode == "none" or total == 0:
+        return store.ranked_stories(flt, 0, few=True, text=False)
+    if total <= READ_ALL:
+        return store.ranked_stories(flt, READ_ALL, few=True, text=False)
+    return store.ranked_stories(flt, READ_ALL if mode == "all" else CANDIDATES, text=False, slices=MAX_BADGES)
+
+
+def marked_text(store: Store, singles: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """The stored rows (title, source, topics, scores...) of the stories a chart shows by name:
+    the single marks and each badge's top stories — read once the marks are planned, so a view
+    of many stories reads the text of a few hundred at most."""
+    wanted = list(dict.fromkeys([*singles["id"].tolist(), *(i for heads in clusters["heads"] for i in heads)]))
+    return store.headlines(ids=wanted) if wanted else store.headlines(limit=0)
 
 
 def without_day_only(store: Store, flt: HeadlineFilter, counts: pd.DataFrame,
@@ -134,9 +161,10 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     bars = store.closes(instruments, interval, padded, end)
     flt = state.headline_filter(start, end)
     bucket = bucket_for(start, end)
-    counts, headlines = count_and_read_headlines(store, flt, bucket)
+    counts, stories, complete = count_and_rank(store, flt, bucket, state.mark_mode)
     total = int(counts["count"].sum())
     counts, day_only = without_day_only(store, flt, counts, bucket)
     risk = load_risk(store, flt, bucket, counts) if "risk" in state.overlays else None
     snapshots = store.snapshots(start, end, instruments) if "snapshots" in state.overlays else None
-    return ChartData(start, end, interval, bars, headlines, counts, total, bucket, risk, snapshots, day_only)
+    return ChartData(start, end, interval, bars, stories, counts, total, bucket, risk, snapshots, day_only,
+                     mark_counts=None if complete else counts)

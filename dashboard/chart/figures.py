@@ -14,7 +14,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from dashboard.chart.mark_traces import anchor_axis, highlight_traces, mark_traces
+from dashboard.chart.mark_traces import (
+    BADGE_AXIS,
+    BADGE_AXIS_LAYOUT,
+    anchor_axis,
+    cluster_traces,
+    highlight_trace,
+    mark_traces,
+)
 from dashboard.chart.marks import AXIS_MODES, percent_from_first
 from dashboard.chart.plotly_text import hover_text
 from dashboard.chart.trace_dicts import scatter_kind, trace
@@ -39,6 +46,11 @@ def price_axis_name(position: int, axis_mode: str) -> str:
     if axis_mode == "pct" or position == 0:
         return "y"
     return f"y{position + 2}"
+
+
+def layout_key(axis: str) -> str:
+    """The layout key of a y-axis name: "y" -> "yaxis", "y3" -> "yaxis3"."""
+    return _layout_key(axis)
 
 
 def _layout_key(axis: str) -> str:
@@ -68,7 +80,7 @@ def _instrument_order(bars: pd.DataFrame, labels: Mapping[str, str]) -> list[str
     return [i for i in labels if i in present] + sorted(present - set(labels))
 
 
-def _price_axis_layout(position: int, label: str, color: str) -> dict:
+def price_axis_layout(position: int, label: str, color: str) -> dict:
     """Layout of one instrument's own y-axis in "separate" mode (first left, then right/left alternating)."""
     axis: dict = {"title": {"text": hover_text(label), "font": {"color": color}},
                   "tickfont": {"color": color}, "automargin": True}
@@ -104,7 +116,7 @@ def _price_traces(bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str,
             hover = "%{x|%Y-%m-%d %H:%M}<br>%{y:+.2f}%<extra>%{fullData.name}</extra>"
         else:
             hover = "%{x|%Y-%m-%d %H:%M}<br>%{y:,.4~f}<extra>%{fullData.name}</extra>"
-            layout[_layout_key(axis)] = _price_axis_layout(position, label, color)
+            layout[_layout_key(axis)] = price_axis_layout(position, label, color)
         traces.append(trace(
             scatter_kind(len(own)), x=display_times(own["ts"], tz, "bars.ts").to_numpy(), y=values.to_numpy(),
             mode="lines",
@@ -152,7 +164,9 @@ def price_figure_spec(
     tz: str = "UTC",
     marks_by: str = "source",
     highlight_id: int | None = None,
-    aggregated: bool = False,
+    selected: pd.DataFrame | None = None,
+    clusters: pd.DataFrame | None = None,
+    stories: pd.DataFrame | None = None,
     interval: str = "1d",
     bucket_seconds: int | None = None,
     extra_traces: Sequence[dict] = (),
@@ -166,10 +180,13 @@ def price_figure_spec(
     "separate" mode each has its own y-axis ("y", "y3", "y4", ... see :func:`price_axis_name`), in "pct"
     mode all share "y" as % change from their first bar. Headline marks (``marks`` from
     :func:`dashboard.chart.marks.place_marks`) as one marker trace per group (:func:`~.marks.group_positions`)
-    on the anchor's axis, unless ``aggregated``; ``highlight_id`` adds a ring on that headline. Row 2
+    on the anchor's axis; ``clusters`` (dashboard.chart.clusters.plan_marks' with a ``y``) as badge traces,
+    their hover made from ``stories`` (the ranked stories, by id). The first trace is always the ring
+    on the selected headline ``highlight_id``, found in ``selected`` (its placed row, for a story not
+    marked singly) or ``marks`` — empty when there is none. Row 2
     ("x2"/"y2"): bars of ``counts`` (bucket UTC start, count), buckets of ``bucket_seconds`` (default: one
     bar ``interval``, "1d" or "1h"). Times are shown in ``tz``. Every trace has a ``meta`` dict whose
-    "kind" is "price", "marks", "highlight" or "counts". Zoom persistence follows ``layout.uirevision``
+    "kind" is "price", "marks", "clusters", "highlight" or "counts". Zoom persistence follows ``layout.uirevision``
     (the constant UIREVISION; a caller may override it to reset the zoom). ``extra_traces`` (dicts, see
     :func:`trace`) are drawn last and ``extra_layout`` is merged into the layout (dashboard.chart.overlays).
     """
@@ -181,11 +198,19 @@ def price_figure_spec(
         raise ValueError(f"bucket_seconds must be positive, got {bucket_seconds}")
     zone(tz)
     traces, axes, axis_layout = _price_traces(bars, labels, axis_mode, tz)
-    axis = anchor_axis(marks, axes)
-    if not aggregated and not marks.empty:
-        traces += mark_traces(marks, marks_by, tz, axis)
-    if highlight_id is not None:
-        traces += highlight_traces(marks, highlight_id, tz, axis)
+    axis = anchor_axis(marks if not marks.empty or selected is None else selected, axes)
+    ring = highlight_trace(selected if selected is not None and not selected.empty else marks, highlight_id, tz, axis)
+    if ring["meta"]["id"] is None and selected is not None and not selected.empty:
+        ring = highlight_trace(marks, highlight_id, tz, axis)
+    traces = [ring, *traces]
+    single_groups: list[str] = []
+    if not marks.empty:
+        singles = mark_traces(marks, marks_by, tz, axis)
+        single_groups = [t["meta"]["group"] for t in singles]
+        traces += singles
+    badges = clusters is not None and not clusters.empty
+    if badges:
+        traces += cluster_traces(clusters, stories if stories is not None else marks, marks_by, tz, single_groups)
     if not counts.empty:
         traces.append(_counts_trace(counts, bucket_seconds or INTERVAL_SECONDS[interval], tz))
     traces += list(extra_traces)
@@ -204,6 +229,8 @@ def price_figure_spec(
                         **_GRID}
     layout["yaxis2"] = {"title": {"text": "headlines"}, "automargin": True, "rangemode": "tozero", "anchor": "x2",
                         "domain": list(COUNTS_DOMAIN), **_GRID}
+    if badges:   # their lane over the price panel
+        layout[_layout_key(BADGE_AXIS)] = {**BADGE_AXIS_LAYOUT, "anchor": "x"}
     return {"data": traces, "layout": {
         **_STYLE, "height": HEIGHT, "uirevision": UIREVISION, "hovermode": "closest", "showlegend": True,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},

@@ -7,14 +7,15 @@ import pandas as pd
 
 from dashboard.analysis.alignment import bad_bars, headline_moments, known_bars
 from dashboard.analysis.time_columns import utc_ns
+from ingest.stories.importance import KIND_NAMES, KIND_ORDER
 
 __all__ = [
     "AXIS_MODES", "MARKS_BY", "NO_SOURCE", "NO_TOPIC", "OTHER", "MAX_GROUPS",
-    "percent_from_first", "place_marks", "group_positions", "group_marks",
+    "mark_anchor", "percent_from_first", "place_marks", "group_positions", "group_marks",
 ]
 
 AXIS_MODES = ("separate", "pct")
-MARKS_BY = ("source", "topic")
+MARKS_BY = ("risk", "topic", "source")
 NO_TOPIC = "(no topic)"
 NO_SOURCE = "(no source)"
 OTHER = "other"
@@ -98,6 +99,8 @@ def _split_topics(value: object) -> list[str]:
 def group_positions(marks: pd.DataFrame, by: str, max_groups: int = MAX_GROUPS) -> list[tuple[str, np.ndarray]]:
     """Which rows of ``marks`` (positions) each chart trace holds, largest group first.
 
+    ``by="risk"``: one group per risk kind of the story (ingest.stories.importance.KIND_NAMES; no
+    score: "no risk kind"), from acts to none, whatever their size.
     ``by="source"``: one group per source (missing source -> "(no source)"). ``by="topic"``: a headline
     with several topics is in each of its topics' groups; one without topics is in "(no topic)".
     Groups are sorted by size descending, then name. When there are more than ``max_groups``, the
@@ -111,6 +114,11 @@ def group_positions(marks: pd.DataFrame, by: str, max_groups: int = MAX_GROUPS) 
     if marks.empty:
         return []
     groups: dict[str, list[int]] = {}
+    if by == "risk":
+        _require(marks, ("story_kind",), "marks")
+        for position, value in enumerate(marks["story_kind"].to_numpy(dtype=object).tolist()):
+            groups.setdefault(value if value in KIND_NAMES else "none", []).append(position)
+        return [(KIND_NAMES[kind], np.asarray(groups[kind], dtype=np.intp)) for kind in KIND_ORDER if kind in groups]
     # loops over numpy object arrays: a pandas groupby makes a frame per group (docs/performance.md)
     if by == "source":
         _require(marks, ("source",), "marks")
@@ -139,3 +147,10 @@ def group_marks(marks: pd.DataFrame, by: str, max_groups: int = MAX_GROUPS) -> l
     """The marks of each group of group_positions() (same order, rules and errors), as frames
     with the marks' columns, index reset."""
     return [(name, marks.iloc[rows].reset_index(drop=True)) for name, rows in group_positions(marks, by, max_groups)]
+
+
+def mark_anchor(instruments: tuple[str, ...], bars: pd.DataFrame) -> str | None:
+    """The instrument the headline marks sit on: the first shown one with prices in the window
+    (a first instrument without any would leave every mark at zero), else the first shown."""
+    priced = set(bars["instrument_id"].unique()) if not bars.empty else set()
+    return next((i for i in instruments if i in priced), instruments[0] if instruments else None)

@@ -8,15 +8,21 @@ from datetime import datetime
 import pandas as pd
 
 
-def chart_note(total: int, aggregated: bool, interval: str, zone: str, day_only: int = 0) -> str:
-    """The line above the chart."""
+def chart_note(total: int, singles: int, clustered: int, interval: str, zone: str, day_only: int = 0,
+               mode: str = "top") -> str:
+    """The line above the chart: the stories in view, how many are marked singly and how many
+    the badges hold (or that marks are off), the day-only ones, the bars and the time zone."""
     bars = "hourly" if interval == "1h" else "daily"
     counted = headline_count_text(total)
     days = (f" {day_only:,} of them dated to the day only: not counted by hour." if day_only else "")
-    if aggregated:
-        return (f"{counted} in view: too many to mark one by one — the panel below counts them; "
-                f"zoom in to see them.{days} {bars.capitalize()} bars, times in {zone}.")
-    return f"{counted} in view.{days} {bars.capitalize()} bars, times in {zone}."
+    if mode == "none" or not total:
+        marked = " Marks off." if mode == "none" and total else ""
+    else:
+        parts = [f"{singles:,} marked one by one"]
+        if clustered:
+            parts.append(f"{clustered:,} in clusters (click one to list them)")
+        marked = " " + (", ".join(parts)).capitalize() + "."
+    return f"{counted} in view.{marked}{days} {bars.capitalize()} bars, times in {zone}."
 
 
 def headline_count_text(total: int) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis.time_columns import format_times
-from dashboard.chart.figures import instrument_axes
+from dashboard.chart.figures import instrument_axes, layout_key, price_axis_layout, price_axis_name
 from dashboard.chart.plotly_text import hover_text
 from dashboard.chart.trace_dicts import trace
 from dashboard.chart.wall_clock import TIME_FORMAT, display_times
@@ -211,7 +211,28 @@ def overlay_parts(*, bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: s
     out: `bars` are the bars of the lines, without the flagged ones) and the risk index on the
     lower panel."""
     axes = instrument_axes(bars, labels, axis_mode)
-    traces = snapshot_traces(snapshots, bars, axes, labels, axis_mode, tz)
+    own_axes, own_layout = snapshot_only_axes(snapshots, axes, labels, axis_mode)
+    traces = snapshot_traces(snapshots, bars, axes | own_axes, labels, axis_mode, tz)
     traces += flagged_traces(flagged, bars, axes, labels, axis_mode, tz)
     extra, layout = risk_traces(risk, tz)
-    return traces + extra, layout
+    return traces + extra, {**own_layout, **layout}
+
+
+def snapshot_only_axes(snapshots: pd.DataFrame | None, axes: Mapping[str, str], labels: Mapping[str, str],
+                       axis_mode: str) -> tuple[dict[str, str], dict]:
+    """Axes for shown instruments (in `labels`) that have page snapshots but no line (the official
+    series is absent in the window): the page's values are still drawn, each on an axis of its own
+    after the lines' (dashboard.chart.figures.price_axis_name) — in "separate" mode only: a % change
+    needs the line's first close. Returns (instrument -> axis, their layout)."""
+    if snapshots is None or snapshots.empty or axis_mode != "separate":
+        return {}, {}
+    present = set(snapshots["instrument_id"].dropna())
+    found, layout = {}, {}
+    for instrument in labels:
+        if instrument in axes or instrument not in present:
+            continue
+        position = len(axes) + len(found)
+        axis = price_axis_name(position, axis_mode)
+        found[instrument] = axis
+        layout[layout_key(axis)] = price_axis_layout(position, labels[instrument], SNAPSHOT_COLOR)
+    return found, layout

@@ -4,14 +4,15 @@ that links a table row or a clicked mark to the chart."""
 from __future__ import annotations
 
 import pandas as pd
-from dash import Dash, Input, Output, State, callback_context, no_update
+from dash import ALL, Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
 from dashboard.analysis.moves import move_column, moves_after, moves_for_one, why_column
+from dashboard.chart.mark_traces import CLUSTER_KIND
 from dashboard.chart.notes import headline_count_text
 from dashboard.context import DashboardContext
 from dashboard.state import display_zone
-from dashboard.table.detail import detail_body
+from dashboard.table.detail import cluster_body, detail_body
 from dashboard.table.layout import headlines_table
 from dashboard.window import ChartWindow
 from ingest.clean import safe_link
@@ -21,16 +22,34 @@ SORT_COLUMNS = {"published": "published", "time": "published", "source": "source
 HORIZONS = ("1h", "1d")
 
 
-MOVE_FORMAT = "params.value == null ? '' : d3.format('+.2f')(params.value)"
-
-
 def move_columns(instruments: list[str], labels: dict[str, str]) -> list[dict]:
-    """Column definitions for each shown instrument's moves after the headline; an empty cell
-    says on hover why there is no move ("no hourly data", "no close within 1d", ...)."""
-    return [{"field": move_column(i, h), "headerName": f"{labels.get(i, i)} {h} %", "width": 105,
-             "type": "numericColumn", "valueFormatter": {"function": MOVE_FORMAT},
-             "tooltipField": why_column(i, h)}
-            for i in instruments for h in HORIZONS]
+    """One compact column per shown instrument: its moves after the headline over 1h and 1d in one
+    cell ("+0.12% / −0.40%", a side blank when that move is unknown); the hover says why a move is
+    missing ("no hourly data", "no close within 1d", ...)."""
+    return [{"field": compact_column(i), "headerName": f"{labels.get(i, i)} {' / '.join(HORIZONS)}",
+             "width": 150, "cellClass": "nm-moves", "tooltipField": compact_why_column(i)} for i in instruments]
+
+
+def compact_column(instrument: str) -> str:
+    return f"moves_{instrument}"
+
+
+def compact_why_column(instrument: str) -> str:
+    return f"moves_why_{instrument}"
+
+
+def compact_moves(row: dict, instrument: str) -> tuple[str, str | None]:
+    """(the cell: each horizon's move in %, blank when unknown, joined by ' / '; the hover: why the
+    missing ones are missing, None when none is) from a row's move_/why_ fields."""
+    shown, why = [], []
+    for horizon in HORIZONS:
+        value = row.get(move_column(instrument, horizon))
+        shown.append("" if value is None else f"{value:+.2f}%".replace("-", "\u2212"))
+        reason = row.get(why_column(instrument, horizon))
+        if value is None and reason:
+            why.append(f"{horizon}: {reason}")
+    cell = " / ".join(shown)
+    return ("" if not any(shown) else cell.strip()), ("; ".join(why) or None)
 
 
 def story_coverage(copies: pd.DataFrame) -> dict[int, int]:
@@ -69,6 +88,8 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
                 row[key] = None if pd.isna(value) else round(float(value), 4)
             elif key.startswith("why_") and isinstance(value, str):
                 row[key] = value
+        for instrument in instruments:
+            row[compact_column(instrument)], row[compact_why_column(instrument)] = compact_moves(row, instrument)
         rows.append(row)
     return {"rowData": rows, "rowCount": ctx.store.count_headlines(flt)}
 
@@ -96,6 +117,43 @@ def instrument_rules(ctx: DashboardContext, instruments: list[str]) -> dict[str,
         rule = parse_rule(text) if text else DEFAULT_RULE
         out[instrument] = rule.describe() + "; hourly bars: one hour after they start"
     return out
+
+
+CLUSTER_LIST = 50     # stories a clicked cluster lists
+
+
+def clicked_cluster(click: dict | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The UTC span of a clicked cluster badge (dashboard.chart.mark_traces: customdata
+    ["cluster", start in epoch seconds, seconds, ...]), None for anything else."""
+    for point in (click or {}).get("points", []):
+        data = point.get("customdata")
+        if isinstance(data, list) and len(data) >= 3 and data[0] == CLUSTER_KIND:
+            try:
+                start, seconds = int(data[1]), int(data[2])
+            except (TypeError, ValueError):
+                return None
+            if seconds <= 0:
+                return None
+            first = pd.Timestamp(start, unit="s", tz="UTC")
+            return first, first + pd.Timedelta(seconds=seconds - 1)
+    return None
+
+
+def cluster_view(ctx: DashboardContext, span: tuple[pd.Timestamp, pd.Timestamp], state_data: dict | None,
+                 window: dict | None, browser_tz: str | None) -> list:
+    """The side panel for a clicked cluster: the view's stories in its time (and in the chart's
+    window), most important first."""
+    state = ctx.view_state(state_data)
+    low, high = span
+    view_start, view_end = ChartWindow.from_dict(window).span
+    if view_start is not None:
+        low = max(low, pd.Timestamp(view_start))
+    if view_end is not None:
+        high = min(high, pd.Timestamp(view_end))
+    flt = state.headline_filter(low.to_pydatetime(), high.to_pydatetime())
+    stories = ctx.store.ranked_stories(flt, CLUSTER_LIST)
+    return cluster_body(stories, ctx.store.count_headlines(flt), low, high, display_zone(state, browser_tz),
+                        lambda headline_id: {"type": ids.CLUSTER_STORY, "index": headline_id})
 
 
 def clicked_headline(click: dict | None) -> int | None:
@@ -131,13 +189,28 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     @app.callback(Output(ids.DETAIL_PANEL, "is_open"), Output(ids.DETAIL_BODY, "children"),
                   Output(ids.SELECTED_HEADLINE, "data"),
                   Input(ids.CHART, "clickData"), State(ids.STATE, "data"), State(ids.BROWSER_TZ, "data"),
-                  prevent_initial_call=True)
-    def _detail(click, state_data, browser_tz):
+                  State(ids.WINDOW, "data"), prevent_initial_call=True)
+    def _detail(click, state_data, browser_tz, window):
+        cluster = clicked_cluster(click)
+        if cluster is not None:
+            with ctx.consistent_read() as view:
+                return True, cluster_view(view, cluster, state_data, window, browser_tz), no_update
         headline_id = clicked_headline(click)
         if headline_id is None:
             return no_update, no_update, no_update
         with ctx.consistent_read() as view:
             return True, detail_view(view, headline_id, state_data, browser_tz), headline_id
+
+    @app.callback(Output(ids.DETAIL_BODY, "children", allow_duplicate=True),
+                  Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True),
+                  Input({"type": ids.CLUSTER_STORY, "index": ALL}, "n_clicks"),
+                  State(ids.STATE, "data"), State(ids.BROWSER_TZ, "data"), prevent_initial_call=True)
+    def _cluster_story(clicks, state_data, browser_tz):
+        chosen = callback_context.triggered_id
+        if not isinstance(chosen, dict) or not any(clicks or ()):   # the list drawn, nothing clicked yet
+            return no_update, no_update
+        with ctx.consistent_read() as view:
+            return detail_view(view, int(chosen["index"]), state_data, browser_tz), int(chosen["index"])
 
     @app.callback(Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True),
                   Input(ids.TABLE, "selectedRows"), prevent_initial_call=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
+from ingest.stories.importance import KIND_NAMES
+
 
 def is_web_link(link) -> bool:
     """True for an http(s) URL: the only links that become anchors."""
@@ -60,3 +62,27 @@ def detail_body(headline: dict, moves: list[dict], labels: dict[str, str], zone:
                "close became known in between, and never crosses a flagged bar.", className="small text-muted"),
         html.Ul(notes, className="small text-muted nm-close-rules") if notes else None,
     ]
+
+
+def cluster_body(stories: pd.DataFrame, count: int, first: pd.Timestamp, last: pd.Timestamp, zone: str,
+                 story_button_id) -> list:
+    """The side panel for a clicked cluster: how many stories it holds and when, then its stories
+    most important first (`stories`: Store.ranked_stories rows), each a button that opens the
+    story's detail (`story_button_id(headline id)` gives the button's id)."""
+    when = f"{first.tz_convert(zone):%Y-%m-%d %H:%M} – {last.tz_convert(zone):%Y-%m-%d %H:%M} {zone}"
+    items = []
+    for row in stories.itertuples():
+        kind = KIND_NAMES.get(row.story_kind, KIND_NAMES["none"])
+        sources = int(row.story_sources) if pd.notna(row.story_sources) else 1
+        score = int(row.importance) if pd.notna(row.importance) else 0
+        items.append(html.Li([
+            html.Button(row.title, id=story_button_id(int(row.id)), n_clicks=0,
+                        className="btn btn-link p-0 text-start nm-cluster-story"),
+            html.Div(f"{pd.Timestamp(row.published).tz_convert(zone):%m-%d %H:%M} · {row.source} · {kind} · "
+                     f"{sources} source{'s' if sources != 1 else ''} · importance {score}",
+                     className="nm-note")], className="mb-2"))
+    shown = f"the {len(stories):,} most important" if count > len(stories) else "all of them"
+    return [html.H6(f"{count:,} stor{'y' if count == 1 else 'ies'}"), html.Div(when, className="nm-note"),
+            html.Div(f"Most important first ({shown}); click one for its detail and the moves after it.",
+                     className="nm-note mb-2"),
+            html.Ol(items, className="ps-3")]

@@ -18,8 +18,8 @@ def headlines_table(extra_columns: list[dict] | None = None) -> dag.AgGrid:
     columns = [
         {"field": "time", "headerName": "Time", "sortable": True, "width": 170, "colId": "published"},
         {"field": "source", "headerName": "Source", "sortable": True, "width": 160},
-        {"field": "title", "headerName": "Title", "sortable": True, "flex": 3,
-         "cellRenderer": "SafeLink", "tooltipField": "title", "minWidth": 320},
+        {"field": "title", "headerName": "Title", "sortable": True, "flex": 3, "wrapText": True,
+         "cellRenderer": "SafeLink", "tooltipField": "title", "minWidth": 320, "cellClass": "nm-title"},
         {"field": "topics", "headerName": "Topics", "sortable": False, "width": 160},
         {"field": "coverage", "headerName": "Sources", "sortable": False, "width": 95, "type": "numericColumn",
          "headerTooltip": "How many feeds carried the story (the same news in their own words is one story)"},
@@ -29,8 +29,8 @@ def headlines_table(extra_columns: list[dict] | None = None) -> dag.AgGrid:
         id=ids.TABLE, rowModelType="infinite", columnDefs=columns, getRowId="params.data.id",
         defaultColDef={"resizable": True, "sortable": False},
         dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE, "cacheBlockSize": PAGE_SIZE,
-                         "maxBlocksInCache": 10, "rowSelection": {"mode": "singleRow", "checkboxes": False,
-                                                                  "enableClickSelection": True},
+                         "maxBlocksInCache": 10, "rowHeight": 48,   # titles wrap over two lines
+                         "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
                          "tooltipShowDelay": 400},
         style={"height": "460px"})
 

@@ -117,7 +117,8 @@ def test_hostile_headline_stays_text(open_app, browser_config):
     page.wait_for_equal(lambda: page.mark_ids(duo), [headline_id], "the one mark of the day")
     page.hover_only_mark(duo)
     hover = page.wait_until(lambda: duo.driver.execute_script(HOVER_JS, ids.CHART), "the mark's hover label")
-    assert hover == ["2022-03-19 12:00 UTC", HAND_SOURCE, XSS_TITLE]
+    assert hover == ["2022-03-19 12:00 UTC", HAND_SOURCE, XSS_TITLE,
+                     "no risk kind · 1 source · importance 1 = topic 1"]   # the Sanctions topic
 
     page.click_only_mark(duo)
 

@@ -1,0 +1,137 @@
+"""The chart's marks at news density, through the callbacks: the most important stories singly,
+the rest in badges whose counts add up to the stories in view, zooming splitting them, a clicked
+badge listing its stories, and selecting a story patching only the ring."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import ids
+from dashboard.chart.callbacks import chart_view
+from dashboard.chart.clusters import TOP_N
+from dashboard.chart.data import READ_ALL
+from dashboard.chart.selection import RING, ring_patch
+from dashboard.context import DashboardContext
+from dashboard.filters.callbacks import sync
+from dashboard.table.callbacks import clicked_cluster, cluster_view
+from ingest.records import HeadlineFilter
+from ingest.store import Store
+from tests.conftest import utc
+from tests.dense_news import DENSE_VIEW, PER_DAY, fill_dense_store
+
+VIEW = DENSE_VIEW
+
+
+@pytest.fixture(scope="module")
+def dense(module_store_url) -> DashboardContext:
+    config = fill_dense_store(module_store_url)
+    store = Store.open(config.store.url)
+    yield DashboardContext(config, store)
+    store.close()
+
+
+def state(ctx, search: str) -> dict:
+    return sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)[0]
+
+
+def draw(ctx, search: str, relayout=None, trigger=ids.STATE, selected=None):
+    figure, note, window, _ = chart_view(ctx, state(ctx, search), relayout, trigger, None, selected, "UTC")
+    return go.Figure(figure), note, window
+
+
+def of_kind(figure, kind: str) -> list:
+    return [t for t in figure.data if t.meta["kind"] == kind]
+
+
+def marked(figure) -> tuple[list[int], int]:
+    """(the single marks' story ids, the stories the badges hold)."""
+    singles = [int(row[0]) for t in of_kind(figure, "marks") for row in t.customdata]
+    return singles, sum(int(row_text.replace("k", "000")) for t in of_kind(figure, "clusters") for row_text in t.text)
+
+
+def stories_between(ctx, start, end) -> pd.DataFrame:
+    """The stories of a window with their scores, most important first, worked out in pandas."""
+    frame = ctx.store.headlines(HeadlineFilter(start=start, end=end, stories_only=True))
+    return frame.sort_values(["importance", "published", "id"], ascending=[False, True, True])
+
+
+def test_a_dense_day_shows_the_top_stories_and_badges_holding_every_other(dense):
+    figure, note, window = draw(dense, VIEW)
+    expected = stories_between(dense, utc(2026, 8, 10), utc(2026, 8, 11, 23, 59, 59))
+    assert len(expected) == 2 * PER_DAY > READ_ALL        # too many to read: counted from the counts panel
+    singles, clustered = marked(figure)
+    assert len(singles) == TOP_N and len(singles) + clustered == len(expected) == window["headlines"]
+    # two days in buckets of three hours: each of the 16 has a single mark, the most important of its
+    # bucket (no story of that bucket outranks it unless it is a single mark too)
+    bucket = expected["published"].dt.floor("3h")
+    chosen = expected["id"].isin(singles)
+    assert bucket[chosen].nunique() == 16
+    best = expected.groupby(bucket)["importance"].max()
+    assert all(expected.loc[chosen & (bucket == b), "importance"].max() == best[b] for b in best.index)
+    assert note.startswith(f"2,400 headlines in view. {TOP_N} marked one by one, 2,380 in clusters")
+    # acts first: every single mark is an act carried by both feeds (4 + 1 more source)
+    assert {t.name for t in of_kind(figure, "marks")} == {"geopolitical act"}
+    badges = of_kind(figure, "clusters")
+    assert all(t.mode == "markers+text" for t in badges) and len(badges) >= 1
+    assert "too many" not in note
+
+
+def test_zooming_in_splits_the_badges_down_to_single_stories(dense):
+    hour = {"xaxis.range[0]": "2026-08-10 06:00:00", "xaxis.range[1]": "2026-08-10 07:00:00"}
+    figure, note, window = draw(dense, VIEW, hour, ids.CHART)
+    expected = stories_between(dense, utc(2026, 8, 10, 6), utc(2026, 8, 10, 7))
+    singles, clustered = marked(figure)
+    assert len(singles) + clustered == len(expected) == 51          # 06:00 to 07:00 inclusive, one per 72 s
+    assert window["interval"] == "1h"
+    minutes = {"xaxis.range[0]": "2026-08-10 06:00:00", "xaxis.range[1]": "2026-08-10 06:20:00"}
+    figure, note, _ = draw(dense, VIEW, minutes, ids.CHART)
+    singles, clustered = marked(figure)
+    assert clustered == 0 and of_kind(figure, "clusters") == []
+    assert sorted(singles) == sorted(stories_between(dense, utc(2026, 8, 10, 6), utc(2026, 8, 10, 6, 20))["id"])
+
+
+def test_marks_none_and_all(dense):
+    figure, note, _ = draw(dense, VIEW + "&marked=none")
+    assert of_kind(figure, "marks") == [] and of_kind(figure, "clusters") == []
+    assert "Marks off." in note
+    figure, note, _ = draw(dense, VIEW + "&marked=all")
+    singles, clustered = marked(figure)
+    assert len(singles) == READ_ALL and clustered == 2 * PER_DAY - READ_ALL
+
+
+def test_a_clicked_badge_lists_its_stories_most_important_first(dense):
+    figure, _, window = draw(dense, VIEW)
+    badge = of_kind(figure, "clusters")[0]
+    click = {"points": [{"customdata": list(badge.customdata[0])}]}
+    first, last = clicked_cluster(click)
+    assert (last - first).total_seconds() + 1 == int(badge.customdata[0][2])
+    body = cluster_view(dense, (first, last), state(dense, VIEW), window, "UTC")
+    expected = stories_between(dense, first.to_pydatetime(), last.to_pydatetime())
+    assert body[0].children == f"{len(expected):,} stories"
+    buttons = [item.children[0] for item in body[3].children]
+    assert [b.id for b in buttons] == [{"type": ids.CLUSTER_STORY, "index": int(i)}
+                                       for i in expected["id"].head(len(buttons))]
+    assert [b.children for b in buttons] == expected["title"].head(len(buttons)).tolist()   # text, never markup
+    assert clicked_cluster({"points": [{"customdata": [5, "a title"]}]}) is None
+    assert clicked_cluster({"points": [{"customdata": ["cluster", "x", 60]}]}) is None
+
+
+def test_selecting_a_story_patches_the_ring_alone(dense):
+    figure, _, window = draw(dense, VIEW)
+    story = stories_between(dense, utc(2026, 8, 10, 9), utc(2026, 8, 10, 10)).iloc[-1]   # a story in a badge
+    patch = ring_patch(dense, int(story["id"]), state(dense, VIEW), window, "UTC")
+    operations = {tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
+    # the view shows hourly bars: the close known at its time (09:5x) is the 08:00 bar's, known at
+    # 09:00 — the 33rd hourly close since 9 August 00:00, 80 + 32 / 10
+    assert window["interval"] == "1h" and story["published"].hour == 9
+    assert operations[("data", RING, "y")] == [83.2]
+    assert operations[("data", RING, "x")] == [story["published"].tz_localize(None).isoformat()]
+    assert operations[("data", RING, "meta")] == {"kind": "highlight", "id": int(story["id"])}
+    # drawn again with that story selected, the ring sits where the patch put it
+    redrawn, _, _ = draw(dense, VIEW, selected=int(story["id"]))
+    assert redrawn.data[RING].meta == {"kind": "highlight", "id": int(story["id"])}
+    assert list(redrawn.data[RING].y) == [83.2]
+    cleared = ring_patch(dense, None, state(dense, VIEW), window, "UTC").to_plotly_json()["operations"]
+    assert {tuple(op["location"]): op["params"]["value"] for op in cleared}[("data", RING, "x")] == []
