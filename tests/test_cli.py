@@ -114,14 +114,26 @@ def test_export_import_round_trip(run, shared_data, tmp_path):
 
 
 def test_import_headlines_tags_topics(run, shared_data):
-    result = run("import-headlines", str(shared_data / "bbc-business-rss-2022-2024.csv"))
-    assert result.output.endswith(": 1996 new, 0 updated, 0 unchanged headlines\n")
+    path = shared_data / "bbc-business-rss-2022-2024.csv"
+    result = run("import-headlines", str(path))
+    # the file has no source column: the command says under which name they went and how to give one
+    # (2,656 rows, 1,996 headlines: BBC retitled stories under one guid)
+    assert result.output == (f"{path}: 1996 new, 0 updated, 0 unchanged headlines\n"
+                             "2656 rows had no source: stored as 'import:bbc-business-rss-2022-2024.csv'; "
+                             f"name it with --source, e.g. newsmarks import-headlines {path} --source 'BBC Business'\n")
     store = Store.open(run.store_url)
     # BBC retitled this story four times under one guid: the last title, the first time
     tagged = store.headlines(query='"oil and gas prices soar"', start=utc(2022, 3, 7), end=utc(2022, 3, 8))
     assert tagged[["title", "published", "topics"]].values.tolist() == [
         ["Ukraine conflict: Petrol at fresh record as oil and gas prices soar",
          pd.Timestamp("2022-03-07 08:15:53", tz="UTC"), "Energy;Ukraine"]]
+
+
+def test_import_headlines_under_the_name_users_know(run, shared_data):
+    path = shared_data / "bbc-business-rss-2022-2024.csv"
+    result = run("import-headlines", str(path), "--source", "BBC Business")
+    assert result.output == f"{path}: 1996 new, 0 updated, 0 unchanged headlines\n"
+    assert Store.open(run.store_url).headline_sources() == ["BBC Business"]
 
 
 def test_bad_config_is_one_line(tmp_path):

@@ -496,13 +496,16 @@ def test_cli_import_headlines_counts_times_in_the_future(store_url, tmp_path, mo
     config.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
     path = FIXTURES / "headlines_dates_future.csv"
-    result = CliRunner().invoke(cli, ["--config", str(config), "import-headlines", str(path)], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["--config", str(config), "import-headlines", str(path), "--source", "Hand"],
+                                catch_exceptions=False)
     assert result.output == (f"{path}: 5 new, 0 updated, 0 unchanged headlines; "
                              "1 time in the future replaced by the import time\n")
     two = write(tmp_path, "two.csv", "published,title\n2099-01-01,Ahead\n2098-05-05T10:00:00Z,Ahead too\n")
     result = CliRunner().invoke(cli, ["--config", str(config), "import-headlines", str(two)], catch_exceptions=False)
     assert result.output == (f"{two}: 2 new, 0 updated, 0 unchanged headlines; "
-                             "2 times in the future replaced by the import time\n")
+                             "2 times in the future replaced by the import time\n"
+                             "2 rows had no source: stored as 'import:two.csv'; name it with --source, e.g. "
+                             f"newsmarks import-headlines {two} --source 'BBC Business'\n")
 
 
 @pytest.mark.slow   # a whole real file

@@ -3,10 +3,11 @@ sets the filters; changing a filter rewrites the link without reloading the page
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, callback_context, no_update
+from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard import ids
 from dashboard.context import DashboardContext
+from dashboard.filters.url_hash import hash_of, parse_hash
 from dashboard.state import ViewState, parse_state, state_to_search
 
 # each filter by name: its component and property (the callback's inputs and outputs, grouped)
@@ -14,7 +15,8 @@ FILTERS = {
     "instruments": (ids.INSTRUMENTS, "value"), "query": (ids.SEARCH, "value"), "topics": (ids.TOPICS, "value"),
     "sources": (ids.SOURCES, "value"), "range": (ids.RANGE_PRESET, "value"),
     "start": (ids.DATE_RANGE, "start_date"), "end": (ids.DATE_RANGE, "end_date"), "tz": (ids.TIMEZONE, "value"),
-    "axis": (ids.AXIS_MODE, "value"), "marks_by": (ids.MARKS_BY, "value"), "sentiment": (ids.SENTIMENT, "value"),
+    "axis": (ids.AXIS_MODE, "value"), "marks_by": (ids.MARKS_BY, "value"),
+    "mark_mode": (ids.MARK_MODE, "value"), "sentiment": (ids.SENTIMENT, "value"),
     "overlays": (ids.OVERLAYS, "value"),
 }
 
@@ -26,7 +28,8 @@ def filters_of(state: ViewState) -> dict:
             "sources": list(state.sources), "range": state.range,
             "start": state.start.isoformat() if custom and state.start else None,
             "end": state.end.isoformat() if custom and state.end else None,
-            "tz": state.tz, "axis": state.axis, "marks_by": state.marks_by, "sentiment": list(state.sentiment),
+            "tz": state.tz, "axis": state.axis, "marks_by": state.marks_by,
+            "mark_mode": state.mark_mode, "sentiment": list(state.sentiment),
             "overlays": list(state.overlays)}
 
 
@@ -41,7 +44,8 @@ def state_from_filters(trigger: str | None, values: dict, known: list[str], defa
     raw = ViewState(instruments=tuple(values["instruments"] or ()), query=values["query"] or "",
                     topics=tuple(values["topics"] or ()), sources=tuple(values["sources"] or ()),
                     range=preset or "3M", tz=values["tz"] or "UTC", axis=values["axis"] or "separate",
-                    marks_by=values["marks_by"] or "source", sentiment=tuple(values["sentiment"] or ()),
+                    marks_by=values["marks_by"] or "risk",
+                    mark_mode=values["mark_mode"] or "top", sentiment=tuple(values["sentiment"] or ()),
                     overlays=tuple(values["overlays"] or ()))
     search = state_to_search(raw)
     if preset == "custom" and start and end:
@@ -80,3 +84,30 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         trigger = callback_context.triggered_id if callback_context.triggered else None
         state, new_search, outputs = sync(trigger, search, filters, ctx.instrument_ids, ctx.default_instruments)
         return {"state": state, "search": new_search, "filters": outputs}
+
+    @app.callback(Output(ids.MORE_FILTERS, "is_open"), Input(ids.MORE_FILTERS_BUTTON, "n_clicks"),
+                  State(ids.MORE_FILTERS, "is_open"), prevent_initial_call=True)
+    def _more(_clicks, is_open):
+        return not is_open
+
+    # the tab and the selected story, in the URL's fragment (dashboard.filters.url_hash)
+    @app.callback(Output(ids.ANALYSIS_TABS, "active_tab", allow_duplicate=True),
+                  Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True), Output(ids.URL, "hash"),
+                  Input(ids.URL, "hash"), Input(ids.ANALYSIS_TABS, "active_tab"), Input(ids.SELECTED_HEADLINE, "data"),
+                  prevent_initial_call="initial_duplicate")
+    def _fragment(fragment, active_tab, selected):
+        trigger = callback_context.triggered_id if callback_context.triggered else None
+        return sync_fragment(trigger, fragment, active_tab, selected)
+
+
+def sync_fragment(trigger: str | None, fragment: str | None, active_tab: str | None,
+                  selected: int | None) -> tuple:
+    """(active tab, selected story, URL fragment): from the fragment on load or when it changes (a
+    malformed one rewritten to what is shown), else the fragment from the tab and the selection."""
+    if trigger in (None, ids.URL):
+        tab, story = parse_hash(fragment)
+        canonical = hash_of(tab, story)
+        return (tab if tab != active_tab else no_update, story if story != selected else no_update,
+                canonical if (fragment or "") not in (canonical, "#" + canonical.lstrip("#")) else no_update)
+    wanted = hash_of(active_tab, selected)
+    return no_update, no_update, wanted if wanted != (fragment or "") else no_update

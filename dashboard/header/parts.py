@@ -35,20 +35,35 @@ def ticker_strip(items: list[TickerItem], zone: str) -> list:
     return children
 
 
+FAILED = ("error", "interrupted")
+
+
 def source_badges(runs: dict[str, dict]) -> list:
-    """A warning badge per source whose last run failed, the error on hover."""
-    failing = sorted((key, run) for key, run in runs.items() if run["status"] in ("error", "interrupted"))
-    return [html.Span(f"⚠ {key}", className="badge text-bg-warning", title=run.get("error") or run["status"])
-            for key, run in failing]
+    """One compact badge, '⚠ 3 of 14 sources failing', when any source's last run failed (none
+    when all are fine); a click opens the list of the failing sources with each one's error."""
+    failing = sorted((key, run) for key, run in runs.items() if run["status"] in FAILED)
+    if not failing:
+        return []
+    items = [html.Li([html.Strong(key), ": ", run.get("error") or run["status"]]) for key, run in failing]
+    return [html.Details([
+        html.Summary(f"⚠ {len(failing)} of {len(runs)} source{'s' if len(runs) != 1 else ''} failing",
+                     className="badge text-bg-warning nm-status-badge",
+                     title="click for each failing source and its error"),
+        html.Ul(items, className="nm-status-list")], className="nm-status")]
 
 
 def last_refresh(runs: dict[str, dict], zone: str) -> str:
-    """'Last refresh 2026-11-27 18:00 UTC' from the newest finished run."""
+    """'Last refresh 2026-11-27 18:00 UTC: all 14 sources ok' (or '…: 3 of 14 sources failed')
+    from each source's last run, dated by the newest finished one."""
     finished = [run["finished"] for run in runs.values() if run.get("finished")]
     if not finished:
         return "Not refreshed yet"
     when = pd.Timestamp(max(finished), unit="s", tz="UTC").tz_convert(zone)
-    return f"Last refresh {when:%Y-%m-%d %H:%M} {zone}"
+    failed = sum(run["status"] in FAILED for run in runs.values())
+    plural = "s" if len(runs) != 1 else ""
+    outcome = (f"{failed} of {len(runs)} source{plural} failed" if failed
+               else f"all {len(runs)} source{plural} ok" if len(runs) > 1 else "ok")
+    return f"Last refresh {when:%Y-%m-%d %H:%M} {zone}: {outcome}"
 
 
 def empty_state(runs: dict[str, dict], config) -> html.Div:

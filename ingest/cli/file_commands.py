@@ -116,7 +116,9 @@ def _known_words(imported, default: bool) -> str:
 
 @cli.command("import-headlines")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--source", default=None, help="Source name when the file has no source column.")
+@click.option("--source", default=None,
+              help="Source name for rows without a source cell (the name the dashboard shows, e.g. 'BBC Business'; "
+                   "default: import:<file name>).")
 @click.option("--skip-bad", is_flag=True, help="Skip bad rows and report them instead of failing.")
 @pass_context
 def import_headlines(ctx: CliContext, file: str, source: str | None, skip_bad: bool) -> None:
@@ -142,6 +144,9 @@ def import_headlines(ctx: CliContext, file: str, source: str | None, skip_bad: b
                + (f"; {len(imported.skipped)} rows skipped" if imported.skipped else "")
                + (f"; {future} {'time' if future == 1 else 'times'} in the future replaced by the import time"
                   if future else ""))
+    if imported.unnamed:   # the dashboard shows the source by name: say how to give it one users know
+        click.echo(f"{imported.unnamed} rows had no source: stored as {imported.fallback_source!r}; "
+                   f"name it with --source, e.g. newsmarks import-headlines {file} --source 'BBC Business'")
 
 
 def _captured_at(_ctx, _param, value: str | None) -> datetime | None:

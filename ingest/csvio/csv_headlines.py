@@ -81,6 +81,8 @@ class HeadlineImport:
     skipped: list[tuple[int, str]] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
     future: int = 0
+    unnamed: int = 0            # rows with no source cell and no `source` given: stored as `import:<file name>`
+    fallback_source: str = ""   # that name
 
 
 def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad: bool = False,
@@ -116,7 +118,7 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
     headlines: list[Headline] = []
     skipped: list[tuple[int, str]] = []
     width = len(header)
-    future = 0
+    future = unnamed = 0
     for i, record in enumerate(body):
         title = titles[i]
         if title[:1] == "b":
@@ -137,6 +139,7 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
             skipped.append((lines[i], problem))
             continue
         row_source = sources[i].strip() or default_source
+        unnamed += source is None and not sources[i].strip()
         link = safe_link(links[i]) if links[i] else None
         guid = guids[i].strip() or link or stable_guid(row_source, title, stamps[i])  # the title as written
         summary = summaries[i]
@@ -149,7 +152,8 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
             future += 1
             headline = settle_time(headline)
         headlines.append(headline)
-    return HeadlineImport(headlines, skipped, {role: header[index] for role, index in roles.items()}, future)
+    return HeadlineImport(headlines, skipped, {role: header[index] for role, index in roles.items()}, future,
+                          unnamed, default_source)
 
 
 def _times(cells: list[str]) -> tuple[pd.Series, list[str | None], list[bool]]:

@@ -64,8 +64,8 @@ def test_page_loads_with_the_ticker_strip(open_app):
     latest = datetime.fromisoformat(day) + timedelta(hours=18, minutes=30)
     first = (latest - RANGE_PRESETS["3M"] - BAR_PADDING["1d"]).isoformat()
     drawn = page.wait_until(lambda: page.traces(duo), "the chart")
-    assert [(t["name"], t["meta"]["kind"], t["n"]) for t in drawn] == [
-        (BRENT_LABEL, "price", sum(1 for d, _ in rows if d >= first))]
+    assert [(t["name"], t["meta"]["kind"], t["n"]) for t in drawn] == [   # the (empty) ring of a selected story first
+        ("selected headline", "highlight", 0), (BRENT_LABEL, "price", sum(1 for d, _ in rows if d >= first))]
     assert duo.get_logs() == []
 
 
@@ -80,18 +80,20 @@ def test_link_opens_its_view_and_search_narrows_table_and_marks(open_app, browse
         store.close()
     assert (len(march), len(oil)) == (93, 5)  # 91 BBC Business stories and the 2 hand-made ones
 
-    duo = open_app(MARCH_LINK)
+    duo = open_app(MARCH_LINK + "&marked=all")
     # The filters show the link's values.
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.INSTRUMENTS}-value"), BRENT_LABEL, "the instruments shown")
     page.wait_for_equal(lambda: page.prop(duo, ids.INSTRUMENTS, "value"), ["brent"], "the instruments' value")
     page.wait_for_equal(lambda: page.checked_values(duo, ids.RANGE_PRESET), ["custom"], "the checked range preset")
     page.wait_for_equal(lambda: page.date_inputs(duo), ["2022-03-01", "2022-03-31"], "the date pickers")
     assert duo.find_element(f"#{ids.SEARCH}").get_attribute("value") == ""
+    page.wait_for_equal(lambda: page.checked_values(duo, ids.MARK_MODE), ["all"], "the marks control")
 
-    # The whole month: every headline is a mark, the table counts them all, newest first.
+    # The whole month, every story marked: every headline is a mark, the table counts them all, newest first.
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), f"{len(march)} headlines", "the table count")
     page.wait_for_equal(lambda: page.mark_ids(duo), sorted(march["id"].tolist()), "the marks of March")
-    assert page.text(duo, f"#{ids.CHART_NOTE}") == f"{len(march)} headlines in view. Daily bars, times in UTC."
+    assert page.text(duo, f"#{ids.CHART_NOTE}") == (f"{len(march)} headlines in view. {len(march)} marked one by one. "
+                                                    "Daily bars, times in UTC.")
     newest = march.sort_values("published").iloc[-1]
     page.wait_for_equal(lambda: page.table_titles(duo)[:1], [newest["title"]], "the newest headline first")
 
@@ -104,10 +106,10 @@ def test_link_opens_its_view_and_search_narrows_table_and_marks(open_app, browse
     assert expected_rows[0] == {"time": "2022-03-22 01:40", "source": "BBC Business",
                                 "title": "Shell reconsiders its exit from oil field off Shetland", "topics": "Energy"}
     page.wait_for_equal(lambda: page.mark_ids(duo), sorted(oil["id"].tolist()), "the marks after the search")
-    assert page.text(duo, f"#{ids.CHART_NOTE}") == "5 headlines in view. Daily bars, times in UTC."
+    assert page.text(duo, f"#{ids.CHART_NOTE}") == "5 headlines in view. 5 marked one by one. Daily bars, times in UTC."
     query = parse_qs(urlsplit(duo.driver.current_url).query)
     assert query == {"instruments": ["brent"], "q": ["oil"], "range": ["custom"], "start": ["2022-03-01"],
-                     "end": ["2022-03-31"]}
+                     "end": ["2022-03-31"], "marked": ["all"]}
     assert duo.get_logs() == []
 
 
@@ -126,7 +128,7 @@ def test_malformed_link_falls_back_to_the_defaults(open_app):
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.CHART_NOTE}"),
                         f"0 headlines in view. Daily bars, times in UTC. {NO_USD}. {NO_EUR}.", "the chart note")
     drawn = page.wait_until(lambda: page.traces(duo), "the chart")
-    assert [t["name"] for t in drawn] == [BRENT_LABEL]
+    assert [t["name"] for t in drawn] == ["selected headline", BRENT_LABEL]
     page.wait_for_equal(lambda: page.text(duo, f"#{ids.TICKER_STRIP}"), "BR95.29+3.09%", "the ticker strip")
     assert duo.find_elements("div.dash-debug-alert") == []
     assert duo.get_logs() == []
@@ -149,4 +151,24 @@ def test_show_on_chart_switches_to_the_chart_at_that_move(open_app):
                         "back on the Chart tab")
     page.wait_for_equal(lambda: duo.driver.current_url, href, "the move's view in the address bar")
     assert "range=custom" in urlsplit(href).query
+    assert duo.get_logs() == []
+
+
+def test_the_analysis_tab_and_a_story_are_restored_from_a_link(open_app, browser_config):
+    store = Store.open(browser_config.store.url)
+    try:
+        story = int(store.headlines(start=MARCH[0], end=MARCH[1], stories_only=True)["id"].iloc[0])
+    finally:
+        store.close()
+    duo = open_app(f"{MARCH_LINK}#analysis&story={story}")
+    page.wait_for_equal(lambda: page.prop(duo, ids.ANALYSIS_TABS, "active_tab"), ids.ANALYSIS_TAB_ANALYSIS,
+                        "the Analysis tab, from the link")
+    page.wait_for_equal(lambda: page.prop(duo, ids.SELECTED_HEADLINE, "data"), story, "the story, from the link")
+    # back on the chart, the story is ringed and the link says so
+    tab = f"//*[@id='{ids.ANALYSIS_TABS}']//a[normalize-space()='Chart']"
+    page.wait_until(lambda: duo.driver.find_elements(By.XPATH, tab), "the Chart tab's link")[0].click()
+    page.wait_until(lambda: [t for t in page.traces(duo) or [] if (t["meta"] or {}).get("kind") == "highlight"
+                             and t["meta"].get("id") == story and t["n"] == 1], "the ring on the linked story")
+    page.wait_for_equal(lambda: urlsplit(duo.driver.current_url).fragment, f"story={story}", "the link's fragment")
+    assert parse_qs(urlsplit(duo.driver.current_url).query)["range"] == ["custom"]   # the view's query kept
     assert duo.get_logs() == []
