@@ -185,6 +185,13 @@ def click_only_mark(duo) -> None:
     ActionChains(duo.driver).click().perform()
 
 
+def callbacks_done(duo) -> bool:
+    """True when Dash has no callback waiting for its answer (a test that ends with requests in
+    flight would have the server write to a closed connection)."""
+    return bool(duo.driver.execute_script(
+        "return !!window.store && !window.store.getState().isLoading"))
+
+
 def detail_panel_open(duo) -> bool:
     panel = duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.DETAIL_PANEL}.show")
     return bool(panel) and panel[0].is_displayed()

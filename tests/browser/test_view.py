@@ -164,6 +164,9 @@ def test_the_analysis_tab_and_a_story_are_restored_from_a_link(open_app, browser
     page.wait_for_equal(lambda: page.prop(duo, ids.ANALYSIS_TABS, "active_tab"), ids.ANALYSIS_TAB_ANALYSIS,
                         "the Analysis tab, from the link")
     page.wait_for_equal(lambda: page.prop(duo, ids.SELECTED_HEADLINE, "data"), story, "the story, from the link")
+    # the tab's study answered (nothing left running on the server when the test ends)
+    page.wait_until(lambda: duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.ANALYSIS_MOVES} a"),
+                    "the Analysis tab's largest moves")
     # back on the chart, the story is ringed and the link says so
     tab = f"//*[@id='{ids.ANALYSIS_TABS}']//a[normalize-space()='Chart']"
     page.wait_until(lambda: duo.driver.find_elements(By.XPATH, tab), "the Chart tab's link")[0].click()
@@ -171,4 +174,5 @@ def test_the_analysis_tab_and_a_story_are_restored_from_a_link(open_app, browser
                              and t["meta"].get("id") == story and t["n"] == 1], "the ring on the linked story")
     page.wait_for_equal(lambda: urlsplit(duo.driver.current_url).fragment, f"story={story}", "the link's fragment")
     assert parse_qs(urlsplit(duo.driver.current_url).query)["range"] == ["custom"]   # the view's query kept
+    page.wait_until(lambda: page.callbacks_done(duo), "the page's callbacks to finish")
     assert duo.get_logs() == []
