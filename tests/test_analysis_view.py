@@ -207,14 +207,14 @@ class NoStore(DashboardContext):
 
 def test_nothing_is_computed_on_the_chart_tab(ctx):
     idle = NoStore(ctx.config)
-    assert analysis_outputs(idle, ids.ANALYSIS_TAB_CHART, state(ctx, MARCH), WINDOW, BRENT) == (no_update,) * 6
-    assert analysis_outputs(idle, None, state(ctx, MARCH), WINDOW, BRENT) == (no_update,) * 6
+    assert analysis_outputs(idle, ids.ANALYSIS_TAB_CHART, state(ctx, MARCH), WINDOW, BRENT) == (no_update,) * 7
+    assert analysis_outputs(idle, None, state(ctx, MARCH), WINDOW, BRENT) == (no_update,) * 7
     shown = analysis_outputs(ctx, ids.ANALYSIS_TAB_ANALYSIS, state(ctx, MARCH), WINDOW, BRENT)
     assert shown[0][0].children.startswith(LABEL)
 
 
 def test_event_study_path_bands_and_statistics(ctx):
-    message, figure, stats, _lags, _moves, _risk = analysis_view(ctx, state(ctx, MARCH), WINDOW, BRENT)
+    message, figure, stats, _lags, _moves, _risk, _hindsight = analysis_view(ctx, state(ctx, MARCH), WINDOW, BRENT)
     expected = expected_study(ctx)
     headlines = ctx.store.count_headlines(view_filter(ctx, MARCH))
     assert expected.n_headlines == headlines == 93           # 91 BBC headlines in March 2022 and 2 by hand
@@ -275,7 +275,7 @@ def test_event_study_path_bands_and_statistics(ctx):
 
 
 def test_risk_share_as_the_news_side_of_the_correlation(ctx):
-    _message, _figure, stats, lags, _moves, _risk = analysis_view(ctx, state(ctx, MARCH), WINDOW,
+    _message, _figure, stats, lags, _moves, _risk, _hindsight = analysis_view(ctx, state(ctx, MARCH), WINDOW,
                                                                   {**BRENT, "lag": 3, "news": "risk"})
     expected = expected_intensity(ctx, 3, news="risk")
     assert list(lags.data[0].y) == expected.lags["r"].tolist()
@@ -448,7 +448,7 @@ def test_risk_index_series(ctx):
 
 
 def test_no_events_is_a_message(ctx):
-    message, figure, stats, lags, moves, risk = analysis_view(
+    message, figure, stats, lags, moves, risk, _hindsight = analysis_view(
         ctx, state(ctx, MARCH + "&q=zzyzxnothing"), WINDOW, BRENT)
     assert [m.children for m in message][1:] == [
         "Event study: no headline matches the filters in this view, so there are no events.",
@@ -471,7 +471,10 @@ def test_no_events_is_a_message(ctx):
 
 def test_non_positive_prices_and_too_few_bars(ctx):
     view = state(ctx, "?instruments=eur_rub_mkt&range=custom&start=2022-03-01&end=2022-03-31")
-    message, figure, _stats, lags, moves, _risk = analysis_view(ctx, view, WINDOW, {"instrument": "eur_rub_mkt"})
+    message, figure, _stats, lags, moves, _risk, hindsight = analysis_view(ctx, view, WINDOW,
+                                                                           {"instrument": "eur_rub_mkt"})
+    assert hindsight.children[1].children == ("No story scored: no daily returns to measure the moves by in this "
+                                              "view (fewer than three daily closes, or a close that is not positive).")
     assert message[1].children == ("Event study of EUR/RUB market (Yahoo): closes must be finite and positive "
                                    "(log returns of them are taken).")
     assert figure.layout.annotations[0].text == "No event study: see the note above"
@@ -702,3 +705,32 @@ def test_the_methods_page_opens_from_the_analysis_tab(tmp_path):
     app = create_app(Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'm.db'}"}}))
     layout = app.server.test_client().get("/_dash-layout").get_data(as_text=True)
     assert ids.METHODS_BUTTON in layout and ids.METHODS_PANEL in layout
+
+
+def test_stories_with_hindsight_against_an_independent_computation(ctx):
+    """The Analysis tab's hindsight table for March 2022 and Brent: each story's 1d move from the
+    detail panel's function (moves_for_one), the sigma of Brent's daily returns in numpy, the rule
+    applied by hand — the table's rows in that order, labelled as hindsight."""
+    from dashboard.analysis.moves import moves_for_one
+    from dashboard.analysis_view.hindsight import CAPTION, SHOWN
+
+    table = analysis_view(ctx, state(ctx, MARCH), WINDOW, BRENT)[6]
+    caption, rows, foot = table.children
+    assert caption.children == CAPTION and caption.children.startswith("Hindsight: uses the move that followed")
+    bars = ctx.store.bars(["brent"], "1d", utc(2022, 3, 1), utc(2022, 3, 31, 23, 59, 59))
+    closes = bars.loc[bars["flag"].isna(), "close"].to_numpy()
+    sigma = np.std(np.diff(closes) / closes[:-1] * 100, ddof=1)
+    every = ctx.store.headlines(start=utc(2022, 3, 1), end=utc(2022, 3, 31, 23, 59, 59), stories_only=True)
+    around = ctx.store.bars(["brent"], None, utc(2022, 2, 20), utc(2022, 4, 10))
+    expected = []
+    for story in every.itertuples():
+        move = next(m["pct"] for m in moves_for_one(story.published, around, day_precision=story.day_precision)
+                    if m["instrument_id"] == "brent" and m["horizon"] == "1d")
+        if move is None or pd.isna(move):
+            continue
+        score = int(story.importance) + min(int(abs(move) // sigma), 3)
+        expected.append((-score, -story.importance, story.published, story.id, story.title, f"{move:+.2f}", score))
+    expected.sort()
+    shown = [[cell for cell in row] for row in texts(rows)]
+    assert [(r[1], r[4], r[6]) for r in shown] == [(e[4], e[5], str(e[6])) for e in expected[:SHOWN]]
+    assert foot.children.startswith(f"σ of {LABEL}'s daily returns in the view: {sigma:.2f} %; {len(expected):,} of")

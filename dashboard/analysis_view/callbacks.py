@@ -23,6 +23,7 @@ from dashboard.analysis.inputs import (
 )
 from dashboard.analysis.settings import INTERVAL_WORDS, settings_from
 from dashboard.analysis_view.figures import event_study_figure, lag_figure, message_figure, risk_figure
+from dashboard.analysis_view.hindsight import hindsight_table, story_hindsight
 from dashboard.analysis_view.layout import DOWNLOAD_BUTTONS
 from dashboard.analysis_view.methods import methods_text
 from dashboard.analysis_view.tables import (
@@ -45,7 +46,8 @@ CONTROLS = {"instrument": ids.ANALYSIS_INSTRUMENT, "interval": ids.ANALYSIS_INTE
             "prewhiten": ids.ANALYSIS_PREWHITEN, "model": ids.ANALYSIS_MODEL, "benchmark": ids.ANALYSIS_BENCHMARK,
             "estimation": ids.ANALYSIS_ESTIMATION, "overlap": ids.ANALYSIS_OVERLAP}
 OUTPUTS = ((ids.ANALYSIS_MESSAGE, "children"), (ids.ANALYSIS_EVENT_CHART, "figure"), (ids.ANALYSIS_STATS, "children"),
-           (ids.ANALYSIS_LAG_CHART, "figure"), (ids.ANALYSIS_MOVES, "children"), (ids.ANALYSIS_RISK_CHART, "figure"))
+           (ids.ANALYSIS_LAG_CHART, "figure"), (ids.ANALYSIS_MOVES, "children"), (ids.ANALYSIS_RISK_CHART, "figure"),
+           (ids.ANALYSIS_HINDSIGHT, "children"))
 
 
 def instrument_choice(ctx: DashboardContext, state_data: dict | None, current: str | None) -> tuple[list, str | None]:
@@ -84,12 +86,12 @@ def _inputs(ctx: DashboardContext, state_data: dict | None, window: dict | None,
 def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict | None, options: dict | None,
                   browser_tz: str | None = None) -> tuple:
     """(message, event-study figure, statistics table, lag figure, largest-moves table, risk
-    figure) for the view. `options`: the controls' values by CONTROLS name. Problems (no
+    figure, stories with hindsight) for the view. `options`: the controls' values by CONTROLS name. Problems (no
     instrument, no events, non-positive prices, too few bars) are shown as notes."""
     inputs = _inputs(ctx, state_data, window, options)
     if inputs is None:
         blank = message_figure("Choose an instrument in the filters")
-        return "Choose an instrument in the filters to analyse it.", blank, None, blank, None, blank
+        return "Choose an instrument in the filters to analyse it.", blank, None, blank, None, blank, None
     state = ctx.view_state(state_data)
     zone = display_zone(state, browser_tz)
     c = inputs.settings
@@ -118,6 +120,7 @@ def analysis_view(ctx: DashboardContext, state_data: dict | None, window: dict |
         moves_table(moves, state, c.interval, zone) if moves is not None
         else html.Div(moves_note, className="nm-note"),
         risk_figure(risk) if risk is not None else message_figure("No risk index: see the note above"),
+        hindsight_table(*story_hindsight(ctx, inputs.headline_filter, c.instrument), inputs.label, zone),
     )
 
 
