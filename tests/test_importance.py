@@ -3,12 +3,16 @@ whose answers are worked out from the rule's text, and the explanation the hover
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from ingest.headline_tags.gpr_headline_lexicon import load_headline_lexicon
-from ingest.stories.importance import IMPORTANCE_RULE, explain, importance, score_story, story_kind
+from ingest.headline_tags.gpr_headlines import kind_of_categories
+from ingest.stories.importance import IMPORTANCE_RULE, explain, importance, score_story
 
 THREATS, ACTS = ("war_threats", "peace_threats"), ("war_begins", "terror_acts")
+LEXICON = SimpleNamespace(threats=THREATS, acts=ACTS)   # the two components' category ids, as a lexicon gives them
 
 
 @pytest.mark.parametrize(("kind", "topics", "sources", "expected"), [
@@ -42,15 +46,15 @@ def test_bad_inputs_are_refused_with_what_was_wrong():
 
 
 def test_a_storys_kind_is_its_copies_categories_together():
-    assert story_kind([], THREATS, ACTS) == "none"
-    assert story_kind(["war_threats"], THREATS, ACTS) == "threat"
-    assert story_kind(["war_threats", "war_begins"], THREATS, ACTS) == "both"
-    assert story_kind(["terror_acts", "terror_acts"], THREATS, ACTS) == "act"
-    assert story_kind(["unknown"], THREATS, ACTS) == "none"
+    assert kind_of_categories([], LEXICON) == "none"
+    assert kind_of_categories(["war_threats"], LEXICON) == "threat"
+    assert kind_of_categories(["war_threats", "war_begins"], LEXICON) == "both"
+    assert kind_of_categories(["terror_acts", "terror_acts"], LEXICON) == "act"
+    assert kind_of_categories(["unknown"], LEXICON) == "none"
 
 
 def test_score_story_counts_each_source_and_topic_once():
-    score = score_story(["war_threats"], ["Energy", "Energy"], ["a", "b", "a", "c"], THREATS, ACTS)
+    score = score_story(["war_threats"], ["Energy", "Energy"], ["a", "b", "a", "c"], LEXICON)
     assert (score.kind, score.sources, score.topics, score.importance) == ("threat", 3, 1, 2 + 1 + 2)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.headline_tags.gpr import TAG_KIND
+from ingest.headline_tags.gpr import TAG_KIND, PaperCategories
 from ingest.headline_tags.gpr_headline_lexicon import HeadlineLexicon, Rule, load_headline_lexicon
 from ingest.records import Headline
 
@@ -143,8 +143,9 @@ class HeadlineGprTagger:
         return [(TAG_KIND, name) for name in self.categories_of(headline.title, headline.summary)]
 
 
-def kind_of_categories(categories: Sequence[str], lexicon: HeadlineLexicon) -> str:
-    """'threat', 'act', 'both' or 'none' for a list of category ids."""
+def kind_of_categories(categories: Sequence[str], lexicon: PaperCategories) -> str:
+    """'threat', 'act', 'both' or 'none' for a list of category ids (a headline's, or all a story's
+    copies' together: ingest.stories.importance)."""
     threat = bool(set(categories) & set(lexicon.threats))
     act = bool(set(categories) & set(lexicon.acts))
     return "both" if threat and act else "threat" if threat else "act" if act else "none"

@@ -56,8 +56,7 @@ def score_stories(conn: Connection, roots: Iterable[int]) -> int:
             sources.setdefault(story, set()).add(source)
         rows = []
         for story in sorted(sources):
-            score = score_story(categories.get(story, ()), topics.get(story, ()), sources[story],
-                                lexicon.threats, lexicon.acts)
+            score = score_story(categories.get(story, ()), topics.get(story, ()), sources[story], lexicon)
             rows.append({"sid": story, "k": score.kind, "n": score.sources, "i": score.importance})
         if rows:
             conn.execute(update(table).where(table.c.id == bindparam("sid")).values(

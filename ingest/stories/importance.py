@@ -21,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ingest.headline_tags.gpr import PaperCategories
+from ingest.headline_tags.gpr_headlines import kind_of_categories
+
 __all__ = ["IMPORTANCE_RULE", "KIND_NAMES", "KIND_ORDER", "MAX_IMPORTANCE", "RISK_POINTS", "StoryScore", "explain",
-           "importance", "score_story", "story_kind"]
+           "importance", "score_story"]
 
 RISK_POINTS = {"act": 4, "both": 4, "threat": 2, "none": 0}
 TOPIC_POINTS = 1
@@ -46,13 +49,6 @@ class StoryScore:
     importance: int
 
 
-def story_kind(categories: Iterable[str], threats: Iterable[str], acts: Iterable[str]) -> str:
-    """'act', 'threat', 'both' or 'none' for the GPR categories of all a story's copies."""
-    found = set(categories)
-    threat, act = bool(found & set(threats)), bool(found & set(acts))
-    return "both" if threat and act else "act" if act else "threat" if threat else "none"
-
-
 def importance(kind: str, topics: int, sources: int) -> int:
     """The importance of a story of risk `kind` matching `topics` topics, carried by `sources`
     distinct sources (IMPORTANCE_RULE)."""
@@ -65,10 +61,10 @@ def importance(kind: str, topics: int, sources: int) -> int:
 
 
 def score_story(categories: Iterable[str], topics: Iterable[str], sources: Iterable[str],
-                threats: Iterable[str], acts: Iterable[str]) -> StoryScore:
-    """The score of one story from its copies' GPR categories, topics and sources (repeats count
-    once); `threats` and `acts` are the lexicon's category ids of each component."""
-    kind = story_kind(categories, threats, acts)
+                lexicon: PaperCategories) -> StoryScore:
+    """The score of one story from its copies' GPR categories (their kind together, by the headline
+    tagger's own rule: gpr_headlines.kind_of_categories), topics and sources (repeats count once)."""
+    kind = kind_of_categories(list(categories), lexicon)
     count, matched = len(set(sources)), len(set(topics))
     return StoryScore(kind, count, matched, importance(kind, matched, count))
 
