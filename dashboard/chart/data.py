@@ -57,24 +57,18 @@ def counts_from_rows(published: pd.Series, bucket_seconds: int) -> pd.DataFrame:
                          "count": counted.to_numpy(dtype="int64")})
 
 
-def rank(stories: pd.DataFrame) -> pd.DataFrame:
-    """Stories most important first, then the earliest, then the lowest id (Store.ranked_stories' order)."""
-    return stories.sort_values(["importance", "published", "id"], ascending=[False, True, True],
-                               kind="stable").reset_index(drop=True)
-
-
 def count_and_rank(store: Store, flt: HeadlineFilter, bucket_seconds: int,
                    mode: str) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """(counts per bucket, the stories the marks are made of — most important first —, whether
     they are all of the view's). A filter on the time alone is counted first along the time index
     (cheap); any other filter costs about as much to count as to find, so up to READ_ALL + 1 of
-    its stories are read first, in any order (the database stops as soon as it has them): when
-    that is all of them they are counted and ranked from those rows — one scan of the matching
-    headlines instead of two."""
+    its stories are read first, in any order (the database stops as soon as it has them; the frame
+    comes back ranked): when that is all of them they are counted from those rows — one scan of
+    the matching headlines instead of two."""
     if flt.query or flt.topics or flt.sources or flt.sentiments:
         found = store.ranked_stories(flt, READ_ALL + 1, text=False, ranked=False)
         if len(found) <= READ_ALL:
-            return counts_from_rows(found["published"], bucket_seconds), rank(found) if mode != "none" \
+            return counts_from_rows(found["published"], bucket_seconds), found if mode != "none" \
                 else found.iloc[0:0], True
     counts = store.headline_counts(flt, bucket_seconds)
     total = int(counts["count"].sum())   # every matching headline is in one bucket

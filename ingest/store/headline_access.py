@@ -66,10 +66,10 @@ class HeadlineAccess(Transactions):
         """The first copies of up to `limit` stories matching `flt`, most important first, then the
         earliest (ingest.stories.importance), as `headlines` gives them, with their scores
         (story_kind, story_sources, importance); `text=False`: only what ranking and placing them
-        needs (headlines.RANK_COLUMNS), much less to read. `few`: the caller knows at most `limit`
-        match (read in one query); `ranked=False`: any `limit` of them, unordered; `slices`: the
-        least important level read is taken evenly from that many parts of the window (see
-        story_ranks.ranked_stories)."""
+        needs (story_ranks.RANK_COLUMNS), much less to read. `few`: the caller knows at most `limit`
+        match (read in one query); `ranked=False`: any `limit` of them (still returned in rank
+        order); `slices`: the least important level read is taken evenly from that many parts of
+        the window (see story_ranks.ranked_stories)."""
         with self.reading() as conn:
             found = _ranks.ranked_stories(conn, flt, limit, few, ranked, slices)
             if not text:

@@ -30,8 +30,8 @@ def ranked_stories(conn: Connection, flt: HeadlineFilter, limit: int, few: bool 
     them evenly from `slices` equal parts of the window (the earliest of each part first), not the
     earliest of the whole window: the marks of a long view are not all at its start. `few` (the
     caller counted at most `limit`): one query, which reads them all anyway (docs/performance.md).
-    `ranked=False`: up to `limit` of them in no particular order, the database stopping as soon as
-    it has them (to learn whether they are few)."""
+    `ranked=False`: any `limit` of them, the database stopping as soon as it has them (to learn
+    whether they are few). Whichever were read, the frame comes back in rank order."""
     if slices < 1:
         raise ValueError(f"slices must be at least 1, got {slices}")
     table = schema.headlines

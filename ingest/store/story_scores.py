@@ -5,7 +5,7 @@ chart can rank a window's stories along one index instead of reading them all.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
@@ -22,9 +22,7 @@ def roots_of(conn: Connection, ids: Iterable[int]) -> set[int]:
     """The stories (ids of their first copies) the headlines `ids` belong to; ids no longer
     stored are left out."""
     table, found = schema.headlines, set()
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
+    for part in _chunks(sorted(set(ids)), CHUNK):
         found.update(r[0] for r in conn.execute(
             select(func.coalesce(table.c.story_id, table.c.id)).where(table.c.id.in_(part))))
     return found
@@ -81,14 +79,6 @@ def _time_slices(rows: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]
         if position == len(rows) or rows[position][1] - rows[start][1] > SLICE_SECONDS or position - start >= CHUNK:
             yield rows[start:position]
             start = position
-
-
-def clear_copy_scores(conn: Connection, ids: Sequence[int]) -> None:
-    """Headlines `ids` that became copies of another story carry no score of their own."""
-    table = schema.headlines
-    for part in _chunks(sorted(set(ids)), CHUNK):
-        conn.execute(update(table).where(table.c.id.in_(part), table.c.story_id.is_not(None))
-                     .values(story_kind=None, story_sources=None, importance=None))
 
 
 def score_all(conn: Connection) -> int:
