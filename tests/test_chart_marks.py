@@ -135,3 +135,16 @@ def test_selecting_a_story_patches_the_ring_alone(dense):
     assert list(redrawn.data[RING].y) == [83.2]
     cleared = ring_patch(dense, None, state(dense, VIEW), window, "UTC").to_plotly_json()["operations"]
     assert {tuple(op["location"]): op["params"]["value"] for op in cleared}[("data", RING, "x")] == []
+
+
+def test_the_tables_sources_column_counts_every_copy_of_each_story(dense):
+    """The Sources column is the story's distinct sources kept on its first copy: here one story in
+    ten also came from a second feed five minutes later, counted again from all the headlines."""
+    from dashboard.table.callbacks import table_rows
+
+    window = {"start": "2026-08-10T00:00:00+00:00", "end": "2026-08-11T23:59:59+00:00", "interval": "1h"}
+    rows = table_rows(dense, {"startRow": 0, "endRow": 500}, state(dense, VIEW), window, "UTC")["rowData"]
+    every = dense.store.headlines(HeadlineFilter(start=utc(2026, 8, 9), end=utc(2026, 8, 13)))
+    expected = every.groupby("story_id")["source"].nunique()
+    assert [r["coverage"] for r in rows] == [int(expected[r["id"]]) for r in rows]
+    assert {r["coverage"] for r in rows} == {1, 2} and len(rows) == 500

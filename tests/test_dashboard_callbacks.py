@@ -16,7 +16,7 @@ from dashboard.context import DashboardContext
 from dashboard.downloads.callbacks import download
 from dashboard.filters.callbacks import sync
 from dashboard.header.callbacks import header_view, poll
-from dashboard.table.callbacks import clicked_headline, detail_view, story_coverage, table_rows
+from dashboard.table.callbacks import clicked_headline, detail_view, table_rows
 from dashboard.table.layout import headlines_table
 from dashboard.window import ChartWindow
 from ingest.config import Config
@@ -238,8 +238,6 @@ def test_table_rows_say_how_many_sources_carried_each_story(ctx):
     assert [r["coverage"] for r in rows] == [int(expected[r["id"]]) for r in rows]
     assert len(rows) == march_total(ctx) and {r["coverage"] for r in rows} == {1}   # one feed and one hand-made row
     assert [c["field"] for c in headlines_table().columnDefs] == ["time", "source", "title", "topics", "coverage"]
-    assert story_coverage(pd.DataFrame({"story_id": [3, 3, 3, 8], "id": [3, 4, 5, 8],
-                                        "source": ["BBC", "DW", "BBC", "CNA"]})) == {3: 2, 8: 1}
 
 
 def test_detail_panel_shows_text_and_safe_links(ctx):

@@ -52,13 +52,6 @@ def compact_moves(row: dict, instrument: str) -> tuple[str, str | None]:
     return ("" if not any(shown) else cell.strip()), ("; ".join(why) or None)
 
 
-def story_coverage(copies: pd.DataFrame) -> dict[int, int]:
-    """{story (its first copy's id): how many distinct sources carried it} from Store.story_copies."""
-    if copies.empty:
-        return {}
-    return {int(k): int(v) for k, v in copies.groupby("story_id")["source"].nunique().items()}
-
-
 def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | None, window: dict | None,
                browser_tz: str | None) -> dict:
     """One block of rows for the grid's infinite row model: {'rowData': [...], 'rowCount': n}."""
@@ -76,13 +69,13 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     instruments = list(state.instruments)
     moves = moves_after(frame[["id", "published", "day_precision"]], ctx.bars_around(instruments, frame["published"]),
                         reasons=True)
-    coverage = story_coverage(ctx.store.story_copies(frame["id"].tolist()))
     rows = []
     for record, move in zip(frame.to_dict("records"), moves.to_dict("records"), strict=True):
         row = {"id": int(record["id"]), "time": record["published"].tz_convert(zone).strftime("%Y-%m-%d %H:%M"),
                "source": record["source"], "title": record["title"], "topics": record["topics"],
                "link": safe_link(record["link"]) if isinstance(record["link"], str) else None,
-               "coverage": coverage.get(int(record["story_id"]), 1)}
+               # its story's distinct sources, kept on the first copy (ingest.store.story_scores)
+               "coverage": int(record["story_sources"]) if pd.notna(record["story_sources"]) else 1}
         for key, value in move.items():
             if key.startswith("move_"):
                 row[key] = None if pd.isna(value) else round(float(value), 4)
