@@ -21,10 +21,12 @@ DENSE_VIEW = "?instruments=brent&range=custom&start=2026-08-10&end=2026-08-11"
 KINDS = ["Missile strike hits depot", "Army threatens offensive", "Markets calm", "Markets calm", "Markets calm"]
 
 
-def own_words(n: int) -> str:
-    """Six made-up words for headline `n`."""
+def own_words(n: int, count: int = 6) -> str:
+    """`count` made-up words for headline `n` (the same each time): titles ending in them never
+    tell one story."""
     rng = random.Random(n)
-    return " ".join("".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4)) for _ in range(6))
+    return " ".join("".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4))
+                    for _ in range(count))
 
 
 def fill_dense_store(url: str) -> Config:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import Headline, TickerSnapshot
 from ingest.store import HeadlineFilter, Store
 from tests.conftest import close_bars, utc
+from tests.dense_news import own_words
 
 FETCHED = utc(2026, 1, 1)
 TITLES = [   # (day of March 2022, hour, title) — GPR categories as the lexicon gives them
@@ -124,12 +124,6 @@ RISK_PLAN = {   # day of March 2022: source -> (escalation, peace threats, untag
 }
 
 
-def own_words(n: int) -> str:
-    """Eight made-up words for headline `n`: with them no two of the fixture's titles tell one story."""
-    rng = random.Random(n)
-    return " ".join("".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4))
-                    for _ in range(8))
-
 
 @pytest.fixture
 def risk_ctx(store_url) -> DashboardContext:
@@ -148,7 +142,7 @@ def risk_ctx(store_url) -> DashboardContext:
                       + ["Ceasefire collapses after talks"] * threats + ["Markets calm"] * calm)
             for title in titles:
                 n += 1
-                items.append(Headline(source=source, guid=str(n), title=f"{title} {own_words(n)}",
+                items.append(Headline(source=source, guid=str(n), title=f"{title} {own_words(n, 8)}",
                                       published=utc(2022, 3, d, n % 24), fetched=FETCHED))
     store.write_headlines(items, tag=headline_tagger(config.topics))
     yield DashboardContext(config, store)
