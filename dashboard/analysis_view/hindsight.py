@@ -10,13 +10,13 @@ from dash import html
 from dashboard.analysis.alignment import bad_bars
 from dashboard.analysis.moves import move_column, moves_after
 from dashboard.analysis.story_hindsight import HINDSIGHT_RULE, daily_sigma, hindsight_scores
+from dashboard.chart.clusters import MAX_BADGES
 from dashboard.context import DashboardContext
 from ingest.records import HeadlineFilter
 from ingest.stories.importance import KIND_NAMES
 
 STORIES = 200      # the view's most important stories scored again
 SHOWN = 15         # rows of the table
-SLICES = 36        # spread like the chart's candidates (dashboard.chart.clusters.MAX_BADGES)
 CAPTION = ("Hindsight: uses the move that followed each story, which was not known when it broke — "
            "never used on the chart. " + HINDSIGHT_RULE + ".")
 
@@ -25,7 +25,7 @@ def story_hindsight(ctx: DashboardContext, flt: HeadlineFilter, instrument: str)
                                                                                            float]:
     """(the scores, highest first; the stories scored, with their text; the daily sigma in %) of
     the view's STORIES most important stories for `instrument`."""
-    stories = ctx.store.ranked_stories(flt, STORIES, slices=SLICES)
+    stories = ctx.store.ranked_stories(flt, STORIES, slices=MAX_BADGES)   # spread like the chart's candidates
     daily = ctx.store.closes([instrument], "1d", flt.start, flt.end)
     daily = daily[~bad_bars(daily)] if not daily.empty else daily
     try:
