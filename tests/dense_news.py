@@ -1,7 +1,8 @@
 """A store at real feed density for the marks' tests (callbacks and browser): Brent's hourly and
 daily closes, and 1,200 headlines a day on 10 and 11 August 2026 (one every 72 seconds), a fifth
-of them acts and a fifth threats, every tenth story carried by a second feed five minutes later.
-Every title ends in six made-up words of its own, so no two of them tell one story."""
+of them acts, a fifth threats and a fifth about oil (the Energy topic), every tenth story carried
+by a second feed five minutes later. Every title ends in six made-up words of its own, so no two
+of them tell one story."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.conftest import close_bars, utc
 FETCHED = utc(2026, 9, 1)
 PER_DAY = 1200
 DENSE_VIEW = "?instruments=brent&range=custom&start=2026-08-10&end=2026-08-11"
-KINDS = ["Missile strike hits depot", "Army threatens offensive", "Markets calm", "Markets calm", "Markets calm"]
+KINDS = ["Missile strike hits depot", "Army threatens offensive", "Markets calm", "Markets calm", "Oil markets calm"]
 
 
 def own_words(n: int, count: int = 6) -> str:

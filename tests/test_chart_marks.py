@@ -148,3 +148,51 @@ def test_the_tables_sources_column_counts_every_copy_of_each_story(dense):
     expected = every.groupby("story_id")["source"].nunique()
     assert [r["coverage"] for r in rows] == [int(expected[r["id"]]) for r in rows]
     assert {r["coverage"] for r in rows} == {1, 2} and len(rows) == 500
+
+
+def dominant(kinds: pd.Series) -> str:
+    """The risk kind most of `kinds` have, acts first on a tie, 'none' when none has one (by hand)."""
+    counted = kinds[kinds != "none"].value_counts()
+    if counted.empty:
+        return "none"
+    best = counted.max()
+    return next(k for k in ("act", "both", "threat") if counted.get(k, 0) == best)
+
+
+@pytest.mark.parametrize(("search", "relayout", "start", "end"), [
+    (VIEW, None, utc(2026, 8, 10), utc(2026, 8, 11, 23, 59, 59)),       # 2,400 stories: kinds counted in the store
+    (VIEW, {"xaxis.range[0]": "2026-08-10 00:00:00", "xaxis.range[1]": "2026-08-10 12:00:00"},
+     utc(2026, 8, 10), utc(2026, 8, 10, 12)),                             # 601: counted from the stories read
+])
+def test_each_badge_is_coloured_by_the_risk_kind_most_of_its_stories_have(dense, search, relayout, start, end):
+    figure, _, _ = draw(dense, search, relayout, ids.CHART if relayout else ids.STATE)
+    expected = stories_between(dense, start, end)
+    singles, _ = marked(figure)
+    names = {"act": "geopolitical act", "both": "act and threat", "threat": "geopolitical threat",
+             "none": "no risk kind"}
+    seen = {}
+    for badge in of_kind(figure, "clusters"):
+        for row in badge.customdata:
+            seen[int(row[1])] = (badge.meta["group"], int(row[2]), row[3])
+    assert seen
+    for bucket, (group, seconds, hover) in seen.items():
+        inside = expected[(expected["published"] >= pd.Timestamp(bucket, unit="s", tz="UTC"))
+                          & (expected["published"] < pd.Timestamp(bucket + seconds, unit="s", tz="UTC"))
+                          & ~expected["id"].isin(singles)]
+        assert group == names[dominant(inside["story_kind"])], bucket
+        kind = dominant(inside["story_kind"])
+        assert f"mostly {names[kind]}: {int((inside['story_kind'] == kind).sum()):,} {names[kind]}" in hover
+
+
+@pytest.mark.parametrize("by", ["risk", "topic", "source"])
+def test_stories_counted_per_bucket_and_group_agree_with_the_stories_themselves(dense, by):
+    flt = HeadlineFilter(start=utc(2026, 8, 10), end=utc(2026, 8, 11, 23, 59, 59), stories_only=True)
+    counted = dense.store.story_group_counts(flt, 10800, by)
+    rows = dense.store.headlines(flt)
+    column = {"risk": "story_kind", "topic": "topics", "source": "source"}[by]
+    values = rows[column].fillna("").str.split(";") if by == "topic" else rows[column].map(lambda v: [v])
+    by_hand = pd.DataFrame({"bucket": rows["published"].dt.floor("3h"), "group": values}).explode("group")
+    by_hand = by_hand[(by_hand["group"] != "") & ((by_hand["group"] != "none") | (by != "risk"))]
+    by_hand = by_hand.groupby(["bucket", "group"]).size()
+    assert len(by_hand) > 0
+    assert counted.set_index(["bucket", "group"])["count"].to_dict() == by_hand.to_dict()

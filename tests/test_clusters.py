@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.chart.clusters import BUCKET_LADDER, MAX_BADGES, mark_bucket, plan_marks
+from dashboard.chart.clusters import BUCKET_LADDER, MAX_BADGES, badge_groups, mark_bucket, plan_marks, story_groups
 
 
 def t(text: str) -> pd.Timestamp:
@@ -119,3 +119,47 @@ def test_bad_arguments_say_what_was_wrong():
         plan_marks(DAY, None, t("2026-08-13"), t("2026-08-12"))
     with pytest.raises(ValueError, match="must span some time"):
         mark_bucket(0)
+
+
+def group_counts(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    return pd.DataFrame({"bucket": pd.to_datetime([r[0] for r in rows], utc=True),
+                         "group": pd.Series([r[1] for r in rows], dtype=object), "count": [r[2] for r in rows]})
+
+
+def test_a_badge_takes_the_group_most_of_its_stories_belong_to():
+    clusters = pd.DataFrame({"bucket": [t("2026-08-12 00:00"), t("2026-08-12 03:00"), t("2026-08-12 06:00"),
+                                        t("2026-08-12 09:00")],
+                             "seconds": [3 * 3600] * 4, "count": [9, 5, 4, 2]})
+    counted = group_counts([
+        ("2026-08-12 00:00", "act", 2), ("2026-08-12 01:00", "act", 1), ("2026-08-12 02:00", "threat", 4),
+        ("2026-08-12 03:00", "threat", 2), ("2026-08-12 04:00", "act", 2),     # a tie: acts first (order)
+        ("2026-08-12 06:00", "both", 1),                                       # one of four, still its group
+    ])
+    singles = pd.DataFrame({"bucket": [t("2026-08-12 01:00"), t("2026-08-12 01:00")],
+                            "group": pd.Series(["act", "act"], dtype=object)})
+    out = badge_groups(clusters, counted, singles, blank="none", order=("act", "both", "threat", "none"))
+    # 00:00-03:00: 3 acts, two of them marked singly (1 left), against 4 threats
+    assert out["group"].tolist() == ["threat", "act", "both", "none"]
+    assert out["mix"].tolist() == [[("threat", 4), ("act", 1)], [("act", 2), ("threat", 2)], [("both", 1)], []]
+    assert out["count"].tolist() == [9, 5, 4, 2]          # the plan's own columns kept as they were
+    # without an order, a tie goes by name
+    assert badge_groups(clusters, counted, singles.iloc[0:0], blank="")["group"].tolist()[1] == "act"
+    empty = badge_groups(clusters.iloc[0:0], counted, singles, blank="none")
+    assert empty.empty and list(empty.columns)[-2:] == ["group", "mix"]
+    with pytest.raises(ValueError, match="group_counts has no column count"):
+        badge_groups(clusters, counted.drop(columns="count"), singles, blank="none")
+
+
+def test_story_groups_lists_each_story_in_each_of_its_groups():
+    rows = pd.DataFrame({"published": pd.to_datetime(["2026-08-12 00:10", "2026-08-12 01:20", "2026-08-12 05:00"],
+                                                     utc=True),
+                         "story_kind": ["act", "none", None], "topics": ["oil;sanctions", "", None],
+                         "source": ["wire", "bbc", "none"]})
+    risk = story_groups(rows, "risk", 3600)
+    assert [(str(b), g) for b, g in zip(risk["bucket"], risk["group"], strict=True)] == [
+        ("2026-08-12 00:00:00+00:00", "act")]
+    topic = story_groups(rows, "topic", 3600)
+    assert topic["group"].tolist() == ["oil", "sanctions"]
+    assert story_groups(rows, "source", 86400)["group"].tolist() == ["wire", "bbc", "none"]   # a source named none
+    with pytest.raises(ValueError, match="stories are grouped by risk, topic or source, got 'colour'"):
+        story_groups(rows, "colour", 3600)

@@ -13,15 +13,21 @@ from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
+def back_to_version_7(conn) -> None:
+    """Undo what schema version 8 added, as a version-7 store was."""
+    conn.execute(text("DROP INDEX ix_headlines_story_kind"))
+
+
 def back_to_version_6(conn) -> None:
-    """Undo what schema version 7 added, as a version-6 store was."""
+    """Undo what schema versions 7 and 8 added, as a version-6 store was."""
+    back_to_version_7(conn)
     conn.execute(text("DROP INDEX ix_headlines_importance"))
     for column in ("story_kind", "story_sources", "importance"):
         conn.execute(text(f"ALTER TABLE headlines DROP COLUMN {column}"))
 
 
 def back_to_version_5(conn) -> None:
-    """Undo what schema versions 6 and 7 added, as a version-5 store was."""
+    """Undo what schema versions 6, 7 and 8 added, as a version-5 store was."""
     back_to_version_6(conn)
     conn.execute(text("DROP INDEX ix_price_bars_known"))
     conn.execute(text("DROP TABLE retag_queue"))
@@ -47,12 +53,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 7
+    assert SCHEMA_VERSION == 8
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "7"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "8"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()
@@ -103,7 +109,8 @@ def test_a_version_4_store_gains_its_headlines_counted_per_day(store_url):
     upgraded = Store.open(store_url)
     try:
         with upgraded.engine.connect() as conn:
-            assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "7"
+            version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
+            assert version == str(SCHEMA_VERSION)
             days = conn.execute(text("SELECT day, headlines, stories FROM headline_days ORDER BY day")).all()
         day = utc(2022, 3, 1).timestamp()
         # the same title from the second source within two days is a copy of the first's story
@@ -239,5 +246,37 @@ def test_a_version_6_store_gains_each_storys_score(store_url):
             rows = conn.execute(text("SELECT guid, story_kind, story_sources, importance FROM headlines "
                                      "ORDER BY guid")).all()
         assert [tuple(r) for r in rows] == [("1", "none", 2, 1), ("2", None, None, None), ("3", "act", 1, 4)]
+    finally:
+        upgraded.close()
+
+
+def test_a_version_7_store_gains_the_index_its_badges_count_risk_kinds_by(store_url):
+    """v8 adds the partial index of geopolitical stories the chart's badges are coloured from
+    (ingest.store.story_groups); on SQLite the count walks it, not the table."""
+    store = Store.open(store_url)
+    at = utc(2022, 3, 1, 9)
+    store.write_headlines([
+        Headline(source="a", guid="1", title="Airstrike hits Kyiv power plant overnight", published=at, fetched=at),
+        Headline(source="a", guid="2", title="Markets calm on Tuesday", published=at, fetched=at),
+    ], tag=headline_tagger(()))
+    with store.engine.begin() as conn:
+        back_to_version_7(conn)
+        conn.execute(text("UPDATE meta SET value = '7' WHERE key = 'schema_version'"))
+    store.close()
+
+    upgraded = Store.open(store_url)
+    try:
+        assert "ix_headlines_story_kind" in {i["name"] for i in inspect(upgraded.engine).get_indexes("headlines")}
+        flt = HeadlineFilter(start=utc(2022, 3, 1), end=utc(2022, 3, 2))
+        counted = upgraded.story_group_counts(flt, 86400, "risk")
+        assert [(str(r.bucket), r.group, r.count) for r in counted.itertuples()] == [
+            ("2022-03-01 00:00:00+00:00", "act", 1)]
+        if upgraded.engine.dialect.name == "sqlite":
+            with upgraded.engine.connect() as conn:
+                plan = conn.execute(text(
+                    "EXPLAIN QUERY PLAN SELECT published - published % 86400, story_kind, count(*) FROM headlines "
+                    "WHERE story_kind != 'none' AND published >= 0 AND published <= 1e10 AND story_id IS NULL "
+                    "GROUP BY 1, 2")).all()
+            assert any("ix_headlines_story_kind" in str(row[-1]) for row in plan)
     finally:
         upgraded.close()

@@ -16,6 +16,7 @@ from ingest.records import Headline
 from ingest.search_query import parse_search
 from ingest.store import HeadlineFilter, LockBusy, Store
 from ingest.store.fts import index_missing, to_tsquery
+from ingest.store.migrations import SCHEMA_VERSION
 from ingest.store.pg_search import document, tokenize
 from tests.conftest import store_place, utc
 from tests.test_migrations import back_to_version_5
@@ -298,7 +299,8 @@ def test_the_time_indexes_carry_the_id_in_new_and_upgraded_stores(new_postgres_u
     try:
         assert _headline_index_definitions(upgraded) == COVERING
         with upgraded.reading() as conn:
-            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "7"
+            version = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar()
+            assert version == str(SCHEMA_VERSION)
         assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     finally:
         upgraded.close()

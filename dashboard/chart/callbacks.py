@@ -3,6 +3,7 @@ visible window (for the table and downloads) and the empty state."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
@@ -11,8 +12,8 @@ from dash import Dash, Input, Output, State, callback_context, no_update
 from dashboard import ids
 from dashboard.analysis.alignment import bad_bars
 from dashboard.chart.cache import ChartCache, chart_key
-from dashboard.chart.clusters import MarkPlan, plan_marks
-from dashboard.chart.data import BAR_PADDING, MAX_POINTS, ChartData, load_chart_data, marked_text
+from dashboard.chart.clusters import BLANK_GROUP, MarkPlan, badge_groups, plan_marks, story_groups
+from dashboard.chart.data import BAR_PADDING, MAX_POINTS, ChartData, badge_group_counts, load_chart_data, marked_text
 from dashboard.chart.downsample import downsample_bars
 from dashboard.chart.figures import empty_figure, price_figure_spec
 from dashboard.chart.marks import mark_anchor, place_marks
@@ -21,9 +22,10 @@ from dashboard.chart.overlays import overlay_parts
 from dashboard.chart.selection import ring_patch, selected_marks
 from dashboard.context import DashboardContext
 from dashboard.header.parts import empty_state
-from dashboard.state import display_zone, time_window
+from dashboard.state import ViewState, display_zone, time_window
 from dashboard.window import ChartWindow
 from ingest.store import Store
+from ingest.stories.importance import KIND_ORDER
 
 UNCHANGED = (no_update, no_update, no_update, no_update)  # chart_view's answer when a redraw is not needed
 
@@ -110,6 +112,8 @@ def chart_view(ctx: DashboardContext, state_data: dict | None, relayout: dict | 
     bars = downsample_bars(good, MAX_POINTS)
     plan = mark_plan(data, state.mark_mode)
     stories = marked_text(store, plan.singles, plan.clusters) if plan else None
+    if plan is not None and stories is not None:
+        plan = group_badges(store, state, data, plan, stories)
     marks, clusters = place_plan(plan, stories, good, anchor, state.axis)
     labels = {i: ctx.labels[i] for i in state.instruments if i in ctx.labels}
     extra_traces, extra_layout = overlay_parts(bars=good, labels=labels, axis_mode=state.axis, tz=zone,
@@ -158,6 +162,19 @@ def mark_plan(data: ChartData, mode: str) -> MarkPlan | None:
         return None
     return plan_marks(data.headlines, data.mark_counts, *span, mode=mode,
                       counts_bucket=None if data.complete else data.bucket_seconds)
+
+
+def group_badges(store: Store, state: ViewState, data: ChartData, plan: MarkPlan, stories: pd.DataFrame) -> MarkPlan:
+    """The plan with each badge's group (the risk kind, topic or source most of its stories
+    belong to) and mix: clusters.badge_groups, from the view's stories counted per group."""
+    if plan.clusters.empty:
+        return replace(plan, clusters=plan.clusters.assign(group=pd.Series(dtype=object), mix=pd.Series(dtype=object)))
+    counted = badge_group_counts(store, state.headline_filter(data.start, data.end), data, plan.bucket_seconds,
+                                 state.marks_by)
+    singles = stories[stories["id"].isin(plan.singles["id"].tolist())]
+    return replace(plan, clusters=badge_groups(plan.clusters, counted,
+                                               story_groups(singles, state.marks_by, plan.bucket_seconds),
+                                               blank=BLANK_GROUP[state.marks_by], order=KIND_ORDER))
 
 
 def place_plan(plan: MarkPlan | None, stories: pd.DataFrame | None, bars: pd.DataFrame, anchor: str | None,

@@ -3,14 +3,16 @@
 Whatever the number of stories in view, the chart marks the most important ones singly (`top_n`
 of the ranked stories, ingest.stories.importance: the most important of each bucket first, then
 the second of each..., so they spread over the view) and clusters the others per time bucket: a
-badge with how many stories it holds, coloured and sized by its most important one. The bucket
+badge with how many stories it holds, coloured by the group most of its stories belong to (risk
+kind, topic or source: badge_groups) and sized by its most important story. The bucket
 is sized to the zoom (mark_bucket: at most MAX_BADGES across the view), so zooming in splits a
 cluster down to single stories: a bucket left with one story marks it singly.
 
 The stories come ranked (most important first). When they are all the view's stories
 (`complete`), every count is theirs; otherwise (a long view: only the most important were read)
 the counts per bucket come from the counts panel's, whose buckets the marks' buckets are whole
-multiples of, and a bucket none of whose stories was read is a grey badge of its count."""
+multiples of, and the groups a badge is coloured by are counted in the store (Store.story_group_counts);
+a bucket none of whose stories was read still has its count and colour, only no story to list."""
 
 from __future__ import annotations
 
@@ -21,11 +23,13 @@ import pandas as pd
 
 from dashboard.analysis.time_columns import epoch_ns
 
-__all__ = ["BUCKET_LADDER", "MARK_MODES", "MAX_BADGES", "TOP_N", "MarkPlan", "mark_bucket", "plan_marks"]
+__all__ = ["BLANK_GROUP", "BUCKET_LADDER", "MARK_MODES", "MAX_BADGES", "TOP_N", "MarkPlan", "badge_groups",
+           "mark_bucket", "plan_marks", "story_groups"]
 
 MARK_MODES = ("top", "all", "none")
 TOP_N = 20              # stories marked singly by default
 MAX_BADGES = 36         # buckets across the view, at most (a badge is up to 30 px wide)
+BLANK_GROUP = {"risk": "none", "topic": "", "source": ""}   # by marks_by: the group of no group
 HEADS = 3               # a badge's hover lists its most important stories
 BUCKET_LADDER = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400,
                  14 * 86400, 28 * 86400, 91 * 86400, 364 * 86400)
@@ -141,3 +145,76 @@ def plan_marks(ranked: pd.DataFrame, counts: pd.DataFrame | None, start: pd.Time
         "importance": np.asarray([int(scores[p]) if p is not None else 0 for p in firsts], dtype="int64"),
         "heads": [ids[rest.get(b, [])[:HEADS]].tolist() for b in kept]})
     return MarkPlan(ranked[single].reset_index(drop=True), clusters, size)
+
+
+def badge_groups(clusters: pd.DataFrame, group_counts: pd.DataFrame, singles: pd.DataFrame, *,
+                 blank: str, order: tuple[str, ...] = ()) -> pd.DataFrame:
+    """`clusters` (plan_marks') with the group each badge is coloured by — the one most of its
+    stories belong to — and its mix of groups.
+
+    `group_counts` (bucket, group, count): the view's stories counted per group, in buckets the
+    clusters' are whole multiples of; a story may count in several groups (topics) and stories
+    of no group may be left out (risk kinds: `blank`, "none"). `singles` (bucket, group): the
+    groups of the stories marked singly, one row per story and group, taken out of their
+    bucket's counts (a badge holds the others). The dominant group is the largest other than
+    `blank` — ties: the first in `order`, then by name —; `blank` when the badge has no story of
+    any group. Adds columns group and mix (a list of (group, count), largest first, `blank` left
+    out)."""
+    for frame, name, needed in ((group_counts, "group_counts", ("bucket", "group", "count")),
+                                (singles, "singles", ("bucket", "group"))):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name} has no column {', '.join(missing)}")
+    out = clusters.copy()
+    if clusters.empty:
+        out["group"], out["mix"] = pd.Series(dtype=object), pd.Series(dtype=object)
+        return out
+    size = int(clusters["seconds"].iloc[0])
+    counted: dict[int, dict[str, int]] = {}
+
+    def add(buckets: pd.Series, groups: pd.Series, counts: np.ndarray) -> None:
+        seconds = epoch_ns(buckets, "bucket") // 10**9
+        for bucket, group, count in zip((seconds - seconds % size).tolist(), groups.tolist(), counts.tolist(),
+                                        strict=True):
+            if group != blank and group is not None:
+                mix = counted.setdefault(bucket, {})
+                mix[group] = mix.get(group, 0) + count
+
+    add(group_counts["bucket"], group_counts["group"], group_counts["count"].to_numpy(dtype="int64"))
+    add(singles["bucket"], singles["group"], -np.ones(len(singles), dtype="int64"))
+    rank = {group: position for position, group in enumerate(order)}
+    groups, mixes = [], []
+    for bucket in (epoch_ns(clusters["bucket"], "clusters.bucket") // 10**9).tolist():
+        mix = sorted(((g, n) for g, n in counted.get(bucket, {}).items() if n > 0),
+                     key=lambda item: (-item[1], rank.get(item[0], len(rank)), str(item[0])))
+        groups.append(mix[0][0] if mix else blank)
+        mixes.append(mix)
+    out["group"], out["mix"] = groups, mixes
+    return out
+
+
+def story_groups(rows: pd.DataFrame, by: str, bucket_seconds: int) -> pd.DataFrame:
+    """The groups of stored stories (rows with published and, by `by`, story_kind, topics — a
+    ';'-joined string — or source) as badge_groups takes its `singles`: columns bucket (of
+    `bucket_seconds`), group; one row per story and group (a story of two topics has two),
+    a story of no group has none."""
+    if bucket_seconds <= 0:
+        raise ValueError(f"bucket_seconds must be positive, got {bucket_seconds}")
+    column = {"risk": "story_kind", "topic": "topics", "source": "source"}.get(by)
+    if column is None:
+        raise ValueError(f"stories are grouped by risk, topic or source, got {by!r}")
+    if rows.empty:
+        return pd.DataFrame({"bucket": pd.Series(dtype="datetime64[ns, UTC]"), "group": pd.Series(dtype=object)})
+    if column not in rows.columns:
+        raise ValueError(f"the stories have no column {column}")
+    seconds = epoch_ns(rows["published"], "rows.published") // 10**9
+    buckets, groups = [], []
+    for bucket, value in zip((seconds - seconds % bucket_seconds).tolist(), rows[column].tolist(), strict=True):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value == BLANK_GROUP[by] or value == "":
+            continue
+        for group in (str(value).split(";") if by == "topic" else [str(value)]):
+            if group:
+                buckets.append(bucket)
+                groups.append(group)
+    return pd.DataFrame({"bucket": pd.to_datetime(np.asarray(buckets, dtype="int64"), unit="s", utc=True),
+                         "group": pd.Series(groups, dtype=object)})

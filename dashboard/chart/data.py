@@ -14,7 +14,7 @@ from dashboard.chart.clusters import MAX_BADGES
 from dashboard.state import ViewState
 from ingest.headline_tags.risk_index import INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
-from ingest.utc import epoch_series
+from ingest.utc import epoch_series, series_to_epoch
 
 READ_ALL = 1500               # at most this many stories in view: all read (clusters counted from them)
 CANDIDATES = 200              # else the most important ones read (20 singles, 36 badges' top 3)
@@ -91,6 +91,24 @@ def marked_text(store: Store, singles: pd.DataFrame, clusters: pd.DataFrame) -> 
     of many stories reads the text of a few hundred at most."""
     wanted = list(dict.fromkeys([*singles["id"].tolist(), *(i for heads in clusters["heads"] for i in heads)]))
     return store.headlines(ids=wanted) if wanted else store.headlines(limit=0)
+
+
+def badge_group_counts(store: Store, flt: HeadlineFilter, data: ChartData, bucket_seconds: int,
+                       marks_by: str) -> pd.DataFrame:
+    """The view's stories counted per bucket of `bucket_seconds` and group (what the badges are
+    coloured by: clusters.badge_groups): risk kinds from the stories read when they are all of
+    the view's (their kinds are read with them), else — and for topics and sources, which are
+    not — from the store (Store.story_group_counts, its risk kinds along their own index)."""
+    if marks_by == "risk" and data.complete:
+        stories = data.headlines[data.headlines["story_kind"].notna() & (data.headlines["story_kind"] != "none")]
+        seconds = series_to_epoch(stories["published"]).reset_index(drop=True)
+        counted = pd.DataFrame({"bucket": seconds - seconds % bucket_seconds,
+                                "group": stories["story_kind"].to_numpy(dtype=object)})
+        counted = counted.groupby(["bucket", "group"], sort=True).size().reset_index(name="count")
+        counted["bucket"] = epoch_series(counted["bucket"].astype("int64")) if len(counted) \
+            else pd.Series(dtype="datetime64[s, UTC]")
+        return counted
+    return store.story_group_counts(flt, bucket_seconds, marks_by)
 
 
 def without_day_only(store: Store, flt: HeadlineFilter, counts: pd.DataFrame,

@@ -1,7 +1,7 @@
 """The story marks on the main chart: one marker trace per group of single marks (sized by
 importance), one per group of cluster badges (dashboard.chart.clusters: the count on a badge
-sized by its most important story's importance), hover texts made once for all marks, and the
-ring on the selected headline."""
+coloured by the group most of its stories belong to, sized by its most important story's
+importance), hover texts made once for all marks, and the ring on the selected headline."""
 
 from __future__ import annotations
 
@@ -125,11 +125,12 @@ def group_color(group: str, position: int, marks_by: str) -> str:
 
 def cluster_traces(clusters: pd.DataFrame, stories: pd.DataFrame, marks_by: str, tz: str,
                    single_groups: list[str]) -> list:
-    """One badge trace per group of clusters (`clusters` from plan_marks), in a lane along the
-    bottom of the price panel (BADGE_AXIS at BADGE_LANE: the lines and the single marks on them stay
-    clear): the group, colour and hover of a badge are its most important story's (in `stories`,
-    by id: its title, kind and sources); a badge without one read is "no risk kind" (by risk) or
-    "other". `single_groups` are the single marks' groups in their order, so a group keeps its colour."""
+    """One badge trace per group of clusters (`clusters` from plan_marks with badge_groups' group
+    and mix), in a lane along the bottom of the price panel (BADGE_AXIS at BADGE_LANE: the lines
+    and the single marks on them stay clear): a badge's group and colour are those most of its
+    stories belong to (no group: "no risk kind", "(no topic)", "(no source)"); its hover gives
+    the mix of groups and its most important stories (in `stories`, by id: title, kind, sources).
+    `single_groups` are the single marks' groups in their order, so a group keeps its colour."""
     if clusters.empty:
         return []
     heads = clusters["heads"].tolist()
@@ -138,10 +139,11 @@ def cluster_traces(clusters: pd.DataFrame, stories: pd.DataFrame, marks_by: str,
     lasts = format_times(clusters["bucket"] + pd.to_timedelta(clusters["seconds"], unit="s"), zone(tz),
                          TIME_FORMAT, "clusters.bucket")
     groups, hovers = [], []
-    for row_heads, count, first, last in zip(heads, clusters["count"].tolist(), firsts, lasts, strict=True):
-        top = info.get(row_heads[0]) if row_heads else None
-        groups.append(top[3] if top else (KIND_NAMES["none"] if marks_by == "risk" else OTHER))
-        lines = [f"<b>{count:,} stor{'y' if count == 1 else 'ies'}</b> · {first} – {last}"]
+    for row_heads, count, group, mix, first, last in zip(heads, clusters["count"].tolist(),
+                                                         clusters["group"].tolist(), clusters["mix"].tolist(),
+                                                         firsts, lasts, strict=True):
+        groups.append(group_name(group, marks_by))
+        lines = [f"<b>{count:,} stor{'y' if count == 1 else 'ies'}</b> · {first} – {last}", mix_line(mix, marks_by)]
         lines += [f"• {info[h][0]} <i>({info[h][1]}, {info[h][2]} source{'s' if info[h][2] != 1 else ''})</i>"
                   for h in row_heads if h in info]
         if count > len(row_heads) and row_heads:
@@ -171,6 +173,28 @@ def cluster_traces(clusters: pd.DataFrame, stories: pd.DataFrame, marks_by: str,
                     "opacity": 0.85, "line": {"width": 1, "color": "white"}},
             customdata=customdata[rows], hovertemplate=CLUSTER_HOVER, xaxis="x", yaxis=BADGE_AXIS))
     return traces
+
+
+def group_name(group: str, marks_by: str) -> str:
+    """A badge group's name as the legend says it: a risk kind's name, a topic, a source."""
+    if marks_by == "risk":
+        return KIND_NAMES.get(group, KIND_NAMES["none"])
+    return group if group else (NO_TOPIC if marks_by == "topic" else NO_SOURCE)
+
+
+MIX_SHOWN = 3    # groups named in a badge's hover, the largest
+
+
+def mix_line(mix: list[tuple[str, int]], marks_by: str) -> str:
+    """A badge's mix of groups for its hover: 'mostly geopolitical act: 12 geopolitical act · 3
+    geopolitical threat' (the MIX_SHOWN largest), or that none of its stories has one."""
+    if not mix:
+        return {"risk": "no story of a geopolitical risk kind", "topic": "no story matches a topic",
+                "source": "no source"}[marks_by]
+    parts = [f"{count:,} {hover_text(group_name(group, marks_by))}" for group, count in mix[:MIX_SHOWN]]
+    if len(mix) > MIX_SHOWN:
+        parts.append(f"{len(mix) - MIX_SHOWN} more")
+    return f"mostly {hover_text(group_name(mix[0][0], marks_by))}: {' · '.join(parts)}"
 
 
 def _head_info(stories: pd.DataFrame, wanted: set[int], marks_by: str) -> dict[int, tuple[str, str, int, str]]:

@@ -14,6 +14,7 @@ from ingest.store import headline_writes as _writes
 from ingest.store import headlines as _headlines
 from ingest.store import risk as _risk
 from ingest.store import runs as _runs
+from ingest.store import story_groups as _groups
 from ingest.store import story_ranks as _ranks
 from ingest.store.transactions import Transactions
 from ingest.store.write_counts import WriteCounts
@@ -95,6 +96,12 @@ class HeadlineAccess(Transactions):
         what the geopolitical-risk index weighs its sources by."""
         with self.reading() as conn:
             return _risk.source_counts(conn, flt, bucket_seconds)
+
+    def story_group_counts(self, flt: HeadlineFilter, bucket_seconds: int, by: str) -> pd.DataFrame:
+        """The stories matching `flt` counted per time bucket and group — risk kind (those of
+        none left out), topic or source (`by`): columns bucket, group, count (story_groups)."""
+        with self.reading() as conn:
+            return _groups.story_group_counts(conn, flt, bucket_seconds, by)
 
     def story_copies(self, ids: Sequence[int]) -> pd.DataFrame:
         """Every copy of the stories of headlines `ids`, from every source (columns story_id, id,

@@ -17,7 +17,7 @@ from ingest.store.headline_days import refresh_days
 from ingest.store.story_links import STORY_RULE, record_rule
 from ingest.store.story_scores import score_all
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 REPORT_KEY = "migration_report"
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,17 @@ def _story_scores(conn: Connection) -> None:
     log.info("store migrated to schema version 7: %d stories scored", score_all(conn))
 
 
+def _story_kind_index(conn: Connection) -> None:
+    """v8: the index the chart counts a window's geopolitical stories by, per bucket and risk kind
+    (a cluster badge's colour: ingest.store.story_groups)."""
+    schema.ix_headlines_story_kind.create(conn, checkfirst=True)
+
+
 # version reached -> function that takes a store at version-1 to it (returning lines for the
 # migration report, or None). Append, never edit.
 MIGRATIONS: dict[int, Callable[[Connection], list[str] | None]] = {
     2: _add_news_backfill_slices, 3: _add_data_changes, 4: _cover_headline_ids, 5: _add_headline_days,
-    6: _known_times, 7: _story_scores}
+    6: _known_times, 7: _story_scores, 8: _story_kind_index}
 
 
 class SchemaError(Exception):

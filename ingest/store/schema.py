@@ -18,7 +18,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     false,
+    literal_column,
 )
 
 
@@ -120,6 +122,13 @@ Index("ix_headlines_title_norm", headlines.c.title_norm)
 ix_headlines_importance = Index("ix_headlines_importance", headlines.c.importance.desc(), headlines.c.published,
                                 sqlite_where=headlines.c.story_id.is_(None),
                                 postgresql_where=headlines.c.story_id.is_(None))
+# the geopolitical stories of a window counted per bucket and risk kind (a cluster badge's colour,
+# ingest.store.story_groups): most stories have no risk kind, and this index holds only the others
+ix_headlines_story_kind = Index("ix_headlines_story_kind", headlines.c.published, headlines.c.story_kind,
+                                sqlite_where=and_(headlines.c.story_id.is_(None),
+                                                  headlines.c.story_kind != literal_column("'none'")),
+                                postgresql_where=and_(headlines.c.story_id.is_(None),
+                                                      headlines.c.story_kind != literal_column("'none'")))
 ix_headlines_source_published = Index("ix_headlines_source_published", headlines.c.source, headlines.c.published,
                                       headlines.c.story_id, postgresql_include=["id"])
 
