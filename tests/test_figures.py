@@ -129,7 +129,7 @@ def test_marks_by_risk_kind_sized_by_importance_with_the_score_in_the_hover():
 
 
 def test_cluster_badges_carry_their_count_hover_and_span():
-    from dashboard.chart.clusters import plan_marks
+    from dashboard.chart.clusters import badge_groups, plan_marks
 
     stories = place_marks(scored(), make_bars(), "usd", "separate")
     plan = plan_marks(scored(), None, pd.Timestamp("2022-03-01", tz="UTC"), pd.Timestamp("2022-03-04", tz="UTC"),
@@ -139,8 +139,13 @@ def test_cluster_badges_carry_their_count_hover_and_span():
     plan = plan_marks(many.sort_values(["importance", "id"], ascending=[False, True]).reset_index(drop=True), None,
                       pd.Timestamp("2022-03-01", tz="UTC"), pd.Timestamp("2022-03-04", tz="UTC"), top_n=0)
     assert plan.singles.empty
+    kinds = many[many["story_kind"] != "none"]   # the groups, counted by hand: two stories of each kind
+    counted = pd.DataFrame({"bucket": kinds["published"].dt.floor("3h"), "group": kinds["story_kind"],
+                            "count": 1}).groupby(["bucket", "group"], as_index=False)["count"].sum()
+    no_singles = pd.DataFrame({"bucket": pd.Series(dtype="datetime64[ns, UTC]"), "group": pd.Series(dtype=object)})
+    clusters = badge_groups(plan.clusters, counted, no_singles, blank="none")
     fig = price_figure(make_bars(), place_marks(plan.singles, make_bars(), "usd", "separate"), make_counts(),
-                       labels=LABELS, tz="UTC", marks_by="risk", clusters=plan.clusters, stories=many)
+                       labels=LABELS, tz="UTC", marks_by="risk", clusters=clusters, stories=many)
     badges = of_kind(fig, "clusters")
     assert [(t.name, t.mode, list(t.text), list(t.marker.size)) for t in badges] == [
         ("geopolitical act (clusters)", "markers+text", ["2"], [28.5]),     # 18 + 1.5 x importance 7
@@ -149,7 +154,8 @@ def test_cluster_badges_carry_their_count_hover_and_span():
     act = badges[0]
     assert act.customdata.tolist() == [[
         "cluster", int(pd.Timestamp("2022-03-01 12:00", tz="UTC").timestamp()), 10800,
-        "<b>2 stories</b> · 2022-03-01 12:00 UTC – 2022-03-01 15:00 UTC<br>• Oil up <i>(geopolitical act, 3 sources)"
+        "<b>2 stories</b> · 2022-03-01 12:00 UTC – 2022-03-01 15:00 UTC<br>mostly geopolitical act: 2 geopolitical act"
+        "<br>• Oil up <i>(geopolitical act, 3 sources)"
         "</i><br>• Oil up <i>(geopolitical act, 3 sources)</i><br>click to list them"]]
     # in the badges' lane along the bottom of the price panel: an axis of its own, 0..1, hidden
     assert shown(act) == ["2022-03-01T13:30:00"] and list(act.y) == [0.05] and act.yaxis == "y21"
