@@ -25,6 +25,7 @@ def layout(config: Config, default: ViewState) -> html.Div:
         dcc.Store(id=ids.STATE),
         dcc.Store(id=ids.BROWSER_TZ),
         dcc.Store(id=ids.SELECTED_HEADLINE),
+        dcc.Store(id=ids.LINKED_STORY),
         drawn_window(),
         *live_updates(),
         download(),

@@ -32,6 +32,7 @@ DETAIL_PANEL = "nm-detail-panel"
 DETAIL_BODY = "nm-detail-body"
 CLUSTER_STORY = "nm-cluster-story"                 # pattern-matching type: a story listed for a clicked cluster
 SELECTED_HEADLINE = "nm-selected-headline"   # dcc.Store: id of the highlighted headline
+LINKED_STORY = "nm-linked-story"             # dcc.Store: a story named by the URL's fragment, its detail to open
 
 TABLE = "nm-headlines-table"
 TABLE_CONTAINER = "nm-headlines-table-container"   # re-rendered when the filters change

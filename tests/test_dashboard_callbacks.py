@@ -16,7 +16,7 @@ from dashboard.context import DashboardContext
 from dashboard.downloads.callbacks import download
 from dashboard.filters.callbacks import sync
 from dashboard.header.callbacks import header_view, poll
-from dashboard.table.callbacks import clicked_headline, detail_view, table_rows
+from dashboard.table.callbacks import clicked_headline, detail_view, linked_story, table_rows
 from dashboard.table.layout import headlines_table
 from dashboard.window import ChartWindow
 from ingest.config import Config
@@ -252,6 +252,16 @@ def test_detail_panel_shows_text_and_safe_links(ctx):
     anchor = body[2].children
     assert isinstance(anchor, html.A) and anchor.target == "_blank" and anchor.rel == "noopener noreferrer"
     assert anchor.href == bbc["link"].iloc[0] and anchor.href.startswith("https://www.bbc.co.uk/")
+
+
+def test_a_link_naming_a_story_opens_its_detail(ctx):
+    story = int(ctx.store.headlines(sources=["hand"])["id"].iloc[0])
+    is_open, body = linked_story(ctx, story, state(ctx, MARCH), None)
+    assert is_open is True
+    assert body[0].children == detail_view(ctx, story, state(ctx, MARCH), None)[0].children \
+        == '<script>alert("x")</script> Sanctions talk'
+    assert linked_story(ctx, None, state(ctx, MARCH), None) == (no_update, no_update)
+    assert linked_story(ctx, 999999, state(ctx, MARCH), None) == (True, ["This headline is no longer in the store."])
 
 
 def test_prices_download(ctx):

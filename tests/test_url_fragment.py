@@ -36,15 +36,21 @@ def test_the_fragment_of_a_tab_and_a_story():
 
 
 def test_opening_a_link_restores_the_tab_and_the_story_and_changes_write_the_link():
-    # on load: the tab and the selection from the link; the link is already canonical
-    assert sync_fragment(None, "#analysis&story=12", CHART, None) == (ANALYSIS, 12, no_update)
+    # on load: the tab and the selection from the link, whose detail opens; the link is already canonical
+    assert sync_fragment(None, "#analysis&story=12", CHART, None) == (ANALYSIS, 12, no_update, 12)
     # a malformed link is rewritten to what is shown
-    assert sync_fragment(ids.URL, "#story=x&analysis", CHART, None) == (ANALYSIS, no_update, "#analysis")
+    assert sync_fragment(ids.URL, "#story=x&analysis", CHART, None) == (ANALYSIS, no_update, "#analysis", no_update)
     # a link without a fragment leaves the defaults as they are
-    assert sync_fragment(None, "", CHART, None) == (no_update, no_update, no_update)
+    assert sync_fragment(None, "", CHART, None) == (no_update, no_update, no_update, no_update)
     # switching tab or selecting a story writes the fragment, nothing else
-    assert sync_fragment(ids.ANALYSIS_TABS, "", ANALYSIS, None) == (no_update, no_update, "#analysis")
+    assert sync_fragment(ids.ANALYSIS_TABS, "", ANALYSIS, None) == (no_update, no_update, "#analysis", no_update)
     assert sync_fragment(ids.SELECTED_HEADLINE, "#analysis", ANALYSIS, 40) == (no_update, no_update,
-                                                                               "#analysis&story=40")
-    assert sync_fragment(ids.ANALYSIS_TABS, "#analysis&story=40", CHART, 40) == (no_update, no_update, "#story=40")
-    assert sync_fragment(ids.SELECTED_HEADLINE, "#story=40", CHART, 40) == (no_update, no_update, no_update)
+                                                                               "#analysis&story=40", no_update)
+    assert sync_fragment(ids.ANALYSIS_TABS, "#analysis&story=40", CHART, 40) == (no_update, no_update, "#story=40",
+                                                                                 no_update)
+    assert sync_fragment(ids.SELECTED_HEADLINE, "#story=40", CHART, 40) == (no_update, no_update, no_update,
+                                                                            no_update)
+    # the fragment the page wrote for its own selection comes back: the story is selected already, its
+    # detail not opened again; another story typed into the link opens its own
+    assert sync_fragment(ids.URL, "#story=40", CHART, 40) == (no_update, no_update, no_update, no_update)
+    assert sync_fragment(ids.URL, "#story=41", CHART, 40) == (no_update, 41, no_update, 41)

@@ -93,6 +93,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     # the tab and the selected story, in the URL's fragment (dashboard.filters.url_hash)
     @app.callback(Output(ids.ANALYSIS_TABS, "active_tab", allow_duplicate=True),
                   Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True), Output(ids.URL, "hash"),
+                  Output(ids.LINKED_STORY, "data"),
                   Input(ids.URL, "hash"), Input(ids.ANALYSIS_TABS, "active_tab"), Input(ids.SELECTED_HEADLINE, "data"),
                   prevent_initial_call="initial_duplicate")
     def _fragment(fragment, active_tab, selected):
@@ -102,12 +103,16 @@ def register(app: Dash, ctx: DashboardContext) -> None:
 
 def sync_fragment(trigger: str | None, fragment: str | None, active_tab: str | None,
                   selected: int | None) -> tuple:
-    """(active tab, selected story, URL fragment): from the fragment on load or when it changes (a
-    malformed one rewritten to what is shown), else the fragment from the tab and the selection."""
+    """(active tab, selected story, URL fragment, linked story): from the fragment on load or when
+    it changes (a malformed one rewritten to what is shown), else the fragment from the tab and the
+    selection. The linked story is a story the fragment names that was not selected yet — a link
+    opened or typed, not a fragment the page wrote for its selection — whose detail then opens."""
     if trigger in (None, ids.URL):
         tab, story = parse_hash(fragment)
         canonical = hash_of(tab, story)
+        new_story = story is not None and story != selected
         return (tab if tab != active_tab else no_update, story if story != selected else no_update,
-                canonical if (fragment or "") not in (canonical, "#" + canonical.lstrip("#")) else no_update)
+                canonical if (fragment or "") not in (canonical, "#" + canonical.lstrip("#")) else no_update,
+                story if new_story else no_update)
     wanted = hash_of(active_tab, selected)
-    return no_update, no_update, wanted if wanted != (fragment or "") else no_update
+    return no_update, no_update, wanted if wanted != (fragment or "") else no_update, no_update

@@ -87,6 +87,15 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     return {"rowData": rows, "rowCount": ctx.store.count_headlines(flt)}
 
 
+def linked_story(ctx: DashboardContext, story: int | None, state_data: dict | None,
+                 browser_tz: str | None) -> tuple:
+    """(detail panel open, its contents) for a story a link names (`#story=123`, opened or typed:
+    dashboard.filters.callbacks.sync_fragment): its detail, as a click on its mark opens it."""
+    if story is None:
+        return no_update, no_update
+    return True, detail_view(ctx, int(story), state_data, browser_tz)
+
+
 def detail_view(ctx: DashboardContext, headline_id: int, state_data: dict | None, browser_tz: str | None) -> list:
     """The detail panel's contents for one headline."""
     state = ctx.view_state(state_data)
@@ -193,6 +202,14 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             return no_update, no_update, no_update
         with ctx.consistent_read() as view:
             return True, detail_view(view, headline_id, state_data, browser_tz), headline_id
+
+    @app.callback(Output(ids.DETAIL_PANEL, "is_open", allow_duplicate=True),
+                  Output(ids.DETAIL_BODY, "children", allow_duplicate=True),
+                  Input(ids.LINKED_STORY, "data"), State(ids.STATE, "data"), State(ids.BROWSER_TZ, "data"),
+                  prevent_initial_call=True)
+    def _linked_story(story, state_data, browser_tz):
+        with ctx.consistent_read() as view:
+            return linked_story(view, story, state_data, browser_tz)
 
     @app.callback(Output(ids.DETAIL_BODY, "children", allow_duplicate=True),
                   Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True),

@@ -157,13 +157,19 @@ def test_show_on_chart_switches_to_the_chart_at_that_move(open_app):
 def test_the_analysis_tab_and_a_story_are_restored_from_a_link(open_app, browser_config):
     store = Store.open(browser_config.store.url)
     try:
-        story = int(store.headlines(start=MARCH[0], end=MARCH[1], stories_only=True)["id"].iloc[0])
+        row = store.headlines(start=MARCH[0], end=MARCH[1], stories_only=True).iloc[0]
     finally:
         store.close()
+    story = int(row["id"])
     duo = open_app(f"{MARCH_LINK}#analysis&story={story}")
     page.wait_for_equal(lambda: page.prop(duo, ids.ANALYSIS_TABS, "active_tab"), ids.ANALYSIS_TAB_ANALYSIS,
                         "the Analysis tab, from the link")
     page.wait_for_equal(lambda: page.prop(duo, ids.SELECTED_HEADLINE, "data"), story, "the story, from the link")
+    # its detail opens, as a click on its mark would open it; closed again to go on
+    page.wait_for_equal(lambda: [e.text for e in duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.DETAIL_BODY} h5")],
+                        [row["title"]], "the linked story's detail")
+    duo.driver.find_element(By.CSS_SELECTOR, f"#{ids.DETAIL_PANEL} .btn-close").click()
+    page.wait_until(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, ".offcanvas-backdrop"), "the panel closed")
     # the tab's study answered (nothing left running on the server when the test ends)
     page.wait_until(lambda: duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.ANALYSIS_MOVES} a"),
                     "the Analysis tab's largest moves")
