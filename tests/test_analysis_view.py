@@ -548,7 +548,7 @@ def test_coverage_and_story_copies_are_read_only_by_the_analyses_that_use_them(c
     analysis_view(ctx, state(ctx, MARCH), WINDOW, BRENT)
     assert sorted(reads) == ["headline_counts", "story_copies"]          # once each for the whole tab
     for kind, wanted in (("events", []), ("stats", ["headline_counts"]), ("lags", ["headline_counts"]),
-                         ("moves", ["story_copies"]), ("risk", [])):
+                         ("moves", ["story_copies"]), ("risk", []), ("hindsight", [])):
         reads.clear()
         assert analysis_download(ctx, kind, state(ctx, MARCH), WINDOW, BRENT) is not no_update
         assert reads == wanted, kind
@@ -734,3 +734,15 @@ def test_stories_with_hindsight_against_an_independent_computation(ctx):
     shown = [[cell for cell in row] for row in texts(rows)]
     assert [(r[1], r[4], r[6]) for r in shown] == [(e[4], e[5], str(e[6])) for e in expected[:SHOWN]]
     assert foot.children.startswith(f"σ of {LABEL}'s daily returns in the view: {sigma:.2f} %; {len(expected):,} of")
+    # the CSV: every scored story, not only the table's, with the hindsight columns named as such
+    sent = analysis_download(ctx, "hindsight", state(ctx, MARCH), WINDOW, BRENT)
+    assert sent["filename"] == "newsmarks-analysis-hindsight-brent-2022-03-01-to-2022-03-31.csv"
+    rows = csv_rows(sent)
+    assert rows[0] == ["published", "title", "source", "kind", "importance_then", "hindsight_move_1d_pct",
+                       "hindsight_sigmas", "hindsight", "daily_sigma_pct"]
+    # (a title that would run as a formula is neutralised, with a leading quote)
+    assert [(r[1], f"{float(r[5]):+.2f}", r[7]) for r in rows[1:]] == [
+        ("'" + e[4] if e[4][:1] in "=+-@" else e[4], e[5], str(e[6])) for e in expected]
+    assert any(r[1].startswith("'=") for r in rows[1:])
+    assert all(float(r[8]) == pytest.approx(sigma, rel=1e-12) for r in rows[1:])
+    assert all(float(r[6]) == pytest.approx(abs(float(r[5])) / sigma, rel=1e-12) for r in rows[1:])

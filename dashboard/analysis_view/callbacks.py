@@ -23,7 +23,7 @@ from dashboard.analysis.inputs import (
 )
 from dashboard.analysis.settings import INTERVAL_WORDS, settings_from
 from dashboard.analysis_view.figures import event_study_figure, lag_figure, message_figure, risk_figure
-from dashboard.analysis_view.hindsight import hindsight_table, story_hindsight
+from dashboard.analysis_view.hindsight import hindsight_frame, hindsight_table, story_hindsight
 from dashboard.analysis_view.layout import DOWNLOAD_BUTTONS
 from dashboard.analysis_view.methods import methods_text
 from dashboard.analysis_view.tables import (
@@ -142,7 +142,7 @@ def show_on_chart(triggered_id: dict | None, clicks: list | None):
 
 def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None, window: dict | None,
                       options: dict | None, browser_tz: str | None = None):
-    """dcc.Download data of one table as CSV (kind: events, stats, lags, moves, risk), recomputed
+    """dcc.Download data of one table as CSV (kind: events, stats, lags, moves, risk, hindsight), recomputed
     from the same inputs as the page (the placebo is seeded, so the numbers are the same);
     no_update when that table could not be computed."""
     inputs = _inputs(ctx, state_data, window, options)
@@ -165,6 +165,8 @@ def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None,
     elif kind == "risk":
         risk = run_risk_index(inputs)[0]
         frame = risk_frame(risk) if risk is not None else None
+    elif kind == "hindsight":
+        frame = hindsight_frame(*story_hindsight(ctx, inputs.headline_filter, inputs.settings.instrument))
     if frame is None:
         return no_update
     zone = display_zone(ctx.view_state(state_data), browser_tz)

@@ -65,3 +65,22 @@ def hindsight_table(scores: pd.DataFrame, stories: pd.DataFrame, sigma: float, l
     foot = html.Div(f"σ of {label}'s daily returns in the view: {sigma:.2f} %; {len(scores):,} of the view's "
                     f"{len(stories):,} most important stories had a move over the next day.", className="nm-note")
     return html.Div([caption, html.Table([head, html.Tbody(rows)], className="table table-sm mb-0"), foot])
+
+
+def hindsight_frame(scores: pd.DataFrame, stories: pd.DataFrame, sigma: float) -> pd.DataFrame:
+    """Every scored story (not only the SHOWN of the table), highest first, as the CSV gives it:
+    published, title, source, kind, importance (then), move_1d_pct, sigmas, hindsight, and the
+    daily sigma (%) the moves were measured by — the hindsight columns named as such."""
+    text = stories.set_index("id")
+    chosen = text.loc[scores["id"].tolist()] if len(scores) else text.iloc[0:0]
+    return pd.DataFrame({
+        "published": scores["published"].reset_index(drop=True),
+        "title": chosen["title"].astype(object).reset_index(drop=True),
+        "source": chosen["source"].astype(object).reset_index(drop=True),
+        "kind": [KIND_NAMES.get(k, KIND_NAMES["none"]) for k in chosen["story_kind"].tolist()],
+        "importance_then": scores["importance"].astype("int64").reset_index(drop=True),
+        "hindsight_move_1d_pct": scores["move"].astype("float64").reset_index(drop=True),
+        "hindsight_sigmas": scores["sigmas"].astype("float64").reset_index(drop=True),
+        "hindsight": scores["hindsight"].astype("int64").reset_index(drop=True),
+        "daily_sigma_pct": pd.Series([sigma] * len(scores), dtype="float64"),
+    })

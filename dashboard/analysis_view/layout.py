@@ -15,6 +15,7 @@ DOWNLOAD_BUTTONS = {
     ids.ANALYSIS_DOWNLOAD_LAGS_BUTTON: ("lags", "Lags CSV"),
     ids.ANALYSIS_DOWNLOAD_MOVES_BUTTON: ("moves", "Largest moves CSV"),
     ids.ANALYSIS_DOWNLOAD_RISK_BUTTON: ("risk", "Risk index CSV"),
+    ids.ANALYSIS_DOWNLOAD_HINDSIGHT_BUTTON: ("hindsight", "Hindsight CSV"),
 }
 
 
