@@ -17,7 +17,14 @@ from ingest.utc import utc_day
 
 def _read_csv_or_fail(reader, path: str, **kwargs):
     from ingest.csvio import CsvError
+    from ingest.local_files import NotRegularFile, check_regular_file
 
+    try:
+        check_regular_file(path)   # a FIFO would hang the import
+    except NotRegularFile as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError:
+        pass   # the reader says why it cannot read the file, as it always has
     try:
         return reader(path, **kwargs)
     except CsvError as exc:
