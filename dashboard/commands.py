@@ -45,7 +45,7 @@ def _inputs(ctx: CliContext, query: str | None, topics: tuple[str, ...], sources
         raise click.ClickException(str(exc)) from None
     headline_filter = HeadlineFilter(start=utc_day(start), end=utc_day(end, end=True), query=query or None,
                                      sources=tuple(sources), topics=tuple(topics), stories_only=True)
-    return analysis_inputs(ctx.store, headline_filter, settings, instrument.label)
+    return analysis_inputs(ctx.existing_store, headline_filter, settings, instrument.label)
 
 
 def _report(result, message: str, lines: Callable, output: str | None, csv_text: Callable, written: Callable) -> None:

@@ -232,7 +232,7 @@ def export(ctx: CliContext, what: str, instrument_ids: tuple[str, ...], interval
     """
     from ingest.csvio import headlines_to_csv, prices_to_csv
 
-    store = ctx.store
+    store = ctx.existing_store
     if what == "prices":
         frame = store.bars(list(instrument_ids) or None, interval, utc_day(start), utc_day(end, end=True))
         text = prices_to_csv(frame)
