@@ -36,15 +36,23 @@ servers) — found by reading yfinance 1.7 (data.py, cache.py, base.py, scrapers
 - `yf.config.debug.hide_exceptions` is set to False during the fetch (so failures raise instead
   of being logged and returned as empty frames) and restored afterwards. The deprecated
   `history(raise_errors=True)` does the same but warns.
+- Warnings raised from yfinance's code (pandas' deprecations of what it calls, its own
+  DeprecationWarnings, which it turns on for itself at import) would reach the terminal on every
+  refresh: a filter for warnings from `yfinance` modules ignores them, unless the `yfinance`
+  logger is enabled for DEBUG (`newsmarks -v`), where they are shown once per place. Installed at
+  each fetch (a warnings filter is process-wide, and others may reset the list), never at import.
+  What yfinance logs goes to its `yfinance` logger, which the CLI keeps quiet unless -v.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import re
 import shutil
 import tempfile
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,6 +184,13 @@ def _private_cache_dir() -> str:
     return str(_state["cache_dir"])
 
 
+def quiet_yfinance_warnings() -> None:
+    """Ignore warnings raised from yfinance's modules, or show them once per place when the
+    `yfinance` logger is enabled for DEBUG (see the module docstring). Idempotent."""
+    verbose = logging.getLogger("yfinance").isEnabledFor(logging.DEBUG)
+    warnings.filterwarnings("default" if verbose else "ignore", module=r"yfinance(\.|$)")
+
+
 @contextmanager
 def yfinance_guard(session: YahooSession) -> Iterator[None]:
     """Run one yfinance fetch with `session`: serialised, exceptions on, caches isolated (see the
@@ -184,6 +199,7 @@ def yfinance_guard(session: YahooSession) -> Iterator[None]:
     from yfinance.data import YfData
 
     with _LOCK:
+        quiet_yfinance_warnings()
         if _state["cache_dir"] is None:
             yf.set_tz_cache_location(_private_cache_dir())
         previous_hide = yf.config.debug.hide_exceptions
