@@ -94,6 +94,7 @@ class Redirector(LoopbackServer):
         return Reply(302, {"Location": self.location})
 
 
+@pytest.mark.integration   # a loopback server
 @pytest.mark.parametrize("location, refused", [
     (METADATA_URL, f"refused the redirect to 169.254.169.254: a cloud metadata address; {HINT}"),
     ("http://[fe80::a9fe:a9fe]/", f"refused the redirect to fe80::a9fe:a9fe: a link-local address; {HINT}"),
@@ -157,6 +158,7 @@ def test_a_yahoo_base_url_at_a_metadata_address_is_refused():
     assert str(info.value) == f"{WINDOW}: refused 169.254.169.254: a cloud metadata address; {HINT}"
 
 
+@pytest.mark.integration   # a loopback server
 @pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_a_yahoo_mirror_redirecting_to_link_local_is_refused():
     with Redirector() as server:

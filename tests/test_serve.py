@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.integration   # subprocesses and sockets
 
 
 @pytest.fixture
