@@ -45,7 +45,7 @@ def _inputs(ctx: CliContext, query: str | None, topics: tuple[str, ...], sources
         raise click.ClickException(str(exc)) from None
     headline_filter = HeadlineFilter(start=utc_day(start), end=utc_day(end, end=True), query=query or None,
                                      sources=tuple(sources), topics=tuple(topics), stories_only=True)
-    return analysis_inputs(ctx.store, headline_filter, settings, instrument.label)
+    return analysis_inputs(ctx.existing_store, headline_filter, settings, instrument.label)
 
 
 def _report(result, message: str, lines: Callable, output: str | None, csv_text: Callable, written: Callable) -> None:
@@ -195,9 +195,19 @@ def serve(ctx: CliContext, host: str, port: int, no_refresh: bool, debug: bool) 
     import threading
 
     from dashboard import create_app
+    from dashboard.serving import ServeError, listening_socket, serve_on
 
-    store, config = ctx.store, ctx.config
-    app = create_app(config, store)
+    config = ctx.config
+    try:   # before anything else: a port in use is one line, with no store opened and no refresh
+        sock = listening_socket(host, port)
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        store = ctx.store
+        app = create_app(config, store)
+    except BaseException:
+        sock.close()
+        raise
     stop = threading.Event()
     scheduler = None
     if not no_refresh:
@@ -207,7 +217,7 @@ def serve(ctx: CliContext, host: str, port: int, no_refresh: bool, debug: bool) 
         scheduler.start()
     click.echo(f"newsmarks dashboard on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     try:
-        app.run(host=host, port=port, debug=debug, use_reloader=False)
+        serve_on(app, sock, debug=debug)
     finally:
         if scheduler is not None:
             stop.set()

@@ -3,6 +3,7 @@ malformed in a URL falls back, field by field, to the defaults."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlencode
@@ -20,6 +21,11 @@ MAX_QUERY = 200
 SENTIMENTS = ("negative", "neutral", "positive")
 OVERLAYS = ("risk", "snapshots")       # extra series on the chart: risk index, page snapshots
 DEFAULT_OVERLAYS = ("snapshots",)
+# The days a custom range may span: the data reach back to 1900 at most (the risk index), and every
+# time the chart reads, padded by a week, must fit pandas' nanosecond timestamps (1677-2262).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+# An IANA zone name: at most 64 characters of letters, digits and `_+-/` (the longest is 32).
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
 # ViewState field -> URL parameter, where they differ
 _URL_KEYS = {"query": "q", "marks_by": "marks", "mark_mode": "marked", "overlays": "show"}
 
@@ -65,10 +71,24 @@ class ViewState:
 
 
 def _date(text: str) -> date | None:
+    """The day of a `YYYY-MM-DD` URL value, None when it is not one between FIRST_DAY and LAST_DAY."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
+def usable_time(moment: datetime | None) -> datetime | None:
+    """`moment` when it lies within FIRST_DAY..LAST_DAY (UTC), else None: a time the chart and the
+    analyses can read (a window tampered with in the browser may hold any)."""
+    if moment is None:
+        return None
+    try:
+        day = moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
+    except OverflowError:   # year 1 with an offset east of UTC
+        return None
+    return moment if FIRST_DAY <= day <= LAST_DAY else None
 
 
 def _list(values: dict, key: str) -> tuple[str, ...]:
@@ -77,12 +97,15 @@ def _list(values: dict, key: str) -> tuple[str, ...]:
 
 
 def valid_timezone(name: str) -> bool:
-    """True for 'browser' and IANA zone names this machine knows."""
+    """True for 'browser' and IANA zone names this machine knows; False for anything else, whatever
+    it holds (a 300-character name, a path, a directory of the zone database)."""
     if name == "browser":
         return True
+    if not isinstance(name, str) or len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from dashboard.state import usable_time
 from ingest.records import INTERVALS
 
 
@@ -40,14 +41,15 @@ class ChartWindow:
     @classmethod
     def from_dict(cls, data: dict | None) -> ChartWindow:
         """A WINDOW store value read back; missing keys (a value drawn by an older newsmarks, or
-        none yet) take their defaults, a start or end that is not an ISO time is None."""
+        none yet) take their defaults, a start or end that is not an ISO time (or one outside
+        the days a view may span, dashboard.state.FIRST_DAY..LAST_DAY) is None."""
         if not data:
             return cls()
 
         def moment(value) -> datetime | None:
             try:
-                return datetime.fromisoformat(value).astimezone(UTC) if value else None
-            except (TypeError, ValueError):
+                return usable_time(datetime.fromisoformat(value).astimezone(UTC)) if value else None
+            except (TypeError, ValueError, OverflowError):
                 return None
 
         headlines, version = data.get("headlines"), data.get("version")

@@ -127,6 +127,8 @@ class HttpConfig(FrozenModel):
     backoff_max: Annotated[float, Field(ge=0)] = 60.0
     max_bytes: Annotated[int, Field(gt=0)] = 20_000_000
     user_agent: str = "newsmarks/0.1 (+https://github.com/newsmarks/newsmarks)"
+    # connect to private, link-local and cloud-metadata addresses too (ingest.sources.destinations)
+    allow_private: bool = False
 
 
 class ServiceConfig(FrozenModel):

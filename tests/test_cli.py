@@ -148,7 +148,7 @@ def test_bad_config_is_one_line(tmp_path):
 def test_unopenable_store_is_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[store]\nurl = "sqlite:////proc/nope/x.db"\n', encoding="utf-8")
-    result = CliRunner().invoke(newsmarks_cli(), ["--config", str(bad), "status"])
+    result = CliRunner().invoke(newsmarks_cli(), ["--config", str(bad), "retag"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: cannot open the store sqlite:////proc/nope/x.db: ")
     assert "Traceback" not in result.output
@@ -218,6 +218,7 @@ def test_study_prints_the_statistics_and_writes_events(run, shared_data, tmp_pat
 
 
 def test_study_with_no_bars_says_so(run):
+    Store.open(run.store_url).close()   # an empty store
     result = run("study", "--query", "oil", "--instrument", "usd_rub")
     assert result.exit_code == 1
     assert result.output == ("Error: no 1d bars of usd_rub in the store (run newsmarks refresh, or "

@@ -183,6 +183,33 @@ def test_zoom_to_days_switches_to_hourly_bars(ctx):
     assert ChartWindow.from_dict(window).start == datetime(2022, 3, 7, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("bad", ["&tz=" + "A" * 300, "&range=custom&start=0001-01-01&end=2022-03-31",
+                                 "&range=custom&start=2022-03-01&end=9999-12-31"])
+def test_a_link_with_an_unusable_parameter_draws_the_default_view(ctx, bad):
+    """A 300-character zone (an HTTP 500 before) or a range from year 1 (a blank chart before) is
+    left out of the view, as every unusable parameter is: the chart is the default view's."""
+    link = "?instruments=brent"
+    default, canonical, filters = sync(None, link, {}, ctx.instrument_ids, ctx.default_instruments)
+    data, search, shown = sync(None, link + bad, {}, ctx.instrument_ids, ctx.default_instruments)
+    assert (data, search, shown) == (default, canonical, filters)
+    assert search == "?instruments=brent&range=3M"
+    figure, note, window, empty = chart_view(ctx, data, None, ids.STATE, None, None, None)
+    assert (note, window, empty) == chart_view(ctx, default, None, ids.STATE, None, None, None)[1:]
+    assert empty is None and note == "0 headlines in view. Daily bars, times in UTC."
+    assert [t["meta"]["kind"] for t in figure["data"]][:2] == ["highlight", "price"]
+
+
+def test_a_zoom_beyond_the_days_a_view_may_span_keeps_the_part_within_them(ctx):
+    far = {"xaxis.range[0]": "0001-01-01 00:00:00", "xaxis.range[1]": "2022-03-08 12:00:00"}
+    assert zoom_window(far, "UTC") == (utc(1900, 1, 1), utc(2022, 3, 8, 12))
+    later = {"xaxis.range[0]": "2022-03-07 00:00:00", "xaxis.range[1]": "9999-12-31 00:00:00"}
+    assert zoom_window(later, "UTC") == (utc(2022, 3, 7), datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+    assert zoom_window({"xaxis.range[0]": "9000-01-01", "xaxis.range[1]": "9999-12-31"}, "UTC") is None
+    figure, note, window, _ = chart_view(ctx, state(ctx, MARCH), far, ids.CHART, None, None, None)
+    assert window["start"] == "1900-01-01T00:00:00+00:00" and window["zoomed"]
+    assert [t["meta"]["kind"] for t in figure["data"]][:2] == ["highlight", "price"]
+
+
 def test_empty_store_explains_what_happened(tmp_path):
     config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'e.db'}"}, "feeds": []})
     store = Store.open(config.store.url)

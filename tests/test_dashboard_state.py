@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 
-from dashboard.state import ViewState, display_zone, parse_state, state_to_search, time_window
+from dashboard.state import (
+    ViewState,
+    display_zone,
+    parse_state,
+    state_to_search,
+    time_window,
+    valid_timezone,
+)
 from tests.conftest import utc
 
 KNOWN = ["usd_rub", "eur_rub", "brent", "usd_rub_mkt"]
@@ -32,6 +40,27 @@ def test_malformed_url_falls_back_field_by_field():
     assert state == ViewState(instruments=("brent",), query="x" * 200)
     assert parse_state("?range=custom&start=2022-03-31&end=2022-03-01", KNOWN, DEFAULT).range == "3M"
     assert parse_state("?%zz&&=", KNOWN, DEFAULT) == ViewState(instruments=tuple(DEFAULT))
+
+
+@pytest.mark.parametrize("tz", ["A" * 300, "Europe/" + "A" * 300, "Europe", "Europe/", "../../etc/passwd",
+                                "/etc/localtime", "UTC\x00", "Europe/Moscow ", "zone.tab", "tzdata.zi", "",
+                                "Mars/Phobos"])
+def test_an_unusable_time_zone_falls_back_to_utc(tz):
+    """A name that is no zone (too long for a file name, a directory of the zone database, a
+    path) is not one, whatever error the zone database would raise for it."""
+    assert valid_timezone(tz) is False
+    assert parse_state("?tz=" + quote(tz), KNOWN, DEFAULT) == ViewState(instruments=tuple(DEFAULT))
+    assert display_zone(ViewState(tz="browser"), tz) == "UTC"
+
+
+@pytest.mark.parametrize("start, end", [("0001-01-01", "2022-03-31"), ("1899-12-31", "2022-03-31"),
+                                        ("2022-03-01", "2200-01-01"), ("2022-03-01", "9999-12-31"),
+                                        ("0001-01-01", "9999-12-31")])
+def test_a_custom_range_beyond_the_days_a_view_may_span_falls_back_to_the_default_range(start, end):
+    assert parse_state(f"?range=custom&start={start}&end={end}", KNOWN, DEFAULT) == \
+        ViewState(instruments=tuple(DEFAULT))
+    assert parse_state("?range=custom&start=1900-01-01&end=2199-12-31", KNOWN, DEFAULT) == \
+        ViewState(instruments=tuple(DEFAULT), range="custom", start=date(1900, 1, 1), end=date(2199, 12, 31))
 
 
 def test_time_window():
@@ -71,3 +100,7 @@ def test_chart_window_round_trip_and_tolerant_reading():
     old = ChartWindow.from_dict({"start": "2022-03-01T03:00:00+03:00", "end": "nonsense", "interval": "5m",
                                  "zoomed": 1, "headlines": "93"})
     assert old == ChartWindow(datetime(2022, 3, 1, tzinfo=UTC), None, "1d", True, None, None, False)
+    # times no view may reach (year 1 east of UTC cannot even be converted to UTC)
+    for far in ("0001-01-01T00:00:00+03:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"):
+        assert ChartWindow.from_dict({"start": far, "end": "2022-03-08T00:00:00+00:00", "zoomed": True}) == \
+            ChartWindow(None, datetime(2022, 3, 8, tzinfo=UTC), "1d", True)

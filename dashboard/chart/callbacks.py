@@ -4,7 +4,7 @@ visible window (for the table and downloads) and the empty state."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 import pandas as pd
 from dash import Dash, Input, Output, State, callback_context, no_update
@@ -22,7 +22,7 @@ from dashboard.chart.overlays import overlay_parts
 from dashboard.chart.selection import ring_patch, selected_marks
 from dashboard.context import DashboardContext
 from dashboard.header.parts import empty_state
-from dashboard.state import ViewState, display_zone, time_window
+from dashboard.state import FIRST_DAY, LAST_DAY, ViewState, display_zone, time_window, usable_time
 from dashboard.window import ChartWindow
 from ingest.store import Store
 from ingest.stories.importance import KIND_ORDER
@@ -49,8 +49,11 @@ def zoom_window(relayout: dict | None, zone: str) -> tuple[datetime, datetime] |
     try:
         start = pd.Timestamp(low).tz_localize(zone).tz_convert("UTC").to_pydatetime()
         end = pd.Timestamp(high).tz_localize(zone).tz_convert("UTC").to_pydatetime()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return None
+    # zoomed out beyond the days a view may span: the part within them
+    start = usable_time(start) or max(start, datetime.combine(FIRST_DAY, time.min, UTC))
+    end = usable_time(end) or min(end, datetime.combine(LAST_DAY, time.max, UTC))
     return (start, end) if start < end else None
 
 

@@ -5,6 +5,7 @@ The full `newsmarks` command, with `serve` and `study`, is dashboard.commands.ma
 from ingest.cli import (  # noqa: F401  (they register their commands)
     bar_commands,
     delete_commands,
+    export_commands,
     file_commands,
     refresh_commands,
     store_commands,

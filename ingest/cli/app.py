@@ -9,7 +9,7 @@ import sys
 import click
 
 from ingest.config import Config, ConfigError, load_config
-from ingest.store import SchemaError, Store
+from ingest.store import SchemaError, Store, StoreMissing
 from ingest.store.engine import url_without_password
 
 EXIT_ALL_FAILED = 1
@@ -35,17 +35,27 @@ class CliContext:
 
     @property
     def store(self) -> Store:
+        """The configured store, created when it does not exist yet (for commands that write)."""
         if self._store is None:
             self._store = open_store(self.config.store.url)
         return self._store
 
+    @property
+    def existing_store(self) -> Store:
+        """The configured store for a command that only reads: one line and exit 1 when it does
+        not exist, and nothing created."""
+        if self._store is None:
+            self._store = open_store(self.config.store.url, create=False)
+        return self._store
 
-def open_store(url: str, role: str | None = None) -> Store:
+
+def open_store(url: str, role: str | None = None, create: bool = True) -> Store:
     """Store.open, with any failure as one line naming the store (`role`: e.g. 'source' when a
-    command opens more than one) and never its password."""
+    command opens more than one) and never its password; with `create` False, a store that does
+    not exist is such a failure (StoreMissing) and nothing is created."""
     try:
-        return Store.open(url)
-    except SchemaError as exc:
+        return Store.open(url, create=create)
+    except (SchemaError, StoreMissing) as exc:
         raise click.ClickException(f"{role} store: {exc}" if role else str(exc)) from None
     except Exception as exc:  # driver errors differ per database; say which store failed
         which = f"the {role} store" if role else "the store"

@@ -72,7 +72,7 @@ def flag_bar(ctx: CliContext, time: str, instrument_id: str, interval: str, verd
         moment = bar_time(time, interval)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store = ctx.store
+    store = ctx.existing_store   # a verdict is on a stored bar: no store, no bar
     found = store.bars([instrument_id], interval, moment, moment)
     if found.empty:
         raise click.ClickException(f"no {interval} bar of {instrument_id} at {_when(moment, interval)}"

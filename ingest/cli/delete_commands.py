@@ -129,7 +129,7 @@ def delete_command(ctx: CliContext, kind: str, sources: tuple[str, ...], instrum
         raise click.UsageError(problem)
     singular, plural = NOUNS[kind]
     try:
-        counts = ctx.store.delete_rows(kind, flt) if yes else ctx.store.count_deletable(kind, flt)
+        counts = ctx.existing_store.delete_rows(kind, flt) if yes else ctx.existing_store.count_deletable(kind, flt)
     except DeleteError as exc:
         raise click.ClickException(str(exc)) from None
     what = describe(kind, flt)

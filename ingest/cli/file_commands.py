@@ -1,23 +1,28 @@
-"""Commands that read or write files: import-prices, import-headlines, snapshot (saved news
-pages) and export."""
+"""Commands that read files: import-prices, import-headlines and snapshot (saved news pages);
+export is in export_commands."""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
 from ingest.cli.app import EXIT_ALL_FAILED, CliContext, cli, pass_context
 from ingest.config import ConfigError
 from ingest.records import INTERVALS
-from ingest.utc import utc_day
 
 
 def _read_csv_or_fail(reader, path: str, **kwargs):
     from ingest.csvio import CsvError
+    from ingest.local_files import NotRegularFile, check_regular_file
 
+    try:
+        check_regular_file(path)   # a FIFO would hang the import
+    except NotRegularFile as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError:
+        pass   # the reader says why it cannot read the file, as it always has
     try:
         return reader(path, **kwargs)
     except CsvError as exc:
@@ -195,50 +200,3 @@ def snapshot(ctx: CliContext, targets: tuple[str, ...], captured_at: datetime | 
         click.echo(f"snapshot: every page failed ({len(outcomes)} of {len(outcomes)}); nothing stored",
                    err=True)
         sys.exit(EXIT_ALL_FAILED)
-
-
-@cli.command()
-@click.argument("what", type=click.Choice(["prices", "headlines", "snapshots"]))
-@click.option("--instrument", "instrument_ids", multiple=True, help="Instrument id (repeatable).")
-@click.option("--interval", type=click.Choice(INTERVALS), default=None)
-@click.option("--start", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
-              help="From this UTC date or time.")
-@click.option("--end", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
-              help="To this UTC date (inclusive) or time.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
-              help="Output file (default: standard output).")
-@pass_context
-def export(ctx: CliContext, what: str, instrument_ids: tuple[str, ...], interval: str | None,
-           start: datetime | None, end: datetime | None, output: str) -> None:
-    """Export prices, headlines or ticker snapshots as CSV (UTF-8; times in UTC).
-
-    Prices: timestamp_utc,instrument,interval,known_utc,open,high,low,close,volume,flags (a daily
-    bar's time is its trading day; known_utc when its close became known, empty while
-    provisional; flags such as ohlc,jump,review:good). import-prices reads it back as it was.
-    Headlines: published_utc,source,title,link,summary,time_inferred,topics,guid.
-    Snapshots: captured_at_utc,source,mark,instrument_id,value,change,change_pct,captured_from,
-    mark_inferred.
-
-    \b
-    Example:
-      newsmarks export prices --instrument brent --start 2022-01-01 -o brent.csv
-    """
-    from ingest.csvio import headlines_to_csv, prices_to_csv
-
-    store = ctx.store
-    if what == "prices":
-        frame = store.bars(list(instrument_ids) or None, interval, utc_day(start), utc_day(end, end=True))
-        text = prices_to_csv(frame)
-    elif what == "snapshots":
-        from ingest.csvio.csv_snapshots import snapshots_to_csv
-
-        frame = store.snapshots(utc_day(start), utc_day(end, end=True), list(instrument_ids) or None)
-        text = snapshots_to_csv(frame)
-    else:
-        frame = store.headlines(start=utc_day(start), end=utc_day(end, end=True))
-        text = headlines_to_csv(frame)
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text, encoding="utf-8", newline="")
-        click.echo(f"{len(frame)} rows written to {output}", err=True)

@@ -164,5 +164,5 @@ def status(ctx: CliContext) -> None:
     """
     from ingest.runners.status import status_lines
 
-    for line in status_lines(ctx.store, ctx.config):
+    for line in status_lines(ctx.existing_store, ctx.config):
         click.echo(line)

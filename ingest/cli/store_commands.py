@@ -81,7 +81,7 @@ def migrate_store(ctx: CliContext, source_url: str | None, target_url: str) -> N
     source_url = source_url or ctx.config.store.url
     if url_without_password(source_url) == url_without_password(target_url):
         raise click.ClickException("--from and --to name the same store")
-    source, target = open_store(source_url, "source"), open_store(target_url, "target")
+    source, target = open_store(source_url, "source", create=False), open_store(target_url, "target")
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm

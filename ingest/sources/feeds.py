@@ -21,6 +21,7 @@ import feedparser
 
 from ingest.clean import entry_time, html_to_text, safe_link
 from ingest.headline_times import FUTURE_SLACK, day_start, in_the_future, settle_time, without_day, written_date
+from ingest.local_files import NotRegularFile, read_regular_file
 from ingest.sources.base import (
     FeedState,
     FetchPlan,
@@ -81,10 +82,11 @@ class FeedSource(Source):
 
 def _read_local(path: Path, cap: int, label: str) -> bytes:
     try:
-        with path.open("rb") as handle:
-            body = handle.read(cap + 1)
+        body, _ = read_regular_file(path, cap)
     except FileNotFoundError:
         raise PermanentError(f"{label}: file not found: {path}") from None
+    except NotRegularFile as exc:   # a FIFO would hang the refresh
+        raise PermanentError(f"{label}: {exc}") from None
     except OSError as exc:
         raise PermanentError(f"{label}: cannot read {path}: {exc.strerror or exc}") from None
     if len(body) > cap:

@@ -1,5 +1,7 @@
 """The one place where requests leave newsmarks: timeouts, a byte cap, a User-Agent that names
-us, conditional GET, and bounded retries with exponential backoff (tenacity) for every source.
+us, conditional GET, bounded retries with exponential backoff (tenacity), and only allowed
+destinations (ingest.sources.destinations: every connection and redirect hop is checked before it
+is made, unless `[http] allow_private`) for every source.
 
 Sources that cannot use this client's session (yfinance brings its own) still go through
 `HttpClient.retrying()`, so the retry policy is the same everywhere.
@@ -21,6 +23,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from ingest.config_sections import HttpConfig
 from ingest.sources.base import MalformedResponse, PermanentError, RateLimited, TransientError, Unreachable
+from ingest.sources.destinations import RefusedDestination
+from ingest.sources.guarded_adapter import GuardedAdapter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,6 +70,10 @@ class HttpClient:
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
+        if not settings.allow_private:
+            adapter = GuardedAdapter()
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
         self._unreachable: dict[str, str] = {}
 
     def retrying(self, call: Callable[[], T], what: str, host: str | None = None) -> T:
@@ -133,6 +141,11 @@ class HttpClient:
                 body = b"" if status == 304 else self._read_capped(resp, label)
                 return Response(url=resp.url, status=status,
                                 headers={k.lower(): v for k, v in resp.headers.items()}, content=body)
+        except RefusedDestination as exc:
+            message = str(exc)
+            if exc.host != urlsplit(url).hostname:   # a redirect led there
+                message = message.replace("refused ", "refused the redirect to ", 1)
+            raise RefusedDestination(f"{label}: {message}", exc.host) from None
         except requests.Timeout as exc:
             raise TransientError(f"{label}: timed out ({type(exc).__name__})") from exc
         except requests.ConnectionError as exc:

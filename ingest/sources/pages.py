@@ -28,6 +28,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from ingest.headline_times import FUTURE_SLACK
+from ingest.local_files import NotRegularFile, read_regular_file
 from ingest.pages import AsOf, ParsedPage, TickerItem, parse_page
 from ingest.records import FetchResult, Headline, TickerSnapshot
 from ingest.sources.base import FetchPlan, PermanentError, Source
@@ -123,14 +124,15 @@ def _moment_text(moment: datetime, day_only: bool) -> str:
 def read_page_file(path: str, max_bytes: int) -> tuple[bytes, datetime]:
     """A saved page's bytes and modification time (UTC); PermanentError naming the file when it
     cannot be read or is larger than `max_bytes`."""
-    file = Path(path)
     try:
-        info = file.stat()
-        if info.st_size > max_bytes:
-            raise PermanentError(f"{file.name}: file of {info.st_size} bytes exceeds the cap of {max_bytes}")
-        body = file.read_bytes()
+        body, info = read_regular_file(path, max_bytes)
+    except NotRegularFile as exc:   # a FIFO would hang the command
+        raise PermanentError(str(exc)) from None
     except OSError as exc:
         raise PermanentError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if len(body) > max_bytes:
+        size = max(info.st_size, len(body))
+        raise PermanentError(f"{Path(path).name}: file of {size} bytes exceeds the cap of {max_bytes}")
     return body, datetime.fromtimestamp(int(info.st_mtime), UTC)
 
 

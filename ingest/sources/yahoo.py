@@ -52,6 +52,7 @@ from ingest.sources.base import (
     Unreachable,
     empty_bars,
 )
+from ingest.sources.destinations import RefusedDestination
 from ingest.sources.http import retry_after_seconds
 from ingest.sources.yahoo_session import ChartAnswer, shared_session, yfinance_guard
 
@@ -235,8 +236,12 @@ class YahooSource(PriceSource):
                     auto_adjust=False, actions=False, prepost=False, repair=False, keepna=False,
                     timeout=self.config.http.read_timeout)
             except Exception as exc:  # yfinance's failures are many and untyped: classify them
+                if session.refusal is not None:   # whatever yfinance made of it
+                    raise RefusedDestination(f"{label}: {session.refusal}", session.refusal.host) from None
                 answer = session.chart_answers[-1] if session.chart_answers else None
                 raise classify_failure(label, exc, answer) from exc
+            if session.refusal is not None:
+                raise RefusedDestination(f"{label}: {session.refusal}", session.refusal.host)
             if frame is None or frame.empty:
                 answer = session.chart_answers[-1] if session.chart_answers else None
                 raise classify_failure(label, None, answer)

@@ -9,6 +9,10 @@
 - applies newsmarks' connect/read timeouts to every request (yfinance passes its own 10-30 s) and
   a byte cap (`http.max_bytes`, curl's MAXFILESIZE). It does not send newsmarks' User-Agent:
   Yahoo turns away non-browser clients, which is why yfinance impersonates Chrome;
+- connects only where ingest.sources.destinations allows (unless `[http] allow_private`): it follows
+  redirects itself, checking every hop before curl is asked to connect, and pins curl to the
+  addresses it checked (CURLOPT_RESOLVE), so a second look-up cannot answer differently. A refusal
+  is kept in `refusal` too, since yfinance swallows some of its requests' errors;
 - keeps the chart answers it received (`chart_answers`), so a failure can be classified by what
   Yahoo actually said (status, Retry-After, body) rather than by yfinance's inconsistent
   exceptions.
@@ -32,29 +36,40 @@ servers) — found by reading yfinance 1.7 (data.py, cache.py, base.py, scrapers
 - `yf.config.debug.hide_exceptions` is set to False during the fetch (so failures raise instead
   of being logged and returned as empty frames) and restored afterwards. The deprecated
   `history(raise_errors=True)` does the same but warns.
+- Warnings raised from yfinance's code (pandas' deprecations of what it calls, its own
+  DeprecationWarnings, which it turns on for itself at import) would reach the terminal on every
+  refresh: a filter for warnings from `yfinance` modules ignores them, unless the `yfinance`
+  logger is enabled for DEBUG (`newsmarks -v`), where they are shown once per place. Installed at
+  each fetch (a warnings filter is process-wide, and others may reset the list), never at import.
+  What yfinance logs goes to its `yfinance` logger, which the CLI keeps quiet unless -v.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import re
 import shutil
 import tempfile
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from curl_cffi import CurlOpt
 from curl_cffi import requests as curl_requests
 
 from ingest.config_sections import HttpConfig
+from ingest.sources.destinations import RefusedDestination, allowed_addresses
 
 DEFAULT_BASE_URL = "https://query2.finance.yahoo.com"
 _YAHOO_PREFIX = re.compile(r"^https?://(?:[A-Za-z0-9-]+\.)*yahoo\.com(?::\d+)?(?=[/?#]|$)", re.IGNORECASE)
 _CHART_PATH = "/v8/finance/chart/"
+_REDIRECTS = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 10
 
 
 def is_real_yahoo(base_url: str) -> bool:
@@ -85,25 +100,61 @@ class ChartAnswer:
 
 
 class YahooSession(curl_requests.Session):
-    """A curl_cffi session (impersonating Chrome) that routes Yahoo requests to `target` and
-    applies newsmarks' timeouts and byte cap to every request."""
+    """A curl_cffi session (impersonating Chrome) that routes Yahoo requests to `target`, connects
+    only to allowed destinations, and applies newsmarks' timeouts and byte cap to every request."""
 
     def __init__(self, target: str, settings: HttpConfig):
         super().__init__(impersonate="chrome",
                          curl_options={CurlOpt.MAXFILESIZE_LARGE: settings.max_bytes})
         self.target = target
         self.timeouts = (settings.connect_timeout, settings.read_timeout)
+        self.allow_private = settings.allow_private
         self.chart_answers: list[ChartAnswer] = []
+        self.refusal: RefusedDestination | None = None
 
-    def request(self, method, url, *args, **kwargs):
-        """Send one request to the rewritten URL with newsmarks' timeouts; remember chart answers."""
+    def request(self, method, url, **kwargs):
+        """Send one request to the rewritten URL with newsmarks' timeouts, following redirects
+        (unless `allow_redirects=False`) hop by hop, each checked; remember chart answers."""
         kwargs["timeout"] = self.timeouts
+        follow = kwargs.pop("allow_redirects", None)
+        follow = self.allow_redirects if follow is None else follow
         target = rewrite_url(url, self.target)
-        response = super().request(method, target, *args, **kwargs)
-        if _CHART_PATH in urlsplit(target).path:
-            self.chart_answers.append(ChartAnswer(str(response.url), response.status_code,
-                                                  response.headers.get("Retry-After"), response.content))
+        for hop in range(MAX_REDIRECTS + 1):
+            self._check(target, redirected=hop > 0)
+            response = super().request(method, target, allow_redirects=False, **kwargs)
+            if _CHART_PATH in urlsplit(target).path:
+                self.chart_answers.append(ChartAnswer(str(response.url), response.status_code,
+                                                      response.headers.get("Retry-After"), response.content))
+            location = response.headers.get("Location")
+            if not follow or response.status_code not in _REDIRECTS or not location:
+                break
+            target = rewrite_url(urljoin(target, location), self.target)
+            kwargs["params"] = None   # the new URL carries its query
+            if response.status_code == 303 or (response.status_code in (301, 302) and method.upper() == "POST"):
+                method = "GET"
+                for body in ("data", "json", "files", "content", "multipart"):
+                    kwargs.pop(body, None)
         return response
+
+    def _check(self, url: str, redirected: bool) -> None:
+        """Refuse `url` (RefusedDestination, also kept in `refusal`) unless its host's addresses are
+        allowed; pin curl to them."""
+        self.curl_options.pop(CurlOpt.RESOLVE, None)
+        if self.allow_private:
+            return
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            addresses = allowed_addresses(host, port)
+        except RefusedDestination as exc:
+            message = str(exc).replace("refused ", "refused the redirect to ", 1) if redirected else str(exc)
+            self.refusal = RefusedDestination(message, host)
+            raise self.refusal from None
+        except OSError as exc:   # the name does not resolve: as curl would say it
+            raise curl_requests.exceptions.DNSError(f"Could not resolve host: {host} ({exc})") from None
+        if addresses != [host]:
+            pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
+            self.curl_options[CurlOpt.RESOLVE] = [f"{host}:{port}:{pinned}"]
 
 
 # Process-wide state, created lazily at the first fetch (nothing happens at import).
@@ -133,6 +184,13 @@ def _private_cache_dir() -> str:
     return str(_state["cache_dir"])
 
 
+def quiet_yfinance_warnings() -> None:
+    """Ignore warnings raised from yfinance's modules, or show them once per place when the
+    `yfinance` logger is enabled for DEBUG (see the module docstring). Idempotent."""
+    verbose = logging.getLogger("yfinance").isEnabledFor(logging.DEBUG)
+    warnings.filterwarnings("default" if verbose else "ignore", module=r"yfinance(\.|$)")
+
+
 @contextmanager
 def yfinance_guard(session: YahooSession) -> Iterator[None]:
     """Run one yfinance fetch with `session`: serialised, exceptions on, caches isolated (see the
@@ -141,6 +199,7 @@ def yfinance_guard(session: YahooSession) -> Iterator[None]:
     from yfinance.data import YfData
 
     with _LOCK:
+        quiet_yfinance_warnings()
         if _state["cache_dir"] is None:
             yf.set_tz_cache_location(_private_cache_dir())
         previous_hide = yf.config.debug.hide_exceptions
@@ -153,10 +212,10 @@ def yfinance_guard(session: YahooSession) -> Iterator[None]:
                 data._crumb = None
                 data._cookie_strategy = "basic"
             _state["last_session"] = session
-        session.chart_answers = []
+        session.chart_answers, session.refusal = [], None
         try:
             yield
         finally:
-            session.chart_answers = []
+            session.chart_answers, session.refusal = [], None
             YfData.cache_get.cache_clear()
             yf.config.debug.hide_exceptions = previous_hide

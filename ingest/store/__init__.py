@@ -12,26 +12,38 @@ from sqlalchemy import Connection, Engine
 
 from ingest.records import HeadlineFilter
 from ingest.store.copy import CopyError, TableCopy, copy_store
-from ingest.store.engine import make_engine
+from ingest.store.engine import StoreMissing, check_store_file, make_engine, url_without_password
 from ingest.store.headline_access import HeadlineAccess
 from ingest.store.lock import LockBusy, refresh_lock
-from ingest.store.migrations import SCHEMA_VERSION, SchemaError, migrate
+from ingest.store.migrations import SCHEMA_VERSION, SchemaError, current_version, migrate
 from ingest.store.price_access import PriceAccess
 from ingest.store.repair_access import RepairAccess
 from ingest.store.run_access import RunAccess
 from ingest.store.write_counts import NO_ROWS, WriteCounts
 
 __all__ = ["Store", "ReadOnlyStore", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts",
-           "SCHEMA_VERSION", "CopyError", "TableCopy", "NO_ROWS"]
+           "SCHEMA_VERSION", "CopyError", "TableCopy", "NO_ROWS", "StoreMissing"]
 
 
 class Store(RunAccess, PriceAccess, HeadlineAccess, RepairAccess):
     """Data access for newsmarks. Every write is one transaction: it lands whole or not at all."""
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Open (creating or migrating) the store at a SQLAlchemy URL."""
-        engine = make_engine(url)
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """Open (creating or migrating) the store at a SQLAlchemy URL. With `create` False (the
+        commands that only read), a store that does not exist — no SQLite file, a database without
+        newsmarks' tables — raises StoreMissing and nothing is created."""
+        if not create:
+            check_store_file(url)
+        engine = make_engine(url, create=create)
+        if not create:
+            with engine.connect() as conn:
+                empty = current_version(conn) is None
+            if empty:
+                engine.dispose()
+                raise StoreMissing(f"no store in {url_without_password(url)}: the database holds no newsmarks "
+                                   "tables (check [store] url or NEWSMARKS_DB; a refresh or an import creates "
+                                   "the store)")
         migrate(engine)
         return cls(engine)
 

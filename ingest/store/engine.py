@@ -34,9 +34,30 @@ def url_without_password(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for a SQLAlchemy URL: SQLite (a file's folder is created first) or
-    PostgreSQL (`postgresql://` means the psycopg driver)."""
+class StoreMissing(Exception):
+    """A command that only reads was pointed at a store that does not exist (it creates none)."""
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL; None for other databases and in-memory or URI ones."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def check_store_file(url: str) -> None:
+    """StoreMissing when `url` names a SQLite file that does not exist (nothing is created)."""
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StoreMissing(f"no store at {path}: the file does not exist (check [store] url or NEWSMARKS_DB; "
+                           "a refresh or an import creates the store)")
+
+
+def make_engine(url: str, create: bool = True) -> Engine:
+    """Create an engine for a SQLAlchemy URL: SQLite (a file's folder is created first, unless
+    `create` is False) or PostgreSQL (`postgresql://` means the psycopg driver)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "postgresql":
@@ -44,8 +65,9 @@ def make_engine(url: str) -> Engine:
     if backend != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     database = parsed.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = _sqlite_file(url)
+    if path is not None and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

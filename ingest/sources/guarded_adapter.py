@@ -1,0 +1,78 @@
+"""A requests transport adapter that connects only where ingest.sources.destinations allows.
+
+Every new connection of the adapter's pools resolves its host once (`allowed_addresses`), refuses
+it before any packet is sent when an address is not allowed, and connects to the checked
+addresses themselves (no second look-up that could answer differently). Redirects go through the
+same adapter, so every hop is checked the same way. Through a proxy (`HTTP(S)_PROXY`), the proxy
+is the user's choice and is not checked; the target is, when its name resolves here.
+
+Works with urllib3 1.26 and 2.x: both connect in `HTTPConnection._new_conn()` to `_dns_host`.
+"""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+from requests.adapters import HTTPAdapter
+from requests.utils import select_proxy
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from ingest.sources.destinations import allowed_addresses
+
+
+class _Checked:
+    """Mixed into urllib3's connections: resolve and check before connecting."""
+
+    def _new_conn(self):
+        try:
+            addresses = allowed_addresses(self._dns_host, self.port)
+        except socket.gaierror as exc:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+        name, failure = self._dns_host, None
+        for address in addresses:
+            self._dns_host = address   # connect to the address just checked; SNI and Host keep the name
+            try:
+                return super()._new_conn()
+            except ConnectTimeoutError as exc:   # NewConnectionError too: try the next address
+                failure = exc
+            finally:
+                self._dns_host = name
+        raise failure
+
+
+class CheckedHTTPConnection(_Checked, HTTPConnection):
+    pass
+
+
+class CheckedHTTPSConnection(_Checked, HTTPSConnection):
+    pass
+
+
+class CheckedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = CheckedHTTPConnection
+
+
+class CheckedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = CheckedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """An HTTPAdapter whose direct connections are checked (see the module docstring)."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": CheckedHTTPConnectionPool,
+                                                   "https": CheckedHTTPSConnectionPool}
+
+    def send(self, request, *args, **kwargs):
+        """Send as HTTPAdapter does; through a proxy, check the target's host first."""
+        if select_proxy(request.url, kwargs.get("proxies") or {}):
+            parts = urlsplit(request.url)
+            try:
+                allowed_addresses(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+            except socket.gaierror:
+                pass   # only the proxy can resolve it
+        return super().send(request, *args, **kwargs)
