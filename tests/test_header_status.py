@@ -30,3 +30,10 @@ def test_the_last_refresh_says_whether_it_succeeded():
     assert last_refresh(healthy, "Europe/Moscow") == "Last refresh 2026-05-28 23:27 Europe/Moscow: all 4 sources ok"
     assert last_refresh({"price:brent": RUNS["price:usd_rub"]}, "UTC") == "Last refresh 2026-05-28 20:27 UTC: ok"
     assert last_refresh({}, "UTC") == "Not refreshed yet"
+    # a run still going is not counted as ok, nor as failed; a partial run is said as such
+    going = {**RUNS, "feed:BBC World": {"status": "running", "finished": None, "error": None}}
+    assert last_refresh(going, "UTC") == "Last refresh 2026-05-28 20:27 UTC: 2 of 4 sources failed, 1 still running"
+    mixed = {**healthy, "feed:TASS": {**RUNS["feed:TASS"], "status": "partial"},
+             "price:brent": {"status": "running", "finished": None, "error": None}}
+    assert last_refresh(mixed, "UTC") == ("Last refresh 2026-05-28 20:27 UTC: 1 of 4 sources partly failed, "
+                                          "1 still running")

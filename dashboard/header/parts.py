@@ -53,16 +53,25 @@ def source_badges(runs: dict[str, dict]) -> list:
 
 
 def last_refresh(runs: dict[str, dict], zone: str) -> str:
-    """'Last refresh 2026-11-27 18:00 UTC: all 14 sources ok' (or '…: 3 of 14 sources failed')
-    from each source's last run, dated by the newest finished one."""
+    """'Last refresh 2026-11-27 18:00 UTC: all 14 sources ok' — or what did not go well: '…: 3 of
+    14 sources failed, 1 partly, 2 still running' — from each source's last run, dated by the
+    newest finished one. A source whose run is still going is neither ok nor failed yet."""
     finished = [run["finished"] for run in runs.values() if run.get("finished")]
     if not finished:
         return "Not refreshed yet"
     when = pd.Timestamp(max(finished), unit="s", tz="UTC").tz_convert(zone)
-    failed = sum(run["status"] in FAILED for run in runs.values())
+    statuses = [run["status"] for run in runs.values()]
+    failed, partly = sum(s in FAILED for s in statuses), statuses.count("partial")
+    running = statuses.count("running")
     plural = "s" if len(runs) != 1 else ""
-    outcome = (f"{failed} of {len(runs)} source{plural} failed" if failed
-               else f"all {len(runs)} source{plural} ok" if len(runs) > 1 else "ok")
+    if not (failed or partly or running):
+        outcome = f"all {len(runs)} source{plural} ok" if len(runs) > 1 else "ok"
+    else:
+        counts = [(failed, "failed"), (partly, "partly failed"), (running, "still running")]
+        said = [(n, what) for n, what in counts if n]
+        first_n, first_what = said[0]
+        outcome = ", ".join([f"{first_n} of {len(runs)} source{plural} {first_what}"]
+                            + [f"{n} {what}" for n, what in said[1:]])
     return f"Last refresh {when:%Y-%m-%d %H:%M} {zone}: {outcome}"
 
 
