@@ -35,6 +35,7 @@ def layout(config: Config, default: ViewState) -> html.Div:
             html.Div(id=ids.EMPTY_STATE),
             page_tabs([chart_card(), headlines_card()]),
         ], className="nm-main"),
-        dbc.Offcanvas(id=ids.DETAIL_PANEL, title="Headline", placement="end", is_open=False,
-                      children=html.Div(id=ids.DETAIL_BODY), style={"width": "440px"}),
+        # no backdrop: the chart and the table stay usable beside it (another mark or row updates it)
+        dbc.Offcanvas(id=ids.DETAIL_PANEL, title="Headline", placement="end", is_open=False, backdrop=False,
+                      scrollable=True, children=html.Div(id=ids.DETAIL_BODY), style={"width": "440px"}),
     ])

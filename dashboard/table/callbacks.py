@@ -87,6 +87,13 @@ def table_rows(ctx: DashboardContext, request: dict | None, state_data: dict | N
     return {"rowData": rows, "rowCount": ctx.store.count_headlines(flt)}
 
 
+def selected_row(ctx: DashboardContext, rows: list[dict], state_data: dict | None, browser_tz: str | None) -> tuple:
+    """(selected story, detail panel open, its contents) for a row chosen in the table: the row's
+    story, and its detail with the whole title (a cell shows two lines of it)."""
+    story = int(rows[0]["id"])
+    return story, True, detail_view(ctx, story, state_data, browser_tz)
+
+
 def linked_story(ctx: DashboardContext, story: int | None, state_data: dict | None,
                  browser_tz: str | None) -> tuple:
     """(detail panel open, its contents) for a story a link names (`#story=123`, opened or typed:
@@ -222,9 +229,15 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         with ctx.consistent_read() as view:
             return detail_view(view, int(chosen["index"]), state_data, browser_tz), int(chosen["index"])
 
+    # a row chosen in the table: the story ringed on the chart and its detail — the whole title,
+    # its summary and the moves after it — in the side panel
     @app.callback(Output(ids.SELECTED_HEADLINE, "data", allow_duplicate=True),
-                  Input(ids.TABLE, "selectedRows"), prevent_initial_call=True)
-    def _select(rows):
+                  Output(ids.DETAIL_PANEL, "is_open", allow_duplicate=True),
+                  Output(ids.DETAIL_BODY, "children", allow_duplicate=True),
+                  Input(ids.TABLE, "selectedRows"), State(ids.STATE, "data"), State(ids.BROWSER_TZ, "data"),
+                  prevent_initial_call=True)
+    def _select(rows, state_data, browser_tz):
         if not rows or callback_context.triggered_id != ids.TABLE:
-            return no_update
-        return int(rows[0]["id"])
+            return no_update, no_update, no_update
+        with ctx.consistent_read() as view:
+            return selected_row(view, rows, state_data, browser_tz)

@@ -139,3 +139,32 @@ def test_hostile_headline_stays_text(open_app, browser_config):
     assert duo.get_logs() == []
     # The ticker strip is still there after all that (the page did not break).
     assert duo.find_element(f"#{ids.TICKER_STRIP}").find_elements(By.CSS_SELECTOR, ".nm-ticker-item")
+
+
+def test_clicking_a_table_row_opens_its_detail_with_the_whole_title(open_app, browser_config):
+    headline_id, moves = hand_made(browser_config.store.url, XSS_TITLE)
+    duo = open_app(XSS_DAY)
+    page.wait_for_equal(lambda: [r["title"] for r in page.table_rows(duo)], [XSS_TITLE], "the table row")
+    # a cell shows two lines of a title at most, a longer one cut with an ellipsis
+    clamp = duo.driver.execute_script(
+        "const e = document.querySelector('#' + arguments[0] + ' .ag-cell[col-id=\"title\"] span');"
+        "return e ? getComputedStyle(e).webkitLineClamp : null;", ids.TABLE)
+    assert clamp == "2"
+    assert not page.detail_panel_open(duo)
+    cell = f"#{ids.TABLE} .ag-center-cols-container .ag-cell[col-id='published']"
+    element = duo.driver.find_element(By.CSS_SELECTOR, cell)
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    page.wait_until(lambda: duo.driver.execute_script(   # nothing over it once scrolled to
+        "const r = arguments[0].getBoundingClientRect();"
+        "return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === arguments[0]"
+        " || arguments[0].contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));", element),
+        "the row's cell in view")
+    element.click()
+    page.wait_until(lambda: page.detail_panel_open(duo), "the detail panel to open")
+    shown = page.wait_until(lambda: detail(duo), "the detail panel's contents")
+    assert shown["title"] == XSS_TITLE and shown["moves"] == moves
+    page.wait_for_equal(lambda: page.prop(duo, ids.SELECTED_HEADLINE, "data"), headline_id, "the row's story selected")
+    # no backdrop: the table stays usable beside the panel
+    assert not duo.driver.find_elements(By.CSS_SELECTOR, ".offcanvas-backdrop")
+    page.wait_until(lambda: page.callbacks_done(duo), "the page's callbacks to finish")
+    assert duo.get_logs() == []
