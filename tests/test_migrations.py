@@ -13,15 +13,21 @@ from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
+def back_to_version_7(conn) -> None:
+    """Undo what schema version 8 added, as a version-7 store was."""
+    conn.execute(text("ALTER TABLE headlines DROP COLUMN text_truncated"))
+
+
 def back_to_version_6(conn) -> None:
-    """Undo what schema version 7 added, as a version-6 store was."""
+    """Undo what schema versions 7 and 8 added, as a version-6 store was."""
+    back_to_version_7(conn)
     conn.execute(text("DROP INDEX ix_headlines_importance"))
     for column in ("story_kind", "story_sources", "importance"):
         conn.execute(text(f"ALTER TABLE headlines DROP COLUMN {column}"))
 
 
 def back_to_version_5(conn) -> None:
-    """Undo what schema versions 6 and 7 added, as a version-5 store was."""
+    """Undo what schema versions 6 to 8 added, as a version-5 store was."""
     back_to_version_6(conn)
     conn.execute(text("DROP INDEX ix_price_bars_known"))
     conn.execute(text("DROP TABLE retag_queue"))
@@ -47,12 +53,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 7
+    assert SCHEMA_VERSION == 8
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "7"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "8"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()
@@ -103,7 +109,7 @@ def test_a_version_4_store_gains_its_headlines_counted_per_day(store_url):
     upgraded = Store.open(store_url)
     try:
         with upgraded.engine.connect() as conn:
-            assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "7"
+            assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "8"
             days = conn.execute(text("SELECT day, headlines, stories FROM headline_days ORDER BY day")).all()
         day = utc(2022, 3, 1).timestamp()
         # the same title from the second source within two days is a copy of the first's story
@@ -239,5 +245,49 @@ def test_a_version_6_store_gains_each_storys_score(store_url):
             rows = conn.execute(text("SELECT guid, story_kind, story_sources, importance FROM headlines "
                                      "ORDER BY guid")).all()
         assert [tuple(r) for r in rows] == [("1", "none", 2, 1), ("2", None, None, None), ("3", "act", 1, 4)]
+    finally:
+        upgraded.close()
+
+
+def test_a_version_7_store_gets_plain_capped_text_and_the_flag(store_url):
+    """v8 (plain, capped headline text): the text_truncated column; every stored title and summary
+    made what ingest.headline_text stores (markup that entities let through, the content of xmp,
+    textarea…, bidi overrides removed; cut to the caps, flagged); the rows changed get their
+    search entries with it and are queued for retagging; the report says so."""
+    store = Store.open(store_url)
+    store.write_headlines([Headline(source="s", guid="clean", title="Oil up & away", summary="Brent rose",
+                                    published=utc(2022, 3, 1), fetched=utc(2022, 3, 1))])
+    with store.engine.begin() as conn:   # what a version-7 store could hold: text never cleaned or capped
+        back_to_version_7(conn)
+        for guid, title, summary in (
+                ("img", "<img src=x onerror=alert(1)>Rouble slides", "<xmp><b>x</b></xmp>Talks\u202e stall"),
+                ("huge", "Oil " * 1_000_000, "word " * 2_000)):
+            conn.execute(text("INSERT INTO headlines (source, guid, title, summary, published, fetched, "
+                              "time_inferred, day_precision, title_norm) VALUES ('s', :g, :t, :s, :p, :p, false, "
+                              "false, :n)"),
+                         {"g": guid, "t": title, "s": summary, "p": int(utc(2022, 3, 2).timestamp()),
+                          "n": title[:50].lower()})
+        conn.execute(text("UPDATE meta SET value = '7' WHERE key = 'schema_version'"))
+    store.close()
+
+    upgraded = Store.open(store_url)
+    try:
+        heads = upgraded.headlines().sort_values("guid")
+        assert [(r.guid, r.title, r.summary, r.text_truncated) for r in heads.itertuples()] == [
+            ("clean", "Oil up & away", "Brent rose", False),
+            ("huge", " ".join(["Oil"] * 125) + "…", ("word " * 1000).strip() + "…", True),
+            ("img", "Rouble slides", "Talks stall", False),
+        ]
+        assert upgraded.headlines(query="rouble")["guid"].tolist() == ["img"]   # searched by its new text
+        with upgraded.engine.connect() as conn:
+            queued = sorted(r[0] for r in conn.execute(text("SELECT headline_id FROM retag_queue")))
+            norms = dict(conn.execute(text("SELECT guid, title_norm FROM headlines")).all())
+        assert queued == sorted(heads.loc[heads["guid"] != "clean", "id"].tolist())
+        assert norms["img"] == "rouble slides"
+        report = upgraded.migration_report()
+        assert (report["version"], report["notes"]) == (8, [
+            "2 headlines' titles or summaries made plain text (markup, control or bidi characters left in them "
+            "removed); their tags are computed again by the next refresh or `newsmarks retag`",
+            "1 headlines' titles or summaries cut to 500 and 5,000 characters, marked text_truncated"])
     finally:
         upgraded.close()

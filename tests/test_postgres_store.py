@@ -298,7 +298,7 @@ def test_the_time_indexes_carry_the_id_in_new_and_upgraded_stores(new_postgres_u
     try:
         assert _headline_index_definitions(upgraded) == COVERING
         with upgraded.reading() as conn:
-            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "7"
+            assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "8"
         assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     finally:
         upgraded.close()

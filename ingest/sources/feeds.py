@@ -1,5 +1,5 @@
 """Headline feeds (RSS 0.9x/1.0/2.0, Atom): fetch, refuse entity declarations (the check is
-ingest.sources.feed_entities), parse with feedparser, clean.
+ingest.sources.feed_entities), parse with feedparser, clean (ingest.headline_text).
 
 The shell (`FeedSource.fetch`) only moves bytes: over HTTP through the shared client (timeouts,
 byte cap, retries, conditional GET) or from a local file. Everything else is the pure
@@ -19,7 +19,8 @@ from xml.sax import SAXParseException
 
 import feedparser
 
-from ingest.clean import entry_time, html_to_text, safe_link
+from ingest.clean import entry_time, safe_link
+from ingest.headline_text import headline_text
 from ingest.headline_times import FUTURE_SLACK, day_start, in_the_future, settle_time, without_day, written_date
 from ingest.sources.base import (
     FeedState,
@@ -119,7 +120,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
         raise PermanentError(f"{label}: feed declares XML entities; refused")
     if not body.strip():
         raise MalformedResponse(f"{label}: empty document")
-    # html_to_text reduces HTML to text itself (dropping scripts and styles), so feedparser's own
+    # headline_text reduces HTML to text itself (dropping scripts and styles), so feedparser's own
     # HTML sanitizer and its resolving of links inside HTML would be wasted work (a good share
     # of its time).
     result = feedparser.parse(body, response_headers=headers, sanitize_html=False,
@@ -132,7 +133,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
     untitled = future = 0
     unreadable: list[str] = []
     for entry in entries:
-        title = html_to_text(entry.get("title"))
+        text = headline_text(entry.get("title"), entry.get("summary"))
+        title = text.title
         if not title:
             untitled += 1
             continue
@@ -146,10 +148,11 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
             title=title,
             published=published or fetched,
             fetched=fetched,
-            summary=html_to_text(entry.get("summary")),
+            summary=text.summary,
             link=link,
             time_inferred=published is None,
             day_precision=day_only,
+            text_truncated=text.truncated,
         )
         if in_the_future(headline):
             future += 1
