@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from ingest.csvio import headlines_to_csv
@@ -157,3 +158,38 @@ def test_the_cap_holds_for_a_title_refetched_after_it_grew(store, make_config, w
     report = run_job(store, config, groups=("feeds",), now=lambda: NOW + timedelta(hours=1))
     assert [(o.counts.updated, o.counts.new) for o in report.outcomes] == [(1, 0)]
     assert rows(store) == [("g", ("Oil up " * 71).strip() + "…", "", True)]
+
+
+# -- undeclared encodings --------------------------------------------------------------------------------
+
+RUSSIAN_TITLES = ["Банк России сохранил ключевую ставку на уровне 16 процентов",
+                  "Курс доллара опустился ниже 90 рублей впервые с августа",
+                  "Нефть марки Brent подорожала после решения ОПЕК+ о сокращении добычи"]
+
+
+@pytest.mark.parametrize("name, content_type, assumed", [
+    ("undeclared-cp1251.xml", RSS, "no character encoding declared and not UTF-8: read as windows-1251 (detected)"),
+    ("undeclared-koi8r.xml", RSS, "no character encoding declared and not UTF-8: read as KOI8-R (detected)"),
+    ("undeclared-cp1251.xml", "text/xml; charset=utf-8",
+     "declared encoding 'utf-8' does not fit the bytes: read as windows-1251 (detected)"),
+])
+def test_a_feed_in_an_undeclared_encoding_is_read_and_the_run_says_how(store, make_config, web, name, content_type,
+                                                                          assumed):
+    web.add(name, (FIXTURES / "feeds" / name).read_bytes(), content_type=content_type)
+    config = make_config(feeds=[{"name": "Ru", "url": web.url_for(name)}])
+    report = run_job(store, config, groups=("feeds",), now=lambda: NOW)
+    [outcome] = report.outcomes
+    assert (outcome.status, outcome.counts.new, outcome.error) == ("partial", 3, assumed)
+    assert outcome.line() == f"{'feed:Ru':<32} partial       3 new, 0 updated, 0 unchanged; {assumed}"
+    assert feed_runs(store, "feed:Ru") == [("partial", 3, assumed)]
+    assert [title for _, title, _, _ in rows(store)] == RUSSIAN_TITLES
+
+
+def test_status_shows_the_assumed_encoding(cli_run, web):
+    web.add("ru.xml", (FIXTURES / "feeds" / "undeclared-koi8r.xml").read_bytes(), content_type=RSS)
+    cli_run.config.write_text(f'[store]\nurl = "{cli_run.store_url}"\n[[feeds]]\nname = "Ru"\n'
+                              f'url = "{web.url_for("ru.xml")}"\n', encoding="utf-8")
+    assert cli_run("refresh", "--only", "feeds").exit_code == 0
+    [line] = [x for x in cli_run("status").stdout.splitlines() if x.startswith("feed:Ru")]
+    assert "partial" in line and line.endswith("no character encoding declared and not UTF-8: read as KOI8-R "
+                                               "(detected)")
