@@ -83,11 +83,19 @@ def test_brent_eia_date_price(shared_data):
     assert bars["ts"].is_monotonic_increasing
 
 
-def test_wti_negative_price_imports(shared_data):
-    bars = read_prices_csv(shared_data / "wti-daily.csv").bars
-    assert len(bars) == 10226
-    assert_bar(bars, "2020-04-20T00:00:00Z", NAN, NAN, NAN, -36.98, NAN, "jump")
+def test_wti_negative_price_is_refused_with_its_line(shared_data):
+    """WTI spot's real close of -36.98 on 2020-04-20: no log return can be taken of it (one such
+    close made the event study refuse the whole instrument), so the import refuses it with its
+    line; --skip-bad leaves it out."""
+    with pytest.raises(CsvError) as error:
+        read_prices_csv(shared_data / "wti-daily.csv")
+    assert str(error.value) == "wti-daily.csv line 8645: close '-36.98' is negative: a price must be positive"
+    result = read_prices_csv(shared_data / "wti-daily.csv", skip_bad=True)
+    assert result.skipped == [(8645, "close '-36.98' is negative: a price must be positive")]
+    bars = result.bars
+    assert len(bars) == 10225 and not (bars["ts"] == ts("2020-04-20T00:00:00Z")).any()
     assert_bar(bars, "2020-04-17T00:00:00Z", NAN, NAN, NAN, 18.31, NAN, None)
+    assert_bar(bars, "2020-04-21T00:00:00Z", NAN, NAN, NAN, 8.91, NAN, "jump")
 
 
 def test_rub_yfinance_history_offsets_to_utc(shared_data):
@@ -235,6 +243,61 @@ def test_bad_rows_first_reported_with_count_and_skipped_with_reasons():
     assert result.bars["ts"].tolist() == [ts("2022-03-01T00:00:00Z"), ts("2022-03-02T00:00:00Z"),
                                           ts("2022-03-04T00:00:00Z")]
     assert result.bars["close"].tolist() == [97.97, 110.93, 112.1]
+
+
+def test_impossible_prices_and_volumes_are_bad_rows():
+    path = FIXTURES / "prices_impossible.csv"
+    with pytest.raises(CsvError) as error:
+        read_prices_csv(path)
+    assert str(error.value) == ("prices_impossible.csv line 3: close '-5' is negative: a price must be positive "
+                                "(and 4 more bad rows)")
+    result = read_prices_csv(path, skip_bad=True)
+    assert result.skipped == [
+        (3, "close '-5' is negative: a price must be positive"),
+        (4, "close '0' is zero: a price must be positive"),
+        (5, "close '1e308' is above 1e12, the largest price accepted"),
+        (6, "close '1e-320' is below 1e-9, the smallest price accepted"),
+        (7, "volume '-3' is negative"),
+    ]
+    assert result.bars["close"].tolist() == [10.5, 11.5]
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("2024-01-03;-1,5;2;0,5;1;7", "open '-1,5' is negative: a price must be positive"),   # as written
+    ("2024-01-03;1;2e12;0,5;1;7", "high '2e12' is above 1e12, the largest price accepted"),
+    ("2024-01-03;1;2;0;1;7", "low '0' is zero: a price must be positive"),
+    ("2024-01-03;1;2;0,5;1;1e19", "volume '1e19' is above 1e18, the largest volume accepted"),
+    ("2024-01-03;1;2;0,5;1e-9;0", None),            # the bounds themselves, and a volume of 0
+])
+def test_every_price_column_is_checked(tmp_path, row, message):
+    path = write(tmp_path, "p.csv", f"Date;Open;High;Low;Close;Volume\n2024-01-02;1;2;0,5;1;7\n{row}\n")
+    if message is None:
+        assert read_prices_csv(path).bars["close"].tolist() == [1.0, 1e-9]
+        return
+    with pytest.raises(CsvError) as error:
+        read_prices_csv(path)
+    assert str(error.value) == f"p.csv line 3: {message}"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # a quote never closed: the rows after it are not swallowed into one field
+    ("Date,Close\n2024-01-02,10.5\n2024-01-03,\"11.0\n2024-01-04,12.0\n", "line 3: unterminated quoted field"),
+    ('Date,Close\n"2024-01-02,10.5\n', "line 2: unterminated quoted field"),
+    # closed further down, with more than a delimiter after it
+    ('Date,Close\n2024-01-02,"10.5\n2024-01-03,11\n2024-01-04,"12"\n',
+     "line 2: cannot split the line as CSV (',' expected after '\"', on line 4)"),
+    ('Date,Close\n2024-01-02,"10.5"x\n', "line 2: cannot split the line as CSV (',' expected after '\"')"),
+])
+def test_quotes_that_would_swallow_rows_are_refused(tmp_path, text, message):
+    path = write(tmp_path, "q.csv", text)
+    for skip_bad in (False, True):
+        with pytest.raises(CsvError) as error:
+            read_prices_csv(path, skip_bad=skip_bad)
+        assert str(error.value) == f"q.csv {message}"
+    headlines = write(tmp_path, "h.csv", text.replace("Date,Close", "published,title"))
+    with pytest.raises(CsvError) as error:
+        read_headlines_csv(headlines, fetched=FETCHED)
+    assert str(error.value) == f"h.csv {message}"
 
 
 def test_newsmarks_format_with_several_instruments():
@@ -642,7 +705,7 @@ def test_empty_store_exports_header_only(store_url):
 
 
 def test_prices_round_trip_through_store(shared_data, store_url, tmp_path):
-    wti = read_prices_csv(shared_data / "wti-daily.csv").bars
+    wti = read_prices_csv(shared_data / "wti-daily.csv", skip_bad=True).bars   # without -36.98
     window = wti[(wti["ts"] >= ts("2020-04-14T00:00:00Z")) & (wti["ts"] <= ts("2020-04-24T00:00:00Z"))]
     extra = pd.DataFrame({"ts": pd.to_datetime(["2020-04-25T00:00:00Z", "2020-04-26T00:00:00Z"], utc=True),
                           "open": [0.1 + 0.2, NAN], "high": [1e-300 + 20, 25.0], "low": [1 / 3, 2e-7],
@@ -650,7 +713,7 @@ def test_prices_round_trip_through_store(shared_data, store_url, tmp_path):
     bars = pd.concat([window, extra], ignore_index=True)
     bars["known"] = bars["ts"] + pd.Timedelta(hours=19, minutes=30)
     bars["flag"] = flag_bars(bars)  # as the sources store them
-    assert bars["flag"].tolist()[4:6] == ["jump", "jump"]  # -36.98 and 8.91
+    assert bars["flag"].tolist()[3:6] == [None, "jump", None]  # 18.31, 8.91, 13.64
     store = Store.open(store_url)
     store.write_bars("wti", "1d", "csv", bars, FETCHED)
     store.write_bars("brent", "1d", "csv", bars.assign(close=bars["close"] + 1), FETCHED)
@@ -666,7 +729,7 @@ def test_prices_round_trip_through_store(shared_data, store_url, tmp_path):
     assert back.known_given == len(back.bars)   # from the export's known_utc column
     stored_flags = [f if isinstance(f, str) else None for f in original["flag"]]
     assert back.bars["flag"].tolist() == stored_flags == bars["flag"].tolist()
-    assert back.bars["close"].iloc[4] == -36.98
+    assert back.bars["close"].iloc[4] == 8.91
     assert back.bars["low"].iloc[-2] == 1 / 3 and back.bars["volume"].iloc[-1] == 1e17
     assert bool(np.isnan(back.bars["open"].iloc[0]))
 

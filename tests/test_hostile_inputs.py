@@ -193,3 +193,50 @@ def test_status_shows_the_assumed_encoding(cli_run, web):
     [line] = [x for x in cli_run("status").stdout.splitlines() if x.startswith("feed:Ru")]
     assert "partial" in line and line.endswith("no character encoding declared and not UTF-8: read as KOI8-R "
                                                "(detected)")
+
+
+# -- impossible prices, unterminated quotes ---------------------------------------------------------------
+
+def test_impossible_prices_are_refused_with_their_line(cli_run):
+    path = FIXTURES / "csv" / "prices_impossible.csv"
+    result = cli_run("import-prices", str(path), "--instrument", "brent")
+    assert result.exit_code == 1
+    assert result.output == ("Error: prices_impossible.csv line 3: close '-5' is negative: a price must be positive "
+                             "(and 4 more bad rows)\n")
+    store = Store.open(cli_run.store_url)
+    assert store.counts()["price_bars"] == 0
+    store.close()
+    skipped = cli_run("import-prices", str(path), "--instrument", "brent", "--skip-bad")
+    assert skipped.exit_code == 0
+    assert skipped.stderr == (
+        "skipped line 3: close '-5' is negative: a price must be positive\n"
+        "skipped line 4: close '0' is zero: a price must be positive\n"
+        "skipped line 5: close '1e308' is above 1e12, the largest price accepted\n"
+        "skipped line 6: close '1e-320' is below 1e-9, the smallest price accepted\n"
+        "skipped line 7: volume '-3' is negative\n")
+    store = Store.open(cli_run.store_url)
+    try:
+        assert store.bars(["brent"])["close"].tolist() == [10.5, 11.5]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("command, name, line", [
+    (("import-prices", "--instrument", "brent"), "prices_unterminated_quote.csv", 3),
+    (("import-headlines",), "headlines_unterminated_quote.csv", 3),
+])
+def test_an_unterminated_quoted_field_is_refused_and_nothing_is_lost(cli_run, command, name, line):
+    good = FIXTURES / "csv" / ("prices_duplicate.csv" if command[0] == "import-prices" else "headlines_mixed.csv")
+    cli_run(command[0], str(good), *command[1:], "--skip-bad")
+    store = Store.open(cli_run.store_url)
+    before = store.counts()
+    store.close()
+    for skip in ((), ("--skip-bad",)):   # not a bad row that can be skipped: the file cannot be split
+        result = cli_run(command[0], str(FIXTURES / "csv" / name), *command[1:], *skip)
+        assert result.exit_code == 1
+        assert result.output == f"Error: {name} line {line}: unterminated quoted field\n"
+    store = Store.open(cli_run.store_url)
+    try:
+        assert store.counts() == before and before["price_bars"] + before["headlines"] > 0
+    finally:
+        store.close()
