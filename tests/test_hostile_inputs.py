@@ -11,8 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
+from dashboard.commands import newsmarks_cli
 from ingest.csvio import headlines_to_csv
 from ingest.headline_text import SUMMARY_CAP, TITLE_CAP
 from ingest.runners.jobs import run_job
@@ -240,3 +242,19 @@ def test_an_unterminated_quoted_field_is_refused_and_nothing_is_lost(cli_run, co
         assert store.counts() == before and before["price_bars"] + before["headlines"] > 0
     finally:
         store.close()
+
+
+# -- topic terms without word characters ----------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [("refresh",), ("retag",), ("import-headlines", "headlines_mixed.csv")])
+@pytest.mark.parametrize("term", ["(((", "*"])
+def test_a_topic_term_without_words_is_one_config_error_at_load(tmp_path, monkeypatch, command, term):
+    config = tmp_path / "topics.toml"
+    config.write_text(f'feeds = []\ninstruments = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
+                      f'[[topics]]\nname = "Odd"\nterms = ["oil", "{term}"]\n', encoding="utf-8")
+    monkeypatch.delenv("NEWSMARKS_DB", raising=False)
+    args = [str(FIXTURES / "csv" / a) if a.endswith(".csv") else a for a in command]
+    result = CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args])
+    assert result.exit_code == 1   # a ClickException: no traceback
+    assert result.output == (f"Error: config error in {config}: topics[0].terms[1]: topic term '{term}' has no "
+                             "letters or digits, so it can match no word\n")
