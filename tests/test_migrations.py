@@ -286,8 +286,8 @@ def test_a_version_7_store_gets_plain_capped_text_and_the_flag(store_url):
         assert norms["img"] == "rouble slides"
         report = upgraded.migration_report()
         assert (report["version"], report["notes"]) == (8, [
-            "2 headlines' titles or summaries made plain text (markup, control or bidi characters left in them "
-            "removed); their tags are computed again by the next refresh or `newsmarks retag`",
+            "2 headlines' titles or summaries made plain text (markup, entities, control or bidi characters left "
+            "in them removed or decoded); their tags are computed again by the next refresh or `newsmarks retag`",
             "1 headlines' titles or summaries cut to 500 and 5,000 characters, marked text_truncated"])
     finally:
         upgraded.close()

@@ -35,8 +35,9 @@ def upgrade(conn: Connection) -> list[str]:
     if not cleaned:
         return []
     bump_data_version(conn)
-    notes = [f"{cleaned:,} headlines' titles or summaries made plain text (markup, control or bidi characters "
-             "left in them removed); their tags are computed again by the next refresh or `newsmarks retag`"]
+    notes = [f"{cleaned:,} headlines' titles or summaries made plain text (markup, entities, control or bidi "
+             "characters left in them removed or decoded); their tags are computed again by the next refresh or "
+             "`newsmarks retag`"]
     if cut:
         notes.append(f"{cut:,} headlines' titles or summaries cut to {TITLE_CAP:,} and {SUMMARY_CAP:,} "
                      "characters, marked text_truncated")
