@@ -22,8 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import lxml.html
 from lxml import etree
 
-# Elements whose content is code, not text: dropped with everything inside them.
-_SKIP = ("script", "style", "template", "applet")
+# Elements dropped with everything inside them: code (script, style, template, applet, object), and
+# the raw-text and RCDATA elements (xmp, textarea, iframe, noscript, noembed, noframes, plaintext,
+# title), whose content an HTML parser hands back as text even when it is markup
+# (`<xmp><img src=x onerror=alert(1)></xmp>` would otherwise come out as a live `<img>` tag).
+_SKIP = ("script", "style", "template", "applet", "object", "xmp", "textarea", "iframe", "noscript",
+         "noembed", "noframes", "plaintext", "title")
 # Elements that break a line when shown: they separate words.
 _BLOCK = frozenset({
     "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt",
@@ -32,32 +36,87 @@ _BLOCK = frozenset({
 })
 _BLOCK_NAMES = "|".join(sorted(_BLOCK, key=len, reverse=True))
 _BLOCK_TAG = re.compile(rf"<(?=/?(?:{_BLOCK_NAMES})\b)", re.IGNORECASE)
-# C0 control characters other than tab, newline and carriage return (lxml refuses them).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that are never text: C0 and C1 controls, the bidi embedding, override and isolate
+# controls (U+202A-U+202E, U+2066-U+2069: they reorder how the text around them is shown) and lone
+# surrogates. The controls that separate (tab, line and page breaks, the information separators
+# U+001C-U+001F, which real titles carry where a hyphen was: `self\x1edetermination`, and NEL)
+# become spaces; the others are removed.
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SEPARATING = frozenset("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85")
+# What an HTML tokenizer reads as the start of a tag, an end tag, a comment, a doctype or a
+# processing instruction: plain text never holds one.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_LEFTOVER_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
+# Markup escaped up to this many times over is taken apart; deeper, its references are removed.
+_PASSES = 6
+# A character reference as html.unescape reads one (its pattern).
+_REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def html_to_text(s: str | None) -> str:
-    """Plain text of an HTML fragment: tags stripped (script, style, template and applet dropped
-    with their content), entities decoded (text escaped once more than its markup, `&amp;#039;`,
-    too: see decode_entities), block elements separating words, whitespace collapsed to single
-    spaces. Text without '<' skips the HTML parser (the common case for titles)."""
+    """Plain text of an HTML fragment, on one line; the project's one rule for text that may
+    hold markup (titles and summaries: see ingest.headline_text, which applies it).
+
+    - Tags are stripped; script, style and the other elements of _SKIP are dropped with their
+      content; block elements separate words; comments and processing instructions go.
+    - Entities are decoded, and text that decoding turns into markup again (`&lt;img src=x
+      onerror=…&gt;`, or `&amp;lt;…` escaped twice) is stripped again, up to _PASSES times (text
+      escaped deeper loses its references undecoded), so escaped markup never comes out as a
+      live tag.
+    - Control characters, bidi override and isolate characters and lone surrogates are removed;
+      whitespace is collapsed to single spaces.
+    - The result holds no `<` that starts a tag (`<` followed by a letter, `/`, `!` or `?`):
+      what is left after the passes is removed by a pattern. `5 < 6` and `<3` stay.
+
+    The parser is lxml's (libxml2), already used for the news pages; text without `<` or `&`
+    skips it (the common case for titles). Idempotent: cleaning clean text changes nothing."""
     if not s:
         return ""
-    if _CONTROL.search(s):
-        s = _CONTROL.sub("", s)
-    if "<" not in s:
-        if "&" in s:
-            s = decode_entities(html.unescape(s))
-        return " ".join(s.split())
+    text = s
+    for _ in range(_PASSES):
+        cleaned = _one_pass(text)
+        if cleaned == text:
+            return _no_tags(text)
+        text = cleaned
+    # Still changing: markup escaped more than _PASSES times over, which no publisher does. Its
+    # references are removed undecoded, so that cleaning the result again changes nothing.
+    return _no_tags(" ".join(_NOT_TEXT.sub(_not_text, _REFERENCE.sub("", text)).split()))
+
+
+def _one_pass(s: str) -> str:
+    """One round: characters that are not text removed, markup parsed to its text (entities
+    decoded by the parser) or, without markup, entities decoded; whitespace collapsed."""
+    if _NOT_TEXT.search(s):
+        s = _NOT_TEXT.sub(_not_text, s)
+    if "<" in s:
+        s = _markup_text(s)
+    elif "&" in s:
+        s = html.unescape(s)
+    return " ".join(s.split())
+
+
+def _not_text(match: re.Match) -> str:
+    return " " if match.group() in _SEPARATING else ""
+
+
+def _markup_text(s: str) -> str:
     try:
         # A space before each block tag keeps words of adjacent paragraphs apart.
         root = lxml.html.document_fromstring(_BLOCK_TAG.sub(" <", s))
-    except (etree.ParserError, ValueError):
-        return " ".join(decode_entities(html.unescape(s)).split())
+    except (etree.ParserError, ValueError):   # nothing but a comment or a PI, or what lxml refuses
+        return _LEFTOVER_TAG.sub(" ", s)
     etree.strip_elements(root, *_SKIP, with_tail=False)
-    text = root.text_content()  # leaves out comments and PIs
-    return " ".join((decode_entities(text) if "&" in text else text).split())
+    return root.text_content()  # leaves out comments and PIs
+
+
+def _no_tags(text: str) -> str:
+    """The text with every tag-like sequence removed (complete ones first, then a lone `<` that
+    would open one)."""
+    if "<" not in text or not _TAG_OPEN.search(text):
+        return text
+    text = _TAG_OPEN.sub("", _LEFTOVER_TAG.sub(" ", text))
+    return " ".join(text.split())
 
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ingest.sources.registry import PRICE_SOURCES
 
@@ -83,9 +83,20 @@ class FeedConfig(FrozenModel):
         return "://" not in self.url
 
 
+def _term_with_words(term: str) -> str:
+    """A topic term as the tagger can match it: with at least one word character (the tagger's
+    own rule, ingest.headline_tags.tagging.compile_topic, checked here so that `"((("` or `"*"`
+    stop at load with one line instead of a traceback in refresh, retag or import-headlines)."""
+    from ingest.headline_tags.tagging import words_of
+
+    if not words_of(term):
+        raise ValueError(f"topic term {term!r} has no letters or digits, so it can match no word")
+    return term
+
+
 class Topic(FrozenModel):
     name: Annotated[str, Field(min_length=1, max_length=60)]
-    terms: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    terms: Annotated[list[Annotated[str, Field(min_length=1), AfterValidator(_term_with_words)]], Field(min_length=1)]
 
 
 class RefreshConfig(FrozenModel):

@@ -40,7 +40,9 @@ INTERVALS = tuple(i.value for i in Interval)   # ("1d", "1h")
 class Headline:
     """One headline. Times are timezone-aware UTC. `time_inferred`: the source gave no usable
     time (or one in the future) and `published` is when it was fetched or imported.
-    `day_precision`: the source gave a date without a time; `published` is 00:00 UTC of it."""
+    `day_precision`: the source gave a date without a time; `published` is 00:00 UTC of it.
+    `text_truncated`: the title or summary was longer than its cap and was cut
+    (ingest.headline_text)."""
 
     source: str
     guid: str
@@ -51,6 +53,7 @@ class Headline:
     link: str | None = None
     time_inferred: bool = False
     day_precision: bool = False
+    text_truncated: bool = False
 
 
 @dataclass(frozen=True)

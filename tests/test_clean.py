@@ -39,6 +39,50 @@ def test_html_to_text(raw, text):
     assert html_to_text(raw) == text
 
 
+# Hostile inputs (issue 16): markup that survived as "plain text" before.
+HOSTILE = [
+    # text-escaped markup: decoded, it is markup, and is stripped again
+    ("&lt;img src=x onerror=alert(1)&gt;", ""),
+    ("Oil &lt;img src=x onerror=alert(1)&gt; up", "Oil up"),
+    ("&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Markets", "Markets"),   # escaped twice
+    ("Rates &lt;style&gt;&lt;img src=x onerror=alert(1)&gt;&lt;/style&gt; rise", "Rates rise"),
+    ("&lt;!-- note --&gt;Oil", "Oil"),
+    # elements whose content a parser hands back as text: dropped with it
+    ("Rates<xmp><img src=x onerror=alert(1)></xmp> rise", "Rates rise"),
+    ("Rates<textarea><img src=x onerror=alert(1)></textarea> rise", "Rates rise"),
+    ("Rates <iframe><img src=x onerror=alert(1)></iframe>rise", "Rates rise"),
+    ("Rates <noscript><img src=x onerror=alert(1)></noscript>rise", "Rates rise"),
+    ("Rates <style><img src=x onerror=alert(1)></style>rise", "Rates rise"),
+    ("<title><img src=x onerror=alert(1)></title>Oil", "Oil"),
+    ("<plaintext><img src=x onerror=1>", ""),
+    # control, bidi override and isolate characters, lone surrogates (escaped ones too)
+    ("Oil\u202e up\u2066 again\u2069", "Oil up again"),
+    ("Oil &#x202E;up", "Oil up"),
+    ("a\x9bb\x00c", "abc"),
+    ("x\ud800y", "xy"),
+    # separating controls are spaces: a real title has U+001E where a hyphen was
+    ("self\x1edetermination", "self determination"),
+    ("a\x85b\x0bc", "a b c"),
+    # escaped deeper than the passes go: the references go undecoded, no tag comes out
+    ("&" + "amp;" * 8 + "lt;img src=x onerror=1&" + "amp;" * 8 + "gt;Hi", "amp;lt;img src=x onerror=1amp;gt;Hi"),
+    # a lone '<' that would open a tag (lxml leaves it when it cannot parse the rest)
+    ("<!-- never closed", "!-- never closed"),
+    # text that only looks like markup stays
+    ("5 < 6, <3 and 7 > 3", "5 < 6, <3 and 7 > 3"),
+]
+
+
+@pytest.mark.parametrize("raw, text", HOSTILE)
+def test_html_to_text_leaves_no_markup(raw, text):
+    assert html_to_text(raw) == text
+
+
+@pytest.mark.parametrize("raw", [raw for raw, _ in HOSTILE] + ["AT&amp;T &lt;3", "<p>a</p>&amp;amp;b"])
+def test_html_to_text_is_idempotent(raw):
+    once = html_to_text(raw)
+    assert html_to_text(once) == once
+
+
 def test_html_to_text_guardian_summary():
     # A real Guardian World description (entity-escaped HTML in the feed; this is what feedparser
     # hands over after unescaping it once).

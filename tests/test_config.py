@@ -63,6 +63,14 @@ def test_env_overrides(tmp_path):
      "config error in {p}: instruments[0].source: Field required (and 1 more)"),
     ("[store\n", "config error in {p}: not valid TOML: Expected ']' at the end of a table declaration "
                  "(at line 1, column 7)"),
+    # topic terms the tagger can match no word with: one line at load, not a traceback later
+    ("[[topics]]\nname='Odd'\nterms=['oil', '(((']\n",
+     "config error in {p}: topics[0].terms[1]: topic term '(((' has no letters or digits, so it can match no word"),
+    ("[[topics]]\nname='Star'\nterms=['*']\n",
+     "config error in {p}: topics[0].terms[0]: topic term '*' has no letters or digits, so it can match no word"),
+    ("[[topics]]\nname='Dots'\nterms=['...', '--']\n",
+     "config error in {p}: topics[0].terms[0]: topic term '...' has no letters or digits, so it can match no "
+     "word (and 1 more)"),
 ])
 def test_bad_config_is_one_line_naming_the_key(tmp_path, text, message):
     path = write(tmp_path, text)
@@ -70,6 +78,11 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path, text, message):
         load_config(path, env={})
     assert str(info.value) == message.format(p=path)
     assert "\n" not in str(info.value)
+
+
+def test_topic_terms_with_words_load():
+    config = Config.model_validate({"topics": [{"name": "Ok", "terms": ["oil*", "price cap", "ЦБ", "R&D", "G7"]}]})
+    assert config.topics[0].terms == ["oil*", "price cap", "ЦБ", "R&D", "G7"]
 
 
 def test_missing_file():

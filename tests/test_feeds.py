@@ -3,6 +3,7 @@ captures (../shared/data/feeds) and small hand-made feeds (tests/fixtures/feeds)
 
 from __future__ import annotations
 
+import codecs
 import time
 import tracemalloc
 from datetime import UTC, date, datetime, timedelta
@@ -388,8 +389,9 @@ def test_hostile_markup(server):
         # Script elements go with their content; other tags are stripped; javascript: links dropped.
         ("hostile-1", "Oil prices jump 5%", None, "Brent & WTI rose"),
         ("hostile-2", "Rouble slides & recovers", None, ""),
-        # Escaped twice in the feed, so the author meant the literal text '<script>': kept as text.
-        ("hostile-3", "Talks resume in <script> Geneva", "https://example.org/news/geneva", ""),
+        # Escaped twice in the feed: decoded, it is markup again and is taken as markup (text that
+        # decodes to a tag is never stored as one): an unclosed script runs to the end, as in a browser.
+        ("hostile-3", "Talks resume in", "https://example.org/news/geneva", ""),
         # hostile-4's title was only a script: empty, skipped (the problem above).
         # A relative link resolves against the URL the feed came from.
         (server.base_url + "/news/relative", "Relative link", server.base_url + "/news/relative", ""),
@@ -587,3 +589,61 @@ def test_a_future_entry_is_stored_at_its_fetch_time_and_the_run_says_why(store, 
     times = store.headlines().set_index("title")[["published", "time_inferred"]]
     assert tuple(times.loc["Dated 2099"]) == (pd.Timestamp(NOW), True)
     assert tuple(times.loc["Dated an hour ahead of the fetch"]) == (pd.Timestamp("2026-08-01 13:00", tz="UTC"), False)
+
+
+# -- feeds that do not say their encoding -----------------------------------------------------------
+
+RUSSIAN = ["Банк России сохранил ключевую ставку на уровне 16 процентов",
+           "Курс доллара опустился ниже 90 рублей впервые с августа",
+           "Нефть марки Brent подорожала после решения ОПЕК+ о сокращении добычи"]
+
+
+@pytest.mark.parametrize("name, content_type, problem", [
+    ("undeclared-cp1251.xml", "application/rss+xml",
+     "no character encoding declared and not UTF-8: read as windows-1251 (detected)"),
+    ("undeclared-koi8r.xml", "application/rss+xml",
+     "no character encoding declared and not UTF-8: read as KOI8-R (detected)"),
+    ("undeclared-koi8r.xml", "text/xml; charset=utf-8",
+     "declared encoding 'utf-8' does not fit the bytes: read as KOI8-R (detected)"),
+    ("undeclared-cp1251.xml", "text/xml; charset=x-unheard-of",
+     "declared encoding 'x-unheard-of' is unknown and the bytes are not UTF-8: read as windows-1251 (detected)"),
+])
+def test_an_undeclared_encoding_is_detected_and_said(server, name, content_type, problem):
+    server.add(name, (FIXTURES / name).read_bytes(), content_type=content_type)
+    result = fetch(server, name)
+    assert result.problems == [problem]
+    assert [h.title for h in result.headlines] == RUSSIAN
+    assert result.headlines[0].summary == ("Совет директоров Банка России принял решение сохранить ключевую "
+                                           "ставку, отметив замедление инфляции.")
+
+
+@pytest.mark.parametrize("body, headers", [
+    ("<rss version='2.0'><channel><item><title>Рубль</title></item></channel></rss>".encode(), {}),   # UTF-8
+    ("<?xml version='1.0' encoding='koi8-r'?><rss version='2.0'><channel><item><title>Рубль</title></item>"
+     "</channel></rss>".encode("koi8_r"), {}),                                                  # declared
+    ("<rss version='2.0'><channel><item><title>Рубль</title></item></channel></rss>".encode("cp1251"),
+     {"content-type": "application/xml; charset=windows-1251"}),                               # HTTP charset
+    (codecs.BOM_UTF8 + "<rss version='2.0'><channel><item><title>Рубль</title></item></channel></rss>"
+     .encode(), {}),                                                                     # a BOM
+])
+def test_a_feed_that_says_its_encoding_is_read_by_it_without_a_note(body, headers):
+    from ingest.sources.feed_encoding import settle_encoding
+
+    assert settle_encoding(body, headers).assumed is None
+    parsed = parse_feed(body, headers, "x", NOW)
+    assert ([h.title for h in parsed.headlines], parsed.problems) == (["Рубль"], [])
+
+
+def test_the_detected_feed_is_handed_over_as_utf8():
+    from ingest.sources.feed_encoding import settle_encoding
+
+    body = (FIXTURES / "undeclared-koi8r.xml").read_bytes().replace(b'<?xml version="1.0"?>',
+                                                                   b'<?xml version="1.0" encoding="utf-8"?>')
+    settled = settle_encoding(body, {"content-type": "text/xml; charset=utf-8"})
+    assert settled.assumed == "declared encoding 'utf-8' does not fit the bytes: read as KOI8-R (detected)"
+    assert settled.body == body.decode("koi8_r").encode("utf-8")
+    assert settled.headers == {"content-type": "text/xml; charset=utf-8"}
+    settled = settle_encoding(b"<?xml version='1.0' encoding='utf-8'?>" + "<rss>Рубль</rss>".encode("cp1251"),
+                              {"content-type": "application/rss+xml"})
+    assert settled.body.startswith(b"<?xml version='1.0' encoding='utf-8'?><rss>")
+    assert settled.headers == {"content-type": "application/rss+xml; charset=utf-8"}

@@ -13,8 +13,14 @@ from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
+def back_to_version_8(conn) -> None:
+    """Undo what schema version 9 added, as a version-8 store was."""
+    conn.execute(text("ALTER TABLE headlines DROP COLUMN text_truncated"))
+
+
 def back_to_version_7(conn) -> None:
-    """Undo what schema version 8 added, as a version-7 store was."""
+    """Undo what schema versions 8 and 9 added, as a version-7 store was."""
+    back_to_version_8(conn)
     conn.execute(text("DROP INDEX ix_headlines_story_kind"))
 
 
@@ -27,7 +33,7 @@ def back_to_version_6(conn) -> None:
 
 
 def back_to_version_5(conn) -> None:
-    """Undo what schema versions 6, 7 and 8 added, as a version-5 store was."""
+    """Undo what schema versions 6 to 9 added, as a version-5 store was."""
     back_to_version_6(conn)
     conn.execute(text("DROP INDEX ix_price_bars_known"))
     conn.execute(text("DROP TABLE retag_queue"))
@@ -53,12 +59,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 8
+    assert SCHEMA_VERSION == 9
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "8"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "9"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()
@@ -278,5 +284,49 @@ def test_a_version_7_store_gains_the_index_its_badges_count_risk_kinds_by(store_
                     "WHERE story_kind != 'none' AND published >= 0 AND published <= 1e10 AND story_id IS NULL "
                     "GROUP BY 1, 2")).all()
             assert any("ix_headlines_story_kind" in str(row[-1]) for row in plan)
+    finally:
+        upgraded.close()
+
+
+def test_a_version_8_store_gets_plain_capped_text_and_the_flag(store_url):
+    """v9 (plain, capped headline text): the text_truncated column; every stored title and summary
+    made what ingest.headline_text stores (markup that entities let through, the content of xmp,
+    textarea…, bidi overrides removed; cut to the caps, flagged); the rows changed get their
+    search entries with it and are queued for retagging; the report says so."""
+    store = Store.open(store_url)
+    store.write_headlines([Headline(source="s", guid="clean", title="Oil up & away", summary="Brent rose",
+                                    published=utc(2022, 3, 1), fetched=utc(2022, 3, 1))])
+    with store.engine.begin() as conn:   # what a version-8 store could hold: text never cleaned or capped
+        back_to_version_8(conn)
+        for guid, title, summary in (
+                ("img", "<img src=x onerror=alert(1)>Rouble slides", "<xmp><b>x</b></xmp>Talks\u202e stall"),
+                ("huge", "Oil " * 1_000_000, "word " * 2_000)):
+            conn.execute(text("INSERT INTO headlines (source, guid, title, summary, published, fetched, "
+                              "time_inferred, day_precision, title_norm) VALUES ('s', :g, :t, :s, :p, :p, false, "
+                              "false, :n)"),
+                         {"g": guid, "t": title, "s": summary, "p": int(utc(2022, 3, 2).timestamp()),
+                          "n": title[:50].lower()})
+        conn.execute(text("UPDATE meta SET value = '8' WHERE key = 'schema_version'"))
+    store.close()
+
+    upgraded = Store.open(store_url)
+    try:
+        heads = upgraded.headlines().sort_values("guid")
+        assert [(r.guid, r.title, r.summary, r.text_truncated) for r in heads.itertuples()] == [
+            ("clean", "Oil up & away", "Brent rose", False),
+            ("huge", " ".join(["Oil"] * 125) + "…", ("word " * 1000).strip() + "…", True),
+            ("img", "Rouble slides", "Talks stall", False),
+        ]
+        assert upgraded.headlines(query="rouble")["guid"].tolist() == ["img"]   # searched by its new text
+        with upgraded.engine.connect() as conn:
+            queued = sorted(r[0] for r in conn.execute(text("SELECT headline_id FROM retag_queue")))
+            norms = dict(conn.execute(text("SELECT guid, title_norm FROM headlines")).all())
+        assert queued == sorted(heads.loc[heads["guid"] != "clean", "id"].tolist())
+        assert norms["img"] == "rouble slides"
+        report = upgraded.migration_report()
+        assert (report["version"], report["notes"]) == (9, [
+            "2 headlines' titles or summaries made plain text (markup, entities, control or bidi characters left "
+            "in them removed or decoded); their tags are computed again by the next refresh or `newsmarks retag`",
+            "1 headlines' titles or summaries cut to 500 and 5,000 characters, marked text_truncated"])
     finally:
         upgraded.close()

@@ -542,10 +542,10 @@ def test_merge_sighting_keeps_the_first_real_time_and_the_latest_text():
         day_precision: bool
 
     def seen(published: int, inferred: bool = False, day: bool = False) -> dict:
-        return {"title": "New title", "summary": "s", "link": "https://x.test/a", "published": published,
-                "time_inferred": inferred, "day_precision": day}
+        return {"title": "New title", "summary": "s", "text_truncated": False, "link": "https://x.test/a",
+                "published": published, "time_inferred": inferred, "day_precision": day}
 
-    text = {"title": "New title", "summary": "s", "link": "https://x.test/a"}
+    text = {"title": "New title", "summary": "s", "text_truncated": False, "link": "https://x.test/a"}
     # seen later again: the first time stays, the text is the latest
     assert merge_sighting(Stored(100, False, False), seen(200)) == {**text, "published": 100, "time_inferred": False,
                                                                     "day_precision": False}

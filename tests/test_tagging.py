@@ -63,7 +63,8 @@ def test_retag_decodes_entities_written_around_the_store_and_empties_the_queue(s
     store.index_missing()   # PostgreSQL: its search document (the refresh's repair does this)
     version = store.data_version()
     result = CliRunner().invoke(cli, ["--config", str(config), "retag"], catch_exceptions=False)
-    assert result.output == "retagged 2 headlines; HTML entities decoded in 1 of them\n"
+    assert result.output == ("retagged 2 headlines; text cleaned in 1 of them (markup, entities, control characters, "
+                             "length)\n")
     stored = store.headlines(sort="title")
     assert stored[["title", "summary", "topics"]].values.tolist() == [
         ["Café prices up", "", "Cafes"],

@@ -15,9 +15,11 @@ from ingest.store.engine import url_without_password
 def retag(ctx: CliContext) -> None:
     """Recompute every stored headline's tags: topics, geopolitical-risk categories, sentiment.
 
-    Run it after changing [[topics]] in the config or the lexicon. HTML entities left in stored
-    titles and summaries (headlines loaded around newsmarks) are decoded first, so that tags and
-    search see the words; the headlines a migration queued for retagging are done with the rest.
+    Run it after changing [[topics]] in the config or the lexicon. Stored titles and summaries are
+    first made what newsmarks stores today (plain text: markup and control characters removed,
+    HTML entities decoded; cut to the length caps) — headlines loaded around newsmarks or before
+    the rule — so that tags and search see the words; the headlines a migration queued for
+    retagging are done with the rest.
 
     \b
     Example:
@@ -39,7 +41,8 @@ def retag(ctx: CliContext) -> None:
         progress.close()
     fixed = sum(decoded)
     click.echo(f"retagged {done} headlines"
-               + (f"; HTML entities decoded in {fixed} of them" if fixed else ""))
+               + (f"; text cleaned in {fixed} of them (markup, entities, control characters, length)"
+                  if fixed else ""))
 
 
 @cli.command("relink-stories")

@@ -3,7 +3,8 @@
 Read as they are: RSS archives (`pub_date_utc,source,region,title`; `title,pubDate,guid,link,
 description`), the Kaggle r/worldnews file (`Date,News`, older rows wrapped in Python bytes-literal
 syntax `b"…"` / `b'…'`, unwrapped here), and newsmarks' own export
-`published_utc,source,title,link,summary,time_inferred,topics`.
+`published_utc,source,title,link,summary,time_inferred,topics,guid,text_truncated` (also without
+its last columns, as older versions wrote it).
 
 Times: ISO 8601 (`Z`, offsets; naive = UTC) or RFC 822 (`Mon, 07 Mar 2022 12:00:00 GMT`). A date
 alone (`2008-06-08`, `Sun, 08 Jun 2008`) is stored as that date: 00:00 UTC with `day_precision`
@@ -13,11 +14,13 @@ alone (`2026-07`) is refused. A time more than ingest.headline_times.FUTURE_SLAC
 import cannot be a publication time: the row gets the import time, marked time_inferred, and
 `HeadlineImport.future` counts them.
 
-Titles and summaries: a bytes literal is unwrapped, then HTML character references are decoded
-(`Trump&#039;s` → `Trump's`, `&amp;#039;` too: ingest.clean.decode_entities), so that words
-match. A row without a guid or link gets one made from its source, title and time as the file
-writes them (before decoding), so that a file imported before entities were decoded is
-recognised row by row.
+Titles and summaries: a bytes literal is unwrapped, then the text becomes what every entry point
+stores (ingest.headline_text): plain text — markup stripped, HTML character references decoded
+(`Trump&#039;s` → `Trump's`, `&amp;#039;` too) so that words match, control and bidi override
+characters removed — capped in length (`text_truncated`; the export's `text_truncated` column is
+read back too). A row whose title has no text left is skipped. A row without a guid or link gets
+one made from its source, title and time as the file writes them (before cleaning), so that a
+file imported before entities were decoded is recognised row by row.
 
 Text cells are passed through `restore_cell` (the inverse of the export's formula guard), so
 export → import gives back the same headlines. `topics` is not read: tags are recomputed.
@@ -35,7 +38,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ingest.clean import decode_entities
 from ingest.csvio.csv_safety import (
     CsvError,
     column,
@@ -52,6 +54,7 @@ from ingest.csvio.csv_safety import (
     safe_link,
     write_csv,
 )
+from ingest.headline_text import headline_text
 from ingest.headline_times import day_start, in_the_future, settle_time, without_day, written_date
 from ingest.records import Headline
 
@@ -64,10 +67,12 @@ ALIASES = {
     "summary": ("summary", "description"),
     "time_inferred": ("time inferred",),
     "guid": ("guid", "id"),
+    "text_truncated": ("text truncated",),
 }
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f", ""}
-EXPORT_COLUMNS = ["published_utc", "source", "title", "link", "summary", "time_inferred", "topics", "guid"]
+EXPORT_COLUMNS = ["published_utc", "source", "title", "link", "summary", "time_inferred", "topics", "guid",
+                  "text_truncated"]
 _BYTES_LITERAL = re.compile(r"""b(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.DOTALL)
 
 
@@ -92,10 +97,10 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
     source: for rows without a source cell (else `import:<file name>`). guid: the guid/id cell,
     else the link, else a stable hash of (source, title, published), so re-importing a file adds
     nothing. Links other than absolute http(s) URLs are dropped. fetched: the import time (aware).
-    skip_bad: leave out rows with a bad time or a bad time_inferred cell and list them in
-    `.skipped`, instead of raising. Rows with a blank title are always left out (and listed in
-    `.skipped`): there is nothing to import. Times: see the module docstring (a date alone,
-    times in the future)."""
+    skip_bad: leave out rows with a bad time or a bad time_inferred or text_truncated cell and
+    list them in `.skipped`, instead of raising. Rows with a blank title, or one that is markup
+    alone, are always left out (and listed in `.skipped`): there is nothing to import. Times:
+    see the module docstring (a date alone, times in the future)."""
     if fetched.tzinfo is None:
         raise ValueError("fetched must be timezone-aware")
     table = read_records(path, delimiter)
@@ -110,11 +115,11 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
     published = times.dt.to_pydatetime().tolist() if len(times) else []
     stamps = iso_utc(times.fillna(pd.Timestamp(0, tz="UTC")))
     texts = {role: [restore_cell(c) if c[:1] == "'" else c for c in column(body, index)]
-             for role, index in roles.items() if role not in ("time", "time_inferred")}
+             for role, index in roles.items() if role not in ("time", "time_inferred", "text_truncated")}
     no_cells = [""] * len(body)
     titles, sources = texts["title"], texts.get("source", no_cells)
     links, guids, summaries = (texts.get(role, no_cells) for role in ("link", "guid", "summary"))
-    flags = column(body, roles["time_inferred"]) if "time_inferred" in roles else None
+    flags = {role: column(body, roles[role]) for role in ("time_inferred", "text_truncated") if role in roles}
     headlines: list[Headline] = []
     skipped: list[tuple[int, str]] = []
     width = len(header)
@@ -127,27 +132,33 @@ def read_headlines_csv(path: str | Path, *, source: str | None = None, skip_bad:
             skipped.append((lines[i], "title is empty"))
             continue
         problem = f"published {time_problems[i]}" if time_problems[i] is not None else extra_fields(record, width)
-        inferred = False
-        if problem is None and flags is not None:
-            flag = flags[i].strip().lower()
-            if flag not in TRUE and flag not in FALSE:
-                problem = f"time_inferred {flags[i]!r} is not true or false"
-            inferred = flag in TRUE
+        given: dict[str, bool] = {}
+        for role, cells in flags.items():
+            flag = cells[i].strip().lower()
+            if problem is None and flag not in TRUE and flag not in FALSE:
+                problem = f"{role} {cells[i]!r} is not true or false"
+            given[role] = flag in TRUE
         if problem is not None:
             if not skip_bad:
                 raise CsvError(f"{name} line {lines[i]}: {problem}")
             skipped.append((lines[i], problem))
             continue
+        summary = summaries[i]
+        if summary[:1] == "b":
+            summary = unwrap_bytes_literal(summary)
+        text = headline_text(title, summary)
+        if not text.title:   # markup alone: nothing to import, as above
+            skipped.append((lines[i], "title has no text once its markup is removed"))
+            continue
         row_source = sources[i].strip() or default_source
         unnamed += source is None and not sources[i].strip()
         link = safe_link(links[i]) if links[i] else None
         guid = guids[i].strip() or link or stable_guid(row_source, title, stamps[i])  # the title as written
-        summary = summaries[i]
-        if summary[:1] == "b":
-            summary = unwrap_bytes_literal(summary)
-        headline = Headline(source=row_source, guid=guid, title=decode_entities(title), published=published[i],
-                            fetched=fetched, summary=decode_entities(summary), link=link, time_inferred=inferred,
-                            day_precision=day_only[i] and not inferred)
+        inferred = given.get("time_inferred", False)
+        headline = Headline(source=row_source, guid=guid, title=text.title, published=published[i],
+                            fetched=fetched, summary=text.summary, link=link, time_inferred=inferred,
+                            day_precision=day_only[i] and not inferred,
+                            text_truncated=text.truncated or given.get("text_truncated", False))
         if in_the_future(headline):
             future += 1
             headline = settle_time(headline)
@@ -217,10 +228,11 @@ def stable_guid(source: str, title: str, published_utc: str) -> str:
 
 
 def headlines_to_csv(frame: pd.DataFrame) -> str:
-    """CSV text `published_utc,source,title,link,summary,time_inferred,topics,guid` from a frame
-    like `Store.headlines()` returns (guid last, so that re-importing an export into the same
-    store recognises every headline). Times as `2022-03-07T00:14:42Z`, a headline dated to the day
-    only (`day_precision`) as the date alone (`2008-06-08`); time_inferred as true/false;
+    """CSV text `published_utc,source,title,link,summary,time_inferred,topics,guid,text_truncated`
+    from a frame like `Store.headlines()` returns (with its guid, so that re-importing an export
+    into the same store recognises every headline). Times as `2022-03-07T00:14:42Z`, a headline
+    dated to the day only (`day_precision`) as the date alone (`2008-06-08`); time_inferred and
+    text_truncated as true/false;
     text cells formula-neutralised; minimal quoting, `\\n` line ends."""
     missing = [c for c in ("published", "source", "title") if c not in frame.columns]
     if missing:
@@ -237,7 +249,10 @@ def headlines_to_csv(frame: pd.DataFrame) -> str:
         return [neutralise_cell("" if v is None or (isinstance(v, float) and v != v) else str(v))
                 for v in frame[name].tolist()]
 
-    inferred = frame["time_inferred"].tolist() if "time_inferred" in frame.columns else [False] * n
-    columns = [stamps, texts("source"), texts("title"), texts("link"), texts("summary"),
-               ["true" if bool(v) else "false" for v in inferred], texts("topics"), texts("guid")]
+    def flags(name: str) -> list[str]:
+        values = frame[name].tolist() if name in frame.columns else [False] * n
+        return ["true" if bool(v) else "false" for v in values]
+
+    columns = [stamps, texts("source"), texts("title"), texts("link"), texts("summary"), flags("time_inferred"),
+               texts("topics"), texts("guid"), flags("text_truncated")]
     return write_csv(EXPORT_COLUMNS, zip(*columns, strict=True))

@@ -1,6 +1,7 @@
-"""The cells of a price CSV that say when (pure): the trading day a daily bar's time cell was
-written for, the `known_utc` and `flags` columns of newsmarks' own export, and how to tell that
-export from the one before schema version 6 (see ingest.csvio.csv_prices)."""
+"""The cells of a price CSV (pure): which prices and volumes are possible (`value_problem`), the
+trading day a daily bar's time cell was written for, the `known_utc` and `flags` columns of
+newsmarks' own export, and how to tell that export from the one before schema version 6 (see
+ingest.csvio.csv_prices)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,34 @@ from ingest.bar_quality import parse_flags
 from ingest.csvio.csv_safety import column, normalise_name, parse_times, restore_cell
 
 MISSING = {"", "nan", "null", "none", "n/a", "na"}
+# A price (open, high, low, close) is positive — the analyses take logarithms of prices, and a
+# single price of 0 or below made the event study refuse its whole instrument — and lies between
+# these bounds: 1e308 overflows the first sum or ratio, 1e-320 is a subnormal float, and no
+# instrument newsmarks charts trades outside them. A volume is not negative and not absurd.
+MIN_PRICE, MAX_PRICE = 1e-9, 1e12
+MAX_VOLUME = 1e18
+_BOUND_TEXT = {MIN_PRICE: "1e-9", MAX_PRICE: "1e12", MAX_VOLUME: "1e18"}
+
+
+def value_problem(role: str, value: float) -> str | None:
+    """Why a finite number read from a price file's `role` column (open, high, low, close,
+    volume) cannot be that value, or None: a price must be positive and within [MIN_PRICE,
+    MAX_PRICE], a volume within [0, MAX_VOLUME]. The message follows the cell's text."""
+    if role == "volume":
+        if value < 0:
+            return "is negative"
+        if value > MAX_VOLUME:
+            return f"is above {_BOUND_TEXT[MAX_VOLUME]}, the largest volume accepted"
+        return None
+    if value < 0:
+        return "is negative: a price must be positive"
+    if value == 0:
+        return "is zero: a price must be positive"
+    if value < MIN_PRICE:
+        return f"is below {_BOUND_TEXT[MIN_PRICE]}, the smallest price accepted"
+    if value > MAX_PRICE:
+        return f"is above {_BOUND_TEXT[MAX_PRICE]}, the largest price accepted"
+    return None
 
 
 def old_export(roles: dict[str, int], header: list[str]) -> bool:

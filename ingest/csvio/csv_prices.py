@@ -44,6 +44,7 @@ from ingest.csvio.csv_price_cells import (
     known_cells,
     old_export,
     trading_days_as_written,
+    value_problem,
 )
 from ingest.csvio.csv_price_columns import column_roles, header_and_rows, select_rows, time_cells
 from ingest.csvio.csv_safety import CsvError, column, extra_fields, parse_times, read_records
@@ -92,8 +93,10 @@ def read_prices_csv(path: str | Path, *, delimiter: str | None = None, decimal: 
     """Read price bars from a CSV file; CsvError (naming file, line and problem) when it can't.
 
     delimiter / decimal: detected when None (decimal comma when number cells hold `,` but no `.`).
-    skip_bad: leave out rows with a bad time or number, a missing close or a repeated time (a
-    repeated trading day for daily bars), and list them in `.skipped`, instead of raising.
+    skip_bad: leave out rows with a bad time or number, an impossible price or volume (a price of
+    0 or below, or outside 1e-9 to 1e12; a negative volume: csv_price_cells.value_problem), a
+    missing close or a repeated time (a repeated trading day for daily bars), and list them in
+    `.skipped`, instead of raising.
     instrument / interval: when the file has an `instrument` (or `interval`) column, keep only the
     rows with this value; required when the file holds several. Without an instrument column
     `instrument` is not used; without an interval column `interval` says what the bars are
@@ -132,7 +135,7 @@ def read_prices_csv(path: str | Path, *, delimiter: str | None = None, decimal: 
         if role not in cells:
             values[role] = np.full(len(body), np.nan)
             continue
-        values[role], bad = _numbers(cells[role], decimal, required=role == "close")
+        values[role], bad = _numbers(cells[role], decimal, role)
         for i, why in bad:
             problems.setdefault(i, f"{role} {why}")
     known = known_cells(body, roles, problems)
@@ -191,14 +194,15 @@ def _guess_decimal(cells: dict[str, list[str]]) -> str:
     return "," if comma and not point else "."
 
 
-def _numbers(cells: list[str], decimal: str, required: bool) -> tuple[np.ndarray, list[tuple[int, str]]]:
-    """Floats parsed exactly (Python's float); bad cells as (row, reason)."""
+def _numbers(cells: list[str], decimal: str, role: str) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Floats parsed exactly (Python's float), each a possible value of `role`
+    (csv_price_cells.value_problem); bad cells as (row, reason). A close is required."""
     out = np.full(len(cells), np.nan)
     bad: list[tuple[int, str]] = []
     for i, cell in enumerate(cells):
         text = cell.strip()
         if text.lower() in MISSING:
-            if required:
+            if role == "close":
                 bad.append((i, "is missing"))
             continue
         candidate = text.replace(",", ".") if decimal == "," else text
@@ -206,8 +210,9 @@ def _numbers(cells: list[str], decimal: str, required: bool) -> tuple[np.ndarray
             bad.append((i, f"{cell!r} is not a number"))
             continue
         value = float(candidate)
-        if not np.isfinite(value):
-            bad.append((i, f"{cell!r} is not a finite number"))
+        why = "is not a finite number" if not np.isfinite(value) else value_problem(role, value)
+        if why is not None:
+            bad.append((i, f"{cell!r} {why}"))
             continue
         out[i] = value
     return out, bad

@@ -4,8 +4,10 @@ Shared by the price and headline importers (ingest.csvio.csv_prices, ingest.csvi
 every CSV export (the dashboard's downloads use `neutralise_cell` / `write_csv` too):
 
 - `read_records` decodes a file (UTF-8, with or without BOM; UTF-16 with BOM), refuses empty and
-  binary files, and splits it with the csv module, keeping the 1-based line on which each record
-  starts (as a text editor counts, header lines included), so errors can point at it.
+  binary files, and splits it with the csv module (strict: a quoted field never closed is
+  refused, `line N: unterminated quoted field`, instead of swallowing the rows after it), keeping
+  the 1-based line on which each record starts (as a text editor counts, header lines included),
+  so errors can point at it. Every CSV import reads its file through it.
 - `neutralise_cell` / `restore_cell`: formula-injection guard for text cells and its exact
   inverse.
 - `parse_times`: strict, vectorised time parsing (ISO 8601, RFC 822) to UTC.
@@ -154,7 +156,9 @@ def read_records(path: str | Path, delimiter: str | None = None) -> Records:
         raise CsvError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
     text = decode_text(data, name)
     delimiter = delimiter or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote that is never closed is an error instead of a field that swallows every
+    # row after it, and so is a closing quote followed by more than a delimiter
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
     start = 1
@@ -165,10 +169,20 @@ def read_records(path: str | Path, delimiter: str | None = None) -> Records:
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise CsvError(f"{name} line {start}: cannot split the line as CSV ({exc})") from None
+        raise CsvError(split_error(name, start, reader.line_num, exc)) from None
     if not records:
         raise CsvError(f"{name}: the file is empty")
     return Records(name, delimiter, records, lines)
+
+
+def split_error(name: str, start: int, end: int, exc: csv.Error) -> str:
+    """The message for a record the csv module could not split: the file, the line the record
+    starts on and what was wrong — `unterminated quoted field` for a quote never closed (the
+    record ran to the end of the file), else the module's reason and the line it stopped on."""
+    if str(exc) == "unexpected end of data":
+        return f"{name} line {start}: unterminated quoted field"
+    where = f", on line {end}" if end > start else ""
+    return f"{name} line {start}: cannot split the line as CSV ({exc}{where})"
 
 
 def column(records: list[list[str]], index: int) -> list[str]:

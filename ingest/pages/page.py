@@ -11,8 +11,9 @@ never when its lines are records (CSV and the like).
 Bytes are decoded by their BOM, else as UTF-8 when they are valid UTF-8 (a saved copy is often
 re-encoded but keeps its old `<meta>`), else by the HTTP charset, else the `<meta>` charset.
 
-Headlines and summaries are plain text with HTML character references decoded (`&#039;`, and
-`&amp;#039;` escaped twice): ingest.clean.decode_entities.
+Headlines and summaries are what every entry point stores (ingest.headline_text): plain text,
+HTML character references decoded (`&#039;`, and `&amp;#039;` escaped twice) and markup they
+decode to stripped, capped in length (`ParsedPage.truncated`).
 
 The page's own publication time (`published`, `published_day_only`), where it shows one: see
 ingest.pages.published (meta tags, itemprop, JSON-LD, the article's `<time>`; in a text page only
@@ -43,6 +44,7 @@ import lxml.html
 from lxml import etree
 
 from ingest.clean import decode_entities, html_to_text, safe_link
+from ingest.headline_text import headline_text
 from ingest.pages.published import PAGE_TIME_LINES, PageTime, article_time, html_page_time, text_page_time
 from ingest.pages.strip import Strip, TickerItem, find_strip
 from ingest.pages.tokens import AsOf
@@ -85,6 +87,7 @@ class ParsedPage:
     published: datetime | None = None
     published_day_only: bool = False
     published_where: str | None = None
+    truncated: bool = False   # the headline or summary was cut to its cap (ingest.headline_text)
 
 
 def parse_page(body: bytes, name: str, content_type: str | None = None) -> ParsedPage:
@@ -95,6 +98,8 @@ def parse_page(body: bytes, name: str, content_type: str | None = None) -> Parse
         strip, headline, summary, link, own, kind = *_read_html(text, name), "html"
     else:
         strip, headline, summary, link, own, kind = *_read_text(text), "text"
+    cleaned = headline_text(headline, summary)
+    headline, summary = cleaned.title or None, cleaned.summary
     if not strip.items and headline is None:
         why = "no ticker strip and no headline found"
         if strip.problems:
@@ -103,7 +108,8 @@ def parse_page(body: bytes, name: str, content_type: str | None = None) -> Parse
     if headline is None:
         own = None  # a home page: its dates are those of other articles
     return ParsedPage(name, kind, strip.items, headline, summary, link, strip.as_of, strip.problems,
-                      own.moment if own else None, own.day_only if own else False, own.where if own else None)
+                      own.moment if own else None, own.day_only if own else False, own.where if own else None,
+                      cleaned.truncated and headline is not None)
 
 
 def decode_page(body: bytes, name: str, content_type: str | None = None) -> tuple[str, bool]:

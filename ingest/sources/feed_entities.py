@@ -37,21 +37,27 @@ def sniff_encoding(body: bytes) -> str | None:
     return None
 
 
-def _candidate_encodings(body: bytes, headers: Mapping[str, str]) -> list[str]:
-    """Every encoding feedparser could decode `body` with (BOM or first bytes, XML declaration,
-    HTTP charset) in which '<!ENTITY' need not appear as those ASCII bytes (UTF-16/32, EBCDIC,
-    UTF-7...). Encodings where it must are covered by searching the raw bytes."""
+def declared_encodings(body: bytes, headers: Mapping[str, str]) -> list[str]:
+    """The encoding names the document declares, as written: its XML declaration's, then the HTTP
+    charset (none: an empty list). Read through the encoding the first bytes give, if any."""
     names = []
-    sniffed = sniff_encoding(body)
-    if sniffed:
-        names.append(sniffed)
-    head = body[:512].decode(sniffed or "latin-1", errors="ignore")
+    head = body[:512].decode(sniff_encoding(body) or "latin-1", errors="ignore")
     declared = _XML_ENCODING.match(head)
     if declared:
         names.append(declared.group(1))
     charset = _CHARSET.search(headers.get("content-type", "") or "")
     if charset:
         names.append(charset.group(1))
+    return names
+
+
+def _candidate_encodings(body: bytes, headers: Mapping[str, str]) -> list[str]:
+    """Every encoding feedparser could decode `body` with (BOM or first bytes, XML declaration,
+    HTTP charset) in which '<!ENTITY' need not appear as those ASCII bytes (UTF-16/32, EBCDIC,
+    UTF-7...). Encodings where it must are covered by searching the raw bytes."""
+    sniffed = sniff_encoding(body)
+    names = [sniffed] if sniffed else []
+    names += declared_encodings(body, headers)
     found = []
     for name in names:
         try:

@@ -1,5 +1,6 @@
 """Headline feeds (RSS 0.9x/1.0/2.0, Atom): fetch, refuse entity declarations (the check is
-ingest.sources.feed_entities), parse with feedparser, clean.
+ingest.sources.feed_entities), detect the encoding of a feed that does not declare one
+(ingest.sources.feed_encoding), parse with feedparser, clean (ingest.headline_text).
 
 The shell (`FeedSource.fetch`) only moves bytes: over HTTP through the shared client (timeouts,
 byte cap, retries, conditional GET) or from a local file. Everything else is the pure
@@ -19,7 +20,8 @@ from xml.sax import SAXParseException
 
 import feedparser
 
-from ingest.clean import entry_time, html_to_text, safe_link
+from ingest.clean import entry_time, safe_link
+from ingest.headline_text import headline_text
 from ingest.headline_times import FUTURE_SLACK, day_start, in_the_future, settle_time, without_day, written_date
 from ingest.local_files import NotRegularFile, read_regular_file
 from ingest.sources.base import (
@@ -31,6 +33,7 @@ from ingest.sources.base import (
     PermanentError,
     Source,
 )
+from ingest.sources.feed_encoding import settle_encoding
 from ingest.sources.feed_entities import declares_entities, sniff_encoding
 
 # feedparser flags these when the HTTP Content-Type and the document disagree about the
@@ -110,7 +113,10 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
     counted in a problem). An entry dated without a time of day (`<dc:date>2026-07-26</dc:date>`)
     is published at 00:00 UTC of that date with `day_precision`. Raise PermanentError for
     documents that declare XML entities, MalformedResponse when the body holds no feed at all;
-    a partly readable feed gives what parsed plus a problem."""
+    a partly readable feed gives what parsed plus a problem. A feed whose encoding had to be
+    detected (none declared and not UTF-8, or one that does not fit) is read in the detected one,
+    and the first problem says so (`no character encoding declared and not UTF-8: read as
+    windows-1251 (detected)`)."""
     fetched = _utc(fetched)
     headers = dict(headers or {})
     # Relative links are resolved here, not by feedparser: given a base URL it joins one onto
@@ -121,7 +127,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
         raise PermanentError(f"{label}: feed declares XML entities; refused")
     if not body.strip():
         raise MalformedResponse(f"{label}: empty document")
-    # html_to_text reduces HTML to text itself (dropping scripts and styles), so feedparser's own
+    read_as = settle_encoding(body, headers)   # a feed that does not say its encoding: detected, and said
+    body, headers = read_as.body, read_as.headers
+    # headline_text reduces HTML to text itself (dropping scripts and styles), so feedparser's own
     # HTML sanitizer and its resolving of links inside HTML would be wasted work (a good share
     # of its time).
     result = feedparser.parse(body, response_headers=headers, sanitize_html=False,
@@ -134,7 +142,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
     untitled = future = 0
     unreadable: list[str] = []
     for entry in entries:
-        title = html_to_text(entry.get("title"))
+        text = headline_text(entry.get("title"), entry.get("summary"))
+        title = text.title
         if not title:
             untitled += 1
             continue
@@ -148,17 +157,18 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None, source: str, fetc
             title=title,
             published=published or fetched,
             fetched=fetched,
-            summary=html_to_text(entry.get("summary")),
+            summary=text.summary,
             link=link,
             time_inferred=published is None,
             day_precision=day_only,
+            text_truncated=text.truncated,
         )
         if in_the_future(headline):
             future += 1
             headline = settle_time(headline)
         headlines.append(headline)
 
-    problems = []
+    problems = [read_as.assumed] if read_as.assumed else []
     malformed = _bozo_problem(result, body, len(entries))
     if malformed:
         problems.append(malformed)

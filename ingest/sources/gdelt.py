@@ -9,7 +9,7 @@ What GDELT sends, as observed: `{"articles": [{"url", "url_mobile", "title", "se
 ("Please limit requests to one every 5 seconds ...", "The specified phrase is too short"); and
 now and then JSON with invalid backslash escapes in a title (\\' for an apostrophe): the
 backslash is dropped, valid escapes are left alone. Titles become plain text with their HTML
-entities decoded, twice-escaped ones (`&amp;#039;`) too (ingest.clean.html_to_text). A seendate
+entities decoded, twice-escaped ones (`&amp;#039;`) too, capped in length (ingest.headline_text). A seendate
 after the fetch is left to the store's rule (ingest.headline_times: the fetch time, inferred).
 """
 
@@ -23,6 +23,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from ingest.clean import html_to_text, safe_link
+from ingest.headline_text import headline_text
 from ingest.records import FetchResult, Headline
 from ingest.sources.base import FetchPlan, MalformedResponse, RateLimited, Source
 from ingest.sources.gdelt_slices import Slice
@@ -136,7 +137,8 @@ def _headline(item: object, index: int, fetched: datetime) -> Headline | str:
         return f"article {index}: no url"
     url = url.strip()
     raw_title = item.get("title")
-    title = html_to_text(raw_title) if isinstance(raw_title, str) else ""
+    text = headline_text(raw_title if isinstance(raw_title, str) else "")
+    title = text.title
     if not title:
         return f"article {index} ({url}): no title"
     seen = parse_seendate(item.get("seendate"))
@@ -146,7 +148,7 @@ def _headline(item: object, index: int, fetched: datetime) -> Headline | str:
     if domain is None:
         return f"article {index} ({url}): no usable domain"
     return Headline(source=SOURCE_PREFIX + domain, guid=url, title=title, published=seen,
-                    fetched=fetched, summary="", link=safe_link(url))
+                    fetched=fetched, summary="", link=safe_link(url), text_truncated=text.truncated)
 
 
 def _domain(value: object, url: str) -> str | None:

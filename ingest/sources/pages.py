@@ -157,7 +157,7 @@ def page_headline(page: ParsedPage, source: str, ident: str, captured_at: dateti
     if own is not None:
         return Headline(source=source, guid=f"{ident}#sha1:{digest}", title=page.headline,
                         published=own.astimezone(UTC).replace(microsecond=0), fetched=fetched,
-                        summary=page.summary, link=link, day_precision=day_only)
+                        summary=page.summary, link=link, day_precision=day_only, text_truncated=page.truncated)
     return Headline(source=source, guid=f"{ident}#sha1:{digest}", title=page.headline,
                     published=captured_at, fetched=fetched, summary=page.summary, link=link,
-                    time_inferred=True)
+                    time_inferred=True, text_truncated=page.truncated)

@@ -57,7 +57,7 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
     for source, guid in batch:
         by_source.setdefault(source, []).append(guid)
     columns = [table.c[c] for c in ("id", "source", "guid", "title", "summary", "link", "published",
-                                    "time_inferred", "day_precision")]
+                                    "time_inferred", "day_precision", "text_truncated")]
     for source, guids in by_source.items():
         for chunk in _chunks(guids, 900):
             for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
@@ -104,11 +104,13 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
 def merge_sighting(stored, row: dict) -> dict:
     """What a headline stored as `stored` (its published, time_inferred and day_precision) holds
     after a new sighting `row` of it (a row as written: the new title, summary, link, published,
-    time_inferred, day_precision): the latest text, and the first sighting's time — an inferred
+    time_inferred, day_precision, text_truncated): the latest text (and whether it was cut to its
+    cap), and the first sighting's time — an inferred
     time never replaces a real one, and a story re-stamped by its feed keeps the time it first
     appeared. At the same time again, what the source now says of its precision holds (a
     re-import of a date-only file marks rows stored as exact midnights before schema v6). Pure."""
-    values = {k: row[k] for k in ("title", "summary", "link", "published", "time_inferred", "day_precision")}
+    values = {k: row[k] for k in ("title", "summary", "text_truncated", "link", "published", "time_inferred",
+                                  "day_precision")}
     if row["time_inferred"] or (not stored.time_inferred and stored.published <= row["published"]):
         values["published"], values["time_inferred"] = stored.published, stored.time_inferred
         values["day_precision"] = row["day_precision"] if stored.published == row["published"] \
@@ -134,7 +136,7 @@ def _row(item: Headline) -> dict:
     return dict(source=item.source, guid=item.guid, title=item.title, summary=item.summary or "",
                 link=item.link, published=to_epoch(item.published), fetched=to_epoch(item.fetched),
                 time_inferred=bool(item.time_inferred), day_precision=bool(item.day_precision),
-                title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
+                text_truncated=bool(item.text_truncated), title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
 
 
 def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> list[int]:

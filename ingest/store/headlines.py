@@ -25,7 +25,7 @@ TAG_COLUMNS = {"topic": "topics", "gpr": "gpr", "sentiment": "sentiment"}
 DAY_SECONDS = 86400
 SCORE_COLUMNS = ["story_kind", "story_sources", "importance"]   # a story's first copy's (ingest.store.story_scores)
 HEADLINE_COLUMNS = ["id", "source", "guid", "title", "summary", "link", "published", "fetched",
-                    "time_inferred", "day_precision", *SCORE_COLUMNS, "story_id"]
+                    "time_inferred", "day_precision", "text_truncated", *SCORE_COLUMNS, "story_id"]
 SORTABLE = {"published": "published", "source": "source", "title": "title"}
 
 
@@ -55,6 +55,7 @@ def read_headlines(conn: Connection, flt: HeadlineFilter = ALL_HEADLINES, *, lim
         frame[name] = epoch_series(frame[name]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
     frame["time_inferred"] = frame["time_inferred"].astype(bool)
     frame["day_precision"] = frame["day_precision"].astype(bool)
+    frame["text_truncated"] = frame["text_truncated"].astype(bool)
     for name in SCORE_COLUMNS[1:]:   # a copy carries no score: NaN
         frame[name] = pd.to_numeric(frame[name]).astype("float64")
     return frame

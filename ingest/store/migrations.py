@@ -17,7 +17,7 @@ from ingest.store.headline_days import refresh_days
 from ingest.store.story_links import STORY_RULE, record_rule
 from ingest.store.story_scores import score_all
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 REPORT_KEY = "migration_report"
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,19 @@ def _story_kind_index(conn: Connection) -> None:
     schema.ix_headlines_story_kind.create(conn, checkfirst=True)
 
 
+def _plain_capped_text(conn: Connection) -> list[str]:
+    """v9: headlines.text_truncated, and every stored title and summary made plain text and cut to
+    its cap as ingest.headline_text does (ingest.store.migrate_plain_text)."""
+    from ingest.store import migrate_plain_text
+
+    return migrate_plain_text.upgrade(conn)
+
+
 # version reached -> function that takes a store at version-1 to it (returning lines for the
 # migration report, or None). Append, never edit.
 MIGRATIONS: dict[int, Callable[[Connection], list[str] | None]] = {
     2: _add_news_backfill_slices, 3: _add_data_changes, 4: _cover_headline_ids, 5: _add_headline_days,
-    6: _known_times, 7: _story_scores, 8: _story_kind_index}
+    6: _known_times, 7: _story_scores, 8: _story_kind_index, 9: _plain_capped_text}
 
 
 class SchemaError(Exception):

@@ -67,8 +67,9 @@ class RepairAccess(Transactions):
     def retag(self, tag: TagFunction, chunk: int = 2000, progress: Callable[[int], None] | None = None,
               decoded: Callable[[int], None] | None = None) -> int:
         """Recompute every headline's tags (topics, geopolitical categories, sentiment), one
-        transaction per chunk, first decoding HTML entities left in stored text (headlines written
-        around the store: title, summary, search index; `decoded` is told how many per chunk),
+        transaction per chunk, first cleaning stored text as ingest.headline_text does (headlines
+        written around the store or before the rule: title, summary, search index, text_truncated;
+        `decoded` is told how many per chunk),
         then empty the retag queue; returns how many headlines were retagged."""
         done, last = 0, 0
         while True:
@@ -88,7 +89,7 @@ class RepairAccess(Transactions):
 
     def retag_queued(self, tag: TagFunction, chunk: int = 2000) -> int:
         """Recompute the tags of the headlines waiting in the retag queue (those whose text the
-        v6 migration decoded), one transaction per chunk, taking them off it; returns how many
+        v6 and v9 migrations cleaned), one transaction per chunk, taking them off it; returns how many
         were retagged. An empty queue costs one read, never the write lock."""
         with self.reading() as conn:
             if _retagging.retag_queue_empty(conn):

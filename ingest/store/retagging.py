@@ -1,14 +1,14 @@
 """Tags computed again (`newsmarks retag`, and the refresh's repair step for the retag queue the
-v6 migration filled), and decoded text written back: title, summary, normalised title and the
-search index together."""
+v6 and v9 migrations filled), and cleaned text written back: title, summary, normalised title,
+the search index (and whether the text was cut to its cap) together."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
-from ingest.clean import decode_entities
+from ingest.headline_text import headline_text
 from ingest.records import Headline
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
@@ -19,23 +19,29 @@ from ingest.store.write_counts import WriteCounts
 from ingest.utc import from_epoch
 
 
-def store_text(conn: Connection, changed: Sequence[tuple[int, str, str]]) -> None:
+def store_text(conn: Connection, changed: Sequence[tuple[int, str, str]],
+               truncated: Mapping[int, bool] | None = None) -> None:
     """Write new text of headlines (id, title, summary): the normalised title and the search
-    index with it."""
+    index with it; with `truncated` (id → whether the text was cut to its cap, for every id
+    changed) the `text_truncated` flag too (a store at schema version 9 or later)."""
     if not changed:
         return
     table = schema.headlines
-    conn.execute(update(table).where(table.c.id == bindparam("hid")).values(
-        title=bindparam("t"), summary=bindparam("s"), title_norm=bindparam("n")),
-        [{"hid": i, "t": t, "s": s, "n": normalise_title(t)[:TITLE_NORM_CHARS]} for i, t, s in changed])
+    values = {"title": bindparam("t"), "summary": bindparam("s"), "title_norm": bindparam("n")}
+    if truncated is not None:
+        values["text_truncated"] = bindparam("cut")
+    conn.execute(update(table).where(table.c.id == bindparam("hid")).values(values),
+                 [{"hid": i, "t": t, "s": s, "n": normalise_title(t)[:TITLE_NORM_CHARS],
+                   **({"cut": bool(truncated[i])} if truncated is not None else {})} for i, t, s in changed])
     index_headlines(conn, list(changed))
 
 
 def retag(conn: Connection, tag, after_id: int, chunk: int) -> tuple[int, int, int]:
     """Recompute the tags of up to `chunk` headlines with id > `after_id` (all kinds in
-    TAG_KINDS), first decoding HTML entities left in their text (rows written around the store:
-    title, summary, title_norm and the search index, as the v6 migration does), and take them off
-    the retag queue; returns (headlines done, last id, headlines decoded)."""
+    TAG_KINDS), first making their text what ingest.headline_text stores (rows written around
+    the store, or before the rule: title, summary, title_norm, the search index and
+    text_truncated, as the v9 migration does), and take them off the retag queue; returns
+    (headlines done, last id, headlines whose text was cleaned)."""
     table, queue = schema.headlines, schema.retag_queue
     rows = conn.execute(_retag_columns().where(table.c.id > after_id).order_by(table.c.id).limit(chunk)).all()
     if not rows:
@@ -52,8 +58,8 @@ def retag_queue_empty(conn: Connection) -> bool:
 
 
 def retag_queued(conn: Connection, tag, chunk: int) -> tuple[int, WriteCounts]:
-    """Recompute the tags of up to `chunk` headlines of the retag queue (lowest ids first; entities
-    left in their text decoded as by `retag`) and take them off the queue — ids of headlines no
+    """Recompute the tags of up to `chunk` headlines of the retag queue (lowest ids first; their
+    text cleaned as by `retag`) and take them off the queue — ids of headlines no
     longer stored too. Returns (queue entries done, the counts of the retagged headlines: updated
     and their first and last time)."""
     table, queue = schema.headlines, schema.retag_queue
@@ -76,22 +82,24 @@ def clear_retag_queue(conn: Connection) -> None:
 def _retag_columns():
     table = schema.headlines
     return select(table.c.id, table.c.source, table.c.guid, table.c.title, table.c.summary, table.c.published,
-                  table.c.fetched, table.c.link, table.c.time_inferred, table.c.day_precision)
+                  table.c.fetched, table.c.link, table.c.time_inferred, table.c.day_precision,
+                  table.c.text_truncated)
 
 
 def _retag_rows(conn: Connection, rows: Sequence, tag) -> int:
-    """Decode entities left in the rows' text and replace their tags (the callers take them off
-    the retag queue); returns how many rows had their text decoded."""
+    """Clean the rows' text (ingest.headline_text: markup, entities, control characters and the
+    caps of text stored before the rule) and replace their tags (the callers take them off the
+    retag queue); returns how many rows had their text changed."""
     tag_table = schema.headline_tags
-    texts, changed = {}, []
+    texts, changed, truncated = {}, [], {}
     for r in rows:
-        title, summary = r.title, r.summary or ""
-        if "&" in title or "&" in summary:
-            title, summary = decode_entities(title), decode_entities(summary)
-            if (title, summary) != (r.title, r.summary or ""):
-                changed.append((r.id, title, summary))
-        texts[r.id] = (title, summary)
-    store_text(conn, changed)
+        stored = (r.title, r.summary or "")
+        clean = headline_text(*stored)
+        if (clean.title, clean.summary) != stored:
+            changed.append((r.id, clean.title, clean.summary))
+            truncated[r.id] = clean.truncated or bool(r.text_truncated)
+        texts[r.id] = (clean.title, clean.summary)
+    store_text(conn, changed, truncated)
     ids = [r.id for r in rows]
     conn.execute(delete(tag_table).where(tag_table.c.headline_id.in_(ids), tag_table.c.kind.in_(TAG_KINDS)))
     new_tags = []

@@ -102,6 +102,8 @@ headlines = Table(
     Column("time_inferred", Boolean, nullable=False, default=False),
     # the source gave a date without a time: published is 00:00 UTC of it (schema version 6)
     Column("day_precision", Boolean, nullable=False, default=False, server_default=false()),
+    # the title or summary was cut to its cap (ingest.headline_text; schema version 9)
+    Column("text_truncated", Boolean, nullable=False, default=False, server_default=false()),
     Column("title_norm", _text(), nullable=False),
     Column("story_id", Integer),
     # a story's first copy carries the story's score (ingest.stories.importance; copies: NULL):
