@@ -1,7 +1,7 @@
 """A headline's title and summary as stored (pure): plain text of a bounded length. The one rule,
 applied where every headline enters — feeds (ingest.sources.feeds), CSV import
 (ingest.csvio.csv_headlines), GDELT (ingest.sources.gdelt), saved and fetched news pages
-(ingest.pages.page) — and to text already stored (the schema-v8 migration, `newsmarks retag`).
+(ingest.pages.page) — and to text already stored (the schema-v9 migration, `newsmarks retag`).
 
 - Plain text: ingest.clean.html_to_text (tags stripped, the content of script, style, xmp,
   textarea, iframe, noscript… dropped, entities decoded and what they decode to stripped again,
