@@ -23,10 +23,10 @@ HEADLINES = [
     Headline(source="BBC", guid="b1", title="=Oil, \"Brent\" and the rouble", published=utc(2023, 8, 14, 10),
              fetched=FETCHED),
 ]
-EXPECTED = ("published_utc,source,title,link,summary,time_inferred,topics,guid\n"
+EXPECTED = ("published_utc,source,title,link,summary,time_inferred,topics,guid,text_truncated\n"
             "2023-08-14T09:30:00Z,ТАСС,Курс доллара превысил 100 рублей,https://tass.ru/1,"
-            "\"Впервые с марта 2022 года.\r\nЦБ: «без угрозы»\",false,,t1\n"
-            "2023-08-14T10:00:00Z,BBC,\"'=Oil, \"\"Brent\"\" and the rouble\",,,false,Energy;Rouble,b1\n")
+            "\"Впервые с марта 2022 года.\r\nЦБ: «без угрозы»\",false,,t1,false\n"
+            "2023-08-14T10:00:00Z,BBC,\"'=Oil, \"\"Brent\"\" and the rouble\",,,false,Energy;Rouble,b1,false\n")
 
 
 @pytest.fixture

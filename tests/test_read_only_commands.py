@@ -47,12 +47,18 @@ def test_migrate_store_from_a_missing_store_creates_neither(tmp_path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
 
 
-def test_a_database_without_a_store_gets_no_tables_from_status(store_url, store_kind, tmp_path, monkeypatch):
+def test_a_database_without_a_store_gets_no_tables_from_status(store_url, store_kind, tmp_path, monkeypatch,
+                                                                request):
     """An existing but empty database (an empty SQLite file, a new PostgreSQL database): `status`
     says it holds no store, and leaves it empty; a command that writes then creates the store."""
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
     if store_kind == "sqlite":
         Path(store_url.removeprefix("sqlite:///")).touch()
+    else:   # the test databases are copies of a migrated one: this one holds nothing at all
+        databases = request.getfixturevalue("postgres_databases")
+        name = databases.create(migrated=False)
+        request.addfinalizer(lambda: databases.drop(name))
+        store_url = databases.url(name)
     config = tmp_path / "c.toml"
     config.write_text(f'feeds = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
     result = invoke(config, "status")
