@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -245,12 +246,21 @@ def test_layout():
     assert build(tz="UTC").layout.xaxis2.title.text == "time (UTC)"
 
 
-def test_scattergl_above_15000_points():
+def test_every_trace_is_one_the_pages_plotly_bundle_draws():
+    """The page loads plotly.js's basic bundle (scatter, bar, pie: assets/plotly-basic-*.min.js),
+    so a long line is an SVG scatter too (the chart downsamples lines before drawing them)."""
+    from dashboard.chart.trace_dicts import TRACE_TYPES, trace
+
     ts = pd.date_range("2020-01-01", periods=15_001, freq="h", tz="UTC")
     bars = pd.DataFrame({"instrument_id": ["a"] * 15_001 + ["b"] * 15_000,
                          "ts": list(ts) + list(ts[:15_000]), "close": np.ones(30_001)})
     fig = price_figure(bars, make_headlines().iloc[0:0], make_counts().iloc[0:0], labels={"a": "A", "b": "B"})
-    assert [t.type for t in of_kind(fig, "price")] == ["scattergl", "scatter"]
+    assert [t.type for t in of_kind(fig, "price")] == ["scatter", "scatter"]
+    assert {t.type for t in build().data} <= set(TRACE_TYPES)
+    with pytest.raises(ValueError, match="the page's plotly.js bundle draws scatter, bar, pie, not 'scattergl'"):
+        trace("scattergl", x=[1])
+    bundles = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "assets").glob("plotly-*.min.js"))
+    assert bundles == ["plotly-basic-4.1.1.min.js"]
 
 
 def test_bad_arguments_raise():

@@ -24,7 +24,7 @@ from dashboard.chart.mark_traces import (
 )
 from dashboard.chart.marks import AXIS_MODES, percent_from_first
 from dashboard.chart.plotly_text import hover_text
-from dashboard.chart.trace_dicts import scatter_kind, trace
+from dashboard.chart.trace_dicts import trace
 from dashboard.chart.wall_clock import display_times, zone
 
 __all__ = ["price_figure", "price_figure_spec", "empty_figure", "price_axis_name", "counts_name"]
@@ -118,7 +118,7 @@ def _price_traces(bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str,
             hover = "%{x|%Y-%m-%d %H:%M}<br>%{y:,.4~f}<extra>%{fullData.name}</extra>"
             layout[_layout_key(axis)] = price_axis_layout(position, label, color)
         traces.append(trace(
-            scatter_kind(len(own)), x=display_times(own["ts"], tz, "bars.ts").to_numpy(), y=values.to_numpy(),
+            "scatter", x=display_times(own["ts"], tz, "bars.ts").to_numpy(), y=values.to_numpy(),
             mode="lines",
             name=hover_text(label), meta={"kind": "price", "instrument": instrument},
             line={"color": color, "width": 1.6}, hovertemplate=hover, xaxis="x", yaxis=axis))

@@ -15,7 +15,7 @@ from dashboard.analysis.alignment import day_only
 from dashboard.analysis.time_columns import epoch_ns, format_times
 from dashboard.chart.marks import NO_SOURCE, NO_TOPIC, OTHER, group_positions
 from dashboard.chart.plotly_text import hover_text
-from dashboard.chart.trace_dicts import scatter_kind, trace
+from dashboard.chart.trace_dicts import trace
 from dashboard.chart.wall_clock import TIME_FORMAT, display_times, zone
 from ingest.stories.importance import KIND_NAMES, explain
 
@@ -108,7 +108,7 @@ def mark_traces(marks: pd.DataFrame, marks_by: str, tz: str, axis: str) -> list:
     for position, (group, rows) in enumerate(group_positions(hover, marks_by)):
         color = group_color(group, position, marks_by)
         mark_trace = trace(
-            scatter_kind(len(rows)), x=times[rows], y=values[rows], mode="markers", name=hover_text(group),
+            "scatter", x=times[rows], y=values[rows], mode="markers", name=hover_text(group),
             meta={"kind": "marks", "group": group}, legendgroup=group,
             marker={"size": sizes[rows], "color": color, "opacity": 0.9, "line": {"width": 1, "color": "white"}},
             customdata=customdata[rows], hovertemplate=MARK_HOVER, xaxis="x", yaxis=axis)
