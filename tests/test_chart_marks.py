@@ -184,9 +184,14 @@ def test_each_badge_is_coloured_by_the_risk_kind_most_of_its_stories_have(dense,
         assert f"mostly {names[kind]}: {int((inside['story_kind'] == kind).sum()):,} {names[kind]}" in hover
 
 
-@pytest.mark.parametrize("by", ["risk", "topic", "source"])
-def test_stories_counted_per_bucket_and_group_agree_with_the_stories_themselves(dense, by):
-    flt = HeadlineFilter(start=utc(2026, 8, 10), end=utc(2026, 8, 11, 23, 59, 59), stories_only=True)
+@pytest.mark.parametrize(("by", "narrowed"), [
+    *[(by, {}) for by in ("risk", "topic", "source")],
+    *[(by, {"query": "depot OR oil"}) for by in ("risk", "topic", "source")],   # acts, and oil's topic
+    ("topic", {"topics": ("Energy",)}), ("source", {"topics": ("Energy",)}),    # a tag filter beside the join
+    ("risk", {"sources": ("wire",)}),
+])
+def test_stories_counted_per_bucket_and_group_agree_with_the_stories_themselves(dense, by, narrowed):
+    flt = HeadlineFilter(start=utc(2026, 8, 10), end=utc(2026, 8, 11, 23, 59, 59), stories_only=True, **narrowed)
     counted = dense.store.story_group_counts(flt, 10800, by)
     rows = dense.store.headlines(flt)
     column = {"risk": "story_kind", "topic": "topics", "source": "source"}[by]
@@ -196,3 +201,15 @@ def test_stories_counted_per_bucket_and_group_agree_with_the_stories_themselves(
     by_hand = by_hand.groupby(["bucket", "group"]).size()
     assert len(by_hand) > 0
     assert counted.set_index(["bucket", "group"])["count"].to_dict() == by_hand.to_dict()
+
+
+def test_badges_coloured_by_topic_in_a_view_filtered_by_topic(dense):
+    """Colour by topic with a topic filter (the store's count joins the tags beside the filter's own
+    look-up): every badge of the Energy stories is an Energy badge."""
+    figure, _, window = draw(dense, VIEW + "&marks=topic&topics=Energy")
+    badges = of_kind(figure, "clusters")
+    assert badges and {t.meta["group"] for t in badges} == {"Energy"}
+    singles, clustered = marked(figure)
+    expected = dense.store.headlines(HeadlineFilter(start=utc(2026, 8, 10), end=utc(2026, 8, 11, 23, 59, 59),
+                                                    topics=("Energy",), stories_only=True))
+    assert len(singles) + clustered == len(expected) == 2 * PER_DAY // 5

@@ -39,8 +39,10 @@ def story_group_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: in
         stmt = select(bucket, group.label("group"), func.count().label("count")).select_from(table).where(
             table.c.story_kind != literal_column("'none'"))
     elif by == "topic":
-        group = tags.c.tag
-        joined = table.join(tags, and_(tags.c.headline_id == table.c.id, tags.c.kind == "topic"))
+        # an alias of its own: a tag filter's subquery on headline_tags must not correlate with it
+        topics = tags.alias("story_topics")
+        group = topics.c.tag
+        joined = table.join(topics, and_(topics.c.headline_id == table.c.id, topics.c.kind == "topic"))
         stmt = select(bucket, group.label("group"), func.count().label("count")).select_from(joined)
     else:
         group = table.c.source
