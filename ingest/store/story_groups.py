@@ -17,6 +17,7 @@ from ingest.utc import epoch_series
 
 GROUP_BY = ("risk", "topic", "source")
 GROUP_COUNT_COLUMNS = ["bucket", "group", "count"]
+EARLIEST = -(2**62)   # seconds: before any stored time
 
 
 def story_group_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int, by: str) -> pd.DataFrame:
@@ -47,6 +48,8 @@ def story_group_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: in
     else:
         group = table.c.source
         stmt = select(bucket, group.label("group"), func.count().label("count")).select_from(table)
+    if flt.start is None:   # a view of everything: an open range on the time, so SQLite walks an index
+        stmt = stmt.where(table.c.published >= EARLIEST)   # (without one it scanned a larger one: 229 ms vs 30)
     stmt = where_matching(conn, stmt, flt).group_by(bucket, group).order_by(bucket, group)
     frame = result_frame(conn.execute(stmt), GROUP_COUNT_COLUMNS)
     frame["bucket"] = epoch_series(frame["bucket"]) if len(frame) else pd.Series(dtype="datetime64[s, UTC]")
