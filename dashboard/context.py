@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pandas as pd
 
-from dashboard.state import ViewState
+from dashboard.state import DEFAULT_RANGE, RANGE_PRESETS, ViewState
 from ingest.config import Config
 from ingest.store import Store
 
@@ -46,10 +46,24 @@ class DashboardContext:
         return [i.id for i in self.config.instruments]
 
     @property
+    def strip_instruments(self) -> list[str]:
+        """The ticker strip's instruments (those with a mark; else the first three): what the page
+        shell shows before its first callback has read the store."""
+        return [i.id for i in self.config.instruments if i.mark] or self.instrument_ids[:3]
+
+    @property
     def default_instruments(self) -> list[str]:
-        """Shown when a link names none: the instruments of the ticker strip (those with a mark)."""
-        marked = [i.id for i in self.config.instruments if i.mark]
-        return marked or self.instrument_ids[:3]
+        """Shown when a link names none: the instruments with daily bars in the default window
+        (DEFAULT_RANGE up to the store's newest data), the ticker strip's first; in a store with
+        none, the strip's (the chart then says that they have no data, and what to do)."""
+        marked = self.strip_instruments
+        latest = self.store.latest_data_time()
+        if latest is None:
+            return marked
+        start = latest - RANGE_PRESETS[DEFAULT_RANGE]
+        ordered = marked + [i for i in self.instrument_ids if i not in marked]
+        with_data = [i for i in ordered if self.store.has_bars([i], "1d", start, latest)]
+        return with_data or marked
 
     @property
     def labels(self) -> dict[str, str]:
@@ -57,8 +71,8 @@ class DashboardContext:
 
     def view_state(self, state_data: dict | None) -> ViewState:
         """The view the STATE store holds (ViewState.from_dict against this config's instruments):
-        the one way every callback reads the filters."""
-        return ViewState.from_dict(state_data, self.instrument_ids, self.default_instruments)
+        the one way every callback reads the filters (the default instruments read only when needed)."""
+        return ViewState.from_dict(state_data, self.instrument_ids, lambda: self.default_instruments)
 
     def bars_around(self, instruments: list[str], times: pd.Series) -> pd.DataFrame:
         """Bars of both intervals from a week before the first time to MOVE_LOOKAHEAD after the last:

@@ -29,7 +29,9 @@ def create_app(config: Config | None = None, store: Store | None = None) -> dash
     ctx = DashboardContext(config, store)
     app = dash.Dash("dashboard", title="newsmarks", assets_folder=str(ASSETS), update_title=None,
                     serve_locally=True, suppress_callback_exceptions=False)
-    default = ViewState(instruments=tuple(ctx.default_instruments))
+    # the shell reads no store: the URL's sync, the page's first callback, shows the instruments
+    # with data (ctx.default_instruments) when the link names none
+    default = ViewState(instruments=tuple(ctx.strip_instruments))
     app.layout = lambda: layout(config, default)
     for module in (filters, chart, header, table, downloads, analysis):
         module.register(app, ctx)

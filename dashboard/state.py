@@ -4,6 +4,7 @@ malformed in a URL falls back, field by field, to the defaults."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlencode
@@ -11,6 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.records import HeadlineFilter
 
+Defaults = Sequence[str] | Callable[[], Sequence[str]]   # the default instruments, or how to find them
+
+
+def resolved(defaults: Defaults) -> Sequence[str]:
+    """The default instruments: `defaults` itself, or what it gives when it is a function."""
+    return defaults() if callable(defaults) else defaults
+
+DEFAULT_RANGE = "3M"   # a link without a range
 RANGE_PRESETS = {"1D": timedelta(days=1), "1W": timedelta(weeks=1), "1M": timedelta(days=31),
                  "3M": timedelta(days=92), "1Y": timedelta(days=366), "All": None}
 TIMEZONES = ("UTC", "Europe/Moscow", "browser")
@@ -38,7 +47,7 @@ class ViewState:
     query: str = ""
     topics: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
-    range: str = "3M"
+    range: str = DEFAULT_RANGE
     start: date | None = None
     end: date | None = None
     tz: str = "UTC"
@@ -61,10 +70,10 @@ class ViewState:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict | None, known_instruments: list[str], default_instruments: list[str]) -> ViewState:
+    def from_dict(cls, data: dict | None, known_instruments: list[str], default_instruments: Defaults) -> ViewState:
         """Rebuild from `to_dict()` output (validated like a URL)."""
         if not data:
-            return cls(instruments=tuple(default_instruments))
+            return cls(instruments=tuple(resolved(default_instruments)))
         query = {_URL_KEYS.get(k, k): (",".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
                  for k, v in data.items()}
         return parse_state(urlencode(query), known_instruments, default_instruments)
@@ -110,16 +119,17 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
-def parse_state(search: str | None, known_instruments: list[str], default_instruments: list[str]) -> ViewState:
-    """The view state from a URL query string ('?a=b&…'); bad fields take their defaults."""
+def parse_state(search: str | None, known_instruments: list[str], default_instruments: Defaults) -> ViewState:
+    """The view state from a URL query string ('?a=b&…'); bad fields take their defaults (the
+    default instruments: a list, or a function giving it — asked only when the link names none)."""
     values = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     named = _list(values, "instruments")
     instruments = tuple(i for i in named if i in known_instruments)
     if not instruments and (named or "instruments" not in values):  # none given, or none known
-        instruments = tuple(default_instruments)
+        instruments = tuple(resolved(default_instruments))
     state = ViewState(instruments=instruments)
     query = values.get("q", [""])[-1].strip()[:MAX_QUERY]
-    range_key = values.get("range", ["3M"])[-1]
+    range_key = values.get("range", [DEFAULT_RANGE])[-1]
     start, end = _date(values.get("start", [""])[-1]), _date(values.get("end", [""])[-1])
     if range_key == "custom" and start and end and start <= end:
         state = replace(state, range="custom", start=start, end=end)

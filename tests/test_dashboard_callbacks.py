@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -72,13 +72,26 @@ def test_create_app_touches_no_store(tmp_path):
     assert not (tmp_path / "lazy.db").exists()   # the page shell needs no data either
 
 
+def test_the_default_instruments_are_those_with_data_else_the_strips(tmp_path):
+    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'empty.db'}"}})
+    empty = DashboardContext(config)
+    assert empty.default_instruments == empty.strip_instruments == ["usd_rub", "eur_rub", "brent"]
+    empty.store.close()
+
+
 def test_sync_from_url_and_from_filters(ctx):
     data, search, filters = sync(None, MARCH + "&q=Ukraine", {}, ctx.instrument_ids, ctx.default_instruments)
     assert search == ("?instruments=brent,usd_rub_mkt&q=Ukraine&range=custom&start=2022-03-01"
                       "&end=2022-03-31")   # the link, rewritten in its canonical order
     assert sync(None, search, {}, ctx.instrument_ids, ctx.default_instruments)[1] is no_update
-    bad = sync(None, "?range=banana&tz=Mars/Phobos", {}, ctx.instrument_ids, ctx.default_instruments)
-    assert bad[1] == "?instruments=usd_rub,eur_rub,brent&range=3M"
+    bad = sync(None, "?range=banana&tz=Mars/Phobos", {}, ctx.instrument_ids, lambda: ctx.default_instruments)
+    # no instruments named: those with daily bars in the 3 months up to the newest data (by hand: the
+    # store's bars), of the strip's usd_rub, eur_rub and brent only brent
+    latest = ctx.store.latest_data_time()
+    with_data = [i for i in ctx.instrument_ids
+                 if not ctx.store.bars([i], "1d", latest - timedelta(days=92), latest).empty]
+    assert with_data == ["brent"] == ctx.default_instruments
+    assert bad[1] == "?instruments=brent&range=3M"
     assert filters == {"instruments": ["brent", "usd_rub_mkt"], "query": "Ukraine", "topics": [], "sources": [],
                        "range": "custom", "start": "2022-03-01", "end": "2022-03-31", "tz": "UTC",
                        "axis": "separate", "marks_by": "risk", "mark_mode": "top", "sentiment": [],

@@ -8,7 +8,7 @@ from dash import Dash, Input, Output, State, callback_context, no_update
 from dashboard import ids
 from dashboard.context import DashboardContext
 from dashboard.filters.url_hash import hash_of, parse_hash
-from dashboard.state import ViewState, parse_state, state_to_search
+from dashboard.state import Defaults, ViewState, parse_state, state_to_search
 
 # each filter by name: its component and property (the callback's inputs and outputs, grouped)
 FILTERS = {
@@ -33,7 +33,7 @@ def filters_of(state: ViewState) -> dict:
             "overlays": list(state.overlays)}
 
 
-def state_from_filters(trigger: str | None, values: dict, known: list[str], defaults: list[str]) -> ViewState:
+def state_from_filters(trigger: str | None, values: dict, known: list[str], defaults: Defaults) -> ViewState:
     """The state the filters (`values` by FILTERS name) describe; picking dates makes the range
     custom, picking a preset drops the dates. Validated exactly like a URL."""
     preset, start, end = values["range"], values["start"], values["end"]
@@ -54,7 +54,7 @@ def state_from_filters(trigger: str | None, values: dict, known: list[str], defa
 
 
 def sync(trigger: str | None, search: str | None, values: dict, known: list[str],
-         defaults: list[str]) -> tuple[dict, str, dict]:
+         defaults: Defaults) -> tuple[dict, str, dict]:
     """(state dict, URL search, filter values by FILTERS name): from the URL on load or when the
     URL changes (`values` unused then), else from the filters."""
     if trigger in (None, ids.URL):
@@ -82,7 +82,8 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     )
     def _sync(search, filters):
         trigger = callback_context.triggered_id if callback_context.triggered else None
-        state, new_search, outputs = sync(trigger, search, filters, ctx.instrument_ids, ctx.default_instruments)
+        state, new_search, outputs = sync(trigger, search, filters, ctx.instrument_ids,
+                                          lambda: ctx.default_instruments)   # read only when the link names none
         return {"state": state, "search": new_search, "filters": outputs}
 
     @app.callback(Output(ids.MORE_FILTERS, "is_open"), Input(ids.MORE_FILTERS_BUTTON, "n_clicks"),
