@@ -158,14 +158,17 @@ def test_chart_shows_prices_marks_and_counts(ctx):
     brent = figure.data[1]
     stored = ctx.store.bars(["brent"], "1d", utc(2022, 2, 22), utc(2022, 3, 31, 23))
     assert list(brent.y) == stored["close"].tolist()   # 7 days of padding before the window
-    assert pd.Timestamp(brent.x[0]) == pd.Timestamp("2022-02-22")
+    # each close where it became known (the step the marks sit on), its trading day in the hover
+    assert [pd.Timestamp(x) for x in brent.x] == stored["known"].dt.tz_localize(None).tolist()
+    assert pd.Timestamp(brent.x[0]) == pd.Timestamp("2022-02-23") and brent.line.shape == "hv"
+    assert brent.customdata[0] == "close of 2022-02-22, known 2022-02-23 00:00"
     # the counts, then the Yahoo RUB bad ticks of March 2022 as crosses (kept out of the line)
     assert [t.meta["kind"] for t in figure.data][-2:] == ["counts", "flagged"]
     flagged = figure.data[-1]
     assert [str(pd.Timestamp(x).date()) for x in flagged.x] == ["2022-03-07", "2022-03-21"]
     assert [row[2] for row in flagged.customdata] == ["range", "range"]
     rub_line = figure.data[2]
-    assert pd.Timestamp("2022-03-07") not in {pd.Timestamp(x) for x in rub_line.x}
+    assert not [c for c in rub_line.customdata if c.startswith("close of 2022-03-07")]
 
 
 def test_marks_sit_on_the_first_shown_instrument_with_prices(ctx):

@@ -363,3 +363,31 @@ def test_marks_without_a_source_or_title_show_empty_hover_fields():
     assert rows == {"(no source)": [[12, "", "", "2022-03-02 06:30 UTC", ""],
                                     [13, "A &amp; B", "", "2022-03-02 21:15 UTC", ""]],
                     "BBC": [[11, "Oil up", "BBC", "2022-03-01 12:00 UTC", ""]]}
+
+
+def test_a_price_line_steps_where_each_close_became_known_and_the_marks_sit_on_it():
+    """Each close is drawn from when it was known (a step, `hv`), the rule the marks follow: every
+    mark's y is the line's value at the mark's time (read off the line by hand); a provisional
+    close, with no known time, sits at its bar's stamp; the hover names the trading day."""
+    ts = pd.Series(pd.to_datetime(["2022-03-01", "2022-03-02", "2022-03-03", "2022-03-04"], utc=True))
+    bars = pd.DataFrame({"instrument_id": ["brent"] * 4, "ts": ts,
+                         "known": ts + pd.Timedelta(hours=18, minutes=30),
+                         "close": [80.0, 90.0, 85.0, 88.0]})
+    bars.loc[3, "known"] = pd.NaT   # the newest close, still provisional
+    headlines = make_headlines()
+    marks = place_marks(headlines, bars, "brent", "separate")
+    fig = price_figure(bars, marks, make_counts(), labels=LABELS, tz="UTC")
+    (line,) = of_kind(fig, "price")
+    assert shown(line) == ["2022-03-01T18:30:00", "2022-03-02T18:30:00", "2022-03-03T18:30:00",
+                           "2022-03-04T00:00:00"]
+    assert line.line.shape == "hv" and list(line.customdata) == [
+        "close of 2022-03-01, known 2022-03-01 18:30", "close of 2022-03-02, known 2022-03-02 18:30",
+        "close of 2022-03-03, known 2022-03-03 18:30", "close of 2022-03-04, provisional"]
+    steps = [(pd.Timestamp(x), y) for x, y in zip(shown(line), line.y, strict=True)]
+    for mark in of_kind(fig, "marks"):
+        for x, y in zip(shown(mark), mark.y, strict=True):
+            on_line = [value for at, value in steps if at <= pd.Timestamp(x)]
+            assert y == (on_line[-1] if on_line else steps[0][1]), x
+    # 12:00 on 1 March: before the first close was known, the first close; 06:30 and 21:15 on 2 March:
+    # the close of 1 March (known the evening before), then that of 2 March (known at 18:30)
+    assert sorted(y for t in of_kind(fig, "marks") for y in t.y) == [80.0, 80.0, 90.0]

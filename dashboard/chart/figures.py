@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from dashboard.analysis.time_columns import format_times
 from dashboard.chart.mark_traces import (
     BADGE_AXIS,
     BADGE_AXIS_LAYOUT,
@@ -107,25 +108,49 @@ def _price_traces(bars: pd.DataFrame, labels: Mapping[str, str], axis_mode: str,
     layout: dict = {}
     for position, instrument in enumerate(_instrument_order(bars, labels)):
         own = bars[bars["instrument_id"] == instrument]
+        at = line_times(own)
+        order = at.argsort(kind="stable").to_numpy()
+        own, at = own.iloc[order], at.iloc[order]
         values = own["close"].astype("float64")
         label = labels.get(instrument, instrument)
         color = LINE_COLORS[position % len(LINE_COLORS)]
         axis = price_axis_name(position, axis_mode)
         if axis_mode == "pct":
             values = percent_from_first(values)
-            hover = "%{x|%Y-%m-%d %H:%M}<br>%{y:+.2f}%<extra>%{fullData.name}</extra>"
+            hover = "%{customdata}<br>%{y:+.2f}%<extra>%{fullData.name}</extra>"
         else:
-            hover = "%{x|%Y-%m-%d %H:%M}<br>%{y:,.4~f}<extra>%{fullData.name}</extra>"
+            hover = "%{customdata}<br>%{y:,.4~f}<extra>%{fullData.name}</extra>"
             layout[_layout_key(axis)] = price_axis_layout(position, label, color)
         traces.append(trace(
-            "scatter", x=display_times(own["ts"], tz, "bars.ts").to_numpy(), y=values.to_numpy(),
-            mode="lines",
+            "scatter", x=display_times(at, tz, "bars.known").to_numpy(), y=values.to_numpy(),
+            mode="lines", customdata=close_labels(own, tz),
             name=hover_text(label), meta={"kind": "price", "instrument": instrument},
-            line={"color": color, "width": 1.6}, hovertemplate=hover, xaxis="x", yaxis=axis))
+            line={"color": color, "width": 1.6, "shape": "hv"}, hovertemplate=hover, xaxis="x", yaxis=axis))
         axes[instrument] = axis
     if axis_mode == "pct":
         layout["yaxis"] = {"title": {"text": "% change"}, "ticksuffix": "%", "zeroline": True, "automargin": True}
     return traces, axes, layout
+
+
+def line_times(bars: pd.DataFrame) -> pd.Series:
+    """Where a price line puts each close: when it became known (`known`), so the line is a step
+    that changes when a new close was known — the price every mark sits on and every figure
+    uses (docs/known-times.md); a close still provisional (no known time) at its bar's stamp."""
+    if "known" not in bars.columns:
+        return bars["ts"]
+    return bars["known"].where(bars["known"].notna(), bars["ts"])
+
+
+def close_labels(bars: pd.DataFrame, tz: str) -> list[str]:
+    """Each close's hover line: 'close of 2026-06-15, known 2026-06-15 21:30' (a daily bar's
+    trading day; an hourly bar's start, in `tz`), or '…, provisional' while not final."""
+    daily = bool(len(bars)) and bool(((bars["ts"].dt.hour == 0) & (bars["ts"].dt.minute == 0)).all())
+    stamps = (bars["ts"].dt.strftime("%Y-%m-%d").tolist() if daily
+              else format_times(bars["ts"], zone(tz), "%Y-%m-%d %H:%M", "bars.ts"))
+    known = (format_times(bars["known"], zone(tz), "%Y-%m-%d %H:%M", "bars.known") if "known" in bars.columns
+             else [None] * len(bars))
+    return [f"close of {stamp}, " + (f"known {when}" if when else "provisional")
+            for stamp, when in zip(stamps, known, strict=True)]
 
 
 def counts_name(bucket_seconds: int) -> str:
