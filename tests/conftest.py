@@ -149,7 +149,7 @@ def make_config(tmp_path: Path, store_url: str):
         data = {"store": {"url": store_url},
                 "http": {"retries": 2, "backoff": 0.01, "backoff_max": 0.05, "connect_timeout": 2,
                          "read_timeout": 2},
-                "instruments": [], "feeds": []}
+                "instruments": [], "feeds": [], "pages": []}
         data.update(sections)
         return Config.model_validate(data)
 
