@@ -131,7 +131,7 @@ def cli_run(tmp_path: Path, monkeypatch, store_url: str):
     from dashboard.commands import newsmarks_cli
 
     config = tmp_path / "newsmarks-test.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
 
     def invoke(*args: str):

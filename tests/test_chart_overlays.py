@@ -45,7 +45,7 @@ VIEW = "?instruments=brent,usd_rub&range=custom&start=2022-03-01&end=2022-03-03"
 
 @pytest.fixture
 def ctx(store_url) -> DashboardContext:
-    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     days = pd.date_range("2022-02-20", "2022-03-05", freq="D", tz="UTC")
@@ -130,7 +130,7 @@ def risk_ctx(store_url) -> DashboardContext:
     """Brent and 120 headlines of two sources over four days, every title a story of its own (each
     the first copy of its story: eight made-up words of its own after the category's words), with
     known categories."""
-    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     days = pd.date_range("2022-02-20", "2022-03-06", freq="D", tz="UTC")

@@ -198,3 +198,11 @@ def test_pages_config_and_their_schedule(make_config, tmp_path):
 
 def test_strip_line_formats():
     assert strip_line("page:x", []) == "page:x                           none stored"
+
+
+def test_a_pages_refresh_leaves_a_running_snapshot_command_alone(config, store):
+    snapshot_run = store.start_run("snapshot", "page:saved.txt", T0, "pages")
+    stale = store.start_run("refresh", "page:TASS", T0, "pages")   # a refresh that died
+    run_job(store, config, groups=("pages",), now=lambda: T1)
+    status = dict(zip(store.runs(limit=10)["id"], store.runs(limit=10)["status"], strict=True))
+    assert (status[snapshot_run], status[stale]) == ("running", "interrupted")
