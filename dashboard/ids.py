@@ -71,6 +71,7 @@ ANALYSIS_LAG_CHART = "nm-analysis-lag-chart"
 ANALYSIS_RISK_CHART = "nm-analysis-risk-chart"
 ANALYSIS_MOVES = "nm-analysis-moves"
 ANALYSIS_HINDSIGHT = "nm-analysis-hindsight"            # stories scored with the move that followed
+ANALYSIS_PAGES = "nm-analysis-pages"                    # page values against the official series
 ANALYSIS_SHOW_ON_CHART = "nm-analysis-show-on-chart"   # pattern-matching type of the "show on chart" links
 ANALYSIS_DOWNLOAD_EVENTS_BUTTON = "nm-analysis-download-events-button"
 ANALYSIS_DOWNLOAD_STATS_BUTTON = "nm-analysis-download-stats-button"

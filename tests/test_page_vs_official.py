@@ -71,3 +71,25 @@ def test_places_and_lookback():
         page_vs_official(snaps, closes(), lookback=0)
     assert page_vs_official(snaps.iloc[:0], closes()).columns.tolist()[:5] == [
         "captured_at", "source", "mark", "instrument_id", "value"]
+
+
+def test_the_words_of_each_row():
+    from dashboard.analysis.page_vs_official import describe, duration_text
+
+    snaps = snapshots([
+        (utc(2026, 12, 1, 16, 30), "page:TASS", "$", "usd_rub", 87.70),
+        (utc(2026, 12, 2, 15), "page:TASS", "$", "usd_rub", 87.70),
+        (utc(2026, 12, 2, 15), "page:X", "$", "usd_rub", 89.00),
+        (utc(2026, 11, 30, 10), "page:TASS", "$", "usd_rub", 87.70)])
+    rows = list(page_vs_official(snaps, closes()).itertuples())
+    assert [describe(r, "USD/RUB (Bank of Russia)", "Europe/Moscow") for r in rows] == [
+        "equals USD/RUB (Bank of Russia) dated 2026-12-02, known 2026-12-01 17:00; shown 2 h 30 min after it "
+        "became known (-0.0040)",
+        "equals USD/RUB (Bank of Russia) dated 2026-12-02, known 2026-12-01 17:00; shown 1 d 1 h after it became "
+        "known (-0.0040); stale: the value dated 2026-12-03 was known since 2026-12-02 17:00",
+        "equals no USD/RUB (Bank of Russia) value of the last 10 known; +0.8766 from the one dated 2026-12-03, "
+        "known 2026-12-02 17:00",
+        "no USD/RUB (Bank of Russia) value known by then"]
+    assert [duration_text(timedelta(minutes=m)) for m in (45, 60, 150, 1440, 1500, -30)] == [
+        "45 min", "1 h", "2 h 30 min", "1 d", "1 d 1 h", "-30 min"]
+    assert duration_text(pd.NaT) == "-"

@@ -22,11 +22,14 @@ Provisional closes (known NaT: written before their bar closed) are never matche
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import numpy as np
 import pandas as pd
 
 PLACES = 2
 LOOKBACK = 10
+READ_BEFORE = timedelta(days=LOOKBACK + 10)   # official closes read before the first capture (weekends, holidays)
 COLUMNS = ["captured_at", "source", "mark", "instrument_id", "value", "match", "official_ts", "official_known",
            "official_close", "lag", "difference", "latest_ts", "latest_known", "latest_close", "stale"]
 
@@ -74,3 +77,47 @@ def page_vs_official(snapshots: pd.DataFrame, closes: pd.DataFrame, places: int 
         pd.Series(dtype="timedelta64[ns]")
     frame["stale"] = frame["stale"].astype(bool)
     return frame
+
+
+def official_span(snapshots: pd.DataFrame) -> tuple[datetime, datetime]:
+    """The span of official daily closes the matching of `snapshots` (not empty) reads: from
+    READ_BEFORE before the first capture to two days after the last (the Bank of Russia's rate
+    for tomorrow is known today)."""
+    return (snapshots["captured_at"].min().to_pydatetime() - READ_BEFORE,
+            snapshots["captured_at"].max().to_pydatetime() + timedelta(days=2))
+
+
+def duration_text(delta) -> str:
+    """A lag as people say it: `45 min`, `2 h 30 min`, `1 d 1 h` (minutes dropped from a day on);
+    `-` for none; a negative lag (a value shown before it was known) with a minus."""
+    if delta is None or pd.isna(delta):
+        return "-"
+    minutes = int(pd.Timedelta(delta).total_seconds() // 60)
+    sign, minutes = ("-", -minutes) if minutes < 0 else ("", minutes)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
+    if hours:
+        return f"{sign}{hours} h {mins:02d} min" if mins else f"{sign}{hours} h"
+    return f"{sign}{mins} min"
+
+
+def describe(row, label: str, tz) -> str:
+    """One row of `page_vs_official` in words, times in `tz` (a tzinfo or zone name), e.g.
+    `equals USD/RUB (Bank of Russia) dated 2026-12-02, known 2026-12-01 17:00; shown 2 h 30 min
+    after it became known (−0.0040: the page's rounding)`."""
+    def when(moment) -> str:
+        return f"{pd.Timestamp(moment).tz_convert(tz):%Y-%m-%d %H:%M}"
+
+    if row.match == "no official":
+        return f"no {label} value known by then"
+    if row.match == "none":
+        return (f"equals no {label} value of the last {LOOKBACK} known; {row.difference:+.4f} from the one dated "
+                f"{pd.Timestamp(row.latest_ts):%Y-%m-%d}, known {when(row.latest_known)}")
+    text = (f"equals {label} dated {pd.Timestamp(row.official_ts):%Y-%m-%d}, known {when(row.official_known)}; "
+            f"shown {duration_text(row.lag)} after it became known ({row.difference:+.4f})")
+    if row.stale:
+        text += (f"; stale: the value dated {pd.Timestamp(row.latest_ts):%Y-%m-%d} was known since "
+                 f"{when(row.latest_known)}")
+    return text

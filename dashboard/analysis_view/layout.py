@@ -95,6 +95,8 @@ def analysis_tab() -> html.Div:
                   html.Div(id=ids.ANALYSIS_MOVES, style={"overflowX": "auto"})),
             _card("Stories with hindsight: importance plus the move that followed",
                   html.Div(id=ids.ANALYSIS_HINDSIGHT, style={"overflowX": "auto"})),
+            _card("Page against official: which official value each page value equals, and how late",
+                  html.Div(id=ids.ANALYSIS_PAGES, style={"overflowX": "auto"})),
         ]), type="default", delay_show=300, show_initially=False),
         dcc.Download(id=ids.ANALYSIS_DOWNLOAD),
         dbc.Offcanvas(dcc.Markdown(id=ids.METHODS_BODY, className="nm-methods"), id=ids.METHODS_PANEL,
