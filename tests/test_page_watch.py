@@ -206,3 +206,18 @@ def test_a_pages_refresh_leaves_a_running_snapshot_command_alone(config, store):
     run_job(store, config, groups=("pages",), now=lambda: T1)
     status = dict(zip(store.runs(limit=10)["id"], store.runs(limit=10)["status"], strict=True))
     assert (status[snapshot_run], status[stale]) == ("running", "interrupted")
+
+
+def test_schedule_has_a_job_per_page_interval(make_config, store):
+    import threading
+
+    from ingest.runners.scheduler import make_scheduler
+
+    config = make_config(refresh={"pages": "10m"}, pages=[
+        {"name": "a", "url": "https://a.example/"}, {"name": "b", "url": "https://b.example/", "every": "1h"}])
+    scheduler = make_scheduler(store, config, blocking=False, stop=threading.Event(), run_now=False)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == ["refresh-feeds", "refresh-pages-3600s", "refresh-pages-600s", "refresh-prices"]
+    assert jobs["refresh-pages-600s"].trigger.interval.total_seconds() == 600
+    assert jobs["refresh-pages-600s"].args[-1] == ("page:a",) and jobs["refresh-pages-3600s"].args[-1] == ("page:b",)
+    assert jobs["refresh-pages-600s"].max_instances == 1
