@@ -221,3 +221,15 @@ def test_schedule_has_a_job_per_page_interval(make_config, store):
     assert jobs["refresh-pages-600s"].trigger.interval.total_seconds() == 600
     assert jobs["refresh-pages-600s"].args[-1] == ("page:a",) and jobs["refresh-pages-3600s"].args[-1] == ("page:b",)
     assert jobs["refresh-pages-600s"].max_instances == 1
+
+
+def test_a_page_without_its_strip_is_a_problem_not_a_silence(make_config, store, web):
+    body = (FIXTURES / HOME).read_bytes()
+    body = body[:body.index(b'<ul class="ticker">')] + body[body.index(b"</ul>") + 5:]
+    web.add(HOME, body, content_type="text/html", etag=None, last_modified=None)
+    config = make_config(instruments=INSTRUMENTS, pages=[{"name": "TASS", "url": web.url_for(HOME)}])
+    report = run_job(store, config, groups=("pages",), now=lambda: T0)
+    assert [o.line() for o in report.outcomes] == [
+        "page:TASS                        partial       3 new, 0 updated, 0 unchanged; "
+        "no ticker strip found on the page"]
+    assert store.last_strip("page:TASS") == []

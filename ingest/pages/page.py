@@ -95,7 +95,8 @@ class ParsedPage:
 def parse_page(body: bytes, name: str, content_type: str | None = None, base: str | None = None) -> ParsedPage:
     """Parse a saved page; `name` (file name or URL) is used in messages, `content_type` is the
     HTTP Content-Type when the page was fetched, `base` the URL it came from (relative links
-    resolve against it). Raises NotAPage."""
+    resolve against it; with it, a page whose only content is linked headlines is a page too).
+    Raises NotAPage."""
     text, is_html = decode_page(body, name, content_type)
     links: tuple[PageLink, ...] = ()
     if is_html:
@@ -105,7 +106,7 @@ def parse_page(body: bytes, name: str, content_type: str | None = None, base: st
         strip, headline, summary, link, own, kind = *_read_text(text), "text"
     cleaned = headline_text(headline, summary)
     headline, summary = cleaned.title or None, cleaned.summary
-    if not strip.items and headline is None:
+    if not strip.items and headline is None and not (base and links):   # a fetched home page: its links suffice
         why = "no ticker strip and no headline found"
         if strip.problems:
             why += f" ({'; '.join(strip.problems)})"

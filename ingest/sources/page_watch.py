@@ -13,7 +13,9 @@ What one fetch returns (pure once the bytes are in: `watched_result`):
   published at its first fetch, `time_inferred`. Guid: the link, else `sha1:<SHA-1 of the
   title>`, so a headline listed on every fetch is stored once.
 
-A 304 answer stores nothing (status `not_modified`).
+A page without a strip stores its headlines with the problem `no ticker strip found on the page`
+(status `partial`: a redesign that hides the strip shows in `status`). A 304 answer stores
+nothing (status `not_modified`).
 """
 
 from __future__ import annotations
@@ -68,13 +70,16 @@ def watched_result(parsed: ParsedPage, source: str, fetched: datetime, instrumen
         raise ValueError("fetched must be timezone-aware")
     fetched = fetched.astimezone(UTC).replace(microsecond=0)
     snapshots = page_snapshots(parsed, source, fetched, "fetch", instruments)
+    problems = list(parsed.problems)
+    if not parsed.items:   # the strip is what the page is watched for: its absence is worth reading
+        problems.insert(0, "no ticker strip found on the page")
     notes = []
     if snapshots and last_strip and strip_values(snapshots) == strip_values(last_strip):
         since = max(s.captured_at for s in last_strip).astimezone(UTC)
         notes.append(f"strip unchanged since {since:%Y-%m-%d %H:%M:%S} UTC")
         snapshots = []
     return FetchResult(headlines=watched_headlines(parsed, source, fetched, fallback_link), snapshots=snapshots,
-                       feed_state=state, problems=list(parsed.problems), notes=notes)
+                       feed_state=state, problems=problems, notes=notes)
 
 
 def strip_values(snapshots: Sequence[TickerSnapshot]) -> frozenset[tuple]:
