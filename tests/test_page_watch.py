@@ -233,3 +233,17 @@ def test_a_page_without_its_strip_is_a_problem_not_a_silence(make_config, store,
         "page:TASS                        partial       3 new, 0 updated, 0 unchanged; "
         "no ticker strip found on the page"]
     assert store.last_strip("page:TASS") == []
+
+
+def test_the_saved_tass_ru_header_through_refresh(make_config, store, web, shared_data):
+    web.add(TASS_RU, (shared_data / "pages" / TASS_RU).read_bytes(), content_type="text/html; charset=UTF-8")
+    config = make_config(instruments=INSTRUMENTS, pages=[{"name": "ТАСС", "url": web.url_for(TASS_RU)}])
+    report = run_job(store, config, groups=("pages",), now=lambda: T0)
+    assert [o.line() for o in report.outcomes] == [
+        "page:ТАСС                        ok            2 new, 0 updated, 0 unchanged"]
+    assert snapshot_rows(store, "page:ТАСС") == [
+        ("page:ТАСС", "$", "usd_rub", 57.49, None, None, pd.Timestamp(T0), "fetch", 1),
+        ("page:ТАСС", "€", "eur_rub", 70.81, None, None, pd.Timestamp(T0), "fetch", 1)]
+    assert headline_rows(store, "page:ТАСС") == []   # a home page's site title is no headline
+    assert strip_line("page:ТАСС", store.last_strip("page:ТАСС")) == (
+        "page:ТАСС                        2026-12-03 09:00 UTC (fetch)  $ 57.49 ↑, € 70.81 ↑")
