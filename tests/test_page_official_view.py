@@ -70,3 +70,20 @@ def test_no_page_values_in_view(ctx):
                  ctx.instrument_ids, ctx.default_instruments)[0]
     out = pages_view(ctx, ids.ANALYSIS_TAB_ANALYSIS, state, WINDOW, "UTC")
     assert out.children[1].children.startswith("No page values of the view's instruments")
+
+
+def test_the_csv_of_every_row(ctx):
+    from dashboard.analysis_view.callbacks import analysis_download
+
+    state = sync(None, "?instruments=usd_rub&range=custom&start=2022-03-01&end=2022-03-31", {},
+                 ctx.instrument_ids, ctx.default_instruments)[0]
+    sent = analysis_download(ctx, "pages", state, WINDOW, {}, "UTC")
+    assert sent["filename"] == "newsmarks-analysis-pages-usd_rub-2022-03-01-to-2022-03-31.csv"
+    import base64
+
+    text = base64.b64decode(sent["content"]).decode("utf-8-sig").splitlines()
+    assert text[0] == ("captured_at,source,mark,instrument_id,value,match,official_ts,official_known,official_close,"
+                       "lag_seconds,difference,latest_ts,latest_known,latest_close,stale")
+    assert text[3] == ("2022-03-01T16:30:00+00:00,page:TASS,$,usd_rub,87.7,latest,2022-03-02T00:00:00+00:00,"
+                       "2022-03-01T14:00:00+00:00,87.704,9000,-0.004,2022-03-02T00:00:00+00:00,"
+                       "2022-03-01T14:00:00+00:00,87.704,False")

@@ -26,7 +26,7 @@ from dashboard.analysis_view.figures import event_study_figure, lag_figure, mess
 from dashboard.analysis_view.hindsight import hindsight_frame, hindsight_table, story_hindsight
 from dashboard.analysis_view.layout import DOWNLOAD_BUTTONS
 from dashboard.analysis_view.methods import methods_text
-from dashboard.analysis_view.page_official import page_official, page_official_table
+from dashboard.analysis_view.page_official import page_official, page_official_frame, page_official_table
 from dashboard.analysis_view.tables import (
     download_name,
     frame_csv,
@@ -155,9 +155,15 @@ def show_on_chart(triggered_id: dict | None, clicks: list | None):
 
 def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None, window: dict | None,
                       options: dict | None, browser_tz: str | None = None):
-    """dcc.Download data of one table as CSV (kind: events, stats, lags, moves, risk, hindsight), recomputed
-    from the same inputs as the page (the placebo is seeded, so the numbers are the same);
+    """dcc.Download data of one table as CSV (kind: events, stats, lags, moves, risk, hindsight, pages),
+    recomputed from the same inputs as the page (the placebo is seeded, so the numbers are the same);
     no_update when that table could not be computed."""
+    if kind == "pages":   # the view's instruments in the chart's window, whatever the analysed one
+        state = ctx.view_state(state_data)
+        start, end = ChartWindow.from_dict(window).span
+        frame = page_official_frame(page_official(ctx, state.instruments, start, end))
+        name = download_name(kind, "-".join(state.instruments) or "none", start, end)
+        return dcc.send_bytes(frame_csv(frame, display_zone(state, browser_tz)), name)
     inputs = _inputs(ctx, state_data, window, options)
     if inputs is None:
         return no_update

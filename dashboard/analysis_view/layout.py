@@ -16,6 +16,7 @@ DOWNLOAD_BUTTONS = {
     ids.ANALYSIS_DOWNLOAD_MOVES_BUTTON: ("moves", "Largest moves CSV"),
     ids.ANALYSIS_DOWNLOAD_RISK_BUTTON: ("risk", "Risk index CSV"),
     ids.ANALYSIS_DOWNLOAD_HINDSIGHT_BUTTON: ("hindsight", "Hindsight CSV"),
+    ids.ANALYSIS_DOWNLOAD_PAGES_BUTTON: ("pages", "Page vs official CSV"),
 }
 
 

@@ -34,6 +34,14 @@ def page_official(ctx: DashboardContext, instruments: tuple[str, ...] | list[str
     return page_vs_official(snapshots, closes).sort_values("captured_at", ascending=False, kind="stable")
 
 
+def page_official_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table's every row (not only the SHOWN) as its CSV gives them: the matching's columns
+    with the lag in seconds (`lag_seconds`)."""
+    out = frame.drop(columns=["lag"]).copy()
+    out.insert(out.columns.get_loc("difference"), "lag_seconds", frame["lag"].dt.total_seconds())
+    return out.reset_index(drop=True)
+
+
 def page_official_table(frame: pd.DataFrame, labels: dict[str, str], tz: str) -> html.Div:
     """The SHOWN newest rows: capture time, page, mark and value, the official value it equals
     (dated, known), how late, the difference, and the row in words."""
