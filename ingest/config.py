@@ -19,11 +19,13 @@ from ingest.config_sections import (
     FrozenModel,
     HttpConfig,
     Instrument,
+    PageConfig,
     RefreshConfig,
     SourcesConfig,
     Topic,
     default_feeds,
     default_instruments,
+    default_pages,
     default_topics,
 )
 
@@ -64,17 +66,22 @@ class Config(FrozenModel):
     sources: SourcesConfig = SourcesConfig()
     instruments: list[Instrument] = Field(default_factory=default_instruments)
     feeds: list[FeedConfig] = Field(default_factory=default_feeds)
+    pages: list[PageConfig] = Field(default_factory=default_pages)
     topics: list[Topic] = Field(default_factory=default_topics)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
-        for field, key in (("instruments", "id"), ("feeds", "name"), ("topics", "name")):
+        for field, key in (("instruments", "id"), ("feeds", "name"), ("pages", "name"),
+                           ("topics", "name")):
             seen: set[str] = set()
             for index, item in enumerate(getattr(self, field)):
                 value = getattr(item, key)
                 if value in seen:
                     raise ValueError(f"{field}[{index}].{key}: duplicate {value!r}")
                 seen.add(value)
+        for index, feed in enumerate(self.feeds):   # pages keep their fetch state under page:<name>
+            if feed.name.startswith("page:"):
+                raise ValueError(f"feeds[{index}].name: {feed.name!r} starts with 'page:', kept for [[pages]]")
         return self
 
     def instrument(self, instrument_id: str) -> Instrument:

@@ -83,6 +83,39 @@ class FeedConfig(FrozenModel):
         return "://" not in self.url
 
 
+class PageConfig(FrozenModel):
+    """A news page watched on a schedule (`[[pages]]`): its header strip and its headlines are
+    stored as source `page:<name>`; `every` (a duration) overrides `[refresh] pages` for it."""
+
+    name: Annotated[str, Field(min_length=1, max_length=95)]
+    url: Annotated[str, Field(min_length=1)]
+    every: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def key(self) -> str:
+        """The page's source name: `page:<name>` (its runs, headlines and snapshots)."""
+        return f"page:{self.name}"
+
+    def every_delta(self, default: timedelta) -> timedelta:
+        """How often `schedule` fetches it: `every`, else `default` (`[refresh] pages`)."""
+        return parse_duration(self.every) if self.every is not None else default
+
+
 def _term_with_words(term: str) -> str:
     """A topic term as the tagger can match it: with at least one word character (the tagger's
     own rule, ingest.headline_tags.tagging.compile_topic, checked here so that `"((("` or `"*"`
@@ -102,12 +135,13 @@ class Topic(FrozenModel):
 class RefreshConfig(FrozenModel):
     prices: str = "15m"
     feeds: str = "5m"
+    pages: str = "15m"
     backfill_since: date = date(2015, 1, 1)
     overlap: str = "3d"
     hourly_days: Annotated[int, Field(ge=0, le=730)] = 730
     lock_wait: str = "30s"
 
-    @field_validator("prices", "feeds", "overlap", "lock_wait")
+    @field_validator("prices", "feeds", "pages", "overlap", "lock_wait")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -120,6 +154,10 @@ class RefreshConfig(FrozenModel):
     @property
     def feeds_every(self) -> timedelta:
         return parse_duration(self.feeds)
+
+    @property
+    def pages_every(self) -> timedelta:
+        return parse_duration(self.pages)
 
     @property
     def overlap_delta(self) -> timedelta:
@@ -205,6 +243,10 @@ def default_feeds() -> list[FeedConfig]:
         FeedConfig(name="Deutsche Welle", url="https://rss.dw.com/rdf/rss-en-all"),
         FeedConfig(name="Guardian World", url="https://www.theguardian.com/world/rss"),
     ]
+
+
+def default_pages() -> list[PageConfig]:
+    return [PageConfig(name="TASS", url="https://tass.com/")]
 
 
 def default_topics() -> list[Topic]:

@@ -98,13 +98,20 @@ class FeedState:
 @dataclass
 class FetchResult:
     """What one source unit returned. `problems` are non-fatal issues worth recording
-    (e.g. a malformed feed of which only part parsed)."""
+    (e.g. a malformed feed of which only part parsed); `notes` are recorded with the run too
+    but are no problem (a watched page's `strip unchanged since …`)."""
 
     prices: list[PriceBatch] = field(default_factory=list)
     headlines: list[Headline] = field(default_factory=list)
     snapshots: list[TickerSnapshot] = field(default_factory=list)
     feed_state: FeedState | None = None
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def result_message(result: FetchResult) -> str | None:
+    """What a run records of a result beside its counts: its problems, then its notes."""
+    return "; ".join([*result.problems, *result.notes]) or None
 
 
 def result_status(result: FetchResult) -> RunStatus:

@@ -131,7 +131,7 @@ def cli_run(tmp_path: Path, monkeypatch, store_url: str):
     from dashboard.commands import newsmarks_cli
 
     config = tmp_path / "newsmarks-test.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
 
     def invoke(*args: str):
@@ -149,7 +149,7 @@ def make_config(tmp_path: Path, store_url: str):
         data = {"store": {"url": store_url},
                 "http": {"retries": 2, "backoff": 0.01, "backoff_max": 0.05, "connect_timeout": 2,
                          "read_timeout": 2},
-                "instruments": [], "feeds": []}
+                "instruments": [], "feeds": [], "pages": []}
         data.update(sections)
         return Config.model_validate(data)
 

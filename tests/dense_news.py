@@ -32,7 +32,7 @@ def own_words(n: int, count: int = 6) -> str:
 
 def fill_dense_store(url: str) -> Config:
     """Fill the store at `url` (new) and return its config."""
-    config = Config.model_validate({"store": {"url": url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     try:
         store.sync_config(config)

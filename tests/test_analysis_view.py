@@ -56,7 +56,7 @@ LABEL = "Brent crude (ICE futures)"
 
 @pytest.fixture(scope="module")
 def ctx(module_store_url) -> DashboardContext:
-    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     store.write_bars("brent", "1d", "import", read_prices_csv(SHARED_DATA / "brent-daily.csv").bars, FETCHED)
@@ -162,7 +162,7 @@ def csv_rows(sent: dict) -> list[list[str]]:
 
 
 def test_layout_has_the_two_tabs_and_keeps_the_chart_ids(tmp_path):
-    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'lazy.db'}"}, "feeds": []})
+    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'lazy.db'}"}, "feeds": [], "pages": []})
     app = create_app(config)
     page = app.layout()
     tabs = [c for c in page._traverse() if getattr(c, "id", None) == ids.ANALYSIS_TABS][0]
@@ -369,7 +369,7 @@ def test_largest_moves_csv_has_every_story_with_its_ranking(ctx):
 def test_largest_moves_count_every_source_that_carried_a_story(store_url):
     """A story from three feeds is one row of the largest moves with its three sources — also when
     the view shows one feed only; a copy that came out after the move's close is not counted."""
-    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": [], "pages": []})
     store = Store.open(store_url)
     try:
         store.sync_config(config)
@@ -595,7 +595,7 @@ def cli(ctx, tmp_path, *args: str):
     from dashboard.commands import newsmarks_cli
 
     config = tmp_path / "c.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "{ctx.config.store.url}"\n', encoding="utf-8")
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "{ctx.config.store.url}"\n', encoding="utf-8")
     result = CliRunner().invoke(newsmarks_cli(), ["--config", str(config), *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result

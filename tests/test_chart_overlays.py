@@ -45,7 +45,7 @@ VIEW = "?instruments=brent,usd_rub&range=custom&start=2022-03-01&end=2022-03-03"
 
 @pytest.fixture
 def ctx(store_url) -> DashboardContext:
-    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     days = pd.date_range("2022-02-20", "2022-03-05", freq="D", tz="UTC")
@@ -130,7 +130,7 @@ def risk_ctx(store_url) -> DashboardContext:
     """Brent and 120 headlines of two sources over four days, every title a story of its own (each
     the first copy of its story: eight made-up words of its own after the category's words), with
     known categories."""
-    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     days = pd.date_range("2022-02-20", "2022-03-06", freq="D", tz="UTC")
@@ -212,10 +212,16 @@ def test_page_snapshots_sit_beside_their_instruments(ctx):
     assert list(brent.y) == [113.5] and brent.yaxis == "y"
     assert list(rub.y) == [87.7] and rub.yaxis == "y3"
     assert [str(x) for x in rub.x] == ["2022-03-03T06:00:00"]
+    # the hover says which official value each page value equals (none here: worked out by hand, the
+    # newest close known at the capture is brent's of 03-01, 109, known a day after; usd_rub's 80 of 03-02)
     assert list(brent.customdata[0]) == ["page:a.txt", "2022-03-02 12:00 UTC", "BR 113.50", "+0.64%",
-                                         "time given on import"]
+                                         "time given on import",
+                                         "equals no Brent crude (ICE futures) value of the last 10 known; +4.5000 "
+                                         "from the one dated 2022-03-01, known 2022-03-02 00:00"]
     assert list(rub.customdata[0]) == ["page:b.html", "2022-03-03 06:00 UTC", "$ 87.70", "-0.69",
-                                       "time of the saved file (inferred); mark inferred from its position"]
+                                       "time of the saved file (inferred); mark inferred from its position",
+                                       "equals no USD/RUB (Bank of Russia) value of the last 10 known; +7.7000 "
+                                       "from the one dated 2022-03-02, known 2022-03-03 00:00"]
     assert rub.name == "USD/RUB (Bank of Russia): as shown on the page"
     # % change mode: the same transform as the lines (brent's first bar in view, with padding, is 2022-02-22: 102)
     pct = traces(view(ctx, VIEW + "&axis=pct"), "snapshots")

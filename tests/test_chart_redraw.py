@@ -33,7 +33,7 @@ def daily(first: str, days: int, level: float = 100.0) -> pd.DataFrame:
 
 @pytest.fixture
 def ctx(store_url) -> DashboardContext:
-    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": [], "pages": []})
     store = Store.open(store_url)
     store.sync_config(config)
     store.write_bars("brent", "1d", "import", daily("2022-02-01", 120), FETCHED)   # to 31 May 2022

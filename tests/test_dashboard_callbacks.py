@@ -31,7 +31,7 @@ FETCHED = utc(2026, 9, 1)   # after the last bar: every close written was final
 
 @pytest.fixture(scope="module")
 def ctx(module_store_url) -> DashboardContext:
-    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     brent = read_prices_csv(SHARED_DATA / "brent-daily.csv").bars
@@ -227,7 +227,7 @@ def test_a_zoom_beyond_the_days_a_view_may_span_keeps_the_part_within_them(ctx):
 
 
 def test_empty_store_explains_what_happened(tmp_path):
-    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'e.db'}"}, "feeds": []})
+    config = Config.model_validate({"store": {"url": f"sqlite:///{tmp_path / 'e.db'}"}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     run = store.start_run("refresh", "feed:BBC World", utc(2026, 1, 1), "feeds")
     store.finish_run(run, "error", utc(2026, 1, 1), error="feed BBC World: cannot connect (refused)")

@@ -20,7 +20,7 @@ FETCHED = utc(2026, 1, 1)
 
 @pytest.fixture
 def ctx(store_url) -> DashboardContext:
-    config = Config.model_validate({"store": {"url": store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": store_url}, "feeds": [], "pages": []})
     store = Store.open(store_url)
     store.sync_config(config)
     hours = pd.date_range("2010-06-01", periods=72, freq="h", tz="UTC")

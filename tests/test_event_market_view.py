@@ -38,7 +38,7 @@ DAYS = pd.bdate_range("2021-06-01", "2023-01-31", tz="UTC")
 def ctx(module_store_url) -> DashboardContext:
     """Brent and the rouble on business days (the rouble 0.6 of Brent's log returns plus noise),
     and a sanctions headline every eleven business days of June to December 2022."""
-    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": []})
+    config = Config.model_validate({"store": {"url": module_store_url}, "feeds": [], "pages": []})
     store = Store.open(config.store.url)
     store.sync_config(config)
     rng = np.random.default_rng(3)
@@ -73,7 +73,7 @@ def test_the_market_model_on_the_command_line_gives_the_tabs_figures(ctx, tmp_pa
     data = sync(None, VIEW, {}, ctx.instrument_ids, ctx.default_instruments)[0]
     tab = {row[0]: row[1] for row in csv_rows(analysis_download(ctx, "stats", data, WINDOW, MARKET))[1:]}
     config = tmp_path / "c.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "{ctx.config.store.url}"\n', encoding="utf-8")
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "{ctx.config.store.url}"\n', encoding="utf-8")
     printed = CliRunner().invoke(newsmarks_cli(), [
         "--config", str(config), "study", "--instrument", "usd_rub_mkt", "--query", "sanctions", "--window", "3",
         "--model", "market", "--benchmark", "brent", "--estimation", "60", "--start", "2022-06-01", "--end",

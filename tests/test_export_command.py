@@ -93,7 +93,7 @@ def test_an_unknown_instrument_is_named_with_the_known_ones(filled, tmp_path):
 def test_an_instrument_only_the_store_knows_is_known(filled, tmp_path):
     """An instrument since removed from the config keeps its bars, and can be exported."""
     config = tmp_path / "only-brent.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "{filled.store_url}"\n[[instruments]]\nid = "gold"\n'
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "{filled.store_url}"\n[[instruments]]\nid = "gold"\n'
                       'label = "Gold"\nsource = "yahoo"\nticker = "GC=F"\n', encoding="utf-8")
     from click.testing import CliRunner
 

@@ -58,7 +58,7 @@ def _clean_script(server):
 
 
 def source_for(server: FeedServer, name: str, **http) -> FeedSource:
-    config = Config.model_validate({"http": {**HTTP, **http}, "feeds": []})
+    config = Config.model_validate({"http": {**HTTP, **http}, "feeds": [], "pages": []})
     feed = FeedConfig(name=f"Test {name}", url=server.url_for(name))
     return FeedSource(feed, config, HttpClient(config.http))
 

@@ -250,7 +250,7 @@ def test_an_unterminated_quoted_field_is_refused_and_nothing_is_lost(cli_run, co
 @pytest.mark.parametrize("term", ["(((", "*"])
 def test_a_topic_term_without_words_is_one_config_error_at_load(tmp_path, monkeypatch, command, term):
     config = tmp_path / "topics.toml"
-    config.write_text(f'feeds = []\ninstruments = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
+    config.write_text(f'feeds = []\npages = []\ninstruments = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
                       f'[[topics]]\nname = "Odd"\nterms = ["oil", "{term}"]\n', encoding="utf-8")
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
     args = [str(FIXTURES / "csv" / a) if a.endswith(".csv") else a for a in command]

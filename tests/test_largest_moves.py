@@ -609,7 +609,7 @@ def test_brent_s_largest_moves_of_2026_explained_by_the_world_s_headlines(shared
     for start, end in zip(skeleton["window_start"], skeleton["window_end"], strict=True):
         inside |= ((frame["published"] >= start) & (frame["published"] < end)).to_numpy()
     first = frame[inside & (frame["story_id"] == frame["id"])].copy()
-    tag = headline_tagger(Config.model_validate({"feeds": []}).topics)
+    tag = headline_tagger(Config.model_validate({"feeds": [], "pages": []}).topics)
     tags = [tag(imported[i - 1]) for i in first["id"]]
     first["topics"] = [";".join(sorted(v for k, v in found if k == "topic")) for found in tags]
     first["gpr"] = [";".join(sorted(v for k, v in found if k == "gpr")) for found in tags]

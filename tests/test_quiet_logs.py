@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration   # a loopback server and a subprocess
 def refresh(tmp_path: Path, yahoo: FakeYahoo, *options: str) -> subprocess.CompletedProcess:
     """`python -m ingest refresh` in its own process (the wall clock is its clock: so is the fake's)."""
     config = tmp_path / "c.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
                       '[refresh]\nbackfill_since = "2022-01-01"\nhourly_days = 0\n'
                       '[http]\nretries = 0\nbackoff = 0.01\n'
                       f'[sources.yahoo]\nurl = "{yahoo.url}"\n'

@@ -29,7 +29,7 @@ def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(tmp_path,
     monkeypatch.chdir(tmp_path)
     missing = tmp_path / "dta" / "newsmarks.db"   # data/ mistyped
     config = tmp_path / "c.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "sqlite:///{missing}"\n', encoding="utf-8")
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "sqlite:///{missing}"\n', encoding="utf-8")
     result = invoke(config, *args)
     assert result.exit_code == 1
     assert result.output == f"Error: no store at {missing}: the file does not exist {HINT}\n"
@@ -40,7 +40,7 @@ def test_migrate_store_from_a_missing_store_creates_neither(tmp_path, monkeypatc
     monkeypatch.delenv("NEWSMARKS_DB", raising=False)
     missing, target = tmp_path / "old.db", tmp_path / "new" / "copy.db"
     config = tmp_path / "c.toml"
-    config.write_text("feeds = []\n", encoding="utf-8")
+    config.write_text("feeds = []\npages = []\n", encoding="utf-8")
     result = invoke(config, "migrate-store", "--from", f"sqlite:///{missing}", "--to", f"sqlite:///{target}")
     assert result.exit_code == 1
     assert result.output == f"Error: source store: no store at {missing}: the file does not exist {HINT}\n"
@@ -60,7 +60,7 @@ def test_a_database_without_a_store_gets_no_tables_from_status(store_url, store_
         request.addfinalizer(lambda: databases.drop(name))
         store_url = databases.url(name)
     config = tmp_path / "c.toml"
-    config.write_text(f'feeds = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
+    config.write_text(f'feeds = []\npages = []\n[store]\nurl = "{store_url}"\n', encoding="utf-8")
     result = invoke(config, "status")
     assert result.exit_code == 1
     shown = url_without_password(store_url)

@@ -51,6 +51,7 @@ def config(servers, store_url) -> Config:
             {"id": "usd_rub_mkt", "label": "USD/RUB market", "source": "yahoo", "ticker": "RUB=X"},
         ],
         "feeds": [{"name": name.split("-2")[0], "url": feeds.url_for(name)} for name in FEEDS],
+        "pages": [],
     })
 
 
@@ -116,7 +117,7 @@ def write_config(tmp_path: Path, config: Config) -> Path:
     are not the wall clock a subprocess runs on)."""
     feeds = "".join(f'[[feeds]]\nname = "{f.name}"\nurl = "{f.url}"\n' for f in config.feeds)
     path = tmp_path / "newsmarks.toml"
-    path.write_text(f'instruments = []\n[store]\nurl = "{config.store.url}"\n'
+    path.write_text(f'instruments = []\npages = []\n[store]\nurl = "{config.store.url}"\n'
                     '[http]\nretries = 1\nbackoff = 0.01\nread_timeout = 60\n' + feeds, encoding="utf-8")
     return path
 
@@ -196,7 +197,7 @@ def test_two_refreshes_at_once(config, servers, tmp_path, store_url):
 
 def test_every_source_failing_exits_non_zero(tmp_path):
     config = tmp_path / "c.toml"
-    config.write_text(f'instruments = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
+    config.write_text(f'instruments = []\npages = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
                       '[http]\nretries = 0\n'
                       f'[[feeds]]\nname = "gone"\nurl = "http://127.0.0.1:9/rss"\n'
                       f'[[feeds]]\nname = "missing"\nurl = "{tmp_path / "none.xml"}"\n', encoding="utf-8")

@@ -43,7 +43,7 @@ def test_serve_on_a_port_in_use_says_so_before_anything_else(cli_run, taken_port
 
 def app_py(tmp_path: Path, *args: str) -> subprocess.Popen:
     config = tmp_path / "c.toml"
-    config.write_text(f'feeds = []\ninstruments = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n',
+    config.write_text(f'feeds = []\npages = []\ninstruments = []\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n',
                       encoding="utf-8")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSMARKS_")},
            "NEWSMARKS_CONFIG": str(config)}

@@ -26,6 +26,7 @@ from dashboard.analysis_view.figures import event_study_figure, lag_figure, mess
 from dashboard.analysis_view.hindsight import hindsight_frame, hindsight_table, story_hindsight
 from dashboard.analysis_view.layout import DOWNLOAD_BUTTONS
 from dashboard.analysis_view.methods import methods_text
+from dashboard.analysis_view.page_official import page_official, page_official_frame, page_official_table
 from dashboard.analysis_view.tables import (
     download_name,
     frame_csv,
@@ -133,6 +134,18 @@ def analysis_outputs(ctx: DashboardContext, active_tab: str | None, state_data: 
     return analysis_view(ctx, state_data, window, options, browser_tz)
 
 
+def pages_view(ctx: DashboardContext, active_tab: str | None, state_data: dict | None, window: dict | None,
+               browser_tz: str | None = None):
+    """The "Page against official" table for the view's instruments in the chart's window, while
+    the Analysis tab is shown (no_update otherwise)."""
+    if active_tab != ids.ANALYSIS_TAB_ANALYSIS:
+        return no_update
+    state = ctx.view_state(state_data)
+    start, end = ChartWindow.from_dict(window).span
+    frame = page_official(ctx, state.instruments, start, end)
+    return page_official_table(frame, ctx.labels, display_zone(state, browser_tz))
+
+
 def show_on_chart(triggered_id: dict | None, clicks: list | None):
     """The tab to show after a "show on chart" link fired (`callback_context.triggered_id`, and
     every link's n_clicks): the Chart tab when a link was clicked, no_update when the links were
@@ -142,9 +155,15 @@ def show_on_chart(triggered_id: dict | None, clicks: list | None):
 
 def analysis_download(ctx: DashboardContext, kind: str, state_data: dict | None, window: dict | None,
                       options: dict | None, browser_tz: str | None = None):
-    """dcc.Download data of one table as CSV (kind: events, stats, lags, moves, risk, hindsight), recomputed
-    from the same inputs as the page (the placebo is seeded, so the numbers are the same);
+    """dcc.Download data of one table as CSV (kind: events, stats, lags, moves, risk, hindsight, pages),
+    recomputed from the same inputs as the page (the placebo is seeded, so the numbers are the same);
     no_update when that table could not be computed."""
+    if kind == "pages":   # the view's instruments in the chart's window, whatever the analysed one
+        state = ctx.view_state(state_data)
+        start, end = ChartWindow.from_dict(window).span
+        frame = page_official_frame(page_official(ctx, state.instruments, start, end))
+        name = download_name(kind, "-".join(state.instruments) or "none", start, end)
+        return dcc.send_bytes(frame_csv(frame, display_zone(state, browser_tz)), name)
     inputs = _inputs(ctx, state_data, window, options)
     if inputs is None:
         return no_update
@@ -198,6 +217,13 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     def _analysis(active_tab, state_data, window, version, options, browser_tz):
         with ctx.consistent_read() as view:
             return analysis_outputs(view, active_tab, state_data, window, options, browser_tz)
+
+    @app.callback(Output(ids.ANALYSIS_PAGES, "children"),
+                  Input(ids.ANALYSIS_TABS, "active_tab"), Input(ids.STATE, "data"), Input(ids.WINDOW, "data"),
+                  Input(ids.DATA_VERSION, "data"), Input(ids.BROWSER_TZ, "data"))
+    def _pages(active_tab, state_data, window, _version, browser_tz):
+        with ctx.consistent_read() as view:
+            return pages_view(view, active_tab, state_data, window, browser_tz)
 
     @app.callback(Output(ids.METHODS_PANEL, "is_open"), Output(ids.METHODS_BODY, "children"),
                   Input(ids.METHODS_BUTTON, "n_clicks"), prevent_initial_call=True)

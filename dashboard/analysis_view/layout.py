@@ -16,6 +16,7 @@ DOWNLOAD_BUTTONS = {
     ids.ANALYSIS_DOWNLOAD_MOVES_BUTTON: ("moves", "Largest moves CSV"),
     ids.ANALYSIS_DOWNLOAD_RISK_BUTTON: ("risk", "Risk index CSV"),
     ids.ANALYSIS_DOWNLOAD_HINDSIGHT_BUTTON: ("hindsight", "Hindsight CSV"),
+    ids.ANALYSIS_DOWNLOAD_PAGES_BUTTON: ("pages", "Page vs official CSV"),
 }
 
 
@@ -95,6 +96,8 @@ def analysis_tab() -> html.Div:
                   html.Div(id=ids.ANALYSIS_MOVES, style={"overflowX": "auto"})),
             _card("Stories with hindsight: importance plus the move that followed",
                   html.Div(id=ids.ANALYSIS_HINDSIGHT, style={"overflowX": "auto"})),
+            _card("Page against official: which official value each page value equals, and how late",
+                  html.Div(id=ids.ANALYSIS_PAGES, style={"overflowX": "auto"})),
         ]), type="default", delay_show=300, show_initially=False),
         dcc.Download(id=ids.ANALYSIS_DOWNLOAD),
         dbc.Offcanvas(dcc.Markdown(id=ids.METHODS_BODY, className="nm-methods"), id=ids.METHODS_PANEL,

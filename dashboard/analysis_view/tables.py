@@ -25,7 +25,7 @@ from dashboard.downloads.csv_files import local_iso
 from dashboard.state import ViewState, state_to_search
 from ingest.csvio.csv_safety import format_number, neutralise_cell, write_csv
 
-DOWNLOAD_KINDS = ("events", "stats", "lags", "moves", "risk", "hindsight")
+DOWNLOAD_KINDS = ("events", "stats", "lags", "moves", "risk", "hindsight", "pages")
 NEWS_WORDS = {"count": "headlines", "risk": "risk share"}   # the news side of the correlation, in labels
 LINK_DAYS = 3                 # a "show on chart" link opens the days D - 3 … D + 3 around the move
 HEADLINES_PER_MOVE = 3        # stories shown per move on the page (the CSV has them all)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from dashboard.analysis.page_vs_official import official_span, page_vs_official
 from dashboard.chart.clusters import MAX_BADGES
 from dashboard.state import ViewState
 from ingest.headline_tags.risk_index import INDEX_COLUMNS, bucket_risk_index
@@ -177,6 +178,19 @@ def load_chart_data(store: Store, state: ViewState, start: datetime | None, end:
     total = int(counts["count"].sum())
     counts, day_only = without_day_only(store, flt, counts, bucket)
     risk = load_risk(store, flt, bucket, counts) if "risk" in state.overlays else None
-    snapshots = store.snapshots(start, end, instruments) if "snapshots" in state.overlays else None
+    snapshots = with_official(store, store.snapshots(start, end, instruments)) if "snapshots" in state.overlays \
+        else None
     return ChartData(start, end, interval, bars, stories, counts, total, bucket, risk, snapshots, day_only,
                      mark_counts=None if complete else counts)
+
+
+def with_official(store, snapshots: pd.DataFrame) -> pd.DataFrame:
+    """The snapshots with the columns of dashboard.analysis.page_vs_official (which official
+    daily value each equals, how late, the difference) for their hover."""
+    if snapshots.empty:
+        return snapshots
+    closes = store.closes(sorted(set(snapshots["instrument_id"].dropna())), "1d", *official_span(snapshots))
+    matched = page_vs_official(snapshots, closes)
+    matched.index = snapshots.index[snapshots["instrument_id"].map(lambda i: isinstance(i, str))]
+    extra = [c for c in matched.columns if c not in snapshots.columns]
+    return snapshots.join(matched[extra])

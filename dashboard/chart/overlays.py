@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from dashboard.analysis.page_vs_official import describe
 from dashboard.analysis.time_columns import format_times
 from dashboard.chart.figures import instrument_axes, layout_key, price_axis_layout, price_axis_name
 from dashboard.chart.plotly_text import hover_text
@@ -34,7 +35,7 @@ RISK_HOVER = ("%{x|%Y-%m-%d}<br><b>%{y:.0f}</b> (95% band %{customdata[0]:.0f}â€
               " headlines of %{customdata[5]} sources<br>%{customdata[6]}<extra>%{fullData.name}</extra>")
 SNAPSHOT_COLOR = "#111111"
 SNAPSHOT_HOVER = ("%{customdata[0]}<br>%{customdata[1]}<br><b>%{customdata[2]}</b> %{customdata[3]}"
-                  "<br>%{customdata[4]}<extra>as shown on the page</extra>")
+                  "<br>%{customdata[4]}<br>%{customdata[5]}<extra>as shown on the page</extra>")
 FLAGGED_COLOR = "#d62728"
 FLAGGED_HOVER = ("%{customdata[0]}<br>close %{customdata[1]} â€” flagged %{customdata[2]}<br>kept out of every "
                  "return; drawn at the last good close<extra>flagged bar</extra>")
@@ -102,9 +103,11 @@ def _gaps(values: pd.Series) -> list[float | None]:
     return [None if np.isnan(v) else float(v) for v in values.to_numpy(dtype="float64").tolist()]
 
 
-def _snapshot_customdata(part: pd.DataFrame, tz: str) -> np.ndarray:
-    """Rows of [escaped source, time in tz, value, change text, how the time/mark are known]."""
-    data = np.empty((len(part), 5), dtype=object)
+def _snapshot_customdata(part: pd.DataFrame, tz: str, label: str = "") -> np.ndarray:
+    """Rows of [escaped source, time in tz, value, change text, how the time/mark are known,
+    the official value it equals (dashboard.analysis.page_vs_official, when `part` carries its
+    columns; else '')]."""
+    data = np.empty((len(part), 6), dtype=object)
     data[:, 0] = [hover_text(v) for v in part["source"]]
     data[:, 1] = format_times(part["captured_at"], ZoneInfo(tz), TIME_FORMAT, "snapshots.captured_at")
     data[:, 2] = [f"{hover_text(m)} {v:,.2f}" for m, v in zip(part["mark"], part["value"], strict=True)]
@@ -112,6 +115,8 @@ def _snapshot_customdata(part: pd.DataFrame, tz: str) -> np.ndarray:
     data[:, 3] = [_change_text(c, p, d) for c, p, d in zip(part["change"], part["change_pct"], directions,
                                                            strict=True)]
     data[:, 4] = [_provenance(f, i) for f, i in zip(part["captured_from"], part["mark_inferred"], strict=True)]
+    data[:, 5] = [hover_text(describe(row, label, ZoneInfo(tz))) for row in part.itertuples()] \
+        if "match" in part.columns else ""
     return data
 
 
@@ -159,7 +164,7 @@ def snapshot_traces(snapshots: pd.DataFrame, bars: pd.DataFrame, axes: Mapping[s
             meta={"kind": "snapshots", "instrument": instrument},
             marker={"symbol": "diamond-wide", "size": 11, "color": "white",
                     "line": {"width": 2, "color": SNAPSHOT_COLOR}},
-            customdata=_snapshot_customdata(part, tz), hovertemplate=SNAPSHOT_HOVER, xaxis="x", yaxis=axis))
+            customdata=_snapshot_customdata(part, tz, label), hovertemplate=SNAPSHOT_HOVER, xaxis="x", yaxis=axis))
     return traces
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import click
 
 from ingest.cli.app import EXIT_ALL_FAILED, EXIT_SKIPPED, CliContext, cli, pass_context
+from ingest.sources import UNIT_GROUPS
 
 
 def _run(ctx: CliContext, job: str, groups: tuple[str, ...], since: date | None, wait: float | None) -> None:
@@ -40,11 +41,11 @@ def _run(ctx: CliContext, job: str, groups: tuple[str, ...], since: date | None,
         sys.exit(EXIT_ALL_FAILED)
 
 
-_GROUPS = click.Choice(["all", "prices", "feeds"])
+_GROUPS = click.Choice(["all", "prices", "feeds", "pages"])
 
 
 def _groups(choice: str) -> tuple[str, ...]:
-    return ("prices", "feeds") if choice == "all" else (choice,)
+    return UNIT_GROUPS if choice == "all" else (choice,)
 
 
 @cli.command()

@@ -45,6 +45,7 @@ from lxml import etree
 
 from ingest.clean import decode_entities, html_to_text, safe_link
 from ingest.headline_text import headline_text
+from ingest.pages.links import PageLink, linked_headlines
 from ingest.pages.published import PAGE_TIME_LINES, PageTime, article_time, html_page_time, text_page_time
 from ingest.pages.strip import Strip, TickerItem, find_strip
 from ingest.pages.tokens import AsOf
@@ -88,19 +89,24 @@ class ParsedPage:
     published_day_only: bool = False
     published_where: str | None = None
     truncated: bool = False   # the headline or summary was cut to its cap (ingest.headline_text)
+    links: tuple[PageLink, ...] = ()   # the headlines the page links to (HTML only; ingest.pages.links)
 
 
-def parse_page(body: bytes, name: str, content_type: str | None = None) -> ParsedPage:
+def parse_page(body: bytes, name: str, content_type: str | None = None, base: str | None = None) -> ParsedPage:
     """Parse a saved page; `name` (file name or URL) is used in messages, `content_type` is the
-    HTTP Content-Type when the page was fetched. Raises NotAPage."""
+    HTTP Content-Type when the page was fetched, `base` the URL it came from (relative links
+    resolve against it; with it, a page whose only content is linked headlines is a page too).
+    Raises NotAPage."""
     text, is_html = decode_page(body, name, content_type)
+    links: tuple[PageLink, ...] = ()
     if is_html:
-        strip, headline, summary, link, own, kind = *_read_html(text, name), "html"
+        strip, headline, summary, link, own, links = _read_html(text, name, base)
+        kind = "html"
     else:
         strip, headline, summary, link, own, kind = *_read_text(text), "text"
     cleaned = headline_text(headline, summary)
     headline, summary = cleaned.title or None, cleaned.summary
-    if not strip.items and headline is None:
+    if not strip.items and headline is None and not (base and links):   # a fetched home page: its links suffice
         why = "no ticker strip and no headline found"
         if strip.problems:
             why += f" ({'; '.join(strip.problems)})"
@@ -109,7 +115,7 @@ def parse_page(body: bytes, name: str, content_type: str | None = None) -> Parse
         own = None  # a home page: its dates are those of other articles
     return ParsedPage(name, kind, strip.items, headline, summary, link, strip.as_of, strip.problems,
                       own.moment if own else None, own.day_only if own else False, own.where if own else None,
-                      cleaned.truncated and headline is not None)
+                      cleaned.truncated and headline is not None, links)
 
 
 def decode_page(body: bytes, name: str, content_type: str | None = None) -> tuple[str, bool]:
@@ -229,7 +235,8 @@ def _text_time(lines: list[str], at: int, strip_lines: frozenset[int]) -> tuple[
 
 # -- HTML pages ---------------------------------------------------------------------------------
 
-def _read_html(text: str, name: str) -> tuple[Strip, str | None, str, str | None, PageTime | None]:
+def _read_html(text: str, name: str, base: str | None) \
+        -> tuple[Strip, str | None, str, str | None, PageTime | None, tuple[PageLink, ...]]:
     try:
         root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text))
     except (etree.ParserError, ValueError) as exc:
@@ -247,8 +254,9 @@ def _read_html(text: str, name: str) -> tuple[Strip, str | None, str, str | None
         or safe_link(_meta(root, "og:url"))
     if own is None:
         own = article_time(root, heading)
+    links = linked_headlines(root, base or link, headline_like)   # before _html_lines changes the tree
     strip = find_strip(_html_lines(root), infer_layout=False)
-    return strip, headline or None, summary, link, own
+    return strip, headline or None, summary, link, own, links
 
 
 def _element_text(element) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 
 from ingest.config import Config
 from ingest.headline_tags.stored_tags import headline_tagger
-from ingest.records import result_status
+from ingest.records import result_message, result_status
 from ingest.runners.run_record import recorded_run
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
@@ -67,7 +67,9 @@ def utcnow() -> datetime:
 def plan_for(store: Store, config: Config, unit: Source, job: str, now: datetime,
              since: date | None = None) -> FetchPlan:
     """What to ask a unit for: incremental from the last stored bar (minus the overlap) on a
-    refresh, from `since` (else the configured backfill start) on a backfill."""
+    refresh, from `since` (else the configured backfill start) on a backfill; a unit with
+    conditional GET (feeds, pages) its stored validators on a refresh; a watched page also the
+    strip it stored last."""
     backfill_since = since or config.refresh.backfill_since
     if isinstance(unit, PriceSource):
         start = None
@@ -79,22 +81,25 @@ def plan_for(store: Store, config: Config, unit: Source, job: str, now: datetime
             start = datetime.combine(since, time(0), UTC)
         return FetchPlan(now=now, backfill_since=backfill_since, since=start)
     etag, last_modified = (None, None)
-    if job != "backfill":
-        etag, last_modified = store.feed_validators(unit.feed.name)
-    return FetchPlan(now=now, backfill_since=backfill_since, etag=etag, last_modified=last_modified)
+    conditional = unit.conditional_get()
+    if job != "backfill" and conditional is not None:
+        etag, last_modified = store.feed_validators(conditional[0])
+    last_strip = tuple(store.last_strip(unit.key)) if unit.group == "pages" else ()
+    return FetchPlan(now=now, backfill_since=backfill_since, etag=etag, last_modified=last_modified,
+                     last_strip=last_strip)
 
 
 def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime,
              tagger: Callable, since: date | None = None) -> UnitOutcome:
     """Fetch one unit and store what it returned, recording the run either way."""
-    feed = (unit.feed.name, unit.feed.url) if hasattr(unit, "feed") else None
+    feed = unit.conditional_get()
     with recorded_run(store, job, unit.key, now, unit.group, feed=feed) as run:
         result = unit.fetch(plan_for(store, config, unit, job, now, since))
         counts = run.commit(result, tagger)
     if run.error is not None:
         return UnitOutcome(unit.key, "error", error=run.error)
     status = result_status(result).value
-    return UnitOutcome(unit.key, status, counts, "; ".join(result.problems) or None)
+    return UnitOutcome(unit.key, status, counts, result_message(result))
 
 
 def run_job(store: Store, config: Config, job: str = "refresh", *,
@@ -103,7 +108,8 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
             units: Iterable[Source] | None = None,
             on_outcome: Callable[[UnitOutcome], None] | None = None,
             should_stop: Callable[[], bool] = lambda: False, repair: bool = True) -> JobReport:
-    """Run a refresh or backfill of every configured unit in `groups` under the refresh lock.
+    """Run a refresh or backfill of every configured unit in `groups` ('prices', 'feeds',
+    'pages') under their refresh locks.
     If another process holds the lock for longer than `lock_wait`, the report says skipped.
     `should_stop` is checked between units (a clean shutdown finishes the current one only).
     `repair`: first look for headlines written around the store (two scans of the headlines:

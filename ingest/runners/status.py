@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from ingest.config import Config
 from ingest.records import INTERVALS
-from ingest.sources import build_sources
+from ingest.sources import UNIT_GROUPS, build_sources
 from ingest.sources.base import PriceSource
 from ingest.store import Store
 
@@ -34,15 +34,16 @@ def status_rows(store: Store, config: Config) -> list[dict]:
     heads = {r.source: r for r in store.headline_extents().itertuples()}
     flagged = flag_summaries(store.flag_counts())
     rows = []
-    units = build_sources(config)
+    units = build_sources(config, groups=UNIT_GROUPS)
     keys = [u.key for u in units]
     for unit in units:
         if isinstance(unit, PriceSource):
             extent = bars.get((unit.instrument.id, unit.interval))
             row = _row(unit.key, runs.get(unit.key), extent, configured=True)
             row["flagged"] = flagged.get((unit.instrument.id, unit.interval), "-")
-        else:
-            row = _row(unit.key, runs.get(unit.key), heads.get(unit.feed.name), configured=True)
+        else:   # a feed's headlines are under its name, a watched page's under its key
+            extent = heads.get(unit.feed.name) if unit.group == "feeds" else heads.get(unit.key)
+            row = _row(unit.key, runs.get(unit.key), extent, configured=True)
         rows.append(row)
     for key in sorted(set(runs) - set(keys)):
         on_demand = _on_demand(key)
@@ -151,4 +152,39 @@ def status_lines(store: Store, config: Config) -> list[str]:
         lines.append(f"{name:<32} {row['last_run']:<16}  {row['result']:<12} {row['new']:>6}  "
                      f"{row['newest']:<16} {row['rows']:>8}  {row.get('flagged', ''):<{FLAGGED_WIDTH}}  "
                      f"{row['error']}".rstrip())
+    if config.pages:
+        lines += ["", "page strips (the last stored; a strip is stored again only when it changed):"]
+        lines += [strip_line(page.key, store.last_strip(page.key)) for page in config.pages]
     return lines
+
+
+def strip_line(source: str, snapshots) -> str:
+    """One page's last stored strip: `page:TASS  2024-05-01 12:00 UTC (fetch)  $ 87.70 -0.69,
+    € 95.44 -0.89, BR 90.06 +0.64%`; `none stored` when it has none."""
+    if not snapshots:
+        return f"{source:<32} none stored"
+    first = snapshots[0]
+    items = ", ".join(_item(s) for s in sorted(snapshots, key=lambda s: _MARK_ORDER.get(s.mark, 9)))
+    return f"{source:<32} {first.captured_at:%Y-%m-%d %H:%M} UTC ({first.captured_from})  {items}"
+
+
+_MARK_ORDER = {"$": 0, "€": 1, "BR": 2}
+_ARROWS = {1: "↑", -1: "↓", 0: "→"}
+
+
+def _number(value: float) -> str:
+    """A value as a page shows it: two decimals at least, four at most (`87.70`, `57.4918`)."""
+    text = f"{value:.4f}".rstrip("0")
+    decimals = len(text.split(".")[1])
+    return f"{value:.{max(2, decimals)}f}"
+
+
+def _item(snapshot) -> str:
+    text = f"{snapshot.mark} {_number(snapshot.value)}"
+    if snapshot.change is not None:
+        text += f" {'+' if snapshot.change > 0 else ''}{_number(snapshot.change)}"
+    elif snapshot.change_pct is not None:
+        text += f" {'+' if snapshot.change_pct > 0 else ''}{_number(snapshot.change_pct)}%"
+    elif snapshot.direction is not None:
+        text += f" {_ARROWS[snapshot.direction]}"
+    return text

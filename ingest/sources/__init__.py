@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import importlib
 
-from ingest.sources.registry import FEED_SOURCE, PRICE_SOURCES
+from ingest.sources.registry import FEED_SOURCE, PRICE_SOURCES, WATCHED_PAGE_SOURCE
 
-__all__ = ["FEED_SOURCE", "PRICE_SOURCES", "build_sources", "load_class"]
+__all__ = ["FEED_SOURCE", "PRICE_SOURCES", "UNIT_GROUPS", "build_sources", "load_class"]
+UNIT_GROUPS = ("prices", "feeds", "pages")   # what `refresh` and `schedule` run, each under its own lock
 
 
 def load_class(path: str):
@@ -19,7 +20,8 @@ def load_class(path: str):
 
 
 def build_sources(config, client=None, groups: tuple[str, ...] = ("prices", "feeds")) -> list:
-    """Every source unit the config describes, in a stable order: prices first, then feeds."""
+    """Every source unit of `groups` the config describes, in a stable order: prices, feeds,
+    then watched pages."""
     from ingest.sources.http import HttpClient
 
     client = client or HttpClient(config.http)
@@ -31,4 +33,7 @@ def build_sources(config, client=None, groups: tuple[str, ...] = ("prices", "fee
     if "feeds" in groups:
         feed_cls = load_class(FEED_SOURCE)
         units.extend(feed_cls(feed, config, client) for feed in config.feeds)
+    if "pages" in groups:
+        page_cls = load_class(WATCHED_PAGE_SOURCE)
+        units.extend(page_cls(page, config, client) for page in config.pages)
     return units

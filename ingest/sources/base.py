@@ -65,18 +65,21 @@ class MalformedResponse(PermanentError):
 @dataclass(frozen=True)
 class FetchPlan:
     """What the job asks of a unit: bars from `since` (None: as far back as `backfill_since`
-    allows), up to `now`; and for feeds the stored conditional-GET validators."""
+    allows), up to `now`; for feeds and pages the stored conditional-GET validators; for a
+    watched page the strip stored last (`last_strip`, its snapshots: the page stores its strip
+    again only when it changed)."""
 
     now: datetime
     backfill_since: date
     since: datetime | None = None
     etag: str | None = None
     last_modified: str | None = None
+    last_strip: tuple[TickerSnapshot, ...] = ()
 
 
 class Source(ABC):
     """A source unit. Subclasses set `key` (unique, e.g. 'yahoo:brent:1h') and `group`
-    ('prices' or 'feeds', which decides the schedule it runs on)."""
+    ('prices', 'feeds' or 'pages', which decides the schedule it runs on and its refresh lock)."""
 
     group: ClassVar[str]
     key: str
@@ -84,6 +87,11 @@ class Source(ABC):
     @abstractmethod
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch and parse; raise a SourceError subclass on failure."""
+
+    def conditional_get(self) -> tuple[str, str] | None:
+        """(name, url) under which the store keeps this unit's conditional-GET validators and
+        last fetch (the feeds table), or None for a unit without them."""
+        return None
 
 
 class PriceSource(Source):

@@ -60,6 +60,10 @@ class FeedSource(Source):
         self.client = client
         self.key = f"feed:{feed.name}"
 
+    def conditional_get(self) -> tuple[str, str]:
+        """The feed's name and URL: its validators are kept under its name."""
+        return self.feed.name, self.feed.url
+
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch the feed (conditional GET with the plan's validators) and parse it. A 304 gives
         a result with no headlines and `feed_state.not_modified`."""

@@ -14,5 +14,6 @@ PRICE_SOURCES: dict[str, str] = {
 }
 FEED_SOURCE = "ingest.sources.feeds:FeedSource"          # one feed (refresh, schedule)
 PAGE_SOURCE = "ingest.sources.pages:PageSource"          # one news page, file or URL (snapshot)
+WATCHED_PAGE_SOURCE = "ingest.sources.page_watch:WatchedPage"  # one [[pages]] entry (refresh, schedule)
 NEWS_HISTORY_SOURCE = "ingest.sources.gdelt:GdeltSlice"  # one time slice of a GDELT query (backfill-news)
-UNIT_CLASSES = (*PRICE_SOURCES.values(), FEED_SOURCE, PAGE_SOURCE, NEWS_HISTORY_SOURCE)
+UNIT_CLASSES = (*PRICE_SOURCES.values(), FEED_SOURCE, PAGE_SOURCE, WATCHED_PAGE_SOURCE, NEWS_HISTORY_SOURCE)

@@ -96,6 +96,11 @@ class PriceAccess(Transactions):
                 _runs.bump_data_version(conn, counts)
             return counts
 
+    def last_strip(self, source: str) -> list[TickerSnapshot]:
+        """The ticker snapshots `source` stored last (its latest captured time), mark order."""
+        with self.reading() as conn:
+            return _snapshots.last_strip(conn, source)
+
     def snapshots(self, start: datetime | None = None, end: datetime | None = None,
                   instrument_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """Ticker snapshots captured in [start, end) (see snapshots.read_snapshots)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from ingest.records import FetchResult, result_status
+from ingest.records import FetchResult, result_message, result_status
 from ingest.store import headline_writes as _writes
 from ingest.store import instruments as _instruments
 from ingest.store import prices as _prices
@@ -74,7 +74,7 @@ class RunAccess(Transactions):
             if result.snapshots:
                 counts += _snapshots.write_snapshots(conn, result.snapshots)
             status = result_status(result).value
-            error = "; ".join(result.problems) or None
+            error = result_message(result)
             _runs.finish_run(conn, run_id, status, now, counts, error)
             if feed is not None:
                 _runs.record_feed_fetch(conn, feed[0], feed[1], now, status, result.feed_state, error)

@@ -35,10 +35,13 @@ def finish_run(conn: Connection, run_id: int, status: str, now: datetime,
 
 
 def mark_interrupted(conn: Connection, groups: tuple[str, ...], now: datetime) -> int:
-    """Close runs of `groups` left 'running' by a process that died; call only while holding
-    those groups' refresh locks (so no live run can be among them). Returns how many."""
+    """Close runs of `groups` left 'running' by a process that died; call
+    only while holding those groups' refresh locks (so no live run can be among them; a
+    `snapshot` command's page runs, group 'pages' too, take no lock and are left alone).
+    Returns how many."""
     table = schema.ingest_runs
-    result = conn.execute(update(table).where(table.c.status == "running", table.c.source_group.in_(groups))
+    result = conn.execute(update(table).where(table.c.status == "running", table.c.source_group.in_(groups),
+                                              table.c.job != "snapshot")
                           .values(status="interrupted", finished=to_epoch(now),
                                   error="the process stopped before this run finished"))
     return result.rowcount or 0

@@ -13,7 +13,7 @@ from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.result_rows import driver_rows
 from ingest.store.write_counts import WriteCounts
-from ingest.utc import epoch_series, to_epoch
+from ingest.utc import epoch_series, from_epoch, to_epoch
 
 SNAPSHOT_COLUMNS = ["source", "mark", "instrument_id", "value", "change", "change_pct", "captured_at",
                     "captured_from", "mark_inferred", "direction"]
@@ -55,3 +55,22 @@ def read_snapshots(conn: Connection, start: datetime | None = None, end: datetim
     frame["mark_inferred"] = frame["mark_inferred"].astype(bool)
     frame["direction"] = frame["direction"].astype("Int64")
     return frame
+
+
+def last_strip(conn: Connection, source: str) -> list[TickerSnapshot]:
+    """The snapshots `source` stored last (those of its latest captured time), in mark order;
+    empty when it stored none. Reads along the unique (source, captured_at, mark) index."""
+    table = schema.ticker_snapshots
+    latest = conn.execute(select(func.max(table.c.captured_at)).where(table.c.source == source)).scalar()
+    if latest is None:
+        return []
+    rows = conn.execute(select(*[table.c[c] for c in SNAPSHOT_COLUMNS])
+                        .where(table.c.source == source, table.c.captured_at == latest)
+                        .order_by(table.c.mark)).mappings().all()
+    return [TickerSnapshot(source=r["source"], mark=r["mark"], value=float(r["value"]),
+                           captured_at=from_epoch(r["captured_at"]), captured_from=r["captured_from"],
+                           instrument_id=r["instrument_id"],
+                           change=None if r["change"] is None else float(r["change"]),
+                           change_pct=None if r["change_pct"] is None else float(r["change_pct"]),
+                           mark_inferred=bool(r["mark_inferred"]), direction=r["direction"])
+            for r in rows]

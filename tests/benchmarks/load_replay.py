@@ -128,9 +128,12 @@ class Newsroom:
 def write_config(path: Path, store_url: str, refresh_every: str, cbr: FakeCbr, yahoo: FakeYahoo,
                  newsroom: Newsroom) -> Path:
     """The TOML config gunicorn and `newsmarks schedule` read (NEWSMARKS_CONFIG): the loopback
-    sources, both refresh intervals `refresh_every`, the default instruments and topics."""
+    sources, both refresh intervals `refresh_every`, the default instruments and topics, no
+    watched page (the default one is on the internet)."""
     feeds = "".join(f'\n[[feeds]]\nname = "{name}"\nurl = "{newsroom.url_for(name)}"\n' for name in FEED_NAMES)
     path.write_text(f"""# written by tests/benchmarks/bench_load.py
+pages = []
+
 [store]
 url = "{store_url}"
 
