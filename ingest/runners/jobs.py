@@ -14,6 +14,7 @@ from ingest.records import result_status
 from ingest.runners.run_record import recorded_run
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
+from ingest.sources.deadlines import unit_budget
 from ingest.store import LockBusy, Store, WriteCounts
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,9 @@ def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime
     """Fetch one unit and store what it returned, recording the run either way."""
     feed = (unit.feed.name, unit.feed.url) if hasattr(unit, "feed") else None
     with recorded_run(store, job, unit.key, now, unit.group, feed=feed) as run:
-        result = unit.fetch(plan_for(store, config, unit, job, now, since))
+        plan = plan_for(store, config, unit, job, now, since)
+        with unit_budget(config.http.unit_budget):
+            result = unit.fetch(plan)
         counts = run.commit(result, tagger)
     if run.error is not None:
         return UnitOutcome(unit.key, "error", error=run.error)

@@ -25,9 +25,9 @@ from ingest.records import (
     TickerSnapshot,
 )
 
-__all__ = ["BAR_COLUMNS", "INTERVALS", "EmptyResult", "FeedState", "FetchPlan", "FetchResult", "Headline",
-           "MalformedResponse", "PermanentError", "PriceBatch", "PriceSource", "RateLimited", "Source", "SourceError",
-           "TickerSnapshot", "TransientError", "Unreachable", "empty_bars"]
+__all__ = ["BAR_COLUMNS", "INTERVALS", "DeadlineExceeded", "EmptyResult", "FeedState", "FetchPlan", "FetchResult",
+           "Headline", "MalformedResponse", "PermanentError", "PriceBatch", "PriceSource", "RateLimited", "Source",
+           "SourceError", "TickerSnapshot", "TransientError", "Unreachable", "empty_bars"]
 
 
 class SourceError(Exception):
@@ -48,6 +48,12 @@ class RateLimited(TransientError):
 
 class Unreachable(TransientError):
     """The host could not be reached at all (no route, DNS failure, connection refused)."""
+
+
+class DeadlineExceeded(TransientError):
+    """No complete answer within the request's deadline (`[http] deadline`): not retried in this
+    run, and the host's other units are not tried either (a hanging or trickling server costs its
+    deadline once per run)."""
 
 
 class PermanentError(SourceError):

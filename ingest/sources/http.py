@@ -1,7 +1,8 @@
 """The one place where requests leave newsmarks: timeouts, a byte cap, a User-Agent that names
-us, conditional GET, bounded retries with exponential backoff (tenacity), and only allowed
-destinations (ingest.sources.destinations: every connection and redirect hop is checked before it
-is made, unless `[http] allow_private`) for every source.
+us, conditional GET, bounded retries with exponential backoff (tenacity), an overall deadline per
+request and a time budget per unit (ingest.sources.deadlines), and only allowed destinations
+(ingest.sources.destinations: every connection and redirect hop is checked before it is made,
+unless `[http] allow_private`) for every source.
 
 Sources that cannot use this client's session (yfinance brings its own) still go through
 `HttpClient.retrying()`, so the retry policy is the same everywhere.
@@ -19,10 +20,25 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from ingest.config_sections import HttpConfig
-from ingest.sources.base import MalformedResponse, PermanentError, RateLimited, TransientError, Unreachable
+from ingest.sources.base import (
+    DeadlineExceeded,
+    MalformedResponse,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    Unreachable,
+)
+from ingest.sources.deadlines import WatchedAdapter, budget_left, watching
 from ingest.sources.destinations import RefusedDestination
 from ingest.sources.guarded_adapter import GuardedAdapter
 
@@ -62,24 +78,26 @@ def retry_after_seconds(value: str | None) -> float | None:
 class HttpClient:
     """A requests session with newsmarks' timeouts, byte cap, retries and User-Agent.
 
-    One client serves one job run. A host that could not be reached at all after the retries is
-    remembered, and later requests to it in the same run fail at once instead of waiting through
-    the same retries again (with no network, a first refresh says so in seconds, not minutes)."""
+    One client serves one job run. A host that could not be reached at all after the retries, or
+    gave no complete answer within the deadline, is remembered, and later requests to it in the
+    same run fail at once instead of waiting through the same retries again (with no network, a
+    first refresh says so in seconds, not minutes; a hanging server costs its deadline once)."""
 
     def __init__(self, settings: HttpConfig, session: requests.Session | None = None):
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
-        if not settings.allow_private:
-            adapter = GuardedAdapter()
-            self.session.mount("http://", adapter)
-            self.session.mount("https://", adapter)
+        adapter = WatchedAdapter() if settings.allow_private else GuardedAdapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self._unreachable: dict[str, str] = {}
 
     def retrying(self, call: Callable[[], T], what: str, host: str | None = None) -> T:
         """Run `call`, retrying TransientError up to `retries` times with exponential backoff
-        (honouring a RateLimited.retry_after, capped at `backoff_max`). With `host`, fail at once
-        when that host was unreachable earlier in this run, and remember it when it is now."""
+        (honouring a RateLimited.retry_after, capped at `backoff_max`), never past what is left of
+        the unit's time budget (ingest.sources.deadlines.unit_budget); a DeadlineExceeded is not
+        retried. With `host`, fail at once when that host was unreachable (or missed its deadline)
+        earlier in this run, and remember it when it is now."""
         settings = self.settings
         if host is not None and host in self._unreachable:
             raise Unreachable(f"{what}: not tried, {host} was unreachable earlier in this run "
@@ -98,16 +116,20 @@ class HttpClient:
             log.info("%s; retry %d of %d in %.1fs", state.outcome.exception(), state.attempt_number,
                      settings.retries, state.upcoming_sleep)
 
+        def budget_spent(state) -> bool:
+            left = budget_left()
+            return left is not None and state.upcoming_sleep >= left
+
         retryer = Retrying(
-            stop=stop_after_attempt(settings.retries + 1),
+            stop=stop_after_attempt(settings.retries + 1) | budget_spent,
             wait=wait,
             before_sleep=before_sleep,
-            retry=retry_if_exception_type(TransientError),
+            retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(DeadlineExceeded),
             reraise=True,
         )
         try:
             return retryer(call)
-        except Unreachable as exc:
+        except (Unreachable, DeadlineExceeded) as exc:
             if host is not None:
                 self._unreachable[host] = str(exc).removeprefix(f"{what}: ")
             raise
@@ -125,11 +147,36 @@ class HttpClient:
         return self.retrying(lambda: self._get_once(url, params, headers, label), label,
                              host=urlsplit(url).netloc)
 
+    def request_deadline(self) -> float:
+        """Seconds one request may take now: `[http] deadline`, or less when the unit's budget has
+        less left."""
+        left = budget_left()
+        return self.settings.deadline if left is None else min(self.settings.deadline, left)
+
     def _get_once(self, url: str, params: dict | None, headers: dict, label: str) -> Response:
+        limit = self.request_deadline()
+        if limit <= 0:
+            raise DeadlineExceeded(f"{label}: not tried, the unit's time budget is spent")
+        missed = DeadlineExceeded(f"{label}: no complete answer within the {limit:g} s deadline")
+        with watching(limit) as watch:
+            try:
+                response = self._get_watched(url, params, headers, label, watch.remaining)
+            except (TransientError, PermanentError) as exc:
+                if watch.fired or (isinstance(exc, TransientError) and watch.remaining() <= 0.05):
+                    raise missed from None
+                raise
+            if watch.fired:   # a body without a length ends when its socket is shut: cut, not complete
+                raise missed
+            return response
+
+    def _get_watched(self, url: str, params: dict | None, headers: dict, label: str,
+                     remaining: Callable[[], float]) -> Response:
         settings = self.settings
+        left = remaining()
         try:
             with self.session.get(url, params=params, headers=headers, stream=True,
-                                  timeout=(settings.connect_timeout, settings.read_timeout)) as resp:
+                                  timeout=(min(settings.connect_timeout, left),
+                                           min(settings.read_timeout, left))) as resp:
                 status = resp.status_code
                 if status == 429:
                     raise RateLimited(f"{label}: HTTP 429 Too Many Requests",
@@ -152,6 +199,8 @@ class HttpClient:
             raise Unreachable(f"{label}: cannot connect ({_reason(exc)})") from exc
         except requests.RequestException as exc:
             raise PermanentError(f"{label}: {exc}") from exc
+        except OSError as exc:   # a socket shut at the deadline, seen outside requests' wrappers
+            raise TransientError(f"{label}: {type(exc).__name__}: {exc}") from exc
 
     def _read_capped(self, resp: requests.Response, label: str) -> bytes:
         cap = self.settings.max_bytes

@@ -39,6 +39,7 @@ import pandas as pd
 from ingest.bar_quality import flag_bars
 from ingest.close_rules import DEFAULT_RULE, CloseRule, hourly_known, instrument_rule, meta_rule, trading_days
 from ingest.sources.base import (
+    DeadlineExceeded,
     EmptyResult,
     FetchPlan,
     FetchResult,
@@ -229,19 +230,27 @@ class YahooSource(PriceSource):
         """The history frame, and the close rule the chart answer's metadata implies."""
         import yfinance as yf
 
-        with yfinance_guard(session):
+        limit = self.client.request_deadline()
+        if limit <= 0:
+            raise DeadlineExceeded(f"{label}: not tried, the unit's time budget is spent")
+        missed = DeadlineExceeded(f"{label}: no complete answer within the {limit:g} s deadline")
+        with yfinance_guard(session), session.bounded(limit):
             try:
                 frame = yf.Ticker(self.instrument.ticker, session=session).history(
                     start=int(start.timestamp()), end=int(end.timestamp()), interval=self.interval,
                     auto_adjust=False, actions=False, prepost=False, repair=False, keepna=False,
                     timeout=self.config.http.read_timeout)
             except Exception as exc:  # yfinance's failures are many and untyped: classify them
+                if session.missed_deadline:
+                    raise missed from None
                 if session.refusal is not None:   # whatever yfinance made of it
                     raise RefusedDestination(f"{label}: {session.refusal}", session.refusal.host) from None
                 answer = session.chart_answers[-1] if session.chart_answers else None
                 raise classify_failure(label, exc, answer) from exc
             if session.refusal is not None:
                 raise RefusedDestination(f"{label}: {session.refusal}", session.refusal.host)
+            if session.missed_deadline:
+                raise missed
             if frame is None or frame.empty:
                 answer = session.chart_answers[-1] if session.chart_answers else None
                 raise classify_failure(label, None, answer)
