@@ -1,5 +1,7 @@
-"""Jobs: source units -> store. One ingest-run record per unit; one failing unit never stops
-the others; the whole refresh runs under the store's cross-process refresh lock."""
+"""Jobs: source units -> store. Units are fetched concurrently (ingest.runners.unit_pool: up to
+`[http] workers` at once) and stored from this thread in their order; one ingest-run record per
+unit; one failing unit never stops the others; the whole refresh runs under the store's
+cross-process refresh lock."""
 
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ from ingest.config import Config
 from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import result_status
 from ingest.runners.run_record import recorded_run
+from ingest.runners.unit_pool import Fetched, PoolRun
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
-from ingest.sources.deadlines import unit_budget
 from ingest.store import LockBusy, Store, WriteCounts
 
 log = logging.getLogger(__name__)
@@ -85,14 +87,22 @@ def plan_for(store: Store, config: Config, unit: Source, job: str, now: datetime
     return FetchPlan(now=now, backfill_since=backfill_since, etag=etag, last_modified=last_modified)
 
 
-def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime,
-             tagger: Callable, since: date | None = None) -> UnitOutcome:
-    """Fetch one unit and store what it returned, recording the run either way."""
+@dataclass
+class PlannedUnit:
+    """A unit of a job with its plan, the time it was planned, and its run once started."""
+
+    unit: Source
+    now: datetime
+    plan: FetchPlan
+    run_id: int | None = None
+
+
+def record_unit(store: Store, job: str, planned: PlannedUnit, fetched: Fetched, tagger: Callable) -> UnitOutcome:
+    """Store what one unit's fetch gave and close its run (with its error, when it failed)."""
+    unit = planned.unit
     feed = (unit.feed.name, unit.feed.url) if hasattr(unit, "feed") else None
-    with recorded_run(store, job, unit.key, now, unit.group, feed=feed) as run:
-        plan = plan_for(store, config, unit, job, now, since)
-        with unit_budget(config.http.unit_budget):
-            result = unit.fetch(plan)
+    with recorded_run(store, job, unit.key, planned.now, unit.group, feed=feed, run_id=planned.run_id) as run:
+        result = fetched.unwrap()
         counts = run.commit(result, tagger)
     if run.error is not None:
         return UnitOutcome(unit.key, "error", error=run.error)
@@ -108,7 +118,8 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
             should_stop: Callable[[], bool] = lambda: False, repair: bool = True) -> JobReport:
     """Run a refresh or backfill of every configured unit in `groups` under the refresh lock.
     If another process holds the lock for longer than `lock_wait`, the report says skipped.
-    `should_stop` is checked between units (a clean shutdown finishes the current one only).
+    `should_stop` is checked before each unit starts (a clean shutdown finishes the units in
+    flight only).
     `repair`: first look for headlines written around the store (two scans of the headlines:
     the scheduler asks for it now and then, not every few seconds), and retag the headlines
     waiting in the retag queue (after the v6 migration decoded their text; one cheap read when
@@ -127,14 +138,23 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
                 store.retag_queued(tagger)  # headlines whose text a migration changed get their tags again
                 store.relink_stories()   # ... and their stories linked again when the story rule changed
             store.sync_config(config)
-            for unit in (build_sources(config, groups=groups) if units is None else units):
-                if should_stop():
-                    report.skipped = "stopped before all sources ran"
-                    break
-                outcome = run_unit(store, config, unit, job, now(), tagger, since)
+            units = build_sources(config, groups=groups) if units is None else list(units)
+            planned = []
+            for unit in units:
+                moment = now()
+                planned.append(PlannedUnit(unit, moment, plan_for(store, config, unit, job, moment, since)))
+
+            def start(entry: PlannedUnit) -> None:
+                entry.run_id = store.start_run(job, entry.unit.key, entry.now, entry.unit.group)
+
+            pool = PoolRun(config.http.workers, config.http.unit_budget, should_stop, on_start=start)
+            for entry, fetched in pool.run(planned, lambda entry: entry.unit.fetch(entry.plan)):
+                outcome = record_unit(store, job, entry, fetched, tagger)
                 report.outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
+            if pool.stopped:
+                report.skipped = "stopped before all sources ran"
     except LockBusy as exc:
         report.skipped = str(exc)
     return report

@@ -46,11 +46,13 @@ class Run:
 
 @contextmanager
 def recorded_run(store: Store, job: str, source: str, now: datetime, group: str, *,
-                 feed: tuple[str, str] | None = None, what: str | None = None) -> Iterator[Run]:
-    """Start a run of `source` (its `group`'s lock held by the caller) and yield it; on leaving,
-    a run the block did not close is closed as an error, and an exception from the block is
-    recorded (and not raised): see the module docstring. `what` names the unit in the log."""
-    run = Run(store, store.start_run(job, source, now, group), now, feed)
+                 feed: tuple[str, str] | None = None, what: str | None = None,
+                 run_id: int | None = None) -> Iterator[Run]:
+    """Start a run of `source` (its `group`'s lock held by the caller; `run_id`: one started
+    already, when its fetch began) and yield it; on leaving, a run the block did not close is
+    closed as an error, and an exception from the block is recorded (and not raised): see the
+    module docstring. `what` names the unit in the log."""
+    run = Run(store, store.start_run(job, source, now, group) if run_id is None else run_id, now, feed)
     try:
         yield run
     except SourceError as exc:

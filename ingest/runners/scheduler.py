@@ -1,5 +1,5 @@
 """Scheduled refresh: prices and feeds on their own intervals (APScheduler), each run logged,
-a clean stop on Ctrl-C / SIGTERM (the unit in progress finishes, the rest wait for next time)."""
+a clean stop on Ctrl-C / SIGTERM (the units in flight finish, the rest wait for next time)."""
 
 from __future__ import annotations
 

@@ -26,8 +26,8 @@ from ingest.records import (
 )
 
 __all__ = ["BAR_COLUMNS", "INTERVALS", "DeadlineExceeded", "EmptyResult", "FeedState", "FetchPlan", "FetchResult",
-           "Headline", "MalformedResponse", "PermanentError", "PriceBatch", "PriceSource", "RateLimited", "Source",
-           "SourceError", "TickerSnapshot", "TransientError", "Unreachable", "empty_bars"]
+           "Headline", "HostUnavailable", "MalformedResponse", "PermanentError", "PriceBatch", "PriceSource",
+           "RateLimited", "Source", "SourceError", "TickerSnapshot", "TransientError", "Unreachable", "empty_bars"]
 
 
 class SourceError(Exception):
@@ -48,6 +48,10 @@ class RateLimited(TransientError):
 
 class Unreachable(TransientError):
     """The host could not be reached at all (no route, DNS failure, connection refused)."""
+
+
+class HostUnavailable(Unreachable):
+    """Not tried: its host was unreachable or missed its deadline earlier in this run."""
 
 
 class DeadlineExceeded(TransientError):

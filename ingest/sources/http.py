@@ -32,6 +32,7 @@ from tenacity import (
 from ingest.config_sections import HttpConfig
 from ingest.sources.base import (
     DeadlineExceeded,
+    HostUnavailable,
     MalformedResponse,
     PermanentError,
     RateLimited,
@@ -41,6 +42,7 @@ from ingest.sources.base import (
 from ingest.sources.deadlines import WatchedAdapter, budget_left, watching
 from ingest.sources.destinations import RefusedDestination
 from ingest.sources.guarded_adapter import GuardedAdapter
+from ingest.sources.host_gates import HostGates
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,17 +93,16 @@ class HttpClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._unreachable: dict[str, str] = {}
+        self.hosts = HostGates(settings.host_interval)
 
     def retrying(self, call: Callable[[], T], what: str, host: str | None = None) -> T:
         """Run `call`, retrying TransientError up to `retries` times with exponential backoff
-        (honouring a RateLimited.retry_after, capped at `backoff_max`), never past what is left of
+        (honouring a RateLimited.retry_after, capped at `backoff_max`), each try in its host's
+        turn (ingest.sources.host_gates: one request per host at a time, spaced), never past what is left of
         the unit's time budget (ingest.sources.deadlines.unit_budget); a DeadlineExceeded is not
         retried. With `host`, fail at once when that host was unreachable (or missed its deadline)
         earlier in this run, and remember it when it is now."""
         settings = self.settings
-        if host is not None and host in self._unreachable:
-            raise Unreachable(f"{what}: not tried, {host} was unreachable earlier in this run "
-                              f"({self._unreachable[host]})")
         exponential = wait_exponential(multiplier=settings.backoff, max=settings.backoff_max) \
             + wait_random(0, settings.backoff / 4)
 
@@ -120,19 +121,34 @@ class HttpClient:
             left = budget_left()
             return left is not None and state.upcoming_sleep >= left
 
+        def attempt() -> T:
+            if host is None:
+                return call()
+            self._check_host(host, what)
+            with self.hosts.turn(host):
+                self._check_host(host, what)   # another unit may have found it so meanwhile
+                return call()
+
         retryer = Retrying(
             stop=stop_after_attempt(settings.retries + 1) | budget_spent,
             wait=wait,
             before_sleep=before_sleep,
-            retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(DeadlineExceeded),
+            retry=retry_if_exception_type(TransientError)
+            & retry_if_not_exception_type((DeadlineExceeded, HostUnavailable)),
             reraise=True,
         )
         try:
-            return retryer(call)
+            return retryer(attempt)
         except (Unreachable, DeadlineExceeded) as exc:
-            if host is not None:
-                self._unreachable[host] = str(exc).removeprefix(f"{what}: ")
+            if host is not None and not isinstance(exc, HostUnavailable):
+                self._unreachable.setdefault(host, str(exc).removeprefix(f"{what}: "))
             raise
+
+    def _check_host(self, host: str, what: str) -> None:
+        """Raise HostUnavailable when `host` was unreachable or missed its deadline in this run."""
+        if host in self._unreachable:
+            raise HostUnavailable(f"{what}: not tried, {host} was unreachable earlier in this run "
+                                  f"({self._unreachable[host]})")
 
     def get(self, url: str, *, params: dict | None = None, etag: str | None = None,
             last_modified: str | None = None, what: str | None = None) -> Response:
