@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -38,7 +39,8 @@ def test_retries_5xx_then_succeeds(web):
 
 def test_gives_up_after_bounded_retries(web):
     web.fail_next("x", 10, status=500)   # every request
-    with pytest.raises(TransientError, match=r"^cbr USD: HTTP 500 Internal Server Error$"):
+    with pytest.raises(TransientError, match=r"^cbr USD: HTTP 500 Internal Server Error; 127\.0\.0\.1:\d+ left alone "
+                                             r"until \d{4}-\d\d-\d\d \d\d:\d\d UTC$"):
         client(retries=1).get(web.url_for("x"), what="cbr USD")
     assert len(web.requests_for("x")) == 2
 
@@ -47,8 +49,20 @@ def test_429_honours_retry_after_within_the_cap(web):
     web.add("x", b"ok")
     web.fail_next("x", 1, status=429, retry_after="1")
     started = time.monotonic()
-    assert client(backoff_max=0.3).get(web.url_for("x")).content == b"ok"
-    assert 0.25 <= time.monotonic() - started < 1.0  # waited the cap (0.3 s), not the full second
+    assert client(backoff_max=2).get(web.url_for("x")).content == b"ok"
+    assert time.monotonic() - started >= 1.0   # waited what the server asked
+    assert len(web.requests_for("x")) == 2
+
+
+def test_429_asking_longer_than_the_cap_is_not_waited_for_and_trips_the_host(web):
+    web.add("x", b"ok")
+    web.fail_next("x", 1, status=429, retry_after="3600")
+    http = client(backoff_max=0.3)
+    with pytest.raises(RateLimited, match=r"HTTP 429 Too Many Requests; 127\.0\.0\.1:\d+ left alone until "):
+        http.get(web.url_for("x"))
+    assert len(web.requests_for("x")) == 1
+    [backoff] = http.breakers.changes.values()
+    assert backoff.until - http.breakers.clock() >= timedelta(seconds=3590)   # at least its Retry-After
 
 
 def test_429_every_time_is_rate_limited(web):

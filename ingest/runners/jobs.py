@@ -17,9 +17,11 @@ from ingest.runners.run_record import recorded_run
 from ingest.runners.unit_pool import Fetched, PoolRun
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
+from ingest.sources.http import HttpClient
 from ingest.store import LockBusy, Store, WriteCounts
 
 log = logging.getLogger(__name__)
+FAILED = ("error", "rate-limited")   # a unit's outcomes that stored nothing
 
 
 @dataclass(frozen=True)
@@ -27,15 +29,19 @@ class UnitOutcome:
     """How one source unit did in one run."""
 
     key: str
-    status: str  # ok | not_modified | partial | error
+    status: str  # ok | not_modified | partial | error | rate-limited
     counts: WriteCounts = WriteCounts()
     error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
 
     def line(self) -> str:
         """One line for the terminal: key, status, counts or error."""
         counts = f"{self.counts.new} new, {self.counts.updated} updated, {self.counts.unchanged} unchanged"
-        if self.status == "error":
-            return f"{self.key:<32} error         {self.error}"
+        if self.failed:
+            return f"{self.key:<32} {self.status:<13} {self.error}"
         if self.status == "not_modified":
             return f"{self.key:<32} not modified  (304, nothing fetched)"
         detail = f"{counts}; {self.error}" if self.error else counts
@@ -52,7 +58,7 @@ class JobReport:
 
     @property
     def all_failed(self) -> bool:
-        return bool(self.outcomes) and all(o.status == "error" for o in self.outcomes)
+        return bool(self.outcomes) and all(o.failed for o in self.outcomes)
 
     @property
     def counts(self) -> WriteCounts:
@@ -105,7 +111,7 @@ def record_unit(store: Store, job: str, planned: PlannedUnit, fetched: Fetched, 
         result = fetched.unwrap()
         counts = run.commit(result, tagger)
     if run.error is not None:
-        return UnitOutcome(unit.key, "error", error=run.error)
+        return UnitOutcome(unit.key, run.status, error=run.error)
     status = result_status(result).value
     return UnitOutcome(unit.key, status, counts, "; ".join(result.problems) or None)
 
@@ -138,7 +144,12 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
                 store.retag_queued(tagger)  # headlines whose text a migration changed get their tags again
                 store.relink_stories()   # ... and their stories linked again when the story rule changed
             store.sync_config(config)
-            units = build_sources(config, groups=groups) if units is None else list(units)
+            client = HttpClient(config.http)
+            units = build_sources(config, client, groups) if units is None else list(units)
+            clients = _clients(units)
+            backoffs = store.host_backoffs()
+            for each in clients:   # hosts left alone by earlier runs' 429 / 5xx storms
+                each.breakers.load(backoffs, now)
             planned = []
             for unit in units:
                 moment = now()
@@ -155,6 +166,18 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
                     on_outcome(outcome)
             if pool.stopped:
                 report.skipped = "stopped before all sources ran"
+            for each in clients:
+                store.save_host_backoffs(each.breakers.changes, now())
     except LockBusy as exc:
         report.skipped = str(exc)
     return report
+
+
+def _clients(units: list[Source]) -> list[HttpClient]:
+    """The HTTP clients the units share (one per run, unless a caller built units itself)."""
+    found: dict[int, HttpClient] = {}
+    for unit in units:
+        client = getattr(unit, "client", None)
+        if isinstance(client, HttpClient):
+            found.setdefault(id(client), client)
+    return list(found.values())

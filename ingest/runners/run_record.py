@@ -31,6 +31,7 @@ class Run:
     feed: tuple[str, str] | None = None   # (name, url): a feed's fetch is recorded with the run
     closed: bool = False
     error: str | None = None
+    status: str = "error"   # how a failed run is recorded: a SourceError's run_status ('rate-limited', …)
 
     def commit(self, result: FetchResult, tag: Callable | None = None) -> WriteCounts:
         """Store everything the unit returned and close the run, in one transaction."""
@@ -56,7 +57,7 @@ def recorded_run(store: Store, job: str, source: str, now: datetime, group: str,
     try:
         yield run
     except SourceError as exc:
-        run.error = str(exc)
+        run.error, run.status = str(exc), exc.run_status
     except Exception as exc:  # a bug or an unforeseen failure: record it, go on with the others
         log.exception("%s failed unexpectedly", what or source)
         run.error = f"unexpected {type(exc).__name__}: {exc}"
@@ -64,5 +65,5 @@ def recorded_run(store: Store, job: str, source: str, now: datetime, group: str,
         if not run.closed:
             run.error = "the run ended without storing or closing anything"
     if run.error is not None and not run.closed:
-        store.finish_run(run.run_id, "error", now, error=run.error, feed=feed)
+        store.finish_run(run.run_id, run.status, now, error=run.error, feed=feed)
         run.closed = True

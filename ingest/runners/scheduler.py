@@ -49,7 +49,7 @@ def _refresh_group(store: Store, config: Config, group: str, stop: threading.Eve
         log.warning("refresh of %s skipped: %s", group, report.skipped)
     else:
         counts = report.counts
-        failed = sum(o.status == "error" for o in report.outcomes)
+        failed = sum(o.failed for o in report.outcomes)
         log.info("refresh of %s done: %d sources, %d failed, %d new rows", group,
                  len(report.outcomes), failed, counts.new)
     if on_report is not None:

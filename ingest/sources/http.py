@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 from tenacity import (
     Retrying,
+    retry_if_exception,
     retry_if_exception_type,
     retry_if_not_exception_type,
     stop_after_attempt,
@@ -36,12 +37,14 @@ from ingest.sources.base import (
     MalformedResponse,
     PermanentError,
     RateLimited,
+    ServerError,
     TransientError,
     Unreachable,
 )
 from ingest.sources.deadlines import WatchedAdapter, budget_left, watching
 from ingest.sources.destinations import RefusedDestination
 from ingest.sources.guarded_adapter import GuardedAdapter
+from ingest.sources.host_breakers import HostBreakers, until_text
 from ingest.sources.host_gates import HostGates
 
 log = logging.getLogger(__name__)
@@ -94,14 +97,34 @@ class HttpClient:
         self.session.mount("https://", adapter)
         self._unreachable: dict[str, str] = {}
         self.hosts = HostGates(settings.host_interval)
+        self.breakers = HostBreakers(settings)
 
     def retrying(self, call: Callable[[], T], what: str, host: str | None = None) -> T:
         """Run `call`, retrying TransientError up to `retries` times with exponential backoff
-        (honouring a RateLimited.retry_after, capped at `backoff_max`), each try in its host's
-        turn (ingest.sources.host_gates: one request per host at a time, spaced), never past what is left of
+        (honouring a RateLimited.retry_after, capped at `backoff_max`), never past what is left of
         the unit's time budget (ingest.sources.deadlines.unit_budget); a DeadlineExceeded is not
-        retried. With `host`, fail at once when that host was unreachable (or missed its deadline)
-        earlier in this run, and remember it when it is now."""
+        retried, nor a Retry-After longer than `backoff_max`. With `host`: the tries hold the
+        host's turn (ingest.sources.host_gates: one unit per host at a time, spaced); fail at once
+        when the host was unreachable, missed its deadline or tripped its breaker earlier (in
+        this run, or a stored backoff: ingest.sources.host_breakers); remember it when it does
+        now."""
+        if host is None:
+            return self._retry(call, what, None)
+        self._check_host(host, what)
+        with self.hosts.turn(host):
+            self._check_host(host, what)   # another unit may have found it so meanwhile
+            try:
+                result = self._retry(call, what, host)
+            except (RateLimited, ServerError) as exc:
+                backoff = self.breakers.trip(host, exc)
+                message = f"{exc}; {host} left alone until {until_text(backoff.until)}"
+                if isinstance(exc, RateLimited):
+                    raise RateLimited(message, exc.retry_after) from exc
+                raise ServerError(message) from exc
+            self.breakers.succeeded(host)
+            return result
+
+    def _retry(self, call: Callable[[], T], what: str, host: str | None) -> T:
         settings = self.settings
         exponential = wait_exponential(multiplier=settings.backoff, max=settings.backoff_max) \
             + wait_random(0, settings.backoff / 4)
@@ -121,34 +144,32 @@ class HttpClient:
             left = budget_left()
             return left is not None and state.upcoming_sleep >= left
 
-        def attempt() -> T:
-            if host is None:
-                return call()
-            self._check_host(host, what)
-            with self.hosts.turn(host):
-                self._check_host(host, what)   # another unit may have found it so meanwhile
-                return call()
+        def waits_too_long(exc: BaseException) -> bool:
+            return isinstance(exc, RateLimited) and (exc.retry_after or 0) > settings.backoff_max
 
         retryer = Retrying(
             stop=stop_after_attempt(settings.retries + 1) | budget_spent,
             wait=wait,
             before_sleep=before_sleep,
             retry=retry_if_exception_type(TransientError)
-            & retry_if_not_exception_type((DeadlineExceeded, HostUnavailable)),
+            & retry_if_not_exception_type((DeadlineExceeded, HostUnavailable))
+            & retry_if_exception(lambda exc: not waits_too_long(exc)),
             reraise=True,
         )
         try:
-            return retryer(attempt)
+            return retryer(call)
         except (Unreachable, DeadlineExceeded) as exc:
             if host is not None and not isinstance(exc, HostUnavailable):
                 self._unreachable.setdefault(host, str(exc).removeprefix(f"{what}: "))
             raise
 
     def _check_host(self, host: str, what: str) -> None:
-        """Raise HostUnavailable when `host` was unreachable or missed its deadline in this run."""
+        """Raise HostUnavailable when `host` was unreachable or missed its deadline in this run,
+        HostBackedOff when its breaker is open."""
         if host in self._unreachable:
             raise HostUnavailable(f"{what}: not tried, {host} was unreachable earlier in this run "
                                   f"({self._unreachable[host]})")
+        self.breakers.check(host, what)
 
     def get(self, url: str, *, params: dict | None = None, etag: str | None = None,
             last_modified: str | None = None, what: str | None = None) -> Response:
@@ -198,7 +219,7 @@ class HttpClient:
                     raise RateLimited(f"{label}: HTTP 429 Too Many Requests",
                                       retry_after_seconds(resp.headers.get("Retry-After")))
                 if status >= 500:
-                    raise TransientError(f"{label}: HTTP {status} {resp.reason or ''}".rstrip())
+                    raise ServerError(f"{label}: HTTP {status} {resp.reason or ''}".rstrip())
                 if status >= 400:
                     raise PermanentError(f"{label}: HTTP {status} {resp.reason or ''}".rstrip())
                 body = b"" if status == 304 else self._read_capped(resp, label)

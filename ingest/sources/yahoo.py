@@ -48,6 +48,7 @@ from ingest.sources.base import (
     PriceBatch,
     PriceSource,
     RateLimited,
+    ServerError,
     SourceError,
     TransientError,
     Unreachable,
@@ -119,7 +120,7 @@ def chart_answer_error(label: str, answer: ChartAnswer) -> SourceError | None:
     if answer.status == 429:
         return RateLimited(f"{label}: HTTP 429 Too Many Requests", retry_after_seconds(answer.retry_after))
     if answer.status >= 500:
-        return TransientError(f"{label}: HTTP {answer.status} from {_without_query(answer.url)}")
+        return ServerError(f"{label}: HTTP {answer.status} from {_without_query(answer.url)}")
     try:
         body = json.loads(answer.body)
     except ValueError:
