@@ -31,12 +31,12 @@ class MeetingServer(FeedServer):
         super().__init__(directory=None)
         self.arrived = threading.Event()
         self.other: MeetingServer | None = None
-        self.met: bool | None = None
+        self.meetings: list[bool] = []   # per request, in order: had the other server been asked by then?
         self.patience = patience
 
     def answer(self, method, path, query, headers):
         self.arrived.set()
-        self.met = self.other.arrived.wait(self.patience)
+        self.meetings.append(self.other.arrived.wait(self.patience))
         return super().answer(method, path, query, headers)
 
 
@@ -48,7 +48,7 @@ def test_units_of_two_hosts_are_fetched_at_the_same_time(store, make_config):
         config = make_config(feeds=[{"name": "a", "url": a.url_for("a")}, {"name": "b", "url": b.url_for("b")}])
         report = run_job(store, config, groups=("feeds",))
     assert [(o.key, o.status) for o in report.outcomes] == [("feed:a", "ok"), ("feed:b", "ok")]
-    assert a.met and b.met   # each server had the other's request in flight while it answered
+    assert a.meetings == b.meetings == [True]   # each had the other's request in flight while it answered
 
 
 def test_one_worker_fetches_one_unit_at_a_time(store, make_config):
@@ -60,7 +60,23 @@ def test_one_worker_fetches_one_unit_at_a_time(store, make_config):
                              http={"workers": 1})
         report = run_job(store, config, groups=("feeds",))
     assert [o.status for o in report.outcomes] == ["ok", "ok"]
-    assert a.met is False   # b's request came only after a's answer
+    assert a.meetings == [False]   # b's request came only after a's answer
+
+
+def test_a_unit_waiting_for_its_host_does_not_hold_a_worker(store, make_config):
+    # two workers, units a1, a2 (host A), b (host B): a2 must not take the second worker while a1
+    # holds host A, so b is fetched beside a1
+    with MeetingServer() as a, MeetingServer() as b:
+        a.other, b.other = b, a
+        for name in ("a1", "a2"):
+            a.add(name, rss(name))
+        b.add("b", rss("b"))
+        feeds = [{"name": "a1", "url": a.url_for("a1")}, {"name": "a2", "url": a.url_for("a2")},
+                 {"name": "b", "url": b.url_for("b")}]
+        report = run_job(store, make_config(feeds=feeds, http={"workers": 2}), groups=("feeds",))
+    assert [(o.key, o.status) for o in report.outcomes] == [("feed:a1", "ok"), ("feed:a2", "ok"), ("feed:b", "ok")]
+    assert a.meetings == [True, True] and b.meetings == [True]
+    assert [r.name for r in sorted(a.requests, key=lambda r: r.started)] == ["a1", "a2"]
 
 
 def test_one_hosts_requests_never_overlap_and_keep_their_interval(store, make_config):

@@ -63,27 +63,58 @@ class PoolRun(Generic[U]):
             return Fetched(error=exc)
 
     def run(self, units: Iterable[U], fetch: Callable[[U], FetchResult]) -> Iterator[tuple[U, Fetched]]:
-        """Yield (unit, Fetched) in the units' order while up to `workers` fetch at once."""
+        """Yield (unit, Fetched) in the units' order while up to `workers` fetch at once, never two
+        units of one known host at a time (see `unit_hosts`): a unit whose host is busy waits in
+        the queue, not in a worker, and the next unit of a free host goes first."""
         queue = list(units)
-        futures: list[Future] = []
-        done_upto = 0
+        hosts = [unit_hosts(unit) for unit in queue]
+        pending = list(range(len(queue)))
+        futures: dict[int, Future] = {}
+        released: set[int] = set()
+        busy: set[str] = set()
+        following = 0
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="newsmarks-unit") as pool:
             while True:
-                running = sum(not f.done() for f in futures[done_upto:])
-                while not self.stopped and len(futures) < len(queue) and running < self.workers:
-                    if self.should_stop():
-                        self.stopped = True
+                for i, future in futures.items():
+                    if i not in released and future.done():
+                        released.add(i)
+                        busy.difference_update(hosts[i])
+                self._submit(pool, queue, hosts, pending, futures, len(futures) - len(released), busy, fetch)
+                while following < len(queue):
+                    if following in futures and futures[following].done():
+                        yield queue[following], futures[following].result()
+                    elif following in futures or not self.stopped:
                         break
-                    unit = queue[len(futures)]
-                    if self.on_start is not None:
-                        self.on_start(unit)   # e.g. its run record, so a crash leaves it 'running'
-                    futures.append(pool.submit(self._fetch, fetch, unit))
-                    running += 1
-                if done_upto == len(futures):
+                    following += 1   # done and yielded, or never started (stopped)
+                if following == len(queue):
                     return
-                head = futures[done_upto]
-                if not head.done():
-                    wait([f for f in futures[done_upto:] if not f.done()], return_when=FIRST_COMPLETED)
-                    continue
-                yield queue[done_upto], head.result()
-                done_upto += 1
+                flying = [f for i, f in futures.items() if i not in released]
+                if flying:
+                    wait(flying, return_when=FIRST_COMPLETED)
+
+    def _submit(self, pool: ThreadPoolExecutor, queue: list[U], hosts: list[frozenset[str]], pending: list[int],
+                futures: dict[int, Future], running: int, busy: set[str],
+                fetch: Callable[[U], FetchResult]) -> None:
+        """Hand the first pending units whose hosts are free to the pool, up to `workers` running."""
+        while not self.stopped and running < self.workers:
+            index = next((i for i in pending if not hosts[i] & busy), None)
+            if index is None:
+                return
+            if self.should_stop():
+                self.stopped = True
+                return
+            pending.remove(index)
+            if self.on_start is not None:
+                self.on_start(queue[index])   # e.g. its run record, so a crash leaves it 'running'
+            futures[index] = pool.submit(self._fetch, fetch, queue[index])
+            busy.update(hosts[index])
+            running += 1
+
+
+def unit_hosts(unit: object) -> frozenset[str]:
+    """The hosts a unit's fetch will ask, when it says (`Source.hosts()`; a planned unit's
+    `unit`'s); none when unknown, and then nothing keeps it from running beside others (the HTTP
+    client's per-host turns still keep its requests one at a time)."""
+    inner = getattr(unit, "unit", unit)
+    hosts = getattr(inner, "hosts", None)
+    return frozenset(hosts()) if callable(hosts) else frozenset()

@@ -112,6 +112,11 @@ class Source(ABC):
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch and parse; raise a SourceError subclass on failure."""
 
+    def hosts(self) -> frozenset[str]:
+        """The hosts (`host[:port]`) `fetch` will ask, when known beforehand: the job runner then
+        never fetches two units of one host at once (ingest.runners.unit_pool). None by default."""
+        return frozenset()
+
 
 class PriceSource(Source):
     """A price source unit: one instrument at one interval."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
@@ -59,6 +59,10 @@ class FeedSource(Source):
         self.config = config
         self.client = client
         self.key = f"feed:{feed.name}"
+
+    def hosts(self) -> frozenset[str]:
+        """The feed's host; none for a local file."""
+        return frozenset() if self.feed.is_local else frozenset({urlsplit(self.feed.url).netloc})
 
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch the feed (conditional GET with the plan's validators) and parse it. A 304 gives

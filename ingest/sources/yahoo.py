@@ -204,6 +204,11 @@ class YahooSource(PriceSource):
         intervals = ["1d"] + (["1h"] if config.refresh.hourly_days > 0 else [])
         return [cls(instrument, interval, config, client) for interval in intervals]
 
+    def hosts(self) -> frozenset[str]:
+        """The configured Yahoo base URL's host (yfinance's requests all go there, or to Yahoo's own
+        hosts when it is Yahoo's)."""
+        return frozenset({urlsplit(self.base_url).netloc})
+
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch the plan's window; raise a SourceError subclass on failure."""
         start, end = fetch_window(self.interval, plan, self.config.refresh.hourly_days)
