@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,8 +39,7 @@ def test_retries_5xx_then_succeeds(web):
 
 def test_gives_up_after_bounded_retries(web):
     web.fail_next("x", 10, status=500)   # every request
-    with pytest.raises(TransientError, match=r"^cbr USD: HTTP 500 Internal Server Error; 127\.0\.0\.1:\d+ left alone "
-                                             r"until \d{4}-\d\d-\d\d \d\d:\d\d UTC$"):
+    with pytest.raises(TransientError, match=r"^cbr USD: HTTP 500 Internal Server Error$"):
         client(retries=1).get(web.url_for("x"), what="cbr USD")
     assert len(web.requests_for("x")) == 2
 
@@ -58,6 +57,7 @@ def test_429_asking_longer_than_the_cap_is_not_waited_for_and_trips_the_host(web
     web.add("x", b"ok")
     web.fail_next("x", 1, status=429, retry_after="3600")
     http = client(backoff_max=0.3)
+    http.use_breakers({}, lambda: datetime.now(UTC))
     with pytest.raises(RateLimited, match=r"HTTP 429 Too Many Requests; 127\.0\.0\.1:\d+ left alone until "):
         http.get(web.url_for("x"))
     assert len(web.requests_for("x")) == 1

@@ -326,9 +326,8 @@ def test_persistent_500_fails_after_bounded_retries(fake):
     fake.fail("BZ=F", 503, times=100)
     with pytest.raises(TransientError) as caught:
         unit(make_config(fake.url), "brent").fetch(plan(utc(2022, 3, 10), since=utc(2022, 3, 7)))
-    assert str(caught.value).startswith("Yahoo BZ=F 1d 2022-03-07 00:00..2022-03-10 00:00 UTC: HTTP 503 from "
-                                        f"{fake.url}/v8/finance/chart/BZ=F; {fake.url.removeprefix('http://')} "
-                                        "left alone until ")
+    assert str(caught.value) == ("Yahoo BZ=F 1d 2022-03-07 00:00..2022-03-10 00:00 UTC: HTTP 503 from "
+                                 f"{fake.url}/v8/finance/chart/BZ=F")
     assert [r.status for r in price_requests(fake, "BZ=F")] == [503] * 6  # 3 attempts, 2 requests each
 
 

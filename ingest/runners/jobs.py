@@ -148,8 +148,8 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
             units = build_sources(config, client, groups) if units is None else list(units)
             clients = _clients(units)
             backoffs = store.host_backoffs()
-            for each in clients:   # hosts left alone by earlier runs' 429 / 5xx storms
-                each.breakers.load(backoffs, now)
+            for each in clients:   # hosts left alone by earlier runs' 429 / 5xx storms, and new ones
+                each.use_breakers(backoffs, now)
             planned = []
             for unit in units:
                 moment = now()

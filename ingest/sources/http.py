@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ from tenacity import (
 )
 
 from ingest.config_sections import HttpConfig
+from ingest.records import HostBackoff
 from ingest.sources.base import (
     DeadlineExceeded,
     HostUnavailable,
@@ -88,7 +90,7 @@ class HttpClient:
     same run fail at once instead of waiting through the same retries again (with no network, a
     first refresh says so in seconds, not minutes; a hanging server costs its deadline once)."""
 
-    def __init__(self, settings: HttpConfig, session: requests.Session | None = None):
+    def __init__(self, settings: HttpConfig, session: requests.Session | None = None, *, trip_hosts: bool = False):
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
@@ -98,6 +100,7 @@ class HttpClient:
         self._unreachable: dict[str, str] = {}
         self.hosts = HostGates(settings.host_interval)
         self.breakers = HostBreakers(settings)
+        self.trip_hosts = trip_hosts   # the job runner turns the breakers on (use_breakers)
 
     def retrying(self, call: Callable[[], T], what: str, host: str | None = None) -> T:
         """Run `call`, retrying TransientError up to `retries` times with exponential backoff
@@ -116,6 +119,8 @@ class HttpClient:
             try:
                 result = self._retry(call, what, host)
             except (RateLimited, ServerError) as exc:
+                if not self.trip_hosts:
+                    raise
                 backoff = self.breakers.trip(host, exc)
                 message = f"{exc}; {host} left alone until {until_text(backoff.until)}"
                 if isinstance(exc, RateLimited):
@@ -162,6 +167,12 @@ class HttpClient:
             if host is not None and not isinstance(exc, HostUnavailable):
                 self._unreachable.setdefault(host, str(exc).removeprefix(f"{what}: "))
             raise
+
+    def use_breakers(self, stored: dict[str, HostBackoff], clock: Callable[[], datetime]) -> None:
+        """Trip hosts on 429 / 5xx storms (ingest.sources.host_breakers), starting from the backoffs
+        earlier runs stored, timed by the job's clock; `breakers.changes` is what to store after."""
+        self.breakers.load(stored, clock)
+        self.trip_hosts = True
 
     def _check_host(self, host: str, what: str) -> None:
         """Raise HostUnavailable when `host` was unreachable or missed its deadline in this run,
