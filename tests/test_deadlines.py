@@ -97,3 +97,25 @@ def test_a_hanging_yahoo_costs_one_deadline_for_the_whole_yfinance_call():
         with pytest.raises(DeadlineExceeded, match=r"^Yahoo BZ=F 1d .*: no complete answer within the 1 s deadline$"):
             unit.fetch(FetchPlan(now=utc(2022, 11, 10), backfill_since=utc(2022, 1, 1).date()))
         assert len([r for r in yahoo.log("chart", "BZ=F") if "period1" in r.query]) == 1
+
+
+def test_a_trickling_feed_in_a_refresh_is_recorded_with_its_deadline_and_the_others_stored(store, make_config):
+    from ingest.runners.jobs import run_job
+    from tests.servers.feeds import FeedServer
+    from tests.test_concurrency import rss
+
+    with FeedServer(directory=None) as slow, FeedServer(directory=None) as fine:
+        slow.add("slow", rss("slow"))
+        slow.trickle_next("slow", rss("slow") * 100, every=0.1)
+        fine.add("fine", rss("fine"))
+        config = make_config(feeds=[{"name": "slow", "url": slow.url_for("slow")},
+                                    {"name": "fine", "url": fine.url_for("fine")}],
+                             http={"retries": 3, "backoff": 0.01, "read_timeout": 0.5, "deadline": 1.0})
+        report = run_job(store, config, groups=("feeds",))
+        assert len(slow.requests_for("slow")) == 1   # cut once, not retried
+    assert [(o.key, o.status, o.error) for o in report.outcomes] == [
+        ("feed:slow", "error", "feed slow: no complete answer within the 1 s deadline"),
+        ("feed:fine", "ok", None)]
+    runs = store.runs().sort_values("id")
+    assert runs[["source", "status", "error"]].values.tolist() == [
+        ["feed:slow", "error", "feed slow: no complete answer within the 1 s deadline"], ["feed:fine", "ok", None]]
