@@ -178,6 +178,18 @@ class HttpConfig(FrozenModel):
     user_agent: str = "newsmarks/0.1 (+https://github.com/newsmarks/newsmarks)"
     # connect to private, link-local and cloud-metadata addresses too (ingest.sources.destinations)
     allow_private: bool = False
+    # hard bounds (ingest.sources.deadlines): one request's whole answer (connect, headers, body),
+    # and one unit's requests with their retries and waits
+    deadline: Annotated[float, Field(gt=0)] = 20.0
+    unit_budget: Annotated[float, Field(gt=0)] = 60.0
+    # concurrency (ingest.runners.unit_pool): units fetched at once; per host one request at a
+    # time, request starts at least `host_interval` seconds apart
+    workers: Annotated[int, Field(ge=1, le=64)] = 8
+    host_interval: Annotated[float, Field(ge=0)] = 0.2
+    # a host answering 429 / 5xx after the retries is left alone for the rest of the run and, from
+    # run to run, for `host_backoff` seconds doubling up to `host_backoff_max` (at least its Retry-After)
+    host_backoff: Annotated[float, Field(ge=0)] = 300.0
+    host_backoff_max: Annotated[float, Field(ge=0)] = 21600.0
 
 
 class ServiceConfig(FrozenModel):

@@ -28,6 +28,7 @@ class RunStatus(StrEnum):
     ERROR = "error"
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"
+    RATE_LIMITED = "rate-limited"  # not tried (or given up): its host answered 429 / 5xx and is left alone
 
 
 # ts: a daily bar's trading day at 00:00 UTC, an hourly bar's start (UTC); known: when its close
@@ -120,6 +121,17 @@ def result_status(result: FetchResult) -> RunStatus:
     if result.feed_state is not None and result.feed_state.not_modified:
         return RunStatus.NOT_MODIFIED
     return RunStatus.PARTIAL if result.problems else RunStatus.OK
+
+
+@dataclass(frozen=True)
+class HostBackoff:
+    """A host left alone after 429 / 5xx answers: not asked before `until` (UTC); `failures`: the
+    runs in a row that ended so (the wait doubles with each); `reason`: the last answer."""
+
+    host: str
+    until: datetime
+    failures: int
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,15 @@ def test_the_last_refresh_says_whether_it_succeeded():
              "price:brent": {"status": "running", "finished": None, "error": None}}
     assert last_refresh(mixed, "UTC") == ("Last refresh 2026-05-28 20:27 UTC: 1 of 4 sources partly failed, "
                                           "1 still running")
+
+
+def test_a_rate_limited_source_counts_as_failing_with_when_it_is_tried_again():
+    limited = {**RUNS, "feed:BBC World": {"status": "rate-limited", "finished": 1_780_000_000,
+                                          "error": "feed BBC World: not tried, feeds.bbci.co.uk is left alone until "
+                                                   "2026-05-28 21:00 UTC (it answered HTTP 429 Too Many Requests, "
+                                                   "once in a row)"}}
+    (badge,) = source_badges(limited)
+    summary, listing = badge.children
+    assert summary.children == "⚠ 3 of 4 sources failing"
+    assert "left alone until 2026-05-28 21:00 UTC" in listing.children[0].children[2]
+    assert last_refresh(limited, "UTC") == "Last refresh 2026-05-28 20:27 UTC: 3 of 4 sources failed"

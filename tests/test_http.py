@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,8 +48,21 @@ def test_429_honours_retry_after_within_the_cap(web):
     web.add("x", b"ok")
     web.fail_next("x", 1, status=429, retry_after="1")
     started = time.monotonic()
-    assert client(backoff_max=0.3).get(web.url_for("x")).content == b"ok"
-    assert 0.25 <= time.monotonic() - started < 1.0  # waited the cap (0.3 s), not the full second
+    assert client(backoff_max=2).get(web.url_for("x")).content == b"ok"
+    assert time.monotonic() - started >= 1.0   # waited what the server asked
+    assert len(web.requests_for("x")) == 2
+
+
+def test_429_asking_longer_than_the_cap_is_not_waited_for_and_trips_the_host(web):
+    web.add("x", b"ok")
+    web.fail_next("x", 1, status=429, retry_after="3600")
+    http = client(backoff_max=0.3)
+    http.use_breakers({}, lambda: datetime.now(UTC))
+    with pytest.raises(RateLimited, match=r"HTTP 429 Too Many Requests; 127\.0\.0\.1:\d+ left alone until "):
+        http.get(web.url_for("x"))
+    assert len(web.requests_for("x")) == 1
+    [backoff] = http.breakers.changes.values()
+    assert backoff.until - http.breakers.clock() >= timedelta(seconds=3590)   # at least its Retry-After
 
 
 def test_429_every_time_is_rate_limited(web):

@@ -13,8 +13,14 @@ from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
+def back_to_version_9(conn) -> None:
+    """Undo what schema version 10 added, as a version-9 store was."""
+    conn.execute(text("DROP TABLE host_backoff"))
+
+
 def back_to_version_8(conn) -> None:
-    """Undo what schema version 9 added, as a version-8 store was."""
+    """Undo what schema versions 9 and 10 added, as a version-8 store was."""
+    back_to_version_9(conn)
     conn.execute(text("ALTER TABLE headlines DROP COLUMN text_truncated"))
 
 
@@ -59,12 +65,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 9
+    assert SCHEMA_VERSION == 10
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "9"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "10"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()
@@ -330,3 +336,21 @@ def test_a_version_8_store_gets_plain_capped_text_and_the_flag(store_url):
             "1 headlines' titles or summaries cut to 500 and 5,000 characters, marked text_truncated"])
     finally:
         upgraded.close()
+
+
+def test_a_version_9_store_gains_the_host_backoff_table(store_url):
+    from ingest.records import HostBackoff
+
+    store = Store.open(store_url)
+    with store.engine.begin() as conn:
+        back_to_version_9(conn)
+        conn.execute(text("UPDATE meta SET value = '9' WHERE key = 'schema_version'"))
+    store.close()
+    upgraded = Store.open(store_url)
+    assert inspect(upgraded.engine).has_table("host_backoff") and upgraded.host_backoffs() == {}
+    backoff = HostBackoff("query2.finance.yahoo.com", utc(2026, 12, 3, 1, 35), 2, "HTTP 429 Too Many Requests")
+    upgraded.save_host_backoffs({backoff.host: backoff}, utc(2026, 12, 3, 1, 25))
+    assert upgraded.host_backoffs() == {backoff.host: backoff}
+    upgraded.save_host_backoffs({backoff.host: None}, utc(2026, 12, 3, 1, 40))
+    assert upgraded.host_backoffs() == {}
+    upgraded.close()

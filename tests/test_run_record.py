@@ -83,4 +83,4 @@ def test_result_status_and_the_names_as_stored():
     assert result_status(FetchResult(feed_state=FeedState(304, not_modified=True), problems=["x"])) == "not_modified"
     assert INTERVALS == ("1d", "1h") and Interval.HOURLY == "1h" and f"{Interval.DAILY}" == "1d"
     assert [s.value for s in RunStatus] == ["running", "ok", "partial", "not_modified", "error", "skipped",
-                                            "interrupted"]
+                                            "interrupted", "rate-limited"]

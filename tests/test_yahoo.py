@@ -17,6 +17,7 @@ from ingest.sources.base import (
     MalformedResponse,
     PermanentError,
     RateLimited,
+    ServerError,
     TransientError,
     Unreachable,
 )
@@ -137,7 +138,7 @@ def test_chart_answers_are_classified_by_status_and_body():
     limited = chart_answer_error("Yahoo BZ=F 1d", ChartAnswer(url, 429, "7", b"Too Many Requests"))
     assert type(limited) is RateLimited and limited.retry_after == 7.0
     server = chart_answer_error("Yahoo BZ=F 1d", ChartAnswer(url, 503, None, b"<html>"))
-    assert type(server) is TransientError
+    assert type(server) is ServerError and isinstance(server, TransientError)
     assert str(server) == "Yahoo BZ=F 1d: HTTP 503 from http://127.0.0.1:1/v8/finance/chart/BZ=F"
     no_range = b'{"chart":{"result":null,"error":{"code":"Bad Request","description":' \
                b'"Data doesn\'t exist for startDate = 1, endDate = 2"}}}'

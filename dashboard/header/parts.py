@@ -35,7 +35,7 @@ def ticker_strip(items: list[TickerItem], zone: str) -> list:
     return children
 
 
-FAILED = ("error", "interrupted")
+FAILED = ("error", "interrupted", "rate-limited")
 
 
 def source_badges(runs: dict[str, dict]) -> list:

@@ -34,7 +34,7 @@ def _run(ctx: CliContext, job: str, groups: tuple[str, ...], since: date | None,
     if report.skipped:
         click.echo(f"{job} skipped: {report.skipped}", err=True)
         sys.exit(EXIT_SKIPPED)
-    failed = sum(o.status == "error" for o in report.outcomes)
+    failed = sum(o.failed for o in report.outcomes)
     click.echo(f"{job}: {len(report.outcomes)} sources, {failed} failed, {report.counts.new} new rows")
     if report.all_failed:
         click.echo(f"{job}: every source failed (is the network reachable?)", err=True)

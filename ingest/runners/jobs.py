@@ -1,5 +1,7 @@
-"""Jobs: source units -> store. One ingest-run record per unit; one failing unit never stops
-the others; the whole refresh runs under the store's cross-process refresh lock."""
+"""Jobs: source units -> store. Units are fetched concurrently (ingest.runners.unit_pool: up to
+`[http] workers` at once) and stored from this thread in their order; one ingest-run record per
+unit; one failing unit never stops the others; the whole refresh runs under the store's
+cross-process refresh lock."""
 
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ from ingest.config import Config
 from ingest.headline_tags.stored_tags import headline_tagger
 from ingest.records import result_message, result_status
 from ingest.runners.run_record import recorded_run
+from ingest.runners.unit_pool import Fetched, PoolRun
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
+from ingest.sources.http import HttpClient
 from ingest.store import LockBusy, Store, WriteCounts
 
 log = logging.getLogger(__name__)
+FAILED = ("error", "rate-limited")   # a unit's outcomes that stored nothing
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,19 @@ class UnitOutcome:
     """How one source unit did in one run."""
 
     key: str
-    status: str  # ok | not_modified | partial | error
+    status: str  # ok | not_modified | partial | error | rate-limited
     counts: WriteCounts = WriteCounts()
     error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
 
     def line(self) -> str:
         """One line for the terminal: key, status, counts or error."""
         counts = f"{self.counts.new} new, {self.counts.updated} updated, {self.counts.unchanged} unchanged"
-        if self.status == "error":
-            return f"{self.key:<32} error         {self.error}"
+        if self.failed:
+            return f"{self.key:<32} {self.status:<13} {self.error}"
         if self.status == "not_modified":
             return f"{self.key:<32} not modified  (304, nothing fetched)"
         detail = f"{counts}; {self.error}" if self.error else counts
@@ -49,7 +58,7 @@ class JobReport:
 
     @property
     def all_failed(self) -> bool:
-        return bool(self.outcomes) and all(o.status == "error" for o in self.outcomes)
+        return bool(self.outcomes) and all(o.failed for o in self.outcomes)
 
     @property
     def counts(self) -> WriteCounts:
@@ -89,15 +98,25 @@ def plan_for(store: Store, config: Config, unit: Source, job: str, now: datetime
                      last_strip=last_strip)
 
 
-def run_unit(store: Store, config: Config, unit: Source, job: str, now: datetime,
-             tagger: Callable, since: date | None = None) -> UnitOutcome:
-    """Fetch one unit and store what it returned, recording the run either way."""
+@dataclass
+class PlannedUnit:
+    """A unit of a job with its plan, the time it was planned, and its run once started."""
+
+    unit: Source
+    now: datetime
+    plan: FetchPlan
+    run_id: int | None = None
+
+
+def record_unit(store: Store, job: str, planned: PlannedUnit, fetched: Fetched, tagger: Callable) -> UnitOutcome:
+    """Store what one unit's fetch gave and close its run (with its error, when it failed)."""
+    unit = planned.unit
     feed = unit.conditional_get()
-    with recorded_run(store, job, unit.key, now, unit.group, feed=feed) as run:
-        result = unit.fetch(plan_for(store, config, unit, job, now, since))
+    with recorded_run(store, job, unit.key, planned.now, unit.group, feed=feed, run_id=planned.run_id) as run:
+        result = fetched.unwrap()
         counts = run.commit(result, tagger)
     if run.error is not None:
-        return UnitOutcome(unit.key, "error", error=run.error)
+        return UnitOutcome(unit.key, run.status, error=run.error)
     status = result_status(result).value
     return UnitOutcome(unit.key, status, counts, result_message(result))
 
@@ -111,7 +130,8 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
     """Run a refresh or backfill of every configured unit in `groups` ('prices', 'feeds',
     'pages') under their refresh locks.
     If another process holds the lock for longer than `lock_wait`, the report says skipped.
-    `should_stop` is checked between units (a clean shutdown finishes the current one only).
+    `should_stop` is checked before each unit starts (a clean shutdown finishes the units in
+    flight only).
     `repair`: first look for headlines written around the store (two scans of the headlines:
     the scheduler asks for it now and then, not every few seconds), and retag the headlines
     waiting in the retag queue (after the v6 migration decoded their text; one cheap read when
@@ -130,14 +150,40 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
                 store.retag_queued(tagger)  # headlines whose text a migration changed get their tags again
                 store.relink_stories()   # ... and their stories linked again when the story rule changed
             store.sync_config(config)
-            for unit in (build_sources(config, groups=groups) if units is None else units):
-                if should_stop():
-                    report.skipped = "stopped before all sources ran"
-                    break
-                outcome = run_unit(store, config, unit, job, now(), tagger, since)
+            client = HttpClient(config.http)
+            units = build_sources(config, client, groups) if units is None else list(units)
+            clients = _clients(units)
+            backoffs = store.host_backoffs()
+            for each in clients:   # hosts left alone by earlier runs' 429 / 5xx storms, and new ones
+                each.use_breakers(backoffs, now)
+            planned = []
+            for unit in units:
+                moment = now()
+                planned.append(PlannedUnit(unit, moment, plan_for(store, config, unit, job, moment, since)))
+
+            def start(entry: PlannedUnit) -> None:
+                entry.run_id = store.start_run(job, entry.unit.key, entry.now, entry.unit.group)
+
+            pool = PoolRun(config.http.workers, config.http.unit_budget, should_stop, on_start=start)
+            for entry, fetched in pool.run(planned, lambda entry: entry.unit.fetch(entry.plan)):
+                outcome = record_unit(store, job, entry, fetched, tagger)
                 report.outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
+            if pool.stopped:
+                report.skipped = "stopped before all sources ran"
+            for each in clients:
+                store.save_host_backoffs(each.breakers.changes, now())
     except LockBusy as exc:
         report.skipped = str(exc)
     return report
+
+
+def _clients(units: list[Source]) -> list[HttpClient]:
+    """The HTTP clients the units share (one per run, unless a caller built units itself)."""
+    found: dict[int, HttpClient] = {}
+    for unit in units:
+        client = getattr(unit, "client", None)
+        if isinstance(client, HttpClient):
+            found.setdefault(id(client), client)
+    return list(found.values())

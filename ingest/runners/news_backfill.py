@@ -171,7 +171,7 @@ def _run(store: Store, config: Config, report: NewsBackfillReport, run: Run, cli
     total = sum((s.duration for s in queue), timedelta(0))
     report.already_done = span.duration - total
     covered = timedelta(0)
-    client = client or HttpClient(config.http.model_copy(update={"retries": 0}))
+    client = client or HttpClient(config.http.model_copy(update={"retries": 0}))   # pacing, backoff: ours
     tag = headline_tagger(config.topics)
     try:
         if progress is not None:

@@ -31,6 +31,7 @@ class Run:
     feed: tuple[str, str] | None = None   # (name, url): a feed's fetch is recorded with the run
     closed: bool = False
     error: str | None = None
+    status: str = "error"   # how a failed run is recorded: a SourceError's run_status ('rate-limited', …)
 
     def commit(self, result: FetchResult, tag: Callable | None = None) -> WriteCounts:
         """Store everything the unit returned and close the run, in one transaction."""
@@ -46,15 +47,17 @@ class Run:
 
 @contextmanager
 def recorded_run(store: Store, job: str, source: str, now: datetime, group: str, *,
-                 feed: tuple[str, str] | None = None, what: str | None = None) -> Iterator[Run]:
-    """Start a run of `source` (its `group`'s lock held by the caller) and yield it; on leaving,
-    a run the block did not close is closed as an error, and an exception from the block is
-    recorded (and not raised): see the module docstring. `what` names the unit in the log."""
-    run = Run(store, store.start_run(job, source, now, group), now, feed)
+                 feed: tuple[str, str] | None = None, what: str | None = None,
+                 run_id: int | None = None) -> Iterator[Run]:
+    """Start a run of `source` (its `group`'s lock held by the caller; `run_id`: one started
+    already, when its fetch began) and yield it; on leaving, a run the block did not close is
+    closed as an error, and an exception from the block is recorded (and not raised): see the
+    module docstring. `what` names the unit in the log."""
+    run = Run(store, store.start_run(job, source, now, group) if run_id is None else run_id, now, feed)
     try:
         yield run
     except SourceError as exc:
-        run.error = str(exc)
+        run.error, run.status = str(exc), exc.run_status
     except Exception as exc:  # a bug or an unforeseen failure: record it, go on with the others
         log.exception("%s failed unexpectedly", what or source)
         run.error = f"unexpected {type(exc).__name__}: {exc}"
@@ -62,5 +65,5 @@ def recorded_run(store: Store, job: str, source: str, now: datetime, group: str,
         if not run.closed:
             run.error = "the run ended without storing or closing anything"
     if run.error is not None and not run.closed:
-        store.finish_run(run.run_id, "error", now, error=run.error, feed=feed)
+        store.finish_run(run.run_id, run.status, now, error=run.error, feed=feed)
         run.closed = True

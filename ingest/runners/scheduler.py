@@ -1,6 +1,6 @@
 """Scheduled refresh: prices, feeds and watched news pages on their own intervals (APScheduler;
 the pages by their `every`, else `[refresh] pages`: one job per interval), each run logged, a
-clean stop on Ctrl-C / SIGTERM (the unit in progress finishes, the rest wait for next time)."""
+clean stop on Ctrl-C / SIGTERM (the units in flight finish, the rest wait for next time)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def _refresh_group(store: Store, config: Config, group: str, stop: threading.Eve
         log.warning("refresh of %s skipped: %s", group, report.skipped)
     else:
         counts = report.counts
-        failed = sum(o.status == "error" for o in report.outcomes)
+        failed = sum(o.failed for o in report.outcomes)
         log.info("refresh of %s done: %d sources, %d failed, %d new rows", group,
                  len(report.outcomes), failed, counts.new)
     if on_report is not None:

@@ -3,12 +3,14 @@ store reads)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from ingest.config import Config
-from ingest.records import INTERVALS
+from ingest.records import INTERVALS, HostBackoff
 from ingest.sources import UNIT_GROUPS, build_sources
 from ingest.sources.base import PriceSource
+from ingest.sources.host_breakers import until_text
 from ingest.store import Store
 
 FLAGGED_WIDTH = 18
@@ -133,9 +135,10 @@ def _row(key: str, run: dict | None, extent, configured: bool) -> dict:
     )
 
 
-def status_lines(store: Store, config: Config) -> list[str]:
+def status_lines(store: Store, config: Config, now: datetime | None = None) -> list[str]:
     """The status report as text lines: the store, its row counts, what the latest migration did
-    (when it left notes), then a line per source unit."""
+    (when it left notes), then a line per source unit, then the hosts left alone until after
+    `now` (default: the clock)."""
     counts = store.counts()
     lines = [
         f"store: {store.engine.url.render_as_string(hide_password=True)}",
@@ -155,6 +158,20 @@ def status_lines(store: Store, config: Config) -> list[str]:
     if config.pages:
         lines += ["", "page strips (the last stored; a strip is stored again only when it changed):"]
         lines += [strip_line(page.key, store.last_strip(page.key)) for page in config.pages]
+    lines += backoff_lines(store.host_backoffs(), now or datetime.now(UTC))
+    return lines
+
+
+def backoff_lines(backoffs: dict[str, HostBackoff], now: datetime) -> list[str]:
+    """The hosts left alone after 429 / 5xx answers and when they may be tried again (those
+    whose time has come are tried by the next refresh, and say nothing)."""
+    waiting = sorted((b for b in backoffs.values() if b.until > now), key=lambda b: (b.until, b.host))
+    if not waiting:
+        return []
+    lines = ["", "hosts left alone after 429 / 5xx answers (their units are recorded rate-limited, not tried):"]
+    for b in waiting:
+        runs = "1 run" if b.failures == 1 else f"{b.failures} runs in a row"
+        lines.append(f"  {b.host:<40} may be tried again at {until_text(b.until)} ({b.reason}; {runs})")
     return lines
 
 

@@ -25,13 +25,17 @@ from ingest.records import (
     TickerSnapshot,
 )
 
-__all__ = ["BAR_COLUMNS", "INTERVALS", "EmptyResult", "FeedState", "FetchPlan", "FetchResult", "Headline",
-           "MalformedResponse", "PermanentError", "PriceBatch", "PriceSource", "RateLimited", "Source", "SourceError",
-           "TickerSnapshot", "TransientError", "Unreachable", "empty_bars"]
+__all__ = ["BAR_COLUMNS", "INTERVALS", "DeadlineExceeded", "EmptyResult", "FeedState", "FetchPlan",
+           "FetchResult", "Headline", "HostBackedOff", "HostUnavailable", "MalformedResponse",
+           "PermanentError", "PriceBatch", "PriceSource", "RateLimited", "ServerError", "Source",
+           "SourceError", "TickerSnapshot", "TransientError", "Unreachable", "empty_bars"]
 
 
 class SourceError(Exception):
-    """A source unit failed; the message says what failed and where."""
+    """A source unit failed; the message says what failed and where; `run_status` is how its run
+    is recorded."""
+
+    run_status: ClassVar[str] = "error"
 
 
 class TransientError(SourceError):
@@ -41,6 +45,8 @@ class TransientError(SourceError):
 class RateLimited(TransientError):
     """HTTP 429; `retry_after` is the server's requested wait in seconds, when it gave one."""
 
+    run_status: ClassVar[str] = "rate-limited"
+
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
@@ -48,6 +54,27 @@ class RateLimited(TransientError):
 
 class Unreachable(TransientError):
     """The host could not be reached at all (no route, DNS failure, connection refused)."""
+
+
+class ServerError(TransientError):
+    """HTTP 5xx: worth retrying; a host still answering so after the retries is left alone."""
+
+
+class HostBackedOff(SourceError):
+    """Not tried: its host answered 429 / 5xx earlier in this run, or is left alone until a time
+    stored by an earlier run (ingest.sources.host_breakers)."""
+
+    run_status: ClassVar[str] = "rate-limited"
+
+
+class HostUnavailable(Unreachable):
+    """Not tried: its host was unreachable or missed its deadline earlier in this run."""
+
+
+class DeadlineExceeded(TransientError):
+    """No complete answer within the request's deadline (`[http] deadline`): not retried in this
+    run, and the host's other units are not tried either (a hanging or trickling server costs its
+    deadline once per run)."""
 
 
 class PermanentError(SourceError):
@@ -92,6 +119,11 @@ class Source(ABC):
         """(name, url) under which the store keeps this unit's conditional-GET validators and
         last fetch (the feeds table), or None for a unit without them."""
         return None
+
+    def hosts(self) -> frozenset[str]:
+        """The hosts (`host[:port]`) `fetch` will ask, when known beforehand: the job runner then
+        never fetches two units of one host at once (ingest.runners.unit_pool). None by default."""
+        return frozenset()
 
 
 class PriceSource(Source):

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
@@ -189,6 +190,10 @@ class CbrSource(PriceSource):
     def units(cls, instrument, config, client) -> list[CbrSource]:
         """One unit per instrument: daily bars."""
         return [cls(instrument, "1d", config, client)]
+
+    def hosts(self) -> frozenset[str]:
+        """The Bank of Russia's host (or its configured mirror's)."""
+        return frozenset({urlsplit(self.base_url).netloc})
 
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch the rates from `plan.since` (else `plan.backfill_since`) to the day after

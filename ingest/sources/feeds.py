@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
@@ -63,6 +63,10 @@ class FeedSource(Source):
     def conditional_get(self) -> tuple[str, str]:
         """The feed's name and URL: its validators are kept under its name."""
         return self.feed.name, self.feed.url
+
+    def hosts(self) -> frozenset[str]:
+        """The feed's host; none for a local file."""
+        return frozenset() if self.feed.is_local else frozenset({urlsplit(self.feed.url).netloc})
 
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch the feed (conditional GET with the plan's validators) and parse it. A 304 gives

@@ -14,12 +14,11 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from requests.adapters import HTTPAdapter
 from requests.utils import select_proxy
-from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from ingest.sources.deadlines import WatchedAdapter, WatchedHTTPConnection, WatchedHTTPSConnection
 from ingest.sources.destinations import allowed_addresses
 
 
@@ -43,11 +42,11 @@ class _Checked:
         raise failure
 
 
-class CheckedHTTPConnection(_Checked, HTTPConnection):
+class CheckedHTTPConnection(_Checked, WatchedHTTPConnection):
     pass
 
 
-class CheckedHTTPSConnection(_Checked, HTTPSConnection):
+class CheckedHTTPSConnection(_Checked, WatchedHTTPSConnection):
     pass
 
 
@@ -59,13 +58,11 @@ class CheckedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = CheckedHTTPSConnection
 
 
-class GuardedAdapter(HTTPAdapter):
-    """An HTTPAdapter whose direct connections are checked (see the module docstring)."""
+class GuardedAdapter(WatchedAdapter):
+    """An HTTPAdapter whose direct connections are checked (see the module docstring), and cut
+    at their request's deadline (ingest.sources.deadlines)."""
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": CheckedHTTPConnectionPool,
-                                                   "https": CheckedHTTPSConnectionPool}
+    pool_classes = {"http": CheckedHTTPConnectionPool, "https": CheckedHTTPSConnectionPool}
 
     def send(self, request, *args, **kwargs):
         """Send as HTTPAdapter does; through a proxy, check the target's host first."""

@@ -24,6 +24,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from ingest.clean import safe_link
 from ingest.pages import ParsedPage, canonical_mark, parse_page
@@ -45,6 +46,10 @@ class WatchedPage(Source):
     def conditional_get(self) -> tuple[str, str]:
         """The page's validators are kept under `page:<name>` in the feeds table."""
         return self.key, self.page.url
+
+    def hosts(self) -> frozenset[str]:
+        """The page's host: the job runner fetches one unit of a host at a time."""
+        return frozenset({urlsplit(self.page.url).netloc})
 
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch the page (conditionally) and read its strip and headlines; SourceError on

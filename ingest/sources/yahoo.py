@@ -39,6 +39,7 @@ import pandas as pd
 from ingest.bar_quality import flag_bars
 from ingest.close_rules import DEFAULT_RULE, CloseRule, hourly_known, instrument_rule, meta_rule, trading_days
 from ingest.sources.base import (
+    DeadlineExceeded,
     EmptyResult,
     FetchPlan,
     FetchResult,
@@ -47,6 +48,7 @@ from ingest.sources.base import (
     PriceBatch,
     PriceSource,
     RateLimited,
+    ServerError,
     SourceError,
     TransientError,
     Unreachable,
@@ -118,7 +120,7 @@ def chart_answer_error(label: str, answer: ChartAnswer) -> SourceError | None:
     if answer.status == 429:
         return RateLimited(f"{label}: HTTP 429 Too Many Requests", retry_after_seconds(answer.retry_after))
     if answer.status >= 500:
-        return TransientError(f"{label}: HTTP {answer.status} from {_without_query(answer.url)}")
+        return ServerError(f"{label}: HTTP {answer.status} from {_without_query(answer.url)}")
     try:
         body = json.loads(answer.body)
     except ValueError:
@@ -202,6 +204,11 @@ class YahooSource(PriceSource):
         intervals = ["1d"] + (["1h"] if config.refresh.hourly_days > 0 else [])
         return [cls(instrument, interval, config, client) for interval in intervals]
 
+    def hosts(self) -> frozenset[str]:
+        """The configured Yahoo base URL's host (yfinance's requests all go there, or to Yahoo's own
+        hosts when it is Yahoo's)."""
+        return frozenset({urlsplit(self.base_url).netloc})
+
     def fetch(self, plan: FetchPlan) -> FetchResult:
         """Fetch the plan's window; raise a SourceError subclass on failure."""
         start, end = fetch_window(self.interval, plan, self.config.refresh.hourly_days)
@@ -229,19 +236,27 @@ class YahooSource(PriceSource):
         """The history frame, and the close rule the chart answer's metadata implies."""
         import yfinance as yf
 
-        with yfinance_guard(session):
+        limit = self.client.request_deadline()
+        if limit <= 0:
+            raise DeadlineExceeded(f"{label}: not tried, the unit's time budget is spent")
+        missed = DeadlineExceeded(f"{label}: no complete answer within the {limit:g} s deadline")
+        with yfinance_guard(session), session.bounded(limit):
             try:
                 frame = yf.Ticker(self.instrument.ticker, session=session).history(
                     start=int(start.timestamp()), end=int(end.timestamp()), interval=self.interval,
                     auto_adjust=False, actions=False, prepost=False, repair=False, keepna=False,
                     timeout=self.config.http.read_timeout)
             except Exception as exc:  # yfinance's failures are many and untyped: classify them
+                if session.missed_deadline:
+                    raise missed from None
                 if session.refusal is not None:   # whatever yfinance made of it
                     raise RefusedDestination(f"{label}: {session.refusal}", session.refusal.host) from None
                 answer = session.chart_answers[-1] if session.chart_answers else None
                 raise classify_failure(label, exc, answer) from exc
             if session.refusal is not None:
                 raise RefusedDestination(f"{label}: {session.refusal}", session.refusal.host)
+            if session.missed_deadline:
+                raise missed
             if frame is None or frame.empty:
                 answer = session.chart_answers[-1] if session.chart_answers else None
                 raise classify_failure(label, None, answer)

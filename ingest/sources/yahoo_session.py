@@ -7,7 +7,9 @@
   to the real hosts unchanged. A proxy cannot do this (https needs CONNECT) and yfinance's URL
   constants are copied at import, hence the session;
 - applies newsmarks' connect/read timeouts to every request (yfinance passes its own 10-30 s) and
-  a byte cap (`http.max_bytes`, curl's MAXFILESIZE). It does not send newsmarks' User-Agent:
+  a byte cap (`http.max_bytes`, curl's MAXFILESIZE); within `bounded(seconds)` (one yfinance call:
+  cookie, crumb, time zone and chart requests together) every request's total time (curl's
+  TIMEOUT) is cut to what is left, and `missed_deadline` says when that ran out. It does not send newsmarks' User-Agent:
   Yahoo turns away non-browser clients, which is why yfinance impersonates Chrome;
 - connects only where ingest.sources.destinations allows (unless `[http] allow_private`): it follows
   redirects itself, checking every hop before curl is asked to connect, and pins curl to the
@@ -52,6 +54,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Iterator
@@ -111,16 +114,46 @@ class YahooSession(curl_requests.Session):
         self.allow_private = settings.allow_private
         self.chart_answers: list[ChartAnswer] = []
         self.refusal: RefusedDestination | None = None
+        self.ends: float | None = None
+        self.missed_deadline = False
+
+    @contextmanager
+    def bounded(self, seconds: float) -> Iterator[None]:
+        """Bound every request of the block to end within `seconds` from now, all together."""
+        self.ends, self.missed_deadline = time.monotonic() + seconds, False
+        try:
+            yield
+        finally:
+            self.ends = None
+
+    def _timeouts(self) -> tuple[float, float]:
+        """(connect, read) for the next request: curl's total is their sum, cut to what is left."""
+        if self.ends is None:
+            return self.timeouts
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            self.missed_deadline = True
+            raise curl_requests.exceptions.Timeout("the deadline has passed")
+        connect = min(self.timeouts[0], left)
+        return connect, max(0.0, min(self.timeouts[1], left - connect))
 
     def request(self, method, url, **kwargs):
         """Send one request to the rewritten URL with newsmarks' timeouts, following redirects
         (unless `allow_redirects=False`) hop by hop, each checked; remember chart answers."""
-        kwargs["timeout"] = self.timeouts
+        try:
+            return self._request(method, url, **kwargs)
+        except curl_requests.exceptions.Timeout:
+            if self.ends is not None and time.monotonic() >= self.ends - 0.05:
+                self.missed_deadline = True
+            raise
+
+    def _request(self, method, url, **kwargs):
         follow = kwargs.pop("allow_redirects", None)
         follow = self.allow_redirects if follow is None else follow
         target = rewrite_url(url, self.target)
         for hop in range(MAX_REDIRECTS + 1):
             self._check(target, redirected=hop > 0)
+            kwargs["timeout"] = self._timeouts()
             response = super().request(method, target, allow_redirects=False, **kwargs)
             if _CHART_PATH in urlsplit(target).path:
                 self.chart_answers.append(ChartAnswer(str(response.url), response.status_code,

@@ -27,7 +27,7 @@ COPY_MARK = "copied_from"
 # copy mark are the target's own
 TABLES: tuple[Table, ...] = (schema.instruments, schema.feeds, schema.price_bars, schema.headlines,
                              schema.headline_tags, schema.ticker_snapshots, schema.ingest_runs,
-                             schema.news_backfill_slices, schema.retag_queue)
+                             schema.news_backfill_slices, schema.retag_queue, schema.host_backoff)
 SKIPPED_META = {"schema_version", COPY_MARK}
 
 

@@ -17,7 +17,7 @@ from ingest.store.headline_days import refresh_days
 from ingest.store.story_links import STORY_RULE, record_rule
 from ingest.store.story_scores import score_all
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 REPORT_KEY = "migration_report"
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,16 @@ def _plain_capped_text(conn: Connection) -> list[str]:
     return migrate_plain_text.upgrade(conn)
 
 
+def _host_backoff(conn: Connection) -> None:
+    """v10: the hosts left alone after 429 / 5xx answers, and until when (ingest.sources.host_breakers)."""
+    schema.host_backoff.create(conn, checkfirst=True)
+
+
 # version reached -> function that takes a store at version-1 to it (returning lines for the
 # migration report, or None). Append, never edit.
 MIGRATIONS: dict[int, Callable[[Connection], list[str] | None]] = {
     2: _add_news_backfill_slices, 3: _add_data_changes, 4: _cover_headline_ids, 5: _add_headline_days,
-    6: _known_times, 7: _story_scores, 8: _story_kind_index, 9: _plain_capped_text}
+    6: _known_times, 7: _story_scores, 8: _story_kind_index, 9: _plain_capped_text, 10: _host_backoff}
 
 
 class SchemaError(Exception):

@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from ingest.records import FetchResult, result_message, result_status
+from ingest.records import FetchResult, HostBackoff, result_message, result_status
 from ingest.store import headline_writes as _writes
+from ingest.store import host_backoff as _backoff
 from ingest.store import instruments as _instruments
 from ingest.store import prices as _prices
 from ingest.store import runs as _runs
@@ -83,6 +84,17 @@ class RunAccess(Transactions):
             elif counts.changed:
                 _runs.bump_data_version(conn, counts)
             return counts
+
+    def host_backoffs(self) -> dict[str, HostBackoff]:
+        """The hosts left alone after 429 / 5xx answers, and until when."""
+        with self.reading() as conn:
+            return _backoff.host_backoffs(conn)
+
+    def save_host_backoffs(self, changes: dict[str, HostBackoff | None], now: datetime) -> None:
+        """Store a run's new backoffs; None forgets a host's (it answered again)."""
+        if changes:
+            with self.writing() as conn:
+                _backoff.save_host_backoffs(conn, changes, now)
 
     def migration_report(self) -> dict | None:
         """What the latest migration that changed data did ({'version', 'at', 'notes'})."""

@@ -13,7 +13,7 @@ from ingest.store.dialect import upsert
 from ingest.store.write_counts import NO_ROWS, WriteCounts
 from ingest.utc import epoch_series, from_epoch, to_epoch
 
-RUN_STATUSES = ("running", "ok", "not_modified", "partial", "error", "skipped", "interrupted")
+RUN_STATUSES = ("running", "ok", "not_modified", "partial", "error", "skipped", "interrupted", "rate-limited")
 
 
 def start_run(conn: Connection, job: str, source: str, group: str, now: datetime) -> int:

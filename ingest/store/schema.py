@@ -217,3 +217,15 @@ retag_queue = Table(
     "retag_queue", metadata,
     Column("headline_id", Integer, primary_key=True, autoincrement=False),
 )
+
+# Hosts left alone after 429 / 5xx answers (schema version 10; ingest.sources.host_breakers): not
+# asked before `until` (UTC seconds); `failures`: runs in a row that ended so; `reason`: the last
+# answer (`HTTP 429 Too Many Requests`); `updated`: when the row was written (UTC seconds).
+host_backoff = Table(
+    "host_backoff", metadata,
+    Column("host", _text(255), primary_key=True),
+    Column("until", BigInteger, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("reason", _text(), nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)

@@ -13,6 +13,7 @@ By default it serves the real captures in ../shared/data/feeds (see REAL_FEEDS).
         server.stall_next(name, 1, seconds=3)           # next request waits 3 s (timeouts)
         server.serve_next(name, b"<html>oops</html>")   # next request gets this body, 200
         server.serve_next(name, [b"<rss>", b"</rss>"])  # ... streamed, without Content-Length
+        server.trickle_next(name, b"<rss>...</rss>", every=1.0)   # one byte a second, forever if long
         server.pass_next(name, 1)                       # next request answered normally
         server.requests_for(name)                       # [Request(name, path, headers, status)]
         server.reset()                                  # forget the script and the log
@@ -25,7 +26,8 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -58,13 +60,16 @@ class Document:
 
 @dataclass
 class Request:
-    """One request, logged when it arrives: feed name, path, headers (lower-case names) and the
-    status it got (None while it is still being answered, e.g. stalled)."""
+    """One request, logged when it arrives: feed name, path, headers (lower-case names), the
+    status it got (None while it is still being answered, e.g. stalled), and on the monotonic
+    clock when it arrived and when its answer was written (None until then)."""
 
     name: str
     path: str
     headers: dict[str, str]
     status: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
 
 
 def content_etag(body: bytes) -> str:
@@ -111,6 +116,12 @@ class FeedServer(LoopbackServer):
         self._script.add(name, Scripted(status=status, body=body,
                                          headers=headers or {"Content-Type": RSS_TYPE}), n)
 
+    def trickle_next(self, name: str, body: bytes, n: int = 1, every: float = 1.0) -> None:
+        """The next `n` requests for `name` get `body` one byte every `every` seconds (status 200,
+        no Content-Length): a server that never stops a slow answer."""
+        self._script.add(name, Scripted(body=[body[i:i + 1] for i in range(len(body))],
+                                         headers={"Content-Type": RSS_TYPE}, pace=every), n)
+
     def pass_next(self, name: str, n: int = 1) -> None:
         """The next `n` requests for `name` are answered normally (aims a later failure)."""
         self._script.add(name, Scripted(normal=True), n)
@@ -137,6 +148,12 @@ class FeedServer(LoopbackServer):
                 Reply(404, {"Content-Type": "text/plain"}, b"Not found")
         with self._lock:
             request.status = reply.status
+
+        def sent() -> None:
+            with self._lock:
+                request.ended = time.monotonic()
+
+        reply.on_sent = sent
         return reply
 
 

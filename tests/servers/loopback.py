@@ -16,7 +16,9 @@ A fake subclasses `LoopbackServer` and implements one method::
 lower-case names. A `Reply.delay` is waited out before answering (cut short by `stop()`, and then
 the request is dropped unanswered); `pause(seconds)` waits the same way inside `answer()`. A 304
 reply is sent without a body or Content-Length; a body given as a list of chunks is written chunk
-by chunk without Content-Length, the connection's close ending it (a streamed answer).
+by chunk without Content-Length, the connection's close ending it (a streamed answer), `pace`
+seconds apart (a trickling server; cut short by `stop()`). `on_sent`, when set, is called once
+the reply is written (or the client went away).
 
 Scripted behaviours: `self._script`, a `Script`, holds per-key queues of items (`Scripted` for
 "fail / stall / serve this / answer normally", or any item a fake defines); `play(script.take(key))`
@@ -39,12 +41,15 @@ T = TypeVar("T")
 @dataclass
 class Reply:
     """What a fake answers: status, headers (sent as given, then Content-Length), body (bytes, or
-    a list of chunks to stream), and a delay in seconds before anything is sent."""
+    a list of chunks to stream, `pace` seconds apart), a delay in seconds before anything is sent,
+    and what to call once it is sent."""
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | list[bytes] = b""
     delay: float = 0.0
+    pace: float = 0.0
+    on_sent: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     stall: float = 0.0
     normal: bool = False
+    pace: float = 0.0
 
     @classmethod
     def failure(cls, status: int, retry_after: str | None = None) -> Scripted:
@@ -142,7 +148,7 @@ class LoopbackServer:
             self.pause(scripted.stall)
         if scripted.normal:
             return None
-        return Reply(scripted.status, dict(scripted.headers), scripted.body)
+        return Reply(scripted.status, dict(scripted.headers), scripted.body, pace=scripted.pace)
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
@@ -212,6 +218,13 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         headers = {k.lower(): v for k, v in self.headers.items()}
         reply = self.owner.answer(method, parts.path, query, headers)
+        try:
+            self._send(reply)
+        finally:
+            if reply.on_sent is not None:
+                reply.on_sent()
+
+    def _send(self, reply: Reply) -> None:
         if reply.delay and self.owner.pause(reply.delay):
             return
         streamed = isinstance(reply.body, list)
@@ -225,8 +238,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             if reply.status != 304:
-                for chunk in reply.body if streamed else [reply.body]:
+                for i, chunk in enumerate(reply.body if streamed else [reply.body]):
+                    if i and reply.pace and self.owner.pause(reply.pace):
+                        return
                     self.wfile.write(chunk)
+                    if reply.pace:
+                        self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its read timeout)
 

@@ -1,0 +1,206 @@
+"""Refresh under bad networks and many feeds: a script that prints figures, not a test.
+
+    python tests/benchmarks/bench_refresh.py [--cases unreachable,storm,many,notmodified] [--latency 0.2]
+
+Every case runs `run_job` (the refresh as `newsmarks refresh` runs it) with the default `[http]`
+settings (retries 3, backoff 2 s, deadline 20 s, unit_budget 60 s, workers 8) into a fresh SQLite
+store, against loopback servers only (tests/servers/); no packet leaves the machine.
+
+- unreachable: 6 feeds + 5 price units (Bank of Russia USD, EUR; Yahoo BZ=F, RUB=X, EURRUB=X, daily)
+  whose hosts are closed loopback ports (connection refused). Bound: <= 20 s.
+- storm: one feed trickles one byte a second forever, Yahoo answers 429 to every chart request; the
+  other five feeds and the Bank of Russia answer. Bound: <= 60 s, with every other unit stored.
+- many: 50 feeds, each on its own loopback server (its own host), every answer delayed by each of
+  --latency's seconds (a real server's round trip, TLS and think time; loopback has none), with
+  `workers = 8`, then `workers = 1`: a fresh store filled (40 new items a feed), then a refresh in
+  which every feed changed (5 new items, 35 already stored). Bound: >= 3x faster.
+- notmodified: the same 50 feeds again, every answer a 304, no delay. Bound: < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from ingest.config import Config  # noqa: E402
+from ingest.runners.jobs import JobReport, run_job  # noqa: E402
+from ingest.store import Store  # noqa: E402
+from tests.servers.cbr import FakeCbr  # noqa: E402
+from tests.servers.feeds import FeedServer  # noqa: E402
+from tests.servers.loopback import Reply  # noqa: E402
+
+NOW = datetime(2022, 3, 1, 18, 0, tzinfo=UTC)
+INSTRUMENTS = [
+    {"id": "usd_rub", "label": "USD/RUB", "source": "cbr", "ticker": "R01235"},
+    {"id": "eur_rub", "label": "EUR/RUB", "source": "cbr", "ticker": "R01239"},
+    {"id": "brent", "label": "Brent", "source": "yahoo", "ticker": "BZ=F", "change": "pct"},
+    {"id": "usd_rub_mkt", "label": "USD/RUB market", "source": "yahoo", "ticker": "RUB=X"},
+    {"id": "eur_rub_mkt", "label": "EUR/RUB market", "source": "yahoo", "ticker": "EURRUB=X"},
+]
+
+
+class SlowFeeds(FeedServer):
+    """A FeedServer whose every answer waits `latency` seconds first."""
+
+    def __init__(self, latency: float = 0.0):
+        super().__init__(directory=None)
+        self.latency = latency
+
+    def answer(self, method, path, query, headers) -> Reply:
+        reply = super().answer(method, path, query, headers)
+        reply.delay = self.latency
+        return reply
+
+
+def rss(name: str, items: int, first: int = 0) -> bytes:
+    """A feed of `items` items numbered from `first` (a later version drops the oldest)."""
+    entries = "".join(
+        f"<item><title>{name}: talks on grain exports resume, round {i}</title><guid>{name}-{i}</guid>"
+        f"<link>https://example.org/{name}/{i}</link><description>Delegations met in Geneva on day {i} "
+        f"to discuss sanctions, oil prices and the rouble.</description>"
+        f"<pubDate>Tue, 01 Mar 2022 {i % 18:02d}:{i % 60:02d}:00 GMT</pubDate></item>"
+        for i in range(first, first + items))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}</title>'
+            f"{entries}</channel></rss>").encode()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def config(store_url: str, feeds: list[dict], instruments: list[dict] | None = None, **sections) -> Config:
+    return Config.model_validate({"store": {"url": store_url}, "feeds": feeds, "instruments": instruments or [],
+                                  "refresh": {"hourly_days": 0, "backfill_since": "2021-01-01"}, **sections})
+
+
+def timed_refresh(cfg: Config, groups=("prices", "feeds")) -> tuple[float, JobReport]:
+    store = Store.open(cfg.store.url)
+    try:
+        started = time.perf_counter()
+        report = run_job(store, cfg, groups=groups, now=lambda: NOW)
+        return time.perf_counter() - started, report
+    finally:
+        store.close()
+
+
+def summary(report: JobReport) -> str:
+    counts: dict[str, int] = {}
+    for outcome in report.outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+def case_unreachable(workdir: Path) -> None:
+    feeds = [{"name": f"feed{i}", "url": f"http://127.0.0.1:{closed_port()}/rss"} for i in range(6)]
+    sources = {"cbr": {"url": f"http://127.0.0.1:{closed_port()}/scripts"},
+               "yahoo": {"url": f"http://127.0.0.1:{closed_port()}"}}
+    cfg = config(f"sqlite:///{workdir / 'unreachable.db'}", feeds, INSTRUMENTS, sources=sources)
+    seconds, report = timed_refresh(cfg)
+    print(f"unreachable: 6 feeds + 5 price units refused: {seconds:.1f} s (bound <= 20 s); {summary(report)}")
+    for outcome in report.outcomes:
+        print(f"    {outcome.line()}")
+
+
+def case_storm(workdir: Path) -> None:
+    from tests.servers.yahoo import FakeYahoo
+
+    trickle = SlowFeeds()
+    others = [SlowFeeds() for _ in range(5)]
+    with FakeCbr.with_ecb_data() as cbr, FakeYahoo(now=NOW) as yahoo, trickle:
+        for server in others:
+            server.start()
+        try:
+            trickle.add("slow", rss("slow", 40))
+            trickle.trickle_next("slow", rss("slow", 40) * 1000, every=1.0)   # a byte a second, for days
+            feeds = [{"name": "slow", "url": trickle.url_for("slow")}]
+            for i, server in enumerate(others):
+                server.add(f"feed{i}", rss(f"feed{i}", 40))
+                feeds.append({"name": f"feed{i}", "url": server.url_for(f"feed{i}")})
+            for symbol in ("BZ=F", "RUB=X", "EURRUB=X"):
+                yahoo.fail(symbol, 429, times=10_000, lookups=True)
+            sources = {"cbr": {"url": cbr.url}, "yahoo": {"url": yahoo.url}}
+            cfg = config(f"sqlite:///{workdir / 'storm.db'}", feeds, INSTRUMENTS, sources=sources)
+            seconds, report = timed_refresh(cfg)
+            charts = {s: len(yahoo.log("chart", s)) for s in ("BZ=F", "RUB=X", "EURRUB=X")}
+        finally:
+            for server in others:
+                server.stop()
+    stored = [o.key for o in report.outcomes if o.status in ("ok", "partial")]
+    print(f"storm: trickling feed + Yahoo 429 to everything: {seconds:.1f} s (bound <= 60 s); {summary(report)}; "
+          f"stored: {len(stored)} units ({', '.join(stored)}); Yahoo chart requests per symbol: {charts}")
+    for outcome in report.outcomes:
+        print(f"    {outcome.line()[:200]}")
+
+
+def many_feeds(latency: float, count: int = 50) -> list[SlowFeeds]:
+    return [SlowFeeds(latency).start() for _ in range(count)]
+
+
+def case_many(workdir: Path, latencies: list[float], notmodified: bool) -> None:
+    """Per latency, per worker count: a fresh store filled from 50 feeds (every item new), then a
+    refresh in which every feed changed (a new version: 5 new items, 35 already stored)."""
+    for delay in latencies:
+        servers = many_feeds(delay)
+        try:
+            feeds = [{"name": f"feed{i}", "url": s.url_for(f"feed{i}")} for i, s in enumerate(servers)]
+            fill, changed = {}, {}
+            for workers in (8, 1):
+                for i, server in enumerate(servers):
+                    server.add(f"feed{i}", rss(f"feed{i}", 40))
+                cfg = config(f"sqlite:///{workdir / f'many-{delay}-{workers}.db'}", feeds,
+                             http={"workers": workers})
+                fill[workers], report = timed_refresh(cfg, groups=("feeds",))
+                assert summary(report) == "50 ok", summary(report)
+                for i, server in enumerate(servers):
+                    server.add(f"feed{i}", rss(f"feed{i}", 40, first=5))
+                changed[workers], report = timed_refresh(cfg, groups=("feeds",))
+                assert summary(report) == "50 ok", summary(report)
+            print(f"many: 50 feeds, {delay * 1000:.0f} ms per answer: all 40 items new: workers=8 {fill[8]:.2f} s, "
+                  f"workers=1 {fill[1]:.2f} s ({fill[1] / fill[8]:.1f}x); every feed changed (5 new, 35 known): "
+                  f"workers=8 {changed[8]:.2f} s, workers=1 {changed[1]:.2f} s ({changed[1] / changed[8]:.1f}x) "
+                  "(bound >= 3x)")
+            if notmodified and delay == 0.0:
+                cfg = config(f"sqlite:///{workdir / 'many-0.0-8.db'}", feeds, http={"workers": 8})
+                runs = []
+                for _ in range(3):
+                    seconds, report = timed_refresh(cfg, groups=("feeds",))
+                    runs.append(seconds)
+                    assert summary(report) == "50 not_modified", summary(report)
+                print(f"notmodified: 50 feeds, every answer 304: {', '.join(f'{s:.2f}' for s in runs)} s "
+                      "(bound < 1 s)")
+        finally:
+            for server in servers:
+                server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default="unreachable,storm,many,notmodified")
+    parser.add_argument("--latency", default="0.2,0.5,0", help="seconds per answer, comma-separated")
+    args = parser.parse_args()
+    cases = set(args.cases.split(","))
+    with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
+        workdir = Path(tmp)
+        if "unreachable" in cases:
+            case_unreachable(workdir)
+        if "storm" in cases:
+            case_storm(workdir)
+        if "many" in cases or "notmodified" in cases:
+            latencies = [float(x) for x in args.latency.split(",")]
+            if "notmodified" in cases and 0.0 not in latencies:
+                latencies.append(0.0)
+            case_many(workdir, latencies, "notmodified" in cases)
+
+
+if __name__ == "__main__":
+    main()
