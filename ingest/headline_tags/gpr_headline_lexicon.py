@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -181,6 +182,15 @@ def parse_headline_lexicon(text: str, origin: str = "<string>") -> HeadlineLexic
 
 
 def load_headline_lexicon(path: str | os.PathLike | None = None) -> HeadlineLexicon:
-    """Load the lexicon at `path`, else the one shipped in the package (lexicons/gpr_headlines.toml)."""
+    """Load the lexicon at `path`, else the one shipped in the package (lexicons/gpr_headlines.toml;
+    parsed once per process: every store write scores stories with it, and parsing costs ~30 ms)."""
+    if path is None:
+        return _shipped_lexicon()
     text, origin = lexicon_text("gpr_headlines.toml", path, _KIND)
+    return parse_headline_lexicon(text, origin)
+
+
+@lru_cache(maxsize=1)
+def _shipped_lexicon() -> HeadlineLexicon:
+    text, origin = lexicon_text("gpr_headlines.toml", None, _KIND)
     return parse_headline_lexicon(text, origin)

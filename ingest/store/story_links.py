@@ -7,7 +7,6 @@ again (after the rule changed: the store remembers which rule linked it)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -29,7 +28,7 @@ def _candidates(conn: Connection, start: int, end: int) -> list[StoryRow]:
     table = schema.headlines
     query = (select(table.c.id, table.c.published, table.c.title_norm, table.c.story_id)
              .where(table.c.published.between(start, end)))
-    return [StoryRow(r.id, r.published, r.title_norm or "", r.story_id) for r in conn.execute(query)]
+    return [StoryRow(i, published, title or "", story) for i, published, title, story in conn.execute(query)]
 
 
 def link_new_stories(conn: Connection, new: Sequence[StoryRow], rule: StoryRule) -> int:
@@ -43,7 +42,7 @@ def link_new_stories(conn: Connection, new: Sequence[StoryRow], rule: StoryRule)
         while stop < len(ordered) and ordered[stop].published < ordered[start].published + SLICE_SECONDS:
             stop += 1
         part = ordered[start:stop]
-        known = [replace(r, story_id=links.get(r.id, r.story_id)) for r in _candidates(
+        known = [r._replace(story_id=links[r.id]) if r.id in links else r for r in _candidates(
             conn, part[0].published - rule.window_seconds, part[-1].published + rule.window_seconds)]
         links.update(link_stories(part, known, rule))
         start = stop

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from ingest.headline_tags.gpr_headline_lexicon import load_headline_lexicon
 from ingest.store import schema
@@ -41,7 +41,9 @@ def score_stories(conn: Connection, roots: Iterable[int]) -> int:
         wanted = {story for story, _ in part}
         copies = [(hid, source, story) for hid, source, story in conn.execute(
             select(table.c.id, table.c.source, func.coalesce(table.c.story_id, table.c.id))
-            .where(table.c.published.between(part[0][1] - window, part[-1][1] + window))) if story in wanted]
+            .where(table.c.published.between(part[0][1] - window, part[-1][1] + window),
+                   # story_id is in the time index: only the slice's copies are read from the table
+                   or_(table.c.id.in_(wanted), table.c.story_id.in_(wanted)))) if story in wanted]
         story_of = {hid: story for hid, _, story in copies}
         categories: dict[int, list[str]] = {}
         topics: dict[int, list[str]] = {}

@@ -8,7 +8,7 @@ are linked in the order they were stored, so a story's first copy is the first o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,10 +18,10 @@ from ingest.stories.titles import content_words
 DAY_SECONDS = 86400   # new headlines compared per slice of time
 
 
-@dataclass(frozen=True)
-class StoryRow:
+class StoryRow(NamedTuple):
     """A headline as story linking sees it: its id (the order it was stored), time (UTC seconds),
-    normalised title, and story (None: it leads its story, or it is not linked yet)."""
+    normalised title, and story (None: it leads its story, or it is not linked yet). A named
+    tuple: a write reads a few thousand of them from the store (a frozen dataclass costs ~3x)."""
 
     id: int
     published: int
@@ -36,18 +36,28 @@ def link_stories(new: Sequence[StoryRow], stored: Sequence[StoryRow], rule: Stor
     is left out. Compared a day of new headlines at a time, against the candidates within the
     window of that day, so the work grows with the headlines, not with their square."""
     rows = {r.id: r for r in stored} | {r.id: r for r in new}
-    others = sorted(rows.values(), key=lambda r: (r.published, r.id))
+    time_of = {r.id: r.published for r in rows.values()}
+    titles = {r.title_norm for r in new if r.title_norm}
+    by_title: dict[str, list[int]] = {}
+    for row in rows.values():
+        if row.title_norm in titles:
+            by_title.setdefault(row.title_norm, []).append(row.id)
+    matches = {r.id: {i for i in by_title.get(r.title_norm, []) if i < r.id} for r in new}
+    # only the candidates sharing min_shared words with the new headlines taken together can match
+    # one of them: the matrices are built for those (a write of a few headlines is compared with
+    # the few stored ones that could be its story, not with the days of titles around it)
+    words_of = {r.id: content_words(r.title_norm) for r in rows.values()}
+    new_words = frozenset().union(*(words_of[r.id] for r in new))
+    new_ids = {r.id for r in new}
+    others = sorted((r for r in rows.values()
+                     if r.id in new_ids or len(words_of[r.id] & new_words) >= rule.min_shared),
+                    key=lambda r: (r.published, r.id))
     other_times = np.array([r.published for r in others], dtype=np.int64)
     other_ids = np.array([r.id for r in others], dtype=np.int64)
-    words = [content_words(r.title_norm) for r in others]
+    words = [words_of[r.id] for r in others]
     keys = [words_key(w) for w in words]
     matrix = incidence(words, {})
     position = {r.id: n for n, r in enumerate(others)}
-    by_title: dict[str, list[int]] = {}
-    for row in others:
-        if row.title_norm:
-            by_title.setdefault(row.title_norm, []).append(row.id)
-    matches = {r.id: {i for i in by_title.get(r.title_norm, []) if i < r.id} for r in new}
     left = sorted(new, key=lambda r: r.published)
     start = 0
     while start < len(left):
@@ -70,10 +80,10 @@ def link_stories(new: Sequence[StoryRow], stored: Sequence[StoryRow], rule: Stor
         votes: dict[int, int] = {}
         for match in matches[row.id]:
             root = roots.get(match) or rows[match].story_id or match
-            first = position.get(root)
+            first = time_of.get(root)
             # the story's first copy bounds it: within the window of every member, so a story never
             # drifts from one event to the next by a chain of matches
-            if first is not None and abs(other_times[first] - row.published) <= rule.window_seconds:
+            if first is not None and abs(first - row.published) <= rule.window_seconds:
                 votes[root] = votes.get(root, 0) + 1
         if votes:   # the story most of its matches belong to (the earliest of equals)
             roots[row.id] = min(votes, key=lambda root: (-votes[root], root))

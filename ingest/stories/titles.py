@@ -37,8 +37,10 @@ def stem(word: str) -> str:
     return _stemmer("russian" if _CYRILLIC.search(word) else "english").stemWord(word)
 
 
+@lru_cache(maxsize=100_000)
 def content_words(title: str) -> frozenset[str]:
-    """The stemmed content words of a title (an empty set for a title of function words only)."""
+    """The stemmed content words of a title (an empty set for a title of function words only);
+    cached, as every write compares its new headlines with the same days of stored titles."""
     folded = title.casefold()
     if not folded.isascii():
         folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
