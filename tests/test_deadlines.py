@@ -119,3 +119,39 @@ def test_a_trickling_feed_in_a_refresh_is_recorded_with_its_deadline_and_the_oth
     runs = store.runs().sort_values("id")
     assert runs[["source", "status", "error"]].values.tolist() == [
         ["feed:slow", "error", "feed slow: no complete answer within the 1 s deadline"], ["feed:fine", "ok", None]]
+
+
+@pytest.fixture
+def slow_lookup(monkeypatch):
+    """Names ending in .slow-dns.test resolve to loopback only after their event is set (or 10 s):
+    a resolver that does not answer. Other names resolve as usual."""
+    import socket
+    import threading
+    real, release = socket.getaddrinfo, threading.Event()
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if str(host).endswith(".slow-dns.test"):
+            release.wait(0.2 if host.startswith("quick.") else 10)
+            host = "127.0.0.1"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+    release.set()
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_name_look_up_that_never_ends_costs_the_deadline(web, slow_lookup, allow_private):
+    web.add("feed", b"<rss/>")
+    url = web.url_for("feed").replace("127.0.0.1", "hung.slow-dns.test")
+    with pytest.raises(DeadlineExceeded, match=r"^feed x: no complete answer within the 1 s deadline$"):
+        client(allow_private=allow_private).get(url, what="feed x")
+    assert web.requests_for("feed") == []
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_slow_name_look_up_within_the_deadline_is_waited_for(web, slow_lookup, allow_private):
+    web.add("feed", b"<rss/>")
+    url = web.url_for("feed").replace("127.0.0.1", "quick.slow-dns.test")
+    assert client(allow_private=allow_private).get(url, what="feed x").content == b"<rss/>"
+    assert len(web.requests_for("feed")) == 1

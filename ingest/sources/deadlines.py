@@ -7,6 +7,9 @@ blocked read then ends at once, and the client reports the deadline. The sockets
 by the connections of `WatchedAdapter` (every connection newsmarks' client makes, guarded or not)
 when they wait for an answer, in the thread that asked (a thread-local holds its watch).
 
+The name look-up, which no socket of ours can cut, runs in a helper thread waited on for what is
+left of the deadline (`within_deadline`).
+
 A unit's *budget* (`unit_budget`) bounds all of one unit's requests with their retries and waits;
 the runner opens it around each unit's fetch, the client reads what is left of it.
 
@@ -20,14 +23,17 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 _local = threading.local()
+T = TypeVar("T")
 
 
 class Watch:
@@ -55,6 +61,10 @@ class Watch:
                 _shut(sock)
             else:
                 self._sockets.append(sock)
+
+    def expire(self) -> None:
+        """Reach the deadline now (a wait outside any socket ran out)."""
+        self._fire()
 
     def _fire(self) -> None:
         with self._lock:
@@ -100,6 +110,34 @@ def register(sock: socket.socket | None) -> None:
         watch.add(sock)
 
 
+def within_deadline(call: Callable[[], T], what: str) -> T:
+    """`call()` bounded by this thread's watch, if any: run in a helper thread and waited on for
+    what is left of the deadline. For what no socket of ours can cut — the name look-up
+    (getaddrinfo blocks in the C library, ~5 s a try with an unreachable resolver). Past the
+    deadline the watch fires and socket.gaierror names `what`; the helper thread ends whenever
+    the look-up does, its answer unused."""
+    watch = getattr(_local, "watch", None)
+    if watch is None:
+        return call()
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:   # handed to the waiting thread, raised there
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=run, name="newsmarks-lookup", daemon=True)
+    helper.start()
+    helper.join(watch.remaining())
+    if helper.is_alive():
+        watch.expire()
+        raise socket.gaierror(socket.EAI_AGAIN, f"{what} did not finish within the {watch.seconds:g} s deadline")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 @contextmanager
 def unit_budget(seconds: float) -> Iterator[None]:
     """Bound the block's (one unit's) requests, retries and waits to `seconds` in all."""
@@ -118,8 +156,30 @@ def budget_left() -> float | None:
 
 
 class _Watched:
-    """Mixed into urllib3's connections: the socket an answer is read from is registered with the
-    thread's watch (new and reused connections alike)."""
+    """Mixed into urllib3's connections: the host is looked up within the deadline, then its
+    addresses tried in turn; the socket an answer is read from is registered with the thread's
+    watch (new and reused connections alike)."""
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        """The addresses of `host` to connect to on `port` (looked up within the deadline)."""
+        found = within_deadline(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), f"looking up {host}")
+        return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+    def _new_conn(self):
+        try:
+            addresses = self.addresses(self._dns_host, self.port)
+        except socket.gaierror as exc:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+        name, failure = self._dns_host, None
+        for address in addresses:
+            self._dns_host = address   # connect to the address just looked up; SNI and Host keep the name
+            try:
+                return super()._new_conn()
+            except ConnectTimeoutError as exc:   # NewConnectionError too: try the next address
+                failure = exc
+            finally:
+                self._dns_host = name
+        raise failure
 
     def getresponse(self, *args, **kwargs):
         register(getattr(self, "sock", None))

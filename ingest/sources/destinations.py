@@ -16,6 +16,7 @@ import ipaddress
 import socket
 
 from ingest.sources.base import PermanentError
+from ingest.sources.deadlines import within_deadline
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -82,7 +83,8 @@ def allowed_addresses(host: str, port: int) -> list[str]:
     if literal is not None:
         addresses = [str(literal)]
     else:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = within_deadline(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM),
+                                f"looking up {host}")
         addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     for address in addresses:
         kind = refusal_of(address)

@@ -6,7 +6,9 @@ addresses themselves (no second look-up that could answer differently). Redirect
 same adapter, so every hop is checked the same way. Through a proxy (`HTTP(S)_PROXY`), the proxy
 is the user's choice and is not checked; the target is, when its name resolves here.
 
-Works with urllib3 1.26 and 2.x: both connect in `HTTPConnection._new_conn()` to `_dns_host`.
+The look-up and the connection to each address are ingest.sources.deadlines' (`_Watched`), within
+the request's deadline. Works with urllib3 1.26 and 2.x: both connect in
+`HTTPConnection._new_conn()` to `_dns_host`.
 """
 
 from __future__ import annotations
@@ -16,30 +18,16 @@ from urllib.parse import urlsplit
 
 from requests.utils import select_proxy
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from ingest.sources.deadlines import WatchedAdapter, WatchedHTTPConnection, WatchedHTTPSConnection
 from ingest.sources.destinations import allowed_addresses
 
 
 class _Checked:
-    """Mixed into urllib3's connections: resolve and check before connecting."""
+    """Mixed into the watched connections: the addresses connected to are the checked ones."""
 
-    def _new_conn(self):
-        try:
-            addresses = allowed_addresses(self._dns_host, self.port)
-        except socket.gaierror as exc:
-            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
-        name, failure = self._dns_host, None
-        for address in addresses:
-            self._dns_host = address   # connect to the address just checked; SNI and Host keep the name
-            try:
-                return super()._new_conn()
-            except ConnectTimeoutError as exc:   # NewConnectionError too: try the next address
-                failure = exc
-            finally:
-                self._dns_host = name
-        raise failure
+    def addresses(self, host: str, port: int) -> list[str]:
+        return allowed_addresses(host, port)
 
 
 class CheckedHTTPConnection(_Checked, WatchedHTTPConnection):
