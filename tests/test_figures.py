@@ -336,7 +336,8 @@ def test_real_brent_and_bbc_march_2022(shared_data):
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
-@pytest.mark.parametrize("fmt", ["%Y-%m-%d %H:%M %Z", "%Y-%m-%dT%H:%M:%S%z"])
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d %H:%M %Z", "%Y-%m-%dT%H:%M:%S%z",
+                                 "%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])   # the last three: numpy's
 def test_format_times_writes_what_pandas_strftime_writes(zone, fmt):
     from zoneinfo import ZoneInfo
 

@@ -13,8 +13,14 @@ from ingest.store.migrations import SCHEMA_VERSION
 from tests.conftest import utc
 
 
+def back_to_version_10(conn) -> None:
+    """Undo what schema version 11 added, as a version-10 store was."""
+    conn.execute(text("DROP TABLE story_group_days"))
+
+
 def back_to_version_9(conn) -> None:
-    """Undo what schema version 10 added, as a version-9 store was."""
+    """Undo what schema versions 10 and 11 added, as a version-9 store was."""
+    back_to_version_10(conn)
     conn.execute(text("DROP TABLE host_backoff"))
 
 
@@ -65,12 +71,12 @@ def test_a_version_1_store_gains_the_backfill_table_and_the_snapshot_index(store
 
     upgraded = Store.open(url)
     inspector = inspect(upgraded.engine)
-    assert SCHEMA_VERSION == 10
+    assert SCHEMA_VERSION == 11
     assert inspector.has_table("news_backfill_slices") and inspector.has_table("data_changes")
     assert "ix_ticker_snapshots_captured_at" in {i["name"] for i in inspector.get_indexes("ticker_snapshots")}
     assert "direction" in {c["name"] for c in inspector.get_columns("ticker_snapshots")}
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "10"
+        assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar() == "11"
     assert upgraded.headlines()["title"].tolist() == ["Kept across the upgrade"]
     assert upgraded.done_backfill_slices("gdelt", "oil") == []
     upgraded.close()
@@ -353,4 +359,28 @@ def test_a_version_9_store_gains_the_host_backoff_table(store_url):
     assert upgraded.host_backoffs() == {backoff.host: backoff}
     upgraded.save_host_backoffs({backoff.host: None}, utc(2026, 12, 3, 1, 40))
     assert upgraded.host_backoffs() == {}
+    upgraded.close()
+
+
+def test_a_version_10_store_gains_its_stories_counted_per_day_and_source_and_topic(store_url):
+    store = Store.open(store_url)
+    tag = headline_tagger([])
+    titles = iter(["Tanker seized near Hormuz", "Refinery fire in Texas", "OPEC cuts output again",
+                   "Pipeline talks stall in Ankara", "Drone hits depot in Bryansk", "Brent tops ninety dollars",
+                   "Sanctions widen on shipping", "Grain corridor reopens at Odesa"])
+    store.write_headlines([Headline(source=source, guid=f"{source}{i}", title=next(titles),
+                                    published=utc(2024, 3, 1, 20) + timedelta(hours=3 * i), fetched=utc(2024, 3, 9))
+                           for i in range(4) for source in ("A", "B")],
+                          tag=lambda h: [*tag(h), ("topic", "Oil")])
+    with store.engine.begin() as conn:
+        back_to_version_10(conn)
+        conn.execute(text("UPDATE meta SET value = '10' WHERE key = 'schema_version'"))
+    store.close()
+    upgraded = Store.open(store_url)
+    with upgraded.engine.connect() as conn:
+        rows = conn.execute(text("SELECT by, day, name, stories FROM story_group_days ORDER BY by, day, name")).all()
+    day1, day2 = int(utc(2024, 3, 1).timestamp()), int(utc(2024, 3, 2).timestamp())
+    # 20:00 and 23:00 on the 1st, 02:00 and 05:00 on the 2nd, from A and B, all stories of their own
+    assert [tuple(r) for r in rows] == [("source", day1, "A", 2), ("source", day1, "B", 2), ("source", day2, "A", 2),
+                                        ("source", day2, "B", 2), ("topic", day1, "Oil", 4), ("topic", day2, "Oil", 4)]
     upgraded.close()

@@ -560,3 +560,64 @@ def test_merge_sighting_keeps_the_first_real_time_and_the_latest_text():
     assert merge_sighting(Stored(86400, False, False), seen(86400, day=True))["day_precision"] is True
     # a later sighting does not change the stored time's precision
     assert merge_sighting(Stored(86400, False, True), seen(90000))["day_precision"] is True
+
+
+def _group_day_table(store) -> list[tuple[str, int, str, int]]:
+    with store.reading() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT by, day, name, stories FROM story_group_days ORDER BY by, day, name"))]
+
+
+def _group_days_by_hand(store) -> list[tuple[str, int, str, int]]:
+    """story_group_days worked out from the stories themselves: first copies per UTC day and
+    source, and per UTC day and topic."""
+    rows = store.headlines(HeadlineFilter(stories_only=True))
+    epoch = rows["published"].dt.as_unit("s").astype("int64")
+    rows = rows.assign(day=(epoch - epoch % 86400).to_numpy())
+    sources = rows.groupby(["day", "source"]).size()
+    topics = rows.assign(topic=[t.split(";") if isinstance(t, str) and t else [] for t in rows["topics"]])
+    topics = topics.explode("topic")
+    topics = topics[topics["topic"].notna()].groupby(["day", "topic"]).size()
+    return sorted([("source", int(d), s, int(n)) for (d, s), n in sources.items()]
+                  + [("topic", int(d), t, int(n)) for (d, t), n in topics.items()])
+
+
+def test_stories_per_day_and_group_follow_writes_retags_and_deletes(store):
+    """story_group_days (schema v11) is kept by each write, a retag with other topics and a
+    delete; the badge colours' counts by topic and source in buckets of whole days — windows with
+    part-days at either end, a day alone, none — equal counting the stories themselves."""
+    from ingest.store.deletion import DeleteFilter
+
+    items, tag = _tagged_headlines()
+    windows = [HeadlineFilter(), HeadlineFilter(start=utc(2024, 3, 2, 13), end=utc(2024, 3, 19, 4)),
+               HeadlineFilter(start=utc(2024, 3, 3), end=utc(2024, 3, 8, 23, 59, 59)),
+               HeadlineFilter(start=utc(2024, 3, 4, 2), end=utc(2024, 3, 4, 20)),
+               HeadlineFilter(start=utc(2030, 1, 1), end=utc(2030, 2, 1))]
+
+    def check():
+        assert _group_day_table(store) == _group_days_by_hand(store)
+        for flt in windows:
+            stories = store.headlines(replace(flt, stories_only=True))
+            for by in ("topic", "source"):
+                values = ([t.split(";") if isinstance(t, str) and t else [] for t in stories["topics"]]
+                          if by == "topic" else [[v] for v in stories["source"]])
+                for bucket in (86400, 7 * 86400):
+                    epoch = stories["published"].dt.as_unit("s").astype("int64")
+                    by_hand = pd.DataFrame({"bucket": (epoch - epoch % bucket).to_numpy(), "group": values}) \
+                        .explode("group")
+                    by_hand = by_hand[by_hand["group"].notna()].groupby(["bucket", "group"]).size()
+                    counted = store.story_group_counts(flt, bucket, by)
+                    got = {(int(b.timestamp()), g): n for b, g, n in counted.itertuples(index=False)}
+                    assert got == {(int(b), g): int(n) for (b, g), n in by_hand.items()}, (flt, by, bucket)
+
+    store.write_headlines(items[:80], tag=tag)
+    check()
+    store.write_headlines(items[80:], tag=tag)
+    assert ("topic", int(utc(2024, 3, 1).timestamp()), "Energy", 1) in _group_day_table(store)
+    check()
+    store.retag(lambda h: [("topic", "Everything")])   # other topics: every day's topic counts change
+    assert {row[2] for row in _group_day_table(store) if row[0] == "topic"} == {"Everything"}
+    check()
+    store.delete_rows("headlines", DeleteFilter(sources=("BBC",)))
+    assert "BBC" not in {row[2] for row in _group_day_table(store)}
+    check()

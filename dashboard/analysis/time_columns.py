@@ -29,10 +29,24 @@ def epoch_ns(values: pd.Series, what: str) -> np.ndarray:
     return naive.to_numpy(dtype="datetime64[ns]").view("i8")
 
 
+# formats written by numpy's datetime_as_string at a unit (ISO 8601 with a space for the T): one
+# C loop instead of a strftime per value (a chart's price hover: ~50 ms for 12,000 closes)
+_ISO_UNITS = {"%Y-%m-%d": "D", "%Y-%m-%d %H:%M": "m", "%Y-%m-%d %H:%M:%S": "s"}
+
+
 def format_times(values: pd.Series, zone: ZoneInfo, fmt: str, what: str = "times") -> list[str | None]:
     """`fmt` (strftime) of tz-aware times as wall-clock times in `zone`, to the second; None for
     NaT. The same text as pandas' `.dt.tz_convert(zone).dt.strftime(fmt)`, which is slower: it
     makes a Timestamp of every value first (docs/performance.md)."""
+    unit = _ISO_UNITS.get(fmt)
+    if unit is not None and len(values):
+        local = pd.DatetimeIndex(utc_ns(values, what)).tz_convert(zone).tz_localize(None).to_numpy("datetime64[ns]")
+        text = np.datetime_as_string(local.astype(f"datetime64[{unit}]"))
+        if unit != "D":
+            text = np.char.replace(text, "T", " ")
+        out = text.astype(object)
+        out[np.isnat(local)] = None
+        return out.tolist()
     naive = utc_ns(values, what).dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
     seconds = naive.view("i8").tolist()
     missing = np.isnat(naive)

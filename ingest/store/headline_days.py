@@ -1,10 +1,11 @@
-"""Headline counts per UTC day (the headline_days table): kept up to date by every headline
-write, in its transaction, and read for the chart's counts of long windows without filters."""
+"""Headline counts per UTC day (the headline_days table), and story counts per UTC day and source
+or topic (story_group_days, schema version 11): kept up to date by every headline write, in its
+transaction, and read for the chart's counts (and badge colours) of long windows without filters."""
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Connection, case, delete, func, insert, select
+from sqlalchemy import Connection, and_, case, delete, func, insert, inspect, literal, select
 
 from ingest.store import schema
 
@@ -34,15 +35,51 @@ def refresh_days(conn: Connection, first: int | None = None, last: int | None = 
     day = (table.c.published - table.c.published % DAY).label("day")
     counted = select(day, func.count().label("headlines"), _first_copies().label("stories")).where(rows).group_by(day)
     conn.execute(insert(days).from_select(["day", "headlines", "stories"], counted))
+    if _has_group_days(conn):
+        _refresh_group_days(conn, low, high)
+
+
+def _has_group_days(conn: Connection) -> bool:
+    """Whether the store has story_group_days (a store migrated from before version 11 meets this
+    code in its earlier migrations without it); remembered on the connection once seen."""
+    if conn.info.get("story_group_days"):
+        return True
+    found = inspect(conn).has_table("story_group_days")
+    if found:
+        conn.info["story_group_days"] = True
+    return found
+
+
+def _refresh_group_days(conn: Connection, low: int, high: int | None) -> None:
+    """Count again the stories per day and source and per day and topic of the days in
+    [low, high) (UTC seconds; high None: to the last day)."""
+    table, tags, groups = schema.headlines, schema.headline_tags, schema.story_group_days
+    stale = delete(groups).where(groups.c.day >= low)
+    rows = and_(table.c.published >= low, table.c.story_id.is_(None))
+    if high is not None:
+        stale, rows = stale.where(groups.c.day < high), and_(rows, table.c.published < high)
+    conn.execute(stale)
+    day = (table.c.published - table.c.published % DAY).label("day")
+    by_source = select(literal("source").label("by"), day, table.c.source, func.count()).where(rows) \
+        .group_by(day, table.c.source)
+    topics = tags.alias("day_topics")
+    by_topic = select(literal("topic").label("by"), day, topics.c.tag, func.count()).select_from(
+        table.join(topics, and_(topics.c.headline_id == table.c.id, topics.c.kind == "topic"))).where(rows) \
+        .group_by(day, topics.c.tag)
+    for counted in (by_source, by_topic):
+        conn.execute(insert(groups).from_select(["by", "day", "name", "stories"], counted))
 
 
 def days_agree(conn: Connection) -> bool:
-    """Whether the day counts add up to the headlines from 1970 on, all and first copies (rows
-    written around the store — a bulk load with psql, say — make them disagree)."""
-    table, days = schema.headlines, schema.headline_days
+    """Whether the day counts add up to the headlines from 1970 on, all and first copies, and the
+    stories per source too (rows written around the store — a bulk load with psql, say — make
+    them disagree)."""
+    table, days, groups = schema.headlines, schema.headline_days, schema.story_group_days
     stored = conn.execute(select(func.count(), _first_copies()).where(table.c.published >= 0)).one()
     counted = conn.execute(select(func.sum(days.c.headlines), func.sum(days.c.stories))).one()
-    return tuple(int(v or 0) for v in stored) == tuple(int(v or 0) for v in counted)
+    by_source = conn.execute(select(func.sum(groups.c.stories)).where(groups.c.by == "source")).scalar()
+    return (tuple(int(v or 0) for v in stored) == tuple(int(v or 0) for v in counted)
+            and int(by_source or 0) == int(stored[1] or 0))
 
 
 def refresh_touched_days(conn: Connection, times: list[int]) -> None:

@@ -17,7 +17,7 @@ from ingest.store.headline_days import refresh_days
 from ingest.store.story_links import STORY_RULE, record_rule
 from ingest.store.story_scores import score_all
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 REPORT_KEY = "migration_report"
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,19 @@ def _host_backoff(conn: Connection) -> None:
     schema.host_backoff.create(conn, checkfirst=True)
 
 
+def _story_group_days(conn: Connection) -> None:
+    """v11: the stories per day and source and per day and topic (a badge's colour by topic or
+    source over a long window: ingest.store.story_groups), counted from the stories stored."""
+    schema.story_group_days.create(conn, checkfirst=True)
+    refresh_days(conn)
+
+
 # version reached -> function that takes a store at version-1 to it (returning lines for the
 # migration report, or None). Append, never edit.
 MIGRATIONS: dict[int, Callable[[Connection], list[str] | None]] = {
     2: _add_news_backfill_slices, 3: _add_data_changes, 4: _cover_headline_ids, 5: _add_headline_days,
-    6: _known_times, 7: _story_scores, 8: _story_kind_index, 9: _plain_capped_text, 10: _host_backoff}
+    6: _known_times, 7: _story_scores, 8: _story_kind_index, 9: _plain_capped_text, 10: _host_backoff,
+    11: _story_group_days}
 
 
 class SchemaError(Exception):

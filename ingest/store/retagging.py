@@ -13,6 +13,7 @@ from ingest.records import Headline
 from ingest.store import schema
 from ingest.store.dialect import insert_ignore
 from ingest.store.fts import index_headlines
+from ingest.store.headline_days import refresh_touched_days
 from ingest.store.headline_writes import TAG_KINDS, TITLE_NORM_CHARS, normalise_title
 from ingest.store.story_scores import roots_of, score_stories
 from ingest.store.write_counts import WriteCounts
@@ -111,4 +112,5 @@ def _retag_rows(conn: Connection, rows: Sequence, tag) -> int:
         new_tags.extend(dict(headline_id=r.id, kind=k, tag=t) for k, t in tag(item))
     insert_ignore(conn, tag_table, new_tags, ["headline_id", "kind", "tag"])
     score_stories(conn, roots_of(conn, ids))   # a story's kind and topics are its copies' tags
+    refresh_touched_days(conn, [r.published for r in rows])   # the stories per day and topic
     return len(changed)

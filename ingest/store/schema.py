@@ -210,6 +210,19 @@ headline_days = Table(
     Column("stories", Integer, nullable=False),
 )
 
+# Stories per UTC day and source, and per UTC day and topic (schema version 11), kept with
+# headline_days by every write, in its transaction: a chart badge's colour by topic or source
+# over a long window adds up days instead of reading every story (ingest.store.story_groups).
+# by: "source" (the source of the story's first copy) or "topic" (each topic the first copy
+# matches); name: the source or topic; stories: first copies (story_id NULL) that day.
+story_group_days = Table(
+    "story_group_days", metadata,
+    Column("by", _text(8), primary_key=True),
+    Column("day", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", _text(), primary_key=True),
+    Column("stories", Integer, nullable=False),
+)
+
 # Headlines whose tags are to be computed again by the next refresh or `retag` (schema version 6):
 # the v6 migration decoded HTML entities in stored titles, and tags need the configured topics,
 # which a migration does not have.

@@ -358,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
         of_kind = [t for t, view in zip(best, timed, strict=True) if view.kind == kind]
         if of_kind:
             print(_row(kind, of_kind))
+    for by in ("risk", "topic", "source"):
+        of_mode = [t for t, view in zip(best, timed, strict=True) if view.state.get("marks_by") == by]
+        if of_mode:
+            print(_row(f"by {by}", of_mode))
     print(_row("overall", best))
     print(_row("every", [t for runs in every for t in runs]) + "   <- all calls, not only the best")
     encode = [t.encode_ms for t in best]
