@@ -213,3 +213,39 @@ def test_badges_coloured_by_topic_in_a_view_filtered_by_topic(dense):
     expected = dense.store.headlines(HeadlineFilter(start=utc(2026, 8, 10), end=utc(2026, 8, 11, 23, 59, 59),
                                                     topics=("Energy",), stories_only=True))
     assert len(singles) + clustered == len(expected) == 2 * PER_DAY // 5
+
+
+@pytest.mark.parametrize("flt", [
+    HeadlineFilter(query="markets OR depot"),
+    HeadlineFilter(query="calm", start=utc(2026, 8, 10, 3), end=utc(2026, 8, 11, 17)),
+    HeadlineFilter(query="strike OR threatens", end=utc(2026, 8, 11, 2)),
+    HeadlineFilter(start=utc(2026, 8, 10, 6)),
+])
+@pytest.mark.parametrize(("limit", "slices"), [(200, 36), (400, 36), (25, 1), (7, 5), (0, 36)])
+def test_stories_ranked_in_pandas_are_those_the_store_ranks(dense, flt, limit, slices):
+    """rank_read (a search's stories read once, ranked in pandas) takes the same stories in the
+    same order as ranked_stories takes along the importance index, level by level, spreading the
+    level that holds more than are wanted over the window's parts."""
+    from ingest.store.story_ranks import rank_read
+
+    every = dense.store.ranked_stories(flt, 10 ** 6, few=True, text=False)
+    assert len(every) > limit
+    by_store = dense.store.ranked_stories(flt, limit, text=False, slices=slices)
+    by_pandas = rank_read(every.sample(frac=1, random_state=3), limit, slices, flt.start, flt.end)
+    assert by_pandas["id"].tolist() == by_store["id"].tolist()
+    pd.testing.assert_frame_equal(by_pandas, by_store)
+
+
+def test_a_search_with_many_stories_draws_what_ranking_them_in_the_store_draws(dense, monkeypatch):
+    """A search matching more than READ_ALL stories is read once and ranked in pandas: the chart
+    (marks, badges, counts) is the one the store's ranking gave."""
+    from dashboard.chart import data
+
+    search = DENSE_VIEW + "&q=markets%20OR%20depot"
+    flt = HeadlineFilter(query="markets OR depot")
+    assert len(dense.store.ranked_stories(flt, 10 ** 6, few=True, text=False)) > READ_ALL
+    fast, note, _ = draw(dense, search)
+    monkeypatch.setattr(data, "SEARCH_READ", READ_ALL)   # the search ranked in the store, as before
+    slow, slow_note, _ = draw(dense, search)
+    assert note == slow_note and "in clusters" in note
+    assert fast.to_json() == slow.to_json()

@@ -145,11 +145,11 @@ def close_labels(bars: pd.DataFrame, tz: str) -> list[str]:
     """Each close's hover line: 'close of 2026-06-15, known 2026-06-15 21:30' (a daily bar's
     trading day; an hourly bar's start, in `tz`), or '…, provisional' while not final."""
     daily = bool(len(bars)) and bool(((bars["ts"].dt.hour == 0) & (bars["ts"].dt.minute == 0)).all())
-    stamps = (bars["ts"].dt.strftime("%Y-%m-%d").tolist() if daily
+    stamps = (format_times(bars["ts"], zone("UTC"), "%Y-%m-%d", "bars.ts") if daily
               else format_times(bars["ts"], zone(tz), "%Y-%m-%d %H:%M", "bars.ts"))
     known = (format_times(bars["known"], zone(tz), "%Y-%m-%d %H:%M", "bars.known") if "known" in bars.columns
              else [None] * len(bars))
-    return [f"close of {stamp}, " + (f"known {when}" if when else "provisional")
+    return [f"close of {stamp}, known {when}" if when else f"close of {stamp}, provisional"
             for stamp, when in zip(stamps, known, strict=True)]
 
 
