@@ -9,7 +9,7 @@ import pytest
 
 from ingest.headline_tags.gpr_headline_lexicon import load_headline_lexicon
 from ingest.headline_tags.gpr_headlines import kind_of_categories
-from ingest.stories.importance import IMPORTANCE_RULE, explain, importance, score_story
+from ingest.stories.importance import IMPORTANCE_RULE, explain, importance, outlet, score_story
 
 THREATS, ACTS = ("war_threats", "peace_threats"), ("war_begins", "terror_acts")
 LEXICON = SimpleNamespace(threats=THREATS, acts=ACTS)   # the two components' category ids, as a lexicon gives them
@@ -56,6 +56,16 @@ def test_a_storys_kind_is_its_copies_categories_together():
 def test_score_story_counts_each_source_and_topic_once():
     score = score_story(["war_threats"], ["Energy", "Energy"], ["a", "b", "a", "c"], LEXICON)
     assert (score.kind, score.sources, score.topics, score.importance) == ("threat", 3, 1, 2 + 1 + 2)
+
+
+def test_a_watched_page_counts_as_its_outlet_in_a_storys_coverage():
+    assert [outlet(s) for s in ("page:TASS", "TASS", "page:", "Reuters", "pages:X")] == \
+        ["TASS", "TASS", "", "Reuters", "pages:X"]
+    # TASS's feed and TASS's home page list one story: one source, not two
+    one = score_story([], [], ["TASS", "page:TASS", "TASS"], LEXICON)
+    assert (one.sources, one.importance) == (1, 0)
+    two = score_story([], [], ["TASS", "page:TASS", "Reuters"], LEXICON)
+    assert (two.sources, two.importance) == (2, 1)
 
 
 def test_the_shipped_lexicon_splits_the_papers_eight_categories_five_and_three():

@@ -91,8 +91,11 @@ def _host_backoff(conn: Connection) -> None:
 
 def _story_group_days(conn: Connection) -> None:
     """v11: the stories per day and source and per day and topic (a badge's colour by topic or
-    source over a long window: ingest.store.story_groups), counted from the stories stored."""
+    source over a long window: ingest.store.story_groups), counted from the stories stored; every
+    story scored again (a watched page now counts as its outlet in a story's coverage:
+    ingest.stories.importance.outlet)."""
     schema.story_group_days.create(conn, checkfirst=True)
+    log.info("store migrated to schema version 11: %d stories scored", score_all(conn))
     refresh_days(conn)
 
 

@@ -25,7 +25,7 @@ from ingest.headline_tags.gpr import PaperCategories
 from ingest.headline_tags.gpr_headlines import kind_of_categories
 
 __all__ = ["IMPORTANCE_RULE", "KIND_NAMES", "KIND_ORDER", "MAX_IMPORTANCE", "RISK_POINTS", "StoryScore", "explain",
-           "importance", "score_story"]
+           "importance", "outlet", "score_story"]
 
 RISK_POINTS = {"act": 4, "both": 4, "threat": 2, "none": 0}
 TOPIC_POINTS = 1
@@ -60,12 +60,22 @@ def importance(kind: str, topics: int, sources: int) -> int:
     return RISK_POINTS[kind] + (TOPIC_POINTS if topics else 0) + min(sources - 1, MAX_COVERAGE_POINTS)
 
 
+PAGE_PREFIX = "page:"   # the source of a watched page's headlines (ingest.sources.page_watch)
+
+
+def outlet(source: str) -> str:
+    """The outlet a source stands for in a story's coverage: a watched page `page:TASS` is TASS,
+    so TASS's home page and TASS's feed listing one story count as one source, not two."""
+    return source[len(PAGE_PREFIX):] if source.startswith(PAGE_PREFIX) else source
+
+
 def score_story(categories: Iterable[str], topics: Iterable[str], sources: Iterable[str],
                 lexicon: PaperCategories) -> StoryScore:
     """The score of one story from its copies' GPR categories (their kind together, by the headline
-    tagger's own rule: gpr_headlines.kind_of_categories), topics and sources (repeats count once)."""
+    tagger's own rule: gpr_headlines.kind_of_categories), topics and sources (repeats count once,
+    and a watched page counts as its outlet: `outlet`)."""
     kind = kind_of_categories(list(categories), lexicon)
-    count, matched = len(set(sources)), len(set(topics))
+    count, matched = len({outlet(s) for s in sources}), len(set(topics))
     return StoryScore(kind, count, matched, importance(kind, matched, count))
 
 
