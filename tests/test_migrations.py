@@ -362,7 +362,7 @@ def test_a_version_9_store_gains_the_host_backoff_table(store_url):
     upgraded.close()
 
 
-def test_a_version_10_store_gains_its_stories_counted_per_day_and_source_and_topic(store_url):
+def test_a_version_10_store_gains_its_stories_counted_per_day_and_source_topic_and_risk_kind(store_url):
     store = Store.open(store_url)
     tag = headline_tagger([])
     titles = iter(["Tanker seized near Hormuz", "Refinery fire in Texas", "OPEC cuts output again",
@@ -381,6 +381,12 @@ def test_a_version_10_store_gains_its_stories_counted_per_day_and_source_and_top
         rows = conn.execute(text("SELECT by, day, name, stories FROM story_group_days ORDER BY by, day, name")).all()
     day1, day2 = int(utc(2024, 3, 1).timestamp()), int(utc(2024, 3, 2).timestamp())
     # 20:00 and 23:00 on the 1st, 02:00 and 05:00 on the 2nd, from A and B, all stories of their own
-    assert [tuple(r) for r in rows] == [("source", day1, "A", 2), ("source", day1, "B", 2), ("source", day2, "A", 2),
-                                        ("source", day2, "B", 2), ("topic", day1, "Oil", 4), ("topic", day2, "Oil", 4)]
+    assert [tuple(r) for r in rows if r[0] != "risk"] == [
+        ("source", day1, "A", 2), ("source", day1, "B", 2), ("source", day2, "A", 2), ("source", day2, "B", 2),
+        ("topic", day1, "Oil", 4), ("topic", day2, "Oil", 4)]
+    stories = upgraded.headlines(HeadlineFilter(stories_only=True))
+    kinds = stories[stories["story_kind"] != "none"]
+    by_hand = sorted(("risk", int(t.floor("D").timestamp()), k, int(n)) for (t, k), n in
+                     kinds.groupby([kinds["published"].dt.floor("D"), "story_kind"]).size().items())
+    assert by_hand and [tuple(r) for r in rows if r[0] == "risk"] == by_hand
     upgraded.close()

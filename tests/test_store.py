@@ -578,8 +578,10 @@ def _group_days_by_hand(store) -> list[tuple[str, int, str, int]]:
     topics = rows.assign(topic=[t.split(";") if isinstance(t, str) and t else [] for t in rows["topics"]])
     topics = topics.explode("topic")
     topics = topics[topics["topic"].notna()].groupby(["day", "topic"]).size()
+    kinds = rows[rows["story_kind"] != "none"].groupby(["day", "story_kind"]).size()
     return sorted([("source", int(d), s, int(n)) for (d, s), n in sources.items()]
-                  + [("topic", int(d), t, int(n)) for (d, t), n in topics.items()])
+                  + [("topic", int(d), t, int(n)) for (d, t), n in topics.items()]
+                  + [("risk", int(d), k, int(n)) for (d, k), n in kinds.items()])
 
 
 def test_stories_per_day_and_group_follow_writes_retags_and_deletes(store):
@@ -598,9 +600,10 @@ def test_stories_per_day_and_group_follow_writes_retags_and_deletes(store):
         assert _group_day_table(store) == _group_days_by_hand(store)
         for flt in windows:
             stories = store.headlines(replace(flt, stories_only=True))
-            for by in ("topic", "source"):
+            for by in ("topic", "source", "risk"):
                 values = ([t.split(";") if isinstance(t, str) and t else [] for t in stories["topics"]]
-                          if by == "topic" else [[v] for v in stories["source"]])
+                          if by == "topic" else [[v] for v in stories["source"]] if by == "source"
+                          else [[k] if k != "none" else [] for k in stories["story_kind"]])
                 for bucket in (86400, 7 * 86400):
                     epoch = stories["published"].dt.as_unit("s").astype("int64")
                     by_hand = pd.DataFrame({"bucket": (epoch - epoch % bucket).to_numpy(), "group": values}) \
@@ -610,13 +613,31 @@ def test_stories_per_day_and_group_follow_writes_retags_and_deletes(store):
                     got = {(int(b.timestamp()), g): n for b, g, n in counted.itertuples(index=False)}
                     assert got == {(int(b), g): int(n) for (b, g), n in by_hand.items()}, (flt, by, bucket)
 
-    store.write_headlines(items[:80], tag=tag)
+    def risky(h: Headline):   # threats and acts by number; "Syria" stories one of each
+        number = int(h.guid[1:])
+        kinds = [("gpr", "war_threats")] if number % 3 == 0 else [("gpr", "terror_acts")] if number % 4 == 1 else []
+        return [*tag(h), *kinds]
+
+    store.write_headlines(items[:80], tag=risky)
     check()
-    store.write_headlines(items[80:], tag=tag)
-    assert ("topic", int(utc(2024, 3, 1).timestamp()), "Energy", 1) in _group_day_table(store)
+    store.write_headlines(items[80:], tag=risky)
+    day = int(utc(2024, 3, 1).timestamp())
+    assert ("topic", day, "Energy", 1) in _group_day_table(store)
+    assert {row[2] for row in _group_day_table(store) if row[0] == "risk"} == {"act", "threat", "both"}
     check()
-    store.retag(lambda h: [("topic", "Everything")])   # other topics: every day's topic counts change
+    # a copy of a threat, a day later and from another source, brings an act: the story's kind
+    # (on its first copy, another day than the one written) becomes "both"
+    stories = store.headlines(HeadlineFilter(stories_only=True))
+    first = stories[stories["story_kind"] == "threat"].iloc[0]
+    later = first["published"] + pd.Timedelta(hours=30)
+    assert later.floor("D") != first["published"].floor("D")
+    store.write_headlines([Headline(source="Wire", guid="w1", title=first["title"], published=later,
+                                    fetched=utc(2024, 6, 1))], tag=lambda h: [("gpr", "terror_acts")])
+    assert store.headlines(ids=[int(first["id"])])["story_kind"].tolist() == ["both"]
+    check()
+    store.retag(lambda h: [("topic", "Everything")])   # other topics, no risk: every day's counts change
     assert {row[2] for row in _group_day_table(store) if row[0] == "topic"} == {"Everything"}
+    assert not [row for row in _group_day_table(store) if row[0] == "risk"]
     check()
     store.delete_rows("headlines", DeleteFilter(sources=("BBC",)))
     assert "BBC" not in {row[2] for row in _group_day_table(store)}

@@ -50,24 +50,52 @@ def _has_group_days(conn: Connection) -> bool:
     return found
 
 
-def _refresh_group_days(conn: Connection, low: int, high: int | None) -> None:
-    """Count again the stories per day and source and per day and topic of the days in
-    [low, high) (UTC seconds; high None: to the last day)."""
+GROUP_DAY_KINDS = ("source", "topic", "risk")
+
+
+def _refresh_group_days(conn: Connection, low: int, high: int | None, kinds: tuple[str, ...] = GROUP_DAY_KINDS) -> None:
+    """Count again the stories per day and source, per day and topic and per day and risk kind
+    (of `kinds`) of the days in [low, high) (UTC seconds; high None: to the last day)."""
     table, tags, groups = schema.headlines, schema.headline_tags, schema.story_group_days
-    stale = delete(groups).where(groups.c.day >= low)
+    stale = delete(groups).where(groups.c.day >= low, groups.c.by.in_(kinds))
     rows = and_(table.c.published >= low, table.c.story_id.is_(None))
     if high is not None:
         stale, rows = stale.where(groups.c.day < high), and_(rows, table.c.published < high)
     conn.execute(stale)
     day = (table.c.published - table.c.published % DAY).label("day")
-    by_source = select(literal("source").label("by"), day, table.c.source, func.count()).where(rows) \
-        .group_by(day, table.c.source)
-    topics = tags.alias("day_topics")
-    by_topic = select(literal("topic").label("by"), day, topics.c.tag, func.count()).select_from(
-        table.join(topics, and_(topics.c.headline_id == table.c.id, topics.c.kind == "topic"))).where(rows) \
-        .group_by(day, topics.c.tag)
-    for counted in (by_source, by_topic):
-        conn.execute(insert(groups).from_select(["by", "day", "name", "stories"], counted))
+    counts = {"source": select(literal("source").label("by"), day, table.c.source, func.count()).where(rows)
+              .group_by(day, table.c.source),
+              "risk": select(literal("risk").label("by"), day, table.c.story_kind, func.count())
+              .where(rows, table.c.story_kind.is_not(None), table.c.story_kind != "none")
+              .group_by(day, table.c.story_kind)}
+    if "topic" in kinds:
+        topics = tags.alias("day_topics")
+        counts["topic"] = select(literal("topic").label("by"), day, topics.c.tag, func.count()).select_from(
+            table.join(topics, and_(topics.c.headline_id == table.c.id, topics.c.kind == "topic"))).where(rows) \
+            .group_by(day, topics.c.tag)
+    for kind in kinds:
+        conn.execute(insert(groups).from_select(["by", "day", "name", "stories"], counts[kind]))
+
+
+def refresh_risk_days(conn: Connection, times: list[int]) -> None:
+    """Count again the stories per risk kind of each day holding one of `times` (UTC seconds):
+    after stories were scored (ingest.store.story_scores), whose first copies may lie on other
+    days than the headlines written. Nothing on a store without story_group_days (before v11)."""
+    if not times or not _has_group_days(conn):
+        return
+    for first, last in _day_runs(times):
+        _refresh_group_days(conn, max(0, first), last + DAY, ("risk",))
+
+
+def _day_runs(times: list[int]) -> list[list[int]]:
+    """The days holding `times` as runs of adjoining days, [first, last] (UTC seconds)."""
+    runs: list[list[int]] = []
+    for day in sorted({t - t % DAY for t in times}):
+        if runs and day == runs[-1][1] + DAY:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return runs
 
 
 def days_agree(conn: Connection) -> bool:
@@ -86,13 +114,7 @@ def refresh_touched_days(conn: Connection, times: list[int]) -> None:
     """Count again each day holding one of `times` (UTC seconds), one range of adjoining days at
     a time (a refresh touches today and yesterday; a revised old headline adds its own day, not
     the years between)."""
-    runs: list[list[int]] = []
-    for day in sorted({t - t % DAY for t in times}):
-        if runs and day == runs[-1][1] + DAY:
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    for first, last in runs:
+    for first, last in _day_runs(times):
         refresh_days(conn, first, last)
 
 

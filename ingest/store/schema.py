@@ -210,11 +210,12 @@ headline_days = Table(
     Column("stories", Integer, nullable=False),
 )
 
-# Stories per UTC day and source, and per UTC day and topic (schema version 11), kept with
-# headline_days by every write, in its transaction: a chart badge's colour by topic or source
-# over a long window adds up days instead of reading every story (ingest.store.story_groups).
-# by: "source" (the source of the story's first copy) or "topic" (each topic the first copy
-# matches); name: the source or topic; stories: first copies (story_id NULL) that day.
+# Stories per UTC day and source, topic and risk kind (schema version 11), kept with headline_days
+# by every write, in its transaction (risk kinds by every scoring of stories): a chart badge's
+# colour over a long window adds up days instead of reading every story (ingest.store.story_groups).
+# by: "source" (the source of the story's first copy), "topic" (each topic the first copy
+# matches) or "risk" (the story's risk kind, 'none' left out); name: the source, topic or kind;
+# stories: first copies (story_id NULL) that day.
 story_group_days = Table(
     "story_group_days", metadata,
     Column("by", _text(8), primary_key=True),

@@ -27,15 +27,15 @@ def story_group_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: in
     the group is the story's risk kind, stories of no kind left out (the index holds only the
     others, so a window of years reads its few geopolitical stories, not all of them); "topic":
     each topic the story matches (a story of two topics counts in both, one of none in none);
-    "source": the source of its first copy. Topics and sources of a filter on the time alone, in
-    buckets of whole days, are added up from the day counts (story_group_days) for the whole
-    days of the window, counted from the stories for the part-days at its ends."""
+    "source": the source of its first copy. A filter on the time alone, in buckets of whole days,
+    is added up from the day counts (story_group_days) for the whole days of the window, counted
+    from the stories for the part-days at its ends."""
     if bucket_seconds <= 0:
         raise ValueError(f"bucket_seconds must be positive, got {bucket_seconds}")
     if by not in GROUP_BY:
         raise ValueError(f"stories are grouped by one of {GROUP_BY}, got {by!r}")
     flt = replace(flt, stories_only=True)
-    counted = _day_counts(conn, flt, bucket_seconds, by) if by != "risk" else None
+    counted = _day_counts(conn, flt, bucket_seconds, by)
     if counted is None:
         counted = _row_counts(conn, flt, bucket_seconds, by)
     frame = counted.sort_values(["bucket", "group"], kind="stable").reset_index(drop=True)

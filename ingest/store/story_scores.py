@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from ingest.headline_tags.gpr_headline_lexicon import load_headline_lexicon
 from ingest.store import schema
+from ingest.store.headline_days import refresh_risk_days
 from ingest.store.story_links import STORY_RULE
 from ingest.stories.importance import score_story
 
@@ -61,6 +62,8 @@ def score_stories(conn: Connection, roots: Iterable[int]) -> int:
         if rows:
             conn.execute(update(table).where(table.c.id == bindparam("sid")).values(
                 story_kind=bindparam("k"), story_sources=bindparam("n"), importance=bindparam("i")), rows)
+            # the stories per day and risk kind (story_group_days) of the days of these first copies
+            refresh_risk_days(conn, [published for _, published in part])
         scored += len(rows)
     return scored
 
