@@ -226,14 +226,14 @@ def test_stories_ranked_in_pandas_are_those_the_store_ranks(dense, flt, limit, s
     """rank_read (a search's stories read once, ranked in pandas) takes the same stories in the
     same order as ranked_stories takes along the importance index, level by level, spreading the
     level that holds more than are wanted over the window's parts."""
-    from ingest.store.story_ranks import rank_read
+    from ingest.stories.ranking import rank_read
 
     every = dense.store.ranked_stories(flt, 10 ** 6, few=True, text=False)
     assert len(every) > limit
     by_store = dense.store.ranked_stories(flt, limit, text=False, slices=slices)
     by_pandas = rank_read(every.sample(frac=1, random_state=3), limit, slices, flt.start, flt.end)
     assert by_pandas["id"].tolist() == by_store["id"].tolist()
-    pd.testing.assert_frame_equal(by_pandas, by_store)
+    pd.testing.assert_frame_equal(by_pandas, by_store, check_dtype=bool(limit))   # empty: [us] or [s] times
 
 
 def test_a_search_with_many_stories_draws_what_ranking_them_in_the_store_draws(dense, monkeypatch):

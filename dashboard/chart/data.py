@@ -15,7 +15,7 @@ from dashboard.chart.clusters import MAX_BADGES
 from dashboard.state import ViewState
 from ingest.headline_tags.risk_index import INDEX_COLUMNS, bucket_risk_index
 from ingest.store import HeadlineFilter, Store
-from ingest.store.story_ranks import rank_read
+from ingest.stories.ranking import rank_read
 from ingest.utc import epoch_series, series_to_epoch
 
 READ_ALL = 1500               # at most this many stories in view: all read (clusters counted from them)

@@ -5,10 +5,8 @@ a time from the top, so a view of years reads its most important stories, not al
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from math import ceil
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
@@ -16,7 +14,7 @@ from ingest.records import HeadlineFilter
 from ingest.store import schema
 from ingest.store.headline_plan import where_matching
 from ingest.stories.importance import MAX_IMPORTANCE
-from ingest.utc import epoch_series, series_to_epoch, to_epoch
+from ingest.utc import epoch_series, to_epoch
 
 RANK_COLUMNS = ["id", "published", "day_precision", "story_kind", "story_sources", "importance"]
 
@@ -79,38 +77,6 @@ def _spread(conn: Connection, flt: HeadlineFilter, base, level: int, wanted: int
     return [part[rank] for rank in range(each) for part in parts if rank < len(part)][:wanted]
 
 
-def rank_read(stories: pd.DataFrame, limit: int, slices: int, start: datetime | None,
-              end: datetime | None) -> pd.DataFrame:
-    """What ranked_stories(flt, limit, slices=slices) reads, taken from `stories` — every story of
-    `flt` (RANK_COLUMNS, importance not null), `start`/`end` its bounds — in pandas (pure): the
-    levels from the top until `limit`, the level holding more than are still wanted spread over
-    `slices` equal parts of the window. For a search, whose every query runs the full-text match
-    again, one read of its stories and this cost a fraction of a query per level and part."""
-    if slices < 1:
-        raise ValueError(f"slices must be at least 1, got {slices}")
-    ordered = stories.sort_values(["importance", "published", "id"], ascending=[False, True, True], kind="stable")
-    seconds = series_to_epoch(ordered["published"]).to_numpy()
-    importance = ordered["importance"].to_numpy()
-    taken: list[int] = []
-    for level in sorted(set(importance.tolist()), reverse=True):
-        wanted = limit - len(taken)
-        if wanted <= 0:
-            break
-        at = np.flatnonzero(importance == level)          # by time, then id
-        if len(at) > wanted and slices > 1:
-            low = to_epoch(start) if start is not None else int(seconds[at].min())
-            high = to_epoch(end) if end is not None else int(seconds[at].max())
-            each = ceil(wanted / slices)
-            parts = []
-            for k in range(slices):
-                first = low + (high - low + 1) * k // slices
-                last = low + (high - low + 1) * (k + 1) // slices - 1
-                parts.append(at[(seconds[at] >= first) & (seconds[at] <= last)][:each])
-            at = np.array([part[rank] for rank in range(each) for part in parts if rank < len(part)], dtype=np.int64)
-        taken += at[:wanted].tolist()
-    return _sorted(ordered.iloc[taken]) if taken else _frame([])
-
-
 def _frame(rows: list) -> pd.DataFrame:
     """The rows as a frame, ranked: importance (descending), then time, then id."""
     frame = pd.DataFrame([tuple(r) for r in rows], columns=RANK_COLUMNS)
@@ -120,10 +86,5 @@ def _frame(rows: list) -> pd.DataFrame:
     frame["story_kind"] = frame["story_kind"].astype(object)
     for name in ("story_sources", "importance"):
         frame[name] = pd.to_numeric(frame[name]).astype("float64")
-    return _sorted(frame)
-
-
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rank order: importance (descending), then time, then id."""
     return frame.sort_values(["importance", "published", "id"], ascending=[False, True, True],
                              kind="stable").reset_index(drop=True)
