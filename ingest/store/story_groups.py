@@ -76,16 +76,21 @@ def _row_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int, by: 
 
 
 def _few_stories(conn: Connection, flt: HeadlineFilter) -> bool:
-    """Whether the window of `flt` holds under a tenth of the store's stories (by the day counts;
-    a window open at either end: no)."""
-    if flt.start is None or flt.end is None:
+    """Whether the window of `flt`, and its sources, hold under a tenth of the store's stories (by
+    the day counts of stories per source, whole days: an estimate)."""
+    if flt.start is None and flt.end is None and not flt.sources:
         return False
-    days = schema.headline_days
-    low, high = to_epoch(flt.start), to_epoch(flt.end)
-    window = conn.execute(select(func.sum(days.c.stories)).where(days.c.day >= low - low % DAY,
-                                                                 days.c.day <= high)).scalar()
-    total = conn.execute(select(func.sum(days.c.stories))).scalar()
-    return int(window or 0) * 10 < int(total or 0)
+    groups = schema.story_group_days
+    counted = select(func.sum(groups.c.stories)).where(groups.c.by == "source")
+    total = conn.execute(counted).scalar()
+    if flt.start is not None:
+        low = to_epoch(flt.start)
+        counted = counted.where(groups.c.day >= low - low % DAY)
+    if flt.end is not None:
+        counted = counted.where(groups.c.day <= to_epoch(flt.end))
+    if flt.sources:
+        counted = counted.where(groups.c.name.in_(list(flt.sources)))
+    return int(conn.execute(counted).scalar() or 0) * 10 < int(total or 0)
 
 
 def _day_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int, by: str) -> pd.DataFrame | None:
