@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+from dash import html
 
 from dashboard.app_layout import layout
 from dashboard.context import DashboardContext
 from dashboard.state import ViewState
+from dashboard.table.layout import headlines_table
 from ingest.config import Config, load_config
 from ingest.store import Store
 
@@ -33,6 +35,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> dash
     # with data (ctx.default_instruments) when the link names none
     default = ViewState(instruments=tuple(ctx.strip_instruments))
     app.layout = lambda: layout(config, default)
+    # the ids callbacks may name: the page, and the table the table's callbacks build into it
+    app.validation_layout = html.Div([layout(config, default), headlines_table()])
     for module in (filters, chart, header, table, downloads, analysis):
         module.register(app, ctx)
     app.server.config["NEWSMARKS_CONTEXT"] = ctx

@@ -174,6 +174,19 @@ def clicked_headline(click: dict | None) -> int | None:
     return None
 
 
+def table_remount(trigger: str | None, window: dict | None, version: int | None) -> bool:
+    """Whether the table is built (again), its first page read: once the chart has drawn a window
+    (the page starts without a table, so a first load reads the rows once, not once for the page,
+    once for the window and once for the first data version); for new data only when the data
+    version differs from the one the window was drawn from (the rows the table read then are
+    at least that new)."""
+    if window is None:
+        return False
+    if trigger == ids.DATA_VERSION:
+        return version is not None and version != ChartWindow.from_dict(window).version
+    return True
+
+
 def register(app: Dash, ctx: DashboardContext) -> None:
     """Wire the table, the detail panel and the highlight."""
 
@@ -181,7 +194,9 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     # data missed, is not redrawn: the moves after each headline read bars beyond the window
     @app.callback(Output(ids.TABLE_CONTAINER, "children"), Output(ids.TABLE_COUNT, "children"),
                   Input(ids.WINDOW, "data"), Input(ids.DATA_VERSION, "data"), State(ids.STATE, "data"))
-    def _remount(window, _version, state_data):
+    def _remount(window, version, state_data):
+        if not table_remount(callback_context.triggered_id, window, version):
+            return no_update, no_update
         state = ctx.view_state(state_data)
         total = ChartWindow.from_dict(window).headlines
         if total is None:
@@ -189,8 +204,10 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             total = ctx.store.count_headlines(state.headline_filter(start, end))
         return headlines_table(move_columns(list(state.instruments), ctx.labels)), headline_count_text(total)
 
+    # not on the grid's mounting (no request yet: the grid asks for its first block itself)
     @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),
-                  State(ids.STATE, "data"), State(ids.WINDOW, "data"), State(ids.BROWSER_TZ, "data"))
+                  State(ids.STATE, "data"), State(ids.WINDOW, "data"), State(ids.BROWSER_TZ, "data"),
+                  prevent_initial_call=True)
     def _rows(request, state_data, window, browser_tz):
         with ctx.consistent_read() as view:
             return table_rows(view, request, state_data, window, browser_tz)

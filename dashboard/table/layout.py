@@ -40,5 +40,6 @@ def headlines_card() -> html.Div:
     return html.Div([
         html.Div([html.Span(id=ids.TABLE_COUNT, className="nm-note me-3"), download_buttons()],
                  className="d-flex align-items-center mb-2"),
-        html.Div(headlines_table(), id=ids.TABLE_CONTAINER),
+        # the table is built once the chart has drawn its window (table.callbacks.table_remount)
+        html.Div(id=ids.TABLE_CONTAINER),
     ], className="nm-card")

@@ -191,3 +191,28 @@ def test_the_analysis_tab_and_a_story_are_restored_from_a_link(open_app, browser
     assert parse_qs(urlsplit(duo.driver.current_url).query)["range"] == ["custom"]   # the view's query kept
     page.wait_until(lambda: page.callbacks_done(duo), "the page's callbacks to finish")
     assert duo.get_logs() == []
+
+
+def test_a_first_load_reads_the_tables_rows_once(open_app, monkeypatch):
+    """The page starts without a table; it is built once the chart has drawn its window, and the
+    first data version (the one that window was drawn from) does not build it again: its first
+    page of rows is read once, not once for the page, once for the window and once for the poll."""
+    from dashboard.table import callbacks as table_callbacks
+
+    asked, real = [], table_callbacks.table_rows
+
+    def counted(view, request, *args):
+        asked.append(dict(request or {}))
+        return real(view, request, *args)
+
+    monkeypatch.setattr(table_callbacks, "table_rows", counted)
+    duo = open_app(MARCH_LINK)
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.TABLE_COUNT}"), "93 headlines", "the table count")
+    page.wait_until(lambda: page.table_rows(duo), "the table's first rows")
+    grid = duo.find_element(f"#{ids.TABLE}")
+    page.wait_until(lambda: page.prop(duo, ids.DATA_VERSION, "data") is not None, "the first poll")
+    page.wait_for_equal(lambda: page.text(duo, f"#{ids.LAST_REFRESH}"), "Not refreshed yet", "the header")
+    page.wait_until(lambda: page.callbacks_done(duo), "the page's callbacks to finish")
+    assert [r.get("startRow") for r in asked] == [0]
+    assert grid.is_displayed()   # the same grid: not built again (a stale element would raise)
+    assert duo.get_logs() == []
