@@ -77,19 +77,21 @@ def _row_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int, by: 
 
 def _few_stories(conn: Connection, flt: HeadlineFilter) -> bool:
     """Whether the window of `flt`, and its sources, hold under a tenth of the store's stories (by
-    the day counts of stories per source, whole days: an estimate)."""
+    the day counts of stories, per source when the filter names sources; whole days: an estimate)."""
     if flt.start is None and flt.end is None and not flt.sources:
         return False
-    groups = schema.story_group_days
-    counted = select(func.sum(groups.c.stories)).where(groups.c.by == "source")
-    total = conn.execute(counted).scalar()
+    days, groups = schema.headline_days, schema.story_group_days
+    total = conn.execute(select(func.sum(days.c.stories))).scalar()
+    if flt.sources:
+        counted, day = select(func.sum(groups.c.stories)).where(
+            groups.c.by == "source", groups.c.name.in_(list(flt.sources))), groups.c.day
+    else:
+        counted, day = select(func.sum(days.c.stories)), days.c.day
     if flt.start is not None:
         low = to_epoch(flt.start)
-        counted = counted.where(groups.c.day >= low - low % DAY)
+        counted = counted.where(day >= low - low % DAY)
     if flt.end is not None:
-        counted = counted.where(groups.c.day <= to_epoch(flt.end))
-    if flt.sources:
-        counted = counted.where(groups.c.name.in_(list(flt.sources)))
+        counted = counted.where(day <= to_epoch(flt.end))
     return int(conn.execute(counted).scalar() or 0) * 10 < int(total or 0)
 
 
