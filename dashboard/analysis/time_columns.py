@@ -40,7 +40,8 @@ def format_times(values: pd.Series, zone: ZoneInfo, fmt: str, what: str = "times
     makes a Timestamp of every value first (docs/performance.md)."""
     unit = _ISO_UNITS.get(fmt)
     if unit is not None and len(values):
-        local = pd.DatetimeIndex(utc_ns(values, what)).tz_convert(zone).tz_localize(None).to_numpy("datetime64[ns]")
+        require_aware(values, what)
+        local = pd.DatetimeIndex(values).tz_convert(zone).tz_localize(None).to_numpy()
         text = np.datetime_as_string(local.astype(f"datetime64[{unit}]"))
         if unit != "D":
             text = np.char.replace(text, "T", " ")

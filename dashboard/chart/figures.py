@@ -144,7 +144,7 @@ def line_times(bars: pd.DataFrame) -> pd.Series:
 def close_labels(bars: pd.DataFrame, tz: str) -> list[str]:
     """Each close's hover line: 'close of 2026-06-15, known 2026-06-15 21:30' (a daily bar's
     trading day; an hourly bar's start, in `tz`), or '…, provisional' while not final."""
-    daily = bool(len(bars)) and bool(((bars["ts"].dt.hour == 0) & (bars["ts"].dt.minute == 0)).all())
+    daily = bool(len(bars)) and bool((pd.DatetimeIndex(bars["ts"]).as_unit("s").asi8 % 86400 == 0).all())
     stamps = (format_times(bars["ts"], zone("UTC"), "%Y-%m-%d", "bars.ts") if daily
               else format_times(bars["ts"], zone(tz), "%Y-%m-%d %H:%M", "bars.ts"))
     known = (format_times(bars["known"], zone(tz), "%Y-%m-%d %H:%M", "bars.known") if "known" in bars.columns
