@@ -177,7 +177,14 @@ def test_the_analysis_tab_and_a_story_are_restored_from_a_link(open_app, browser
     # its detail opens, as a click on its mark would open it; closed again to go on
     page.wait_for_equal(lambda: [e.text for e in duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.DETAIL_BODY} h5")],
                         [row["title"]], "the linked story's detail")
-    duo.driver.find_element(By.CSS_SELECTOR, f"#{ids.DETAIL_PANEL} .btn-close").click()
+    # the panel slides in: its close button takes clicks once it is open and shown
+    page.wait_until(lambda: page.detail_panel_open(duo), "the detail panel to be open")
+    close = duo.driver.find_element(By.CSS_SELECTOR, f"#{ids.DETAIL_PANEL} .btn-close")
+    page.wait_until(lambda: close.is_displayed() and close.is_enabled() and duo.driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === arguments[0];", close),
+        "the detail panel's close button to take clicks")
+    close.click()
     page.wait_until(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, ".offcanvas-backdrop"), "the panel closed")
     # the tab's study answered (nothing left running on the server when the test ends)
     page.wait_until(lambda: duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.ANALYSIS_MOVES} a"),
