@@ -118,6 +118,18 @@ def refresh_touched_days(conn: Connection, times: list[int]) -> None:
         refresh_days(conn, first, last)
 
 
+def split_days(low: int, high: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """[low, high] (UTC seconds, inclusive) split for the day counts: (the first and the end of its
+    whole days, [whole_from, whole_to) — empty when whole_from >= whole_to — and the part-days at
+    either end as [start, stop) ranges, each within one day)."""
+    whole_from = -(-low // DAY) * DAY            # the first day boundary at or after low
+    whole_to = (high + 1) // DAY * DAY           # the last day boundary at or before high + 1
+    ends = [(low, min(whole_from, high + 1))] if whole_from > low else []
+    if whole_from <= whole_to <= high:
+        ends.append((whole_to, high + 1))
+    return whole_from, whole_to, ends
+
+
 def day_counts(conn: Connection, low: int, high: int, bucket_seconds: int, stories_only: bool) -> pd.DataFrame | None:
     """Counts per bucket (columns bucket in UTC seconds, count; empty buckets left out) of the
     headlines published in [low, high] (UTC seconds), from the day counts: the whole days
@@ -127,19 +139,14 @@ def day_counts(conn: Connection, low: int, high: int, bucket_seconds: int, stori
         return None
     table, days = schema.headlines, schema.headline_days
     column = days.c.stories if stories_only else days.c.headlines
-    whole_from = -(-low // DAY) * DAY            # the first day boundary at or after low
-    whole_to = (high + 1) // DAY * DAY           # the last day boundary at or before high + 1
+    whole_from, whole_to, ends = split_days(low, high)
     totals: dict[int, int] = {}
     if whole_from < whole_to:
         bucket = (days.c.day - days.c.day % bucket_seconds).label("bucket")
         for start, count in conn.execute(select(bucket, func.sum(column)).where(
                 days.c.day >= whole_from, days.c.day < whole_to).group_by(bucket)):
             totals[int(start)] = int(count)
-    # the part-days at either end (each within one day, so within one bucket)
-    ends = [(low, min(whole_from, high + 1))] if whole_from > low else []
-    if whole_to <= high and whole_to >= whole_from:
-        ends.append((whole_to, high + 1))
-    for start, stop in ends:
+    for start, stop in ends:   # the part-days at either end (each within one day, so within one bucket)
         counted = select(func.count()).select_from(table).where(table.c.published >= start, table.c.published < stop)
         if stories_only:
             counted = counted.where(table.c.story_id.is_(None))

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, func, literal_column, select
 
 from ingest.records import HeadlineFilter
 from ingest.store import schema
-from ingest.store.headline_days import DAY
+from ingest.store.headline_days import DAY, split_days
 from ingest.store.headline_plan import where_matching
 from ingest.store.result_rows import result_frame
 from ingest.utc import epoch_series, from_epoch, to_epoch
@@ -110,8 +110,7 @@ def _day_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int, by: 
         return pd.DataFrame({c: [] for c in GROUP_COUNT_COLUMNS})
     if low < 0:
         return None
-    whole_from = -(-low // DAY) * DAY            # the first day boundary at or after low
-    whole_to = (high + 1) // DAY * DAY           # the last day boundary at or before high + 1
+    whole_from, whole_to, ends = split_days(low, high)
     parts = []
     if whole_from < whole_to:
         bucket = (groups.c.day - groups.c.day % bucket_seconds).label("bucket")
@@ -119,9 +118,6 @@ def _day_counts(conn: Connection, flt: HeadlineFilter, bucket_seconds: int, by: 
             select(bucket, groups.c.name.label("group"), func.sum(groups.c.stories).label("count"))
             .where(groups.c.by == by, groups.c.day >= whole_from, groups.c.day < whole_to)
             .group_by(bucket, groups.c.name)), GROUP_COUNT_COLUMNS))
-    ends = [(low, min(whole_from, high + 1))] if whole_from > low else []
-    if whole_from <= whole_to <= high:
-        ends.append((whole_to, high + 1))
     for start, stop in ends:   # the part-days at either end, each within one day
         parts.append(_row_counts(conn, replace(flt, start=from_epoch(start), end=from_epoch(stop - 1)),
                                  bucket_seconds, by))
