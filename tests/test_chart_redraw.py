@@ -243,3 +243,31 @@ def test_what_reads_beyond_the_window_is_refreshed_by_new_data_even_when_the_cha
     assert {version, window} <= inputs_of(f"{ids.TABLE_CONTAINER}.children")
     assert {version, window} <= inputs_of(f"{ids.ANALYSIS_EVENT_CHART}.figure")
     assert version in inputs_of(f"{ids.CHART}.figure")
+
+
+def test_a_window_and_a_data_version_arriving_together_build_the_table(ctx):
+    """A slow page sends the chart's first window and the first poll's data version in one call
+    (dash-renderer batches inputs changed while a request was out): the table is built. Posted
+    as the browser posts it; before, the first of the two decided and the table stayed empty."""
+    app = create_app(ctx.config, ctx.store)
+    client = app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    remount = next(d for d in dependencies if f"{ids.TABLE_CONTAINER}.children" in d["output"])
+    window = draw(ctx, MARCH)[2]
+    values = {f"{ids.WINDOW}.data": window, f"{ids.DATA_VERSION}.data": window["version"],
+              f"{ids.STATE}.data": MARCH}
+
+    def post(changed: list[str]) -> dict:
+        body = {"output": remount["output"],
+                "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
+                            for o in remount["output"].strip(".").split("...")],
+                "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in remount["inputs"]],
+                "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in remount["state"]],
+                "changedPropIds": changed}
+        answer = client.post("/_dash-update-component", json=body)
+        return json.loads(answer.data)["response"] if answer.status_code == 200 else {"status": answer.status_code}
+
+    both = post([f"{ids.DATA_VERSION}.data", f"{ids.WINDOW}.data"])
+    assert both[ids.TABLE_COUNT]["children"] == "1 headline"
+    assert both[ids.TABLE_CONTAINER]["children"]["props"]["id"] == ids.TABLE
+    assert post([f"{ids.DATA_VERSION}.data"]) == {}   # the same version alone: nothing updated

@@ -3,6 +3,8 @@ that links a table row or a clicked mark to the chart."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, callback_context, no_update
 
@@ -174,17 +176,19 @@ def clicked_headline(click: dict | None) -> int | None:
     return None
 
 
-def table_remount(trigger: str | None, window: dict | None, version: int | None) -> bool:
-    """Whether the table is built (again), its first page read: once the chart has drawn a window
-    (the page starts without a table, so a first load reads the rows once, not once for the page,
-    once for the window and once for the first data version); for new data only when the data
-    version differs from the one the window was drawn from (the rows the table read then are
-    at least that new)."""
+def table_remount(triggers: Collection[str], window: dict | None, version: int | None) -> bool:
+    """Whether the table is built (again), its first page read, given the ids of the inputs that
+    fired (`callback_context.triggered_prop_ids`' values; none: the page's first call): once the
+    chart has drawn a window (the page starts without a table, so a first load reads the rows
+    once, not once for the page, once for the window and once for the first data version); for
+    new data only when the data version differs from the one the window was drawn from (the rows
+    the table read then are at least that new). A window and a data version arriving together
+    (one batch of a slow page) build it: the window decides."""
     if window is None:
         return False
-    if trigger == ids.DATA_VERSION:
-        return version is not None and version != ChartWindow.from_dict(window).version
-    return True
+    if ids.WINDOW in triggers or ids.DATA_VERSION not in triggers:
+        return True
+    return version is not None and version != ChartWindow.from_dict(window).version
 
 
 def register(app: Dash, ctx: DashboardContext) -> None:
@@ -195,7 +199,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     @app.callback(Output(ids.TABLE_CONTAINER, "children"), Output(ids.TABLE_COUNT, "children"),
                   Input(ids.WINDOW, "data"), Input(ids.DATA_VERSION, "data"), State(ids.STATE, "data"))
     def _remount(window, version, state_data):
-        if not table_remount(callback_context.triggered_id, window, version):
+        if not table_remount(set(callback_context.triggered_prop_ids.values()), window, version):
             return no_update, no_update
         state = ctx.view_state(state_data)
         total = ChartWindow.from_dict(window).headlines
