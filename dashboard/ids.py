@@ -38,6 +38,7 @@ TABLE = "nm-headlines-table"
 TABLE_CONTAINER = "nm-headlines-table-container"   # re-rendered when the filters change
 WINDOW = "nm-window"                # dcc.Store: the chart's visible window and interval
 TABLE_COUNT = "nm-headlines-count"
+TABLE_BUILT = "nm-headlines-table-built"   # dcc.Store: the window, view and data version the table was built for
 
 DOWNLOAD_PRICES_BUTTON = "nm-download-prices-button"
 DOWNLOAD_HEADLINES_BUTTON = "nm-download-headlines-button"

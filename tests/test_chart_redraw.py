@@ -270,4 +270,8 @@ def test_a_window_and_a_data_version_arriving_together_build_the_table(ctx):
     both = post([f"{ids.DATA_VERSION}.data", f"{ids.WINDOW}.data"])
     assert both[ids.TABLE_COUNT]["children"] == "1 headline"
     assert both[ids.TABLE_CONTAINER]["children"]["props"]["id"] == ids.TABLE
+    assert both[ids.TABLE_BUILT]["data"] == {"window": window, "state": MARCH, "version": window["version"]}
+    values[f"{ids.TABLE_BUILT}.data"] = both[ids.TABLE_BUILT]["data"]
     assert post([f"{ids.DATA_VERSION}.data"]) == {}   # the same version alone: nothing updated
+    assert post([f"{ids.WINDOW}.data"]) == {}         # the same window again: nothing either
+

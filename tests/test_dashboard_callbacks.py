@@ -381,16 +381,32 @@ def test_table_moves_are_one_compact_cell_per_instrument(ctx):
 
 
 def test_the_table_is_built_once_the_chart_has_a_window_and_again_only_for_newer_data():
-    from dashboard.table.callbacks import table_remount
+    from dashboard.table.callbacks import table_built_for, table_remount
 
     drawn = {"start": "2026-06-01T00:00:00+00:00", "end": "2026-06-30T00:00:00+00:00", "version": 7}
-    assert table_remount(set(), None, None) is False              # the page's first call: no window yet
-    assert table_remount({ids.DATA_VERSION}, None, 7) is False    # the first poll before the chart
-    assert table_remount({ids.WINDOW}, drawn, None) is True       # the chart drew: the table is built
-    assert table_remount(set(), drawn, 7) is True                 # a window restored with the page
-    assert table_remount({ids.DATA_VERSION}, drawn, 7) is False   # the version the window was drawn from
-    assert table_remount({ids.DATA_VERSION}, drawn, None) is False
-    assert table_remount({ids.DATA_VERSION}, drawn, 8) is True    # newer data: its moves may have changed
+    view = {"instruments": ["brent"], "range": "1M"}
+    W, V = ids.WINDOW, ids.DATA_VERSION
+    assert table_remount(set(), None, view, None, None) is False       # the page's first call: no window yet
+    assert table_remount({V}, None, view, 7, None) is False            # the first poll before the chart
+    assert table_remount({W}, drawn, view, None, None) is True         # the chart drew: the table is built
+    assert table_remount(set(), drawn, view, 7, None) is True          # a window restored with the page
     # the first window and the first poll in one batch (a slow page): the window builds the table
-    assert table_remount({ids.DATA_VERSION, ids.WINDOW}, drawn, 7) is True
-    assert table_remount({ids.DATA_VERSION}, {**drawn, "version": None}, 8) is True
+    assert table_remount({V, W}, drawn, view, 7, None) is True
+    built = table_built_for(drawn, view, 7)
+    assert built == {"window": drawn, "state": view, "version": 7}
+    assert table_remount({V}, drawn, view, 7, built) is False          # the version the window was drawn from
+    assert table_remount({V}, drawn, view, None, built) is False
+    assert table_remount({V}, drawn, view, 8, built) is True           # newer data: its moves may have changed
+    assert table_remount({V}, drawn, view, 8, table_built_for(drawn, view, 8)) is False
+    # the same window again (the chart answering plotly's first-draw relayout): the table stays
+    assert table_remount({W}, drawn, view, 7, built) is False
+    assert table_remount({W, V}, drawn, view, 7, built) is False
+    # another window, or the same window for another view (a filter that leaves the span as it was)
+    assert table_remount({W}, {**drawn, "end": "2026-06-29T00:00:00+00:00"}, view, 7, built) is True
+    assert table_remount({W}, drawn, {**view, "search": "oil"}, 7, built) is True
+    # a window drawn from newer data than the table read: built again
+    assert table_remount({W}, {**drawn, "version": 8}, view, 7, built) is True
+    # a window with no version (drawn by an older newsmarks): any data version builds it again
+    assert table_built_for({**drawn, "version": None}, view, None)["version"] is None
+    unversioned = {**drawn, "version": None}
+    assert table_remount({V}, unversioned, view, 8, table_built_for(unversioned, view, None)) is True

@@ -217,6 +217,10 @@ def register(app: Dash, ctx: DashboardContext, cache: ChartCache | None = None) 
             # the ring alone: a Patch of the chart's first trace, nothing else redrawn
             if fired == [ids.SELECTED_HEADLINE] and ChartWindow.from_dict(window).version is not None:
                 return ring_patch(view, selected, state_data, window, browser_tz), no_update, no_update, no_update
+            # plotly's first-draw relayout ({'autosize': True}) is answered in full, not with no_update:
+            # when it comes while the first drawing is in flight, dash-renderer drops that call's
+            # outputs as outdated, and this answer is all the page gets (the table ignores the
+            # repeated window: table.callbacks.table_remount)
             # new data fired it only when nothing else did at the same time
             trigger = next((i for i in fired if i != ids.DATA_VERSION), fired[0] if fired else None)
             return chart_answer(view, cache, state_data, relayout, trigger, window, selected, browser_tz)

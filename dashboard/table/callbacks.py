@@ -176,19 +176,34 @@ def clicked_headline(click: dict | None) -> int | None:
     return None
 
 
-def table_remount(triggers: Collection[str], window: dict | None, version: int | None) -> bool:
+def table_built_for(window: dict | None, state_data: dict | None, version: int | None) -> dict:
+    """What a table is built for (the TABLE_BUILT store): the chart's window, the view and the
+    newest data version its rows were read at."""
+    drawn = ChartWindow.from_dict(window).version
+    newest = max((v for v in (drawn, version) if v is not None), default=None)
+    return {"window": window, "state": state_data, "version": newest}
+
+
+def table_remount(triggers: Collection[str], window: dict | None, state_data: dict | None, version: int | None,
+                  built: dict | None) -> bool:
     """Whether the table is built (again), its first page read, given the ids of the inputs that
-    fired (`callback_context.triggered_prop_ids`' values; none: the page's first call): once the
-    chart has drawn a window (the page starts without a table, so a first load reads the rows
-    once, not once for the page, once for the window and once for the first data version); for
-    new data only when the data version differs from the one the window was drawn from (the rows
-    the table read then are at least that new). A window and a data version arriving together
-    (one batch of a slow page) build it: the window decides."""
+    fired (`callback_context.triggered_prop_ids`' values; none: the page's first call) and what the
+    table on the page was built for (`table_built_for`; None: no table yet). Once the chart has
+    drawn a window (the page starts without a table, so a first load reads the rows once, not
+    once for the page, once for the window and once for the first data version); again for a
+    window or view it was not built for (a chart answering plotly's first-draw relayout sends
+    the same window again: no new table); for new data only when the data version is newer than
+    the one its rows were read at (the window's). A window and a data version arriving together
+    (one batch of a slow page) are both taken into account."""
     if window is None:
         return False
-    if ids.WINDOW in triggers or ids.DATA_VERSION not in triggers:
+    if not built:
         return True
-    return version is not None and version != ChartWindow.from_dict(window).version
+    if ids.WINDOW in triggers or ids.DATA_VERSION not in triggers:
+        if (built.get("window"), built.get("state")) != (window, state_data):
+            return True
+    read_at = built.get("version")
+    return version is not None and (not isinstance(read_at, int) or version > read_at)
 
 
 def register(app: Dash, ctx: DashboardContext) -> None:
@@ -197,16 +212,20 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     # new data remounts the table (its rows are read again) even when the chart, whose window the
     # data missed, is not redrawn: the moves after each headline read bars beyond the window
     @app.callback(Output(ids.TABLE_CONTAINER, "children"), Output(ids.TABLE_COUNT, "children"),
-                  Input(ids.WINDOW, "data"), Input(ids.DATA_VERSION, "data"), State(ids.STATE, "data"))
-    def _remount(window, version, state_data):
-        if not table_remount(set(callback_context.triggered_prop_ids.values()), window, version):
-            return no_update, no_update
+                  Output(ids.TABLE_BUILT, "data"),
+                  Input(ids.WINDOW, "data"), Input(ids.DATA_VERSION, "data"), State(ids.STATE, "data"),
+                  State(ids.TABLE_BUILT, "data"))
+    def _remount(window, version, state_data, built):
+        fired = set(callback_context.triggered_prop_ids.values())
+        if not table_remount(fired, window, state_data, version, built):
+            return no_update, no_update, no_update
         state = ctx.view_state(state_data)
         total = ChartWindow.from_dict(window).headlines
         if total is None:
             start, end = ChartWindow.from_dict(window).span
             total = ctx.store.count_headlines(state.headline_filter(start, end))
-        return headlines_table(move_columns(list(state.instruments), ctx.labels)), headline_count_text(total)
+        return (headlines_table(move_columns(list(state.instruments), ctx.labels)), headline_count_text(total),
+                table_built_for(window, state_data, version))
 
     # not on the grid's mounting (no request yet: the grid asks for its first block itself)
     @app.callback(Output(ids.TABLE, "getRowsResponse"), Input(ids.TABLE, "getRowsRequest"),

@@ -4,7 +4,7 @@ filled in by the table's callbacks)."""
 from __future__ import annotations
 
 import dash_ag_grid as dag
-from dash import html
+from dash import dcc, html
 
 from dashboard import ids
 from dashboard.downloads.layout import download_buttons
@@ -41,5 +41,5 @@ def headlines_card() -> html.Div:
         html.Div([html.Span(id=ids.TABLE_COUNT, className="nm-note me-3"), download_buttons()],
                  className="d-flex align-items-center mb-2"),
         # the table is built once the chart has drawn its window (table.callbacks.table_remount)
-        html.Div(id=ids.TABLE_CONTAINER),
+        html.Div(id=ids.TABLE_CONTAINER), dcc.Store(id=ids.TABLE_BUILT),
     ], className="nm-card")
