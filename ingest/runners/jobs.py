@@ -18,7 +18,7 @@ from ingest.runners.unit_pool import Fetched, PoolRun
 from ingest.sources import build_sources
 from ingest.sources.base import FetchPlan, PriceSource, Source
 from ingest.sources.http import HttpClient
-from ingest.store import LockBusy, Store, WriteCounts
+from ingest.store import LockBusy, Store, UnitWrite, WriteCounts
 
 log = logging.getLogger(__name__)
 FAILED = ("error", "rate-limited")   # a unit's outcomes that stored nothing
@@ -121,6 +121,35 @@ def record_unit(store: Store, job: str, planned: PlannedUnit, fetched: Fetched, 
     return UnitOutcome(unit.key, status, counts, result_message(result))
 
 
+def record_units(store: Store, job: str, ready: list[tuple[PlannedUnit, Fetched]],
+                 tagger: Callable) -> list[UnitOutcome]:
+    """Store units fetched together, in their order: those that returned data in one transaction
+    (their stories linked, scored and counted once: Store.commit_results), the failed ones each
+    recorded as record_unit does. When the shared transaction fails, nothing of it is kept and
+    each unit is stored again in a transaction of its own, so one bad unit fails alone."""
+    fetched_ok = [(entry, fetched) for entry, fetched in ready
+                  if fetched.error is None and fetched.result is not None and entry.run_id is not None]
+    if len(fetched_ok) < 2:
+        return [record_unit(store, job, entry, fetched, tagger) for entry, fetched in ready]
+    writes = [UnitWrite(entry.run_id, fetched.result, entry.now, entry.unit.conditional_get())
+              for entry, fetched in fetched_ok]
+    try:
+        counts = dict(zip((id(e) for e, _ in fetched_ok), store.commit_results(writes, tag=tagger), strict=True))
+    except Exception:   # one of them could not be stored: each alone, its failure recorded as its own
+        log.warning("%d units fetched together could not be stored together; storing each alone", len(writes),
+                    exc_info=True)
+        return [record_unit(store, job, entry, fetched, tagger) for entry, fetched in ready]
+    outcomes = []
+    for entry, fetched in ready:
+        if id(entry) not in counts:
+            outcomes.append(record_unit(store, job, entry, fetched, tagger))
+            continue
+        result = fetched.result
+        outcomes.append(UnitOutcome(entry.unit.key, result_status(result).value, counts[id(entry)],
+                                    result_message(result)))
+    return outcomes
+
+
 def run_job(store: Store, config: Config, job: str = "refresh", *,
             groups: tuple[str, ...] = ("prices", "feeds"), since: date | None = None,
             lock_wait: float | None = None, now: Callable[[], datetime] = utcnow,
@@ -165,11 +194,11 @@ def run_job(store: Store, config: Config, job: str = "refresh", *,
                 entry.run_id = store.start_run(job, entry.unit.key, entry.now, entry.unit.group)
 
             pool = PoolRun(config.http.workers, config.http.unit_budget, should_stop, on_start=start)
-            for entry, fetched in pool.run(planned, lambda entry: entry.unit.fetch(entry.plan)):
-                outcome = record_unit(store, job, entry, fetched, tagger)
-                report.outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
+            for ready in pool.run_batches(planned, lambda entry: entry.unit.fetch(entry.plan), config.http.workers):
+                for outcome in record_units(store, job, ready, tagger):
+                    report.outcomes.append(outcome)
+                    if on_outcome is not None:
+                        on_outcome(outcome)
             if pool.stopped:
                 report.skipped = "stopped before all sources ran"
             for each in clients:

@@ -66,6 +66,17 @@ class PoolRun(Generic[U]):
         """Yield (unit, Fetched) in the units' order while up to `workers` fetch at once, never two
         units of one known host at a time (see `unit_hosts`): a unit whose host is busy waits in
         the queue, not in a worker, and the next unit of a free host goes first."""
+        for ready in self.run_batches(units, fetch, 1):
+            yield from ready
+
+    def run_batches(self, units: Iterable[U], fetch: Callable[[U], FetchResult],
+                    most: int) -> Iterator[list[tuple[U, Fetched]]]:
+        """As `run`, but yield the units in their order as lists: each one the next unit and the
+        units after it whose fetches are done too, up to `most` (the caller can store them in one
+        transaction: fetched together, they are written together). With one worker every list
+        holds one unit."""
+        if most < 1:
+            raise ValueError(f"most must be at least 1, not {most}")
         queue = list(units)
         hosts = [unit_hosts(unit) for unit in queue]
         pending = list(range(len(queue)))
@@ -80,12 +91,16 @@ class PoolRun(Generic[U]):
                         released.add(i)
                         busy.difference_update(hosts[i])
                 self._submit(pool, queue, hosts, pending, futures, len(futures) - len(released), busy, fetch)
-                while following < len(queue):
+                ready: list[tuple[U, Fetched]] = []
+                while following < len(queue) and len(ready) < most:
                     if following in futures and futures[following].done():
-                        yield queue[following], futures[following].result()
+                        ready.append((queue[following], futures[following].result()))
                     elif following in futures or not self.stopped:
                         break
-                    following += 1   # done and yielded, or never started (stopped)
+                    following += 1   # done and taken, or never started (stopped)
+                if ready:
+                    yield ready      # the next units start first: they are fetched while these are stored
+                    continue
                 if following == len(queue):
                     return
                 flying = [f for i, f in futures.items() if i not in released]

@@ -18,11 +18,11 @@ from ingest.store.lock import LockBusy, refresh_lock
 from ingest.store.migrations import SCHEMA_VERSION, SchemaError, current_version, migrate
 from ingest.store.price_access import PriceAccess
 from ingest.store.repair_access import RepairAccess
-from ingest.store.run_access import RunAccess
+from ingest.store.run_access import RunAccess, UnitWrite
 from ingest.store.write_counts import NO_ROWS, WriteCounts
 
 __all__ = ["Store", "ReadOnlyStore", "HeadlineFilter", "make_engine", "LockBusy", "SchemaError", "WriteCounts",
-           "SCHEMA_VERSION", "CopyError", "TableCopy", "NO_ROWS", "StoreMissing"]
+           "SCHEMA_VERSION", "CopyError", "TableCopy", "NO_ROWS", "StoreMissing", "UnitWrite"]
 
 
 class Store(RunAccess, PriceAccess, HeadlineAccess, RepairAccess):

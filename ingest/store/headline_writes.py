@@ -1,13 +1,15 @@
 """Headline writes: idempotent upserts keyed by (source, guid), a new sighting merged into the
 stored row by one pure rule (`merge_sighting`), each new headline linked to its story
-(ingest.store.story_links), and its tags stored."""
+(ingest.store.story_links), and its tags stored. What a write leaves for its end — linking its new
+headlines, scoring their stories, counting their days again — is a `StoryWork`: several writes
+in one transaction (a refresh's units fetched together) may share one, done once for them all."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, and_, bindparam, delete, select, update
 
@@ -42,14 +44,42 @@ def _chunks(items: Sequence, size: int = 400) -> Iterable[Sequence]:
         yield items[start:start + size]
 
 
+@dataclass
+class StoryWork:
+    """What headline writes leave for the end of their transaction: the new headlines to link to
+    their stories (by id, as first written: a later write of the same work that changes one does
+    not link it again, as it would not have after a transaction of its own), the headlines whose
+    stories are scored again, and the times whose days are counted again."""
+
+    new: dict[int, StoryRow] = field(default_factory=dict)
+    retagged: list[int] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)
+
+
+def finish_stories(conn: Connection, work: StoryWork) -> None:
+    """Link the new headlines of `work` to their stories (all at once, in the order they were
+    stored: the same links as writing them one write at a time), score the stories they and the
+    retagged ones belong to, and count their days again."""
+    if work.new:
+        link_new_stories(conn, list(work.new.values()), STORY_RULE)
+    if work.retagged:   # their stories' kind, topics or sources may have changed
+        score_stories(conn, roots_of(conn, work.retagged))
+    refresh_touched_days(conn, work.touched)
+
+
 def write_headlines(conn: Connection, headlines: Sequence[Headline],
-                    tag: Callable[[Headline], Iterable[tuple[str, str]]] | None = None) -> WriteCounts:
+                    tag: Callable[[Headline], Iterable[tuple[str, str]]] | None = None,
+                    work: StoryWork | None = None) -> WriteCounts:
     """Insert new headlines, update changed ones (the latest title, summary and link; the
     earliest time), link each new one to an earlier copy of the same story, and store the tags
     `tag` gives them — asked only for new and changed headlines (a feed repeats most of its
     items on every fetch, and tagging costs about a millisecond a headline). A time more than
     ingest.headline_times.FUTURE_SLACK after the headline was fetched becomes its fetch time,
-    marked inferred, whatever wrote it. Returns the counts."""
+    marked inferred, whatever wrote it. Returns the counts. Given a `work` shared with other
+    writes of the transaction, the story linking, scoring and day counts are left in it for
+    `finish_stories`; without one they are done before returning."""
+    own = work is None
+    work = StoryWork() if work is None else work
     table = schema.headlines
     batch = _collapse([settle_time(item) for item in headlines])
     existing: dict[tuple[str, str], tuple] = {}
@@ -92,11 +122,14 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
                      .values({c: bindparam(f"new_{c}") for c in columns}), changes)
     index_headlines(conn, reindex)
     if new_rows:
-        retagged += _link_stories_and_tag(conn, new_rows, new_tags)
-    if retagged:   # their stories' kind, topics or sources may have changed
-        score_stories(conn, roots_of(conn, retagged))
+        inserted = _insert_and_tag(conn, new_rows, new_tags)
+        work.new.update((row.id, row) for row in inserted)
+        retagged += [row.id for row in inserted]
     touched += [r["published"] for r in new_rows]
-    refresh_touched_days(conn, touched)
+    work.retagged += retagged
+    work.touched += touched
+    if own:
+        finish_stories(conn, work)
     return WriteCounts(new=len(new_rows), updated=updated, unchanged=unchanged,
                        first=min(touched, default=None), last=max(touched, default=None))
 
@@ -139,20 +172,19 @@ def _row(item: Headline) -> dict:
                 text_truncated=bool(item.text_truncated), title_norm=normalise_title(item.title)[:TITLE_NORM_CHARS])
 
 
-def _link_stories_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> list[int]:
-    """Insert new rows; point each at the first copy of its story (ingest.stories: the same
-    normalised title, or the same story by STORY_RULE, within its window) — a NULL story_id
-    means the row is its story's first copy. Returns the new rows' ids."""
+def _insert_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) -> list[StoryRow]:
+    """Insert new rows, make them searchable and store their tags; returns them as story linking
+    sees them, to be linked (`finish_stories`: each pointed at the first copy of its story by
+    ingest.stories — the same normalised title, or the same story by STORY_RULE, within its
+    window; a NULL story_id means the row is its story's first copy)."""
     table = schema.headlines
     ids = {(row.source, row.guid): row.id
            for row in insert_new(conn, table, rows, ["source", "guid"], (table.c.id, table.c.source, table.c.guid))}
     index_headlines(conn, [(ids[(r["source"], r["guid"])], r["title"], r["summary"]) for r in rows])
-    new = [StoryRow(ids[(r["source"], r["guid"])], r["published"], r["title_norm"]) for r in rows]
-    link_new_stories(conn, new, STORY_RULE)
     tag_rows = [dict(headline_id=ids[(r["source"], r["guid"])], kind=kind, tag=tag)
                 for r, tags in zip(rows, row_tags, strict=True) for kind, tag in tags]
     insert_ignore(conn, schema.headline_tags, tag_rows, ["headline_id", "kind", "tag"])
-    return list(ids.values())
+    return [StoryRow(ids[(r["source"], r["guid"])], r["published"], r["title_norm"]) for r in rows]
 
 
 def _replace_tags(conn: Connection, headline_id: int, kind: str, tags: list[tuple[str, str]]) -> None:

@@ -3,7 +3,9 @@ runs started and closed with what they fetched, and the run records and summarie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -17,6 +19,40 @@ from ingest.store import snapshots as _snapshots
 from ingest.store.headline_access import TagFunction
 from ingest.store.transactions import Transactions
 from ingest.store.write_counts import NO_ROWS, WriteCounts
+
+
+class UnitWrite(NamedTuple):
+    """One unit's write: its run, what its fetch returned, when, and (name, url) for a feed."""
+
+    run_id: int
+    result: FetchResult
+    now: datetime
+    feed: tuple[str, str] | None = None
+
+
+def _store_result(conn, unit: UnitWrite, tag: TagFunction | None, work: _writes.StoryWork) -> WriteCounts:
+    """Store one unit's result and close its run (its headlines' stories left in `work`)."""
+    result, counts, relearned = unit.result, WriteCounts(), False
+    for batch in result.prices:
+        if batch.close_rule is not None:
+            from ingest.close_rules import parse_rule
+
+            relearned |= _instruments.learn_close_rule(conn, batch.instrument_id, parse_rule(batch.close_rule))
+        counts += _prices.write_bars(conn, batch.instrument_id, batch.interval, batch.source, batch.bars, unit.now)
+    if result.headlines:
+        counts += _writes.write_headlines(conn, result.headlines, tag, work)
+    if result.snapshots:
+        counts += _snapshots.write_snapshots(conn, result.snapshots)
+    status = result_status(result).value
+    error = result_message(result)
+    _runs.finish_run(conn, unit.run_id, status, unit.now, counts, error)
+    if unit.feed is not None:
+        _runs.record_feed_fetch(conn, unit.feed[0], unit.feed[1], unit.now, status, result.feed_state, error)
+    if relearned:
+        _runs.bump_data_version(conn)
+    elif counts.changed:
+        _runs.bump_data_version(conn, counts)
+    return counts
 
 
 class RunAccess(Transactions):
@@ -60,29 +96,17 @@ class RunAccess(Transactions):
     def commit_result(self, run_id: int, result: FetchResult, now: datetime, *,
                       tag: TagFunction | None = None, feed: tuple[str, str] | None = None) -> WriteCounts:
         """Store everything a source unit returned and close its run, in one transaction."""
-        with self.writing() as conn:
-            counts = WriteCounts()
-            relearned = False
-            for batch in result.prices:
-                if batch.close_rule is not None:
-                    from ingest.close_rules import parse_rule
+        return self.commit_results([UnitWrite(run_id, result, now, feed)], tag=tag)[0]
 
-                    relearned |= _instruments.learn_close_rule(conn, batch.instrument_id, parse_rule(batch.close_rule))
-                counts += _prices.write_bars(conn, batch.instrument_id, batch.interval, batch.source,
-                                             batch.bars, now)
-            if result.headlines:
-                counts += _writes.write_headlines(conn, result.headlines, tag)
-            if result.snapshots:
-                counts += _snapshots.write_snapshots(conn, result.snapshots)
-            status = result_status(result).value
-            error = result_message(result)
-            _runs.finish_run(conn, run_id, status, now, counts, error)
-            if feed is not None:
-                _runs.record_feed_fetch(conn, feed[0], feed[1], now, status, result.feed_state, error)
-            if relearned:
-                _runs.bump_data_version(conn)
-            elif counts.changed:
-                _runs.bump_data_version(conn, counts)
+    def commit_results(self, units: Sequence[UnitWrite], *, tag: TagFunction | None = None) -> list[WriteCounts]:
+        """Store what several source units returned and close their runs, in one transaction
+        (all or none); their new headlines are linked to their stories, scored and counted per
+        day once for them all (the same links and counts as one transaction per unit). Returns
+        each unit's counts."""
+        with self.writing() as conn:
+            work = _writes.StoryWork()
+            counts = [_store_result(conn, unit, tag, work) for unit in units]
+            _writes.finish_stories(conn, work)
             return counts
 
     def host_backoffs(self) -> dict[str, HostBackoff]:

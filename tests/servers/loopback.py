@@ -103,6 +103,7 @@ class LoopbackServer:
     `record()` appends to; `_script` the scripted behaviours."""
 
     thread_name = "loopback"
+    poll_interval = 0.02   # how often serve_forever looks for a stop (many servers at once: raise it)
     methods: tuple[str, ...] = ("GET",)  # others answer 501, as http.server does
     protocol_version = "HTTP/1.0"
 
@@ -166,7 +167,7 @@ class LoopbackServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name=self.thread_name,
-                                        kwargs={"poll_interval": 0.02}, daemon=True)
+                                        kwargs={"poll_interval": self.poll_interval}, daemon=True)
         self._thread.start()
         return self
 
