@@ -87,13 +87,14 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
     for source, guid in batch:
         by_source.setdefault(source, []).append(guid)
     columns = [table.c[c] for c in ("id", "source", "guid", "title", "summary", "link", "published",
-                                    "time_inferred", "day_precision", "text_truncated")]
+                                    "time_inferred", "day_precision", "text_truncated", "title_norm")]
     for source, guids in by_source.items():
         for chunk in _chunks(guids, 900):
             for row in conn.execute(select(*columns).where(table.c.source == source, table.c.guid.in_(chunk))):
                 existing[(row.source, row.guid)] = row
-    new_rows, new_tags, updated, unchanged, reindex, touched, changes = [], [], 0, 0, [], [], []
-    retagged: list[int] = []
+    new_rows, new_tags, updated, unchanged, reindex, touched = [], [], 0, 0, [], []
+    changes: dict[tuple[str, ...], list[dict]] = {}   # by the columns that changed
+    retags: dict[int, list[tuple[str, str]]] = {}
     for key, item in batch.items():
         row = _row(item)
         old = existing.get(key)
@@ -106,20 +107,22 @@ def write_headlines(conn: Connection, headlines: Sequence[Headline],
             unchanged += 1
             continue
         values["title_norm"] = row["title_norm"]
-        changes.append({"row_id": old.id, **{f"new_{k}": v for k, v in values.items()}})
+        changed = {k: v for k, v in values.items() if getattr(old, k) != v}
+        changes.setdefault(tuple(changed), []).append({"row_id": old.id, **{f"new_{k}": v for k, v in changed.items()}})
         touched += [old.published, values["published"]]
         if (old.title, old.summary) != (row["title"], row["summary"]):
             reindex.append((old.id, row["title"], row["summary"]))
         if tag is not None:
-            item_tags = list(tag(item))
-            for kind in TAG_KINDS:
-                _replace_tags(conn, old.id, kind, [t for t in item_tags if t[0] == kind])
-            retagged.append(old.id)
+            retags[old.id] = list(tag(item))
         updated += 1
-    if changes:   # one executemany: a re-import of a large file changes every row (docs/performance.md)
-        columns = [k[len("new_"):] for k in changes[0] if k != "row_id"]
+    # one executemany per set of changed columns, which alone are written: a re-import of a large
+    # file changes every row, often one flag, and a title or time written unchanged would still
+    # rewrite its indexes and (SQLite) the full-text entry (docs/performance.md)
+    for columns, rows in changes.items():
         conn.execute(update(table).where(table.c.id == bindparam("row_id"))
-                     .values({c: bindparam(f"new_{c}") for c in columns}), changes)
+                     .values({c: bindparam(f"new_{c}") for c in columns}), rows)
+    _replace_tags(conn, retags)
+    retagged = list(retags)
     index_headlines(conn, reindex)
     if new_rows:
         inserted = _insert_and_tag(conn, new_rows, new_tags)
@@ -187,9 +190,10 @@ def _insert_and_tag(conn: Connection, rows: list[dict], row_tags: list[list]) ->
     return [StoryRow(ids[(r["source"], r["guid"])], r["published"], r["title_norm"]) for r in rows]
 
 
-def _replace_tags(conn: Connection, headline_id: int, kind: str, tags: list[tuple[str, str]]) -> None:
-    conn.execute(delete(schema.headline_tags).where(and_(schema.headline_tags.c.headline_id == headline_id,
-                                                         schema.headline_tags.c.kind == kind)))
-    insert_ignore(conn, schema.headline_tags,
-                  [dict(headline_id=headline_id, kind=k, tag=t) for k, t in tags],
-                  ["headline_id", "kind", "tag"])
+def _replace_tags(conn: Connection, tags: dict[int, list[tuple[str, str]]]) -> None:
+    """Replace the tags of every kind (TAG_KINDS) of the headlines `tags` maps, by (kind, tag)."""
+    table = schema.headline_tags
+    for ids in _chunks(list(tags), 900):
+        conn.execute(delete(table).where(and_(table.c.headline_id.in_(ids), table.c.kind.in_(TAG_KINDS))))
+    insert_ignore(conn, table, [dict(headline_id=i, kind=k, tag=t) for i, pairs in tags.items()
+                                for k, t in pairs if k in TAG_KINDS], ["headline_id", "kind", "tag"])
