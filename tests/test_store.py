@@ -278,12 +278,12 @@ def test_a_write_sets_only_the_columns_that_changed(store):
 
     oil = headline("S", "1", "Oil output cut", utc(2022, 3, 7, 8))
     gas = headline("S", "2", "Gas talks", utc(2022, 3, 7, 9), summary="Talks in Geneva")
-    grain = headline("S", "3", "Grain deal", utc(2022, 3, 7, 10), link="https://example.org/a")
+    grain = headline("S", "3", "Grain deal", utc(2022, 3, 7, 10), link="https://feeds.example.test/a")
     store.write_headlines([oil, gas, grain])
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
     counts = store.write_headlines([replace(oil, title="Oil output cut again"), replace(gas, summary="Talks in Vienna"),
-                                    replace(grain, link="https://example.org/b")])
+                                    replace(grain, link="https://feeds.example.test/b")])
     assert (counts.new, counts.updated, counts.unchanged) == (0, 3, 0)
     sets = sorted(re.findall(r"(\w+)=", s.split(" WHERE ")[0])
                   for s in statements if s.startswith("UPDATE headlines SET"))
@@ -291,7 +291,7 @@ def test_a_write_sets_only_the_columns_that_changed(store):
     stored = store.headlines().sort_values("guid")
     assert stored[["title", "summary", "link"]].fillna("-").values.tolist() == [
         ["Oil output cut again", "", "-"], ["Gas talks", "Talks in Vienna", "-"],
-        ["Grain deal", "", "https://example.org/b"]]
+        ["Grain deal", "", "https://feeds.example.test/b"]]
     assert store.headlines(query="again")["guid"].tolist() == ["1"]
     assert store.headlines(query="vienna")["guid"].tolist() == ["2"]
     assert store.headlines(query="geneva")["guid"].tolist() == []

@@ -73,15 +73,15 @@ def test_units_stored_together_store_what_one_transaction_each_stores(store_kind
         for store in stores:
             with store.writing() as conn:
                 for n in range(len(results)):
-                    conn.execute(schema.feeds.insert().values(name=f"feed{n}", url=f"https://example.org/{n}.xml"))
+                    conn.execute(schema.feeds.insert().values(name=f"feed{n}", url=f"https://feeds.example.test/{n}.xml"))
         writes = [UnitWrite(together.start_run("refresh", f"feed:feed{n}", FETCHED, "feeds"), result, FETCHED,
-                            (f"feed{n}", f"https://example.org/{n}.xml")) for n, result in enumerate(results)]
+                            (f"feed{n}", f"https://feeds.example.test/{n}.xml")) for n, result in enumerate(results)]
         counts = together.commit_results(writes, tag=tag)
         alone_counts = []
         for n, result in enumerate(results):
             run = alone.start_run("refresh", f"feed:feed{n}", FETCHED, "feeds")
             alone_counts.append(alone.commit_result(run, result, FETCHED, tag=tag,
-                                                    feed=(f"feed{n}", f"https://example.org/{n}.xml")))
+                                                    feed=(f"feed{n}", f"https://feeds.example.test/{n}.xml")))
         assert counts == alone_counts
         assert [c.new for c in counts] == [60] * 5 + [60] and counts[-1].updated == 1
         stored = dump(together)
@@ -108,10 +108,19 @@ class Unit:
         self.key, self.name = f"feed:{name}", name
 
     def conditional_get(self) -> tuple[str, str]:
-        return self.name, f"https://example.org/{self.name}.xml"
+        return self.name, f"https://feeds.example.test/{self.name}.xml"
 
     def hosts(self) -> list[str]:
         return []
+
+
+def started(store: Store, name: str) -> PlannedUnit:
+    """Feed `name` configured in the store and its unit planned and started, as run_job does."""
+    with store.writing() as conn:
+        conn.execute(schema.feeds.insert().values(name=name, url=f"https://feeds.example.test/{name}.xml"))
+    entry = PlannedUnit(Unit(name), FETCHED, FetchPlan(now=FETCHED, backfill_since=FETCHED.date()))
+    entry.run_id = store.start_run("refresh", entry.unit.key, FETCHED, "feeds")
+    return entry
 
 
 def test_a_unit_that_cannot_be_stored_with_the_others_fails_alone(store, monkeypatch):
@@ -127,10 +136,7 @@ def test_a_unit_that_cannot_be_stored_with_the_others_fails_alone(store, monkeyp
     monkeypatch.setattr(run_access._writes, "write_headlines", write)
     ready = []
     for name in ("first", "bad", "last"):
-        with store.writing() as conn:
-            conn.execute(schema.feeds.insert().values(name=name, url=f"https://example.org/{name}.xml"))
-        entry = PlannedUnit(Unit(name), FETCHED, FetchPlan(now=FETCHED, backfill_since=FETCHED.date()))
-        entry.run_id = store.start_run("refresh", entry.unit.key, FETCHED, "feeds")
+        entry = started(store, name)
         items = [Headline(source=name, guid=f"{name}-{i}", title=f"{name} headline {i}",
                           published=FETCHED - timedelta(hours=i + 1), fetched=FETCHED) for i in range(3)]
         ready.append((entry, Fetched(result=FetchResult(headlines=items))))
@@ -149,10 +155,7 @@ def test_a_unit_that_cannot_be_stored_with_the_others_fails_alone(store, monkeyp
 def test_a_failed_fetch_among_units_fetched_together_is_recorded_and_the_others_stored(store):
     ready = []
     for name in ("first", "down", "last"):
-        with store.writing() as conn:
-            conn.execute(schema.feeds.insert().values(name=name, url=f"https://example.org/{name}.xml"))
-        entry = PlannedUnit(Unit(name), FETCHED, FetchPlan(now=FETCHED, backfill_since=FETCHED.date()))
-        entry.run_id = store.start_run("refresh", entry.unit.key, FETCHED, "feeds")
+        entry = started(store, name)
         if name == "down":
             from ingest.sources.base import SourceError
             ready.append((entry, Fetched(error=SourceError("feed down: cannot connect"))))

@@ -73,7 +73,7 @@ def rss(name: str, items: int, first: int = 0) -> bytes:
     """A feed of `items` items numbered from `first` (a later version drops the oldest)."""
     entries = "".join(
         f"<item><title>{name}: talks on grain exports resume, round {i}</title><guid>{name}-{i}</guid>"
-        f"<link>https://example.org/{name}/{i}</link><description>Delegations met in Geneva on day {i} "
+        f"<link>https://news.example.test/{name}/{i}</link><description>Delegations met in Geneva on day {i} "
         f"to discuss sanctions, oil prices and the rouble.</description>"
         f"<pubDate>Tue, 01 Mar 2022 {i % 18:02d}:{i % 60:02d}:00 GMT</pubDate></item>"
         for i in range(first, first + items))
@@ -109,7 +109,7 @@ def real_rss(name: str, items: list[tuple[str, datetime]]) -> bytes:
     from zlib import crc32
     entries = "".join(
         f"<item><title>{escape(title)}</title><guid>{name}-{crc32(title.encode()):08x}</guid>"
-        f"<link>https://example.org/{name}/{crc32(title.encode()):08x}</link>"
+        f"<link>https://news.example.test/{name}/{crc32(title.encode()):08x}</link>"
         f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate></item>"
         for title, when in sorted(items, key=lambda item: item[1], reverse=True))
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}</title>'
