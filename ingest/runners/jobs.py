@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 
 from ingest.config import Config
 from ingest.headline_tags.stored_tags import headline_tagger
-from ingest.records import result_message, result_status
+from ingest.records import FetchResult, result_message, result_status
 from ingest.runners.run_record import recorded_run
 from ingest.runners.unit_pool import Fetched, PoolRun
 from ingest.sources import build_sources
@@ -117,8 +117,12 @@ def record_unit(store: Store, job: str, planned: PlannedUnit, fetched: Fetched, 
         counts = run.commit(result, tagger)
     if run.error is not None:
         return UnitOutcome(unit.key, run.status, error=run.error)
-    status = result_status(result).value
-    return UnitOutcome(unit.key, status, counts, result_message(result))
+    return stored_outcome(unit, result, counts)
+
+
+def stored_outcome(unit: Source, result: FetchResult, counts: WriteCounts) -> UnitOutcome:
+    """The outcome of a unit whose result was stored with `counts`."""
+    return UnitOutcome(unit.key, result_status(result).value, counts, result_message(result))
 
 
 def record_units(store: Store, job: str, ready: list[tuple[PlannedUnit, Fetched]],
@@ -144,9 +148,7 @@ def record_units(store: Store, job: str, ready: list[tuple[PlannedUnit, Fetched]
         if id(entry) not in counts:
             outcomes.append(record_unit(store, job, entry, fetched, tagger))
             continue
-        result = fetched.result
-        outcomes.append(UnitOutcome(entry.unit.key, result_status(result).value, counts[id(entry)],
-                                    result_message(result)))
+        outcomes.append(stored_outcome(entry.unit, fetched.result, counts[id(entry)]))
     return outcomes
 
 
